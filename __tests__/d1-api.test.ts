@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { D1Client, D1Error, parseServerError } from '../src/d1-api.js';
+import type { HttpClient, HttpResponse } from '../src/http.js';
+import { NetworkError } from '../src/http.js';
+
+function fake(answer: HttpResponse | Error): HttpClient & { calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  return {
+    calls,
+    async send(...args) {
+      calls.push(args);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    async close() {},
+  };
+}
+
+async function failure(p: Promise<unknown>): Promise<D1Error> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof D1Error) return e;
+    throw e;
+  }
+  throw new Error('did not fail');
+}
+
+describe('parseServerError', () => {
+  it('reads both documented shapes', () => {
+    expect(parseServerError({ error: { code: 'invalid_api_key', message: 'bad' } })).toEqual({ code: 'invalid_api_key', message: 'bad' });
+    expect(parseServerError({ errors: [{ code: 'duplicate_error', message: 'exists' }] })).toEqual({ code: 'duplicate_error', message: 'exists' });
+    expect(parseServerError('<html>gateway</html>')).toEqual({ code: undefined, message: '<html>gateway</html>' });
+  });
+});
+
+describe('D1Client.createToken', () => {
+  const t = { userId: 'u1', name: 'n', endDate: '2026-11-24' };
+
+  it('sends the documented body and reads the secret', async () => {
+    const http = fake({ status: 201, headers: {}, body: { id: 't1', token: 's3cret', name: 'n', user_id: 'u1', end_date: '2026-11-24' } });
+    const minted = await new D1Client(http, 'h', []).createToken(t);
+    expect(http.calls[0]).toEqual(['POST', '/account/api/v1/api-access-token', { name: 'n', end_date: '2026-11-24', user_id: 'u1' }]);
+    expect(minted).toEqual({ id: 't1', token: 's3cret', name: 'n', userId: 'u1', endDate: '2026-11-24' });
+  });
+
+  it('names the fields present, never their values, when the token is missing', async () => {
+    const e = await failure(new D1Client(fake({ status: 201, headers: {}, body: { id: 't1', secret_value: 'leaky' } }), 'h', []).createToken(t));
+    expect(e.kind).toBe('protocol');
+    expect(e.message).toContain('POST /account/api/v1/api-access-token returned 201 without the token value');
+    expect(e.message).toContain('fields present: id, secret_value');
+    expect(e.message).not.toContain('leaky');
+  });
+
+  it('scrubs the bootstrap secret from a server message it repeats', async () => {
+    const e = await failure(new D1Client(fake({ status: 400, headers: {}, body: { error: { code: 'invalid_request', message: 'key abc123secret is odd' } } }), 'h', ['abc123secret']).createToken(t));
+    expect(e.message).toContain('key *** is odd');
+    expect(e.message).not.toContain('abc123secret');
+  });
+
+  it('maps 429 and 503 with Retry-After', async () => {
+    const e429 = await failure(new D1Client(fake({ status: 429, headers: { 'retry-after': '7' }, body: {} }), 'h', []).createToken(t));
+    expect(e429.kind).toBe('rate-limited');
+    expect(e429.message).toContain('Retry-After: 7');
+    const e503 = await failure(new D1Client(fake({ status: 503, headers: {}, body: {} }), 'h', []).createToken(t));
+    expect(e503.message).toContain('maintenance window');
+  });
+
+  it.each([
+    ['ENOTFOUND', 'could not resolve h'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'did not answer in time'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'NODE_EXTRA_CA_CERTS'],
+    ['ECONNRESET', 'was dropped'],
+  ])('network error %s', async (code, says) => {
+    const e = await failure(new D1Client(fake(new NetworkError('boom', code)), 'h', []).createToken(t));
+    expect(e.kind).toBe('network');
+    expect(e.message).toContain(says);
+  });
+});
+
+describe('D1Client.deleteToken', () => {
+  it('204 is deleted, 404 is gone, anything else throws', async () => {
+    expect(await new D1Client(fake({ status: 204, headers: {}, body: undefined }), 'h', []).deleteToken('x')).toBe('deleted');
+    expect(await new D1Client(fake({ status: 404, headers: {}, body: {} }), 'h', []).deleteToken('x')).toBe('gone');
+    expect((await failure(new D1Client(fake({ status: 401, headers: {}, body: {} }), 'h', []).deleteToken('x'))).kind).toBe('auth');
+  });
+});

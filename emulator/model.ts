@@ -1,0 +1,163 @@
+/**
+ * The emulator's data: users (service and standard), their API tokens, and the rules the documentation states
+ * for them. Kept apart from HTTP so the rules read as rules.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+export interface Application {
+  id: string;
+  name: string;
+  permissions: string[];
+}
+
+export interface EmuUser {
+  id: string;
+  email: string;
+  friendly_name: string;
+  description: string;
+  user_type: 'service' | 'standard';
+  status: 'ACTIVE' | 'INACTIVE';
+  /** UTC day; the user stops working at 23:59:59 UTC that day. */
+  end_date?: string;
+  primary_account_id: string;
+  accounts: string[];
+  applications: Application[];
+  created_at: string;
+  created_by: string;
+}
+
+export interface EmuToken {
+  id: string;
+  name: string;
+  user_id: string;
+  end_date: string | undefined;
+  secret: string;
+  created_at: string;
+  deleted: boolean;
+}
+
+/** Permission the emulator requires to manage another user's tokens ("Manage users" in Account Manager). */
+export const MANAGE_USERS = 'MANAGE_AM_USERS';
+export const VIEW_USERS = 'VIEW_AM_USERS';
+export const NAME_RE = /^[A-Za-z0-9 _-]+$/;
+export const NAME_MAX = 100;
+
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+export class Model {
+  readonly users = new Map<string, EmuUser>();
+  readonly tokens = new Map<string, EmuToken>();
+  clock: () => Date = () => new Date();
+
+  today(): string {
+    return utcDay(this.clock());
+  }
+
+  addUser(u: Partial<EmuUser> & { friendly_name: string }): EmuUser {
+    const id = u.id ?? randomUUID();
+    const account = u.primary_account_id ?? 'acct-main';
+    const user: EmuUser = {
+      id,
+      email: u.email ?? `${u.friendly_name.toLowerCase().replace(/[^a-z0-9]+/g, '.')}@example.test`,
+      friendly_name: u.friendly_name,
+      description: u.description ?? '',
+      user_type: u.user_type ?? 'service',
+      status: u.status ?? 'ACTIVE',
+      end_date: u.end_date,
+      primary_account_id: account,
+      accounts: u.accounts ?? [account],
+      applications: u.applications ?? [],
+      created_at: this.clock().toISOString(),
+      created_by: u.created_by ?? 'emulator',
+    };
+    this.users.set(id, user);
+    return user;
+  }
+
+  addToken(userId: string, name: string, endDate: string | undefined): EmuToken {
+    const t: EmuToken = {
+      id: randomUUID(),
+      name,
+      user_id: userId,
+      end_date: endDate,
+      secret: randomBytes(30).toString('base64url'),
+      created_at: this.clock().toISOString(),
+      deleted: false,
+    };
+    this.tokens.set(t.id, t);
+    return t;
+  }
+
+  /** Past its end date means after 23:59:59 UTC of that day. */
+  expired(endDate: string | undefined): boolean {
+    return endDate !== undefined && endDate < this.today();
+  }
+
+  tokenWorks(t: EmuToken): boolean {
+    const u = this.users.get(t.user_id);
+    return !t.deleted && !this.expired(t.end_date) && !!u && u.status === 'ACTIVE' && !this.expired(u.end_date);
+  }
+
+  findBySecret(secret: string): EmuToken | undefined {
+    for (const t of this.tokens.values()) if (t.secret === secret) return t;
+    return undefined;
+  }
+
+  liveTokens(): EmuToken[] {
+    return [...this.tokens.values()].filter((t) => this.tokenWorks(t));
+  }
+
+  has(user: EmuUser, permission: string): boolean {
+    return user.applications.some((a) => a.permissions.includes(permission));
+  }
+
+  sharesAccount(a: EmuUser, b: EmuUser): boolean {
+    return a.accounts.some((x) => b.accounts.includes(x));
+  }
+
+  /**
+   * Who may manage whose tokens: a standard user its own; anyone with "Manage users" those of users in an
+   * account it can access. A service user "is the token": it cannot mint for itself.
+   */
+  mayManageTokens(caller: EmuUser, target: EmuUser): { ok: true } | { ok: false; why: string } {
+    if (caller.id === target.id) {
+      return caller.user_type === 'standard'
+        ? { ok: true }
+        : { ok: false, why: 'Service users cannot create or manage API tokens for themselves' };
+    }
+    if (!this.has(caller, MANAGE_USERS)) return { ok: false, why: `Permission ${MANAGE_USERS} (Account Manager: Manage users) is required` };
+    if (!this.sharesAccount(caller, target)) return { ok: false, why: `No access to the account of user ${target.id}` };
+    return { ok: true };
+  }
+
+  publicUser(u: EmuUser): Record<string, unknown> {
+    return {
+      id: u.id,
+      email: u.email,
+      status: u.status,
+      access_scope: 'account',
+      primary_account_id: u.primary_account_id,
+      created_at: u.created_at,
+      created_by: u.created_by,
+      user_type: u.user_type,
+      friendly_name: u.friendly_name,
+      description: u.description,
+      locale: 'en_US',
+      ...(u.end_date ? { end_date: u.end_date } : {}),
+      applications: u.applications,
+    };
+  }
+
+  publicToken(t: EmuToken): Record<string, unknown> {
+    return {
+      id: t.id,
+      name: t.name,
+      user_id: t.user_id,
+      end_date: t.end_date ?? null,
+      created_at: t.created_at,
+      status: t.deleted ? 'DELETED' : this.expired(t.end_date) ? 'EXPIRED' : 'ACTIVE',
+    };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The tenant every test and the demo start from: a bootstrap service user that may manage users in the main
+ * account, the narrowly scoped release-signing service user it mints for, a user in another account, and an
+ * administrator (standard user) who may mint for itself.
+ */
+import { MANAGE_USERS, VIEW_USERS, type EmuUser } from './model.js';
+import type { D1Emulator } from './server.js';
+
+export interface Scenario {
+  bootstrap: { user: EmuUser; apiKey: string; tokenId: string };
+  signer: EmuUser;
+  outsider: EmuUser;
+  admin: { user: EmuUser; apiKey: string };
+  /** A service user with no Account Manager rights: it can log in but may not mint for others. */
+  powerless: { user: EmuUser; apiKey: string };
+}
+
+export function seedScenario(emu: D1Emulator): Scenario {
+  const m = emu.model;
+  const bootstrapUser = m.addUser({
+    friendly_name: 'ci-bootstrap',
+    description: 'Mints short-lived tokens for CI',
+    applications: [{ id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] }],
+  });
+  const bootstrapToken = m.addToken(bootstrapUser.id, 'ci-bootstrap token', undefined);
+  const signer = m.addUser({
+    friendly_name: 'release-signer',
+    applications: [{ id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['SIGN_SM_HASH', 'VIEW_SM_CERTIFICATE'] }],
+  });
+  const outsider = m.addUser({ friendly_name: 'other-team-signer', primary_account_id: 'acct-other' });
+  const adminUser = m.addUser({
+    friendly_name: 'Ada Admin',
+    user_type: 'standard',
+    applications: [{ id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] }],
+  });
+  const adminToken = m.addToken(adminUser.id, 'ada personal', undefined);
+  const powerlessUser = m.addUser({ friendly_name: 'viewer-only', applications: [] });
+  const powerlessToken = m.addToken(powerlessUser.id, 'viewer token', undefined);
+  return {
+    bootstrap: { user: bootstrapUser, apiKey: bootstrapToken.secret, tokenId: bootstrapToken.id },
+    signer,
+    outsider,
+    admin: { user: adminUser, apiKey: adminToken.secret },
+    powerless: { user: powerlessUser, apiKey: powerlessToken.secret },
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * The DigiCert ONE emulator: a real HTTPS server on 127.0.0.1 speaking the Account Manager API as documented,
+ * refusing what the real service refuses, with fault knobs for tests (status, Retry-After, delay, dropped
+ * connections before or after the change is committed).
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Model, NAME_MAX, NAME_RE, VIEW_USERS, type EmuUser } from './model.js';
+import { makeServerPki, type ServerPki } from './pki.js';
+
+export const API = '/account/api/v1';
+
+export type Fault = {
+  method?: string;
+  /** Matched against the path without the query string. */
+  path?: RegExp;
+  /** How many requests it applies to (default 1). */
+  times?: number;
+} & (
+  | { kind: 'status'; status: number; retryAfter?: string; code?: string }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'drop' }
+  | { kind: 'drop-after-commit' }
+);
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: string;
+  host: string | undefined;
+  /** Id of the API token that authenticated the call, if any. */
+  tokenId: string | undefined;
+  hadApiKey: boolean;
+  userAgent: string | undefined;
+  body: unknown;
+  status: number;
+}
+
+export interface EmulatorOptions {
+  port?: number;
+  /** Names the server certificate is valid for, besides 127.0.0.1. */
+  hostnames?: string[];
+  /** `errors` (the documented example) or `error` (the documented structure). */
+  errorShape?: 'errors' | 'error';
+  pki?: ServerPki;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'invalid_api_key', 403: 'access_denied', 404: 'resource_not_found', 429: 'rate_limit_exceeded', 503: 'service_unavailable' };
+
+export class D1Emulator {
+  readonly model = new Model();
+  readonly requests: RecordedRequest[] = [];
+  readonly faults: Fault[] = [];
+  server!: Server;
+  private sockets = new Set<Socket>();
+  port = 0;
+  pki!: ServerPki;
+  errorShape: 'errors' | 'error' = 'errors';
+
+  static async start(opts: EmulatorOptions = {}): Promise<D1Emulator> {
+    const emu = new D1Emulator();
+    emu.errorShape = opts.errorShape ?? 'errors';
+    emu.pki = opts.pki ?? makeServerPki(['localhost', ...(opts.hostnames ?? [])]);
+    emu.server = createServer({ key: emu.pki.server.keyPem, cert: emu.pki.server.certPem }, (req, res) => void emu.handle(req, res));
+    emu.server.on('secureConnection', (s: Socket) => {
+      emu.sockets.add(s);
+      s.on('close', () => emu.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      emu.server.once('error', reject);
+      emu.server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    emu.port = (emu.server.address() as AddressInfo).port;
+    return emu;
+  }
+
+  /** host:port that the action's `host` input takes. */
+  get host(): string {
+    return `localhost:${this.port}`;
+  }
+
+  get caPem(): string {
+    return this.pki.ca.certPem;
+  }
+
+  fault(f: Fault): void {
+    this.faults.push({ times: 1, ...f });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private takeFault(method: string, path: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path.test(path)));
+    if (i < 0) return undefined;
+    const f = this.faults[i]!;
+    f.times = (f.times ?? 1) - 1;
+    if (f.times <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  private errorBody(code: string, message: string): unknown {
+    return this.errorShape === 'error' ? { error: { code, message } } : { errors: [{ code, message }] };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://emulator');
+    const method = req.method ?? 'GET';
+    const rec: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: url.search,
+      host: req.headers.host,
+      tokenId: undefined,
+      hadApiKey: req.headers['x-api-key'] !== undefined,
+      userAgent: req.headers['user-agent'],
+      body: undefined,
+      status: 0,
+    };
+    this.requests.push(rec);
+    const raw = await readBody(req);
+
+    const fault = this.takeFault(method, url.pathname);
+    if (fault?.kind === 'drop') {
+      rec.status = -1;
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'status') {
+      rec.status = fault.status;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+      res.writeHead(fault.status, headers).end(JSON.stringify(this.errorBody(fault.code ?? CODES[fault.status] ?? 'server_error', `Emulated ${fault.status}`)));
+      return;
+    }
+
+    let status = 500;
+    let body: unknown;
+    try {
+      if (raw) {
+        if (!/json/.test(req.headers['content-type'] ?? '')) throw new ApiError(400, 'invalid_request', 'Content-Type must be application/json');
+        try {
+          rec.body = JSON.parse(raw);
+        } catch {
+          throw new ApiError(400, 'invalid_request', 'Request body is not valid JSON');
+        }
+      }
+      const caller = this.authenticate(req, rec);
+      [status, body] = this.route(method, url, caller, rec.body);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      status = err.status;
+      body = this.errorBody(err.code, err.message);
+    }
+    rec.status = status;
+    if (fault?.kind === 'drop-after-commit') {
+      // The change is made; the answer never arrives.
+      rec.status = -1;
+      req.socket.destroy();
+      return;
+    }
+    if (body === undefined) res.writeHead(status).end();
+    else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  private authenticate(req: IncomingMessage, rec: RecordedRequest): EmuUser {
+    const key = req.headers['x-api-key'];
+    if (typeof key !== 'string' || !key) throw new ApiError(401, 'invalid_api_key', 'Missing x-api-key header');
+    const token = this.model.findBySecret(key);
+    if (!token || token.deleted) throw new ApiError(401, 'invalid_api_key', 'Invalid API key');
+    rec.tokenId = token.id;
+    const user = this.model.users.get(token.user_id);
+    if (this.model.expired(token.end_date)) throw new ApiError(401, 'invalid_api_key', 'API key has expired');
+    if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
+    if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
+    return user;
+  }
+
+  private route(method: string, url: URL, caller: EmuUser, body: unknown): [number, unknown] {
+    const m = this.model;
+    const p = url.pathname;
+    let match: RegExpExecArray | null;
+
+    if ((match = new RegExp(`^${API}/user/([^/]+)$`).exec(p)) && method === 'GET') {
+      const id = decodeURIComponent(match[1]!);
+      const user = id === 'me' ? caller : m.users.get(id);
+      if (!user) throw new ApiError(404, 'resource_not_found', `User ${id} not found`);
+      if (user !== caller && !(m.has(caller, VIEW_USERS) && m.sharesAccount(caller, user))) {
+        throw new ApiError(403, 'access_denied', 'Not allowed to view this user');
+      }
+      return [200, m.publicUser(user)];
+    }
+
+    if (p === `${API}/api-access-token` && method === 'POST') {
+      const b = (body ?? {}) as Record<string, unknown>;
+      const name = b.name;
+      const userId = b.user_id;
+      const endDate = b.end_date;
+      if (typeof userId !== 'string' || !userId) throw new ApiError(400, 'invalid_request', 'user_id is required');
+      if (typeof name !== 'string' || !name.trim()) throw new ApiError(400, 'invalid_request', 'name is required');
+      if (!NAME_RE.test(name) || name.length > NAME_MAX) {
+        throw new ApiError(400, 'invalid_request', 'Name must only include letters, numbers, spaces, dashes, and underscores');
+      }
+      if (endDate !== undefined && (typeof endDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(endDate) || Number.isNaN(Date.parse(endDate)))) {
+        throw new ApiError(400, 'invalid_request', 'end_date must be a date in the form YYYY-MM-DD');
+      }
+      if (typeof endDate === 'string' && endDate < m.today()) throw new ApiError(400, 'invalid_request', 'end_date cannot be in the past');
+      const target = m.users.get(userId);
+      if (!target) throw new ApiError(404, 'resource_not_found', `User ${userId} not found`);
+      const may = m.mayManageTokens(caller, target);
+      if (!may.ok) throw new ApiError(403, 'access_denied', may.why);
+      if (typeof endDate === 'string' && target.end_date && endDate > target.end_date) {
+        throw new ApiError(400, 'invalid_request', `end_date cannot be later than the user's end date ${target.end_date}`);
+      }
+      for (const t of m.tokens.values()) {
+        if (!t.deleted && t.user_id === userId && t.name === name) throw new ApiError(400, 'duplicate_error', `Name ${name} already exists`);
+      }
+      const t = m.addToken(userId, name, endDate as string | undefined);
+      return [201, { ...m.publicToken(t), token: t.secret }];
+    }
+
+    if (p === `${API}/api-access-token` && method === 'GET') {
+      const userId = url.searchParams.get('user_id');
+      if (!userId) throw new ApiError(400, 'invalid_request', 'user_id query parameter is required');
+      const target = userId === 'me' ? caller : m.users.get(userId);
+      if (!target) throw new ApiError(404, 'resource_not_found', `User ${userId} not found`);
+      const may = target === caller ? { ok: true as const } : m.mayManageTokens(caller, target);
+      if (!may.ok) throw new ApiError(403, 'access_denied', may.why);
+      return [200, [...m.tokens.values()].filter((t) => !t.deleted && t.user_id === target.id).map((t) => m.publicToken(t))];
+    }
+
+    if ((match = new RegExp(`^${API}/api-access-token/([^/]+)$`).exec(p)) && (method === 'GET' || method === 'DELETE')) {
+      const t = m.tokens.get(decodeURIComponent(match[1]!));
+      if (!t || t.deleted) throw new ApiError(404, 'resource_not_found', 'API token not found');
+      const owner = m.users.get(t.user_id)!;
+      const may = owner === caller ? { ok: true as const } : m.mayManageTokens(caller, owner);
+      if (!may.ok) throw new ApiError(403, 'access_denied', may.why);
+      if (method === 'GET') return [200, m.publicToken(t)];
+      t.deleted = true;
+      return [204, undefined];
+    }
+
+    throw new ApiError(404, 'resource_not_found', `No such endpoint: ${method} ${p}`);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

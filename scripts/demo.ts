@@ -1,0 +1,68 @@
+/**
+ * `npm run demo`: the bundled action, main step then post step, run the way the runner runs it against a
+ * local DigiCert ONE emulator; prints what a user sees in the job log and proves the token's life cycle.
+ */
+import { Agent, request } from 'undici';
+import { D1Emulator } from '../emulator/server.js';
+import { seedScenario } from '../emulator/scenario.js';
+import { RunnerJob } from '../harness/runner.js';
+import { scanJob } from '../harness/leaks.js';
+
+const c = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', off: '\x1b[0m' } : { dim: '', bold: '', green: '', red: '', off: '' };
+
+async function status(emu: D1Emulator, key: string): Promise<number> {
+  const dispatcher = new Agent({ connect: { ca: emu.caPem } });
+  try {
+    const res = await request(`https://${emu.host}/account/api/v1/user/me`, { headers: { 'x-api-key': key }, dispatcher });
+    await res.body.dump();
+    return res.statusCode;
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+function show(title: string, lines: string[]): void {
+  console.log(`\n${c.bold}▶ ${title}${c.off}`);
+  for (const l of lines) console.log(`  ${c.dim}│${c.off} ${l}`);
+}
+
+const started = performance.now();
+const emu = await D1Emulator.start();
+const s = seedScenario(emu);
+console.log(`${c.bold}DigiCert ONE emulator${c.off} on https://${emu.host} (CA generated for this run)`);
+console.log(`  bootstrap service user: ${s.bootstrap.user.friendly_name} (${s.bootstrap.user.id})`);
+console.log(`  target service user:    ${s.signer.friendly_name} (${s.signer.id})`);
+console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
+
+const job = new RunnerJob({ inputs: { 'api-key': s.bootstrap.apiKey, host: emu.host, 'service-user-id': s.signer.id }, caPem: emu.caPem });
+let ok = true;
+try {
+  let seen = emu.requests.length;
+  const main = await job.main();
+  show(`Run org/d1-token-action@v1 (main, exit ${main.exitCode}, ${main.wallMs.toFixed(0)} ms, ${emu.requests.length - seen} request)`, main.log);
+  const token = main.outputs.token ?? '';
+  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token ? '***' : v}`).join('  ')}`);
+  console.log(`  saved state for post: ${Object.keys(main.state).join(', ')} (no secret)`);
+  const live = await status(emu, token);
+  console.log(`  a later step calls GET /account/api/v1/user/me with steps.d1.outputs.token → ${live === 200 ? c.green : c.red}${live}${c.off}`);
+
+  seen = emu.requests.length;
+  const post = await job.post();
+  show(`Post Run org/d1-token-action@v1 (post, exit ${post.exitCode}, ${post.wallMs.toFixed(0)} ms, ${emu.requests.length - seen} request)`, post.log);
+  const dead = await status(emu, token);
+  console.log(`\n  the same call after the post step → ${dead === 401 ? c.green : c.red}${dead}${c.off} (revoked)`);
+
+  const summary = job.steps.map((x) => x.summary).join('');
+  show('Job summary', summary.trim().split('\n'));
+
+  const leaks = scanJob(job, { bootstrap: s.bootstrap.apiKey, minted: token }, { allowInOutput: { token: 'minted' } });
+  const left = job.runnerTempFiles();
+  console.log(`\nleak scan of log, stderr, GITHUB_STATE/ENV/OUTPUT (token output aside), summary, RUNNER_TEMP: ${leaks.length === 0 ? `${c.green}clean${c.off}` : `${c.red}${JSON.stringify(leaks)}${c.off}`}`);
+  console.log(`files left in RUNNER_TEMP: ${left.length}; live tokens minted by this run: ${emu.model.liveTokens().filter((t) => t.name === main.outputs['token-name']).length}`);
+  ok = main.exitCode === 0 && post.exitCode === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0;
+} finally {
+  job.cleanup();
+  await emu.close();
+}
+console.log(`\n${ok ? `${c.green}demo passed` : `${c.red}demo FAILED`}${c.off} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+process.exitCode = ok ? 0 : 1;

@@ -1,0 +1,98 @@
+/**
+ * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
+ */
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON, or the raw text when the body is not JSON, or undefined when empty. */
+  body: unknown;
+}
+
+export interface HttpClient {
+  send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpOptions {
+  baseUrl: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A failure below HTTP: DNS, TCP, TLS or a timeout. `code` is Node's or undici's error code. */
+export class NetworkError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+function usesProxy(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy);
+}
+
+function errorCode(err: unknown): string {
+  let e: unknown = err;
+  // undici wraps the socket error in `cause`.
+  for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return (err as { code?: string })?.code ?? 'UNKNOWN';
+}
+
+export function createHttpClient(opts: HttpOptions): HttpClient {
+  const common = { connectTimeout: opts.timeoutMs, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
+  const dispatcher: Dispatcher = usesProxy(opts.env)
+    ? new EnvHttpProxyAgent({
+        ...common,
+        httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
+        httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
+        noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
+      })
+    : new Agent(common);
+
+  return {
+    async send(method, path, body) {
+      const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(new URL(path, opts.baseUrl), {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          dispatcher,
+        });
+      } catch (err) {
+        const code = errorCode(err);
+        throw new NetworkError(err instanceof Error ? err.message : String(err), code);
+      }
+      const text = await res.body.text();
+      let parsed: unknown = undefined;
+      if (text) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      const flat: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      return { status: res.statusCode, headers: flat, body: parsed };
+    },
+    async close() {
+      // destroy, not close: a keep-alive socket would hold the step open for seconds.
+      await dispatcher.destroy();
+    },
+  };
+}

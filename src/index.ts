@@ -1,0 +1,31 @@
+/**
+ * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
+ * once. The post step is recognised by the flag main saves before it does anything else.
+ */
+import * as core from '@actions/core';
+import { createHttpClient } from './http.js';
+import { runMain } from './main.js';
+import { runPost } from './post.js';
+import { runInfoFromEnv } from './run-context.js';
+import { redact } from './secrets.js';
+import { STATE } from './state.js';
+
+function message(err: unknown): string {
+  return redact(err instanceof Error ? err.message : String(err), [core.getInput('api-key')]);
+}
+
+if (core.getState(STATE.isPost) === 'true') {
+  try {
+    await runPost({ core, env: process.env, now: new Date(), createHttp: createHttpClient });
+  } catch (err) {
+    // Post must never fail the job or hide main's result.
+    core.warning(`Post step: ${message(err)}`);
+  }
+} else {
+  core.saveState(STATE.isPost, 'true');
+  try {
+    await runMain({ core, env: process.env, now: new Date(), createHttp: createHttpClient, run: runInfoFromEnv(process.env) });
+  } catch (err) {
+    core.setFailed(message(err));
+  }
+}

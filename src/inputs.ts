@@ -1,0 +1,139 @@
+/**
+ * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
+ * Every error names the input and says how to fix it; none repeats a secret's value.
+ */
+import { NAME_MAX_LENGTH, NAME_PATTERN, defaultTokenName, type RunInfo } from './naming.js';
+
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super(`Input '${input}': ${message}`);
+    this.name = 'InputError';
+  }
+}
+
+export interface ApiKeyAuth {
+  kind: 'api-key';
+  apiKey: string;
+}
+export type Auth = ApiKeyAuth;
+
+export interface Config {
+  /** host[:port], lower case, never with the `clientauth.` prefix. */
+  host: string;
+  /** https://host[:port] that requests go to. */
+  baseUrl: string;
+  auth: Auth;
+  /** The user the token is minted for; `me` means the bootstrap identity (allowed for standard users only). */
+  serviceUserId: string;
+  tokenName: string;
+  /** UTC day, YYYY-MM-DD: the token stops working at 23:59:59 UTC that day. */
+  endDate: string;
+  skipRevoke: boolean;
+  exportEnv: boolean;
+  jobSummary: boolean;
+}
+
+export type GetInput = (name: string) => string;
+
+export const DEFAULT_HOST = 'one.digicert.com';
+export const MAX_LIFETIME_DAYS = 7;
+const CLIENTAUTH = 'clientauth.';
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
+
+function bool(getInput: GetInput, name: string, fallback: boolean): boolean {
+  const raw = getInput(name).trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['true', 'yes', '1', 'on'].includes(raw)) return true;
+  if (['false', 'no', '0', 'off'].includes(raw)) return false;
+  throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+}
+
+/** Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. */
+export function parseHost(raw: string, inputName: string): string {
+  let value = raw.trim().toLowerCase();
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
+    if (!value.startsWith('https://')) {
+      throw new InputError(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+    }
+    value = value.slice('https://'.length);
+  }
+  value = value.replace(/\/+$/, '');
+  if (value.includes('@')) throw new InputError(inputName, 'must not contain credentials (user@host); give the host name only.');
+  if (/[/?#]/.test(value)) {
+    throw new InputError(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+  }
+  const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
+  const name = m?.[1] ?? '';
+  const port = m?.[2];
+  if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+    throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+  }
+  if (name.startsWith(CLIENTAUTH)) {
+    throw new InputError(
+      inputName,
+      `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`,
+    );
+  }
+  return port ? `${name}:${port}` : name;
+}
+
+function utcDay(d: Date, addDays: number): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays));
+  return t.toISOString().slice(0, 10);
+}
+
+export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date): Config {
+  const apiKey = getInput('api-key').trim();
+  if (!apiKey) {
+    throw new InputError('api-key', 'is required: pass the bootstrap API token from a secret, e.g. api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?');
+  }
+  if (/\s/.test(apiKey)) {
+    throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+  }
+
+  const hostInput = getInput('host').trim();
+  const dcBase = (env.DC_BASE ?? '').trim();
+  const host = hostInput ? parseHost(hostInput, 'host') : dcBase ? parseHost(dcBase, 'host (from DC_BASE)') : DEFAULT_HOST;
+
+  const serviceUserId = getInput('service-user-id').trim();
+  if (!serviceUserId) {
+    throw new InputError(
+      'service-user-id',
+      'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token.',
+    );
+  }
+  if (!USER_ID.test(serviceUserId)) {
+    throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+  }
+
+  const nameInput = getInput('token-name').trim();
+  if (nameInput && !(NAME_PATTERN.test(nameInput) && nameInput.length <= NAME_MAX_LENGTH)) {
+    throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
+  }
+  const tokenName = nameInput || defaultTokenName(run);
+
+  const daysRaw = getInput('lifetime-days').trim() || '1';
+  if (!/^\d+$/.test(daysRaw) || Number(daysRaw) > MAX_LIFETIME_DAYS) {
+    throw new InputError(
+      'lifetime-days',
+      `expected a whole number of UTC days from 0 (ends today 23:59:59 UTC) to ${MAX_LIFETIME_DAYS}, got '${daysRaw.slice(0, 20)}'. The post step revokes the token anyway; the end date only bounds a token whose runner died.`,
+    );
+  }
+
+  return {
+    host,
+    baseUrl: `https://${host}`,
+    auth: { kind: 'api-key', apiKey },
+    serviceUserId,
+    tokenName,
+    endDate: utcDay(now, Number(daysRaw)),
+    skipRevoke: bool(getInput, 'skip-revoke', false),
+    exportEnv: bool(getInput, 'export-env', false),
+    jobSummary: bool(getInput, 'job-summary', true),
+  };
+}

@@ -1,0 +1,26 @@
+/** Job summary: what was minted and what happened to it. No secret ever reaches this file. */
+import type { Core } from './core.js';
+
+export interface SummaryRow {
+  name: string;
+  id: string;
+  user: string;
+  host: string;
+  endDate: string;
+}
+
+function cell(s: string): string {
+  return s.replace(/[|\r\n]/g, ' ');
+}
+
+export async function writeMintSummary(core: Core, r: SummaryRow): Promise<void> {
+  await core.summary
+    .addRaw('### DigiCert ONE token\n\n', false)
+    .addRaw('| name | id | user | host | ends (UTC) |\n|---|---|---|---|---|\n', false)
+    .addRaw(`| ${[r.name, r.id, r.user, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
+    .write();
+}
+
+export async function writeRevokeSummary(core: Core, line: string): Promise<void> {
+  await core.summary.addRaw(`Revoked in post step: ${cell(line)}\n`, false).write();
+}
