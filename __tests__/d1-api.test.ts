@@ -8,12 +8,18 @@ function fake(answer: HttpResponse | Error): HttpClient & { calls: unknown[][] }
   return {
     calls,
     async send(...args) {
+      args.pop(); // the timeout
       calls.push(args);
       if (answer instanceof Error) throw answer;
       return answer;
     },
     async close() {},
   };
+}
+
+function opts(secrets: string[]) {
+  // No retries in these tests: the deadline is already near.
+  return { host: 'h', secrets, deadline: Date.now() + 5, clock: { now: Date.now, sleep: async () => {}, random: () => 0 } };
 }
 
 async function failure(p: Promise<unknown>): Promise<D1Error> {
@@ -39,13 +45,13 @@ describe('D1Client.createToken', () => {
 
   it('sends the documented body and reads the secret', async () => {
     const http = fake({ status: 201, headers: {}, body: { id: 't1', token: 's3cret', name: 'n', user_id: 'u1', end_date: '2026-11-24' } });
-    const minted = await new D1Client(http, 'h', []).createToken(t);
+    const minted = await new D1Client(http, opts([])).createToken(t);
     expect(http.calls[0]).toEqual(['POST', '/account/api/v1/api-access-token', { name: 'n', end_date: '2026-11-24', user_id: 'u1' }]);
     expect(minted).toEqual({ id: 't1', token: 's3cret', name: 'n', userId: 'u1', endDate: '2026-11-24' });
   });
 
   it('names the fields present, never their values, when the token is missing', async () => {
-    const e = await failure(new D1Client(fake({ status: 201, headers: {}, body: { id: 't1', secret_value: 'leaky' } }), 'h', []).createToken(t));
+    const e = await failure(new D1Client(fake({ status: 201, headers: {}, body: { id: 't1', secret_value: 'leaky' } }), opts([])).createToken(t));
     expect(e.kind).toBe('protocol');
     expect(e.message).toContain('POST /account/api/v1/api-access-token returned 201 without the token value');
     expect(e.message).toContain('fields present: id, secret_value');
@@ -53,16 +59,16 @@ describe('D1Client.createToken', () => {
   });
 
   it('scrubs the bootstrap secret from a server message it repeats', async () => {
-    const e = await failure(new D1Client(fake({ status: 400, headers: {}, body: { error: { code: 'invalid_request', message: 'key abc123secret is odd' } } }), 'h', ['abc123secret']).createToken(t));
+    const e = await failure(new D1Client(fake({ status: 400, headers: {}, body: { error: { code: 'invalid_request', message: 'key abc123secret is odd' } } }), opts(['abc123secret'])).createToken(t));
     expect(e.message).toContain('key *** is odd');
     expect(e.message).not.toContain('abc123secret');
   });
 
   it('maps 429 and 503 with Retry-After', async () => {
-    const e429 = await failure(new D1Client(fake({ status: 429, headers: { 'retry-after': '7' }, body: {} }), 'h', []).createToken(t));
+    const e429 = await failure(new D1Client(fake({ status: 429, headers: { 'retry-after': '7' }, body: {} }), opts([])).createToken(t));
     expect(e429.kind).toBe('rate-limited');
     expect(e429.message).toContain('Retry-After: 7');
-    const e503 = await failure(new D1Client(fake({ status: 503, headers: {}, body: {} }), 'h', []).createToken(t));
+    const e503 = await failure(new D1Client(fake({ status: 503, headers: {}, body: {} }), opts([])).createToken(t));
     expect(e503.message).toContain('maintenance window');
   });
 
@@ -72,7 +78,7 @@ describe('D1Client.createToken', () => {
     ['SELF_SIGNED_CERT_IN_CHAIN', 'NODE_EXTRA_CA_CERTS'],
     ['ECONNRESET', 'was dropped'],
   ])('network error %s', async (code, says) => {
-    const e = await failure(new D1Client(fake(new NetworkError('boom', code)), 'h', []).createToken(t));
+    const e = await failure(new D1Client(fake(new NetworkError('boom', code)), opts([])).createToken(t));
     expect(e.kind).toBe('network');
     expect(e.message).toContain(says);
   });
@@ -80,8 +86,8 @@ describe('D1Client.createToken', () => {
 
 describe('D1Client.deleteToken', () => {
   it('204 is deleted, 404 is gone, anything else throws', async () => {
-    expect(await new D1Client(fake({ status: 204, headers: {}, body: undefined }), 'h', []).deleteToken('x')).toBe('deleted');
-    expect(await new D1Client(fake({ status: 404, headers: {}, body: {} }), 'h', []).deleteToken('x')).toBe('gone');
-    expect((await failure(new D1Client(fake({ status: 401, headers: {}, body: {} }), 'h', []).deleteToken('x'))).kind).toBe('auth');
+    expect(await new D1Client(fake({ status: 204, headers: {}, body: undefined }), opts([])).deleteToken('x')).toBe('deleted');
+    expect(await new D1Client(fake({ status: 404, headers: {}, body: {} }), opts([])).deleteToken('x')).toBe('gone');
+    expect((await failure(new D1Client(fake({ status: 401, headers: {}, body: {} }), opts([])).deleteToken('x'))).kind).toBe('auth');
   });
 });

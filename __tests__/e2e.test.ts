@@ -43,12 +43,13 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(main.outputs['token-name']).toMatch(/^gha_octo-org_release-tools_9876543210_1_sign_[0-9a-f]{6}$/);
     expect(main.outputs['expires-at']).toMatch(/^\d{4}-\d{2}-\d{2}T23:59:59Z$/);
 
-    // Exactly one request: the create, authenticated by the bootstrap token, for the named user.
+    // Two requests, made side by side: the create, and the bootstrap's own record for the end-date warning.
     const mainReqs = requestsSince(before);
-    expect(mainReqs.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /account/api/v1/api-access-token 201']);
-    expect(mainReqs[0]!.tokenId).toBe(t.s.bootstrap.tokenId);
-    expect(mainReqs[0]!.body).toMatchObject({ name: main.outputs['token-name'], user_id: t.s.signer.id });
-    expect(mainReqs[0]!.userAgent).toMatch(/^d1-token-action\//);
+    expect(mainReqs.map((r) => `${r.method} ${r.path} ${r.status}`).sort()).toEqual(['GET /account/api/v1/user/me 200', 'POST /account/api/v1/api-access-token 201']);
+    const create = mainReqs.find((r) => r.method === 'POST')!;
+    expect(create.tokenId).toBe(t.s.bootstrap.tokenId);
+    expect(create.body).toMatchObject({ name: main.outputs['token-name'], user_id: t.s.signer.id });
+    expect(create.userAgent).toMatch(/^d1-token-action\//);
 
     // The token is masked before any other line could show it, and the log shows only ***.
     expect(maskedBeforeUse(main.stdout, token)).toBe(true);
@@ -56,7 +57,7 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(main.log.join('\n')).toContain(main.outputs['token-id']);
 
     // State carries ids and the host only; the summary names the token but holds no secret.
-    expect(Object.keys(main.state).sort()).toEqual(['end-date', 'host', 'isPost', 'token-id', 'token-name', 'user-id']);
+    expect(Object.keys(main.state).sort()).toEqual(['end-date', 'host', 'isPost', 'pending-name', 'token-id', 'token-name', 'user-id']);
     expect(main.summary).toContain(main.outputs['token-id']);
 
     // A later step can use it.
@@ -77,6 +78,27 @@ describe('mint and revoke with an API token bootstrap', () => {
     // Nothing left behind, no secret anywhere the runner keeps (the token only as the `token` output).
     expect(j.runnerTempFiles()).toEqual([]);
     expect(scanJob(j, { bootstrap: t.s.bootstrap.apiKey, minted: token }, { allowInOutput: { token: 'minted' } })).toEqual([]);
+  });
+
+  it('makes one request when the service user is named and the end-date check is off', async () => {
+    const j = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '0' });
+    const before = t.emu.requests.length;
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(requestsSince(before).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /account/api/v1/api-access-token']);
+    await j.post();
+  });
+
+  it('warns when the bootstrap user ends within expiry-warning-days', async () => {
+    const soon = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const u = t.emu.model.addUser({ friendly_name: 'ending-bootstrap', end_date: soon, applications: t.s.bootstrap.user.applications });
+    const key = t.emu.model.addToken(u.id, 'ending', undefined).secret;
+    const j = job({ 'api-key': key, host: t.emu.host, 'service-user-id': t.s.signer.id });
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(main.log).toContain(`Warning: The bootstrap user ${u.id} stops working on ${soon} at 23:59:59 UTC (in 3 days). Extend its end date or rotate it before then.`);
+    await j.post();
+    expect(scanJob(j, { bootstrap: key, minted: main.outputs.token! }, { allowInOutput: { token: 'minted' } })).toEqual([]);
   });
 
   it('with service-user-id `me`, an administrator token mints for itself in two requests', async () => {
@@ -127,8 +149,8 @@ describe('mint and revoke with an API token bootstrap', () => {
 });
 
 describe('post step', () => {
-  async function minted(): Promise<{ j: RunnerJob; id: string; token: string }> {
-    const j = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id });
+  async function minted(extra: Record<string, string> = {}): Promise<{ j: RunnerJob; id: string; token: string }> {
+    const j = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, ...extra });
     const main = await j.main();
     expect(main.exitCode).toBe(0);
     return { j, id: main.outputs['token-id']!, token: main.outputs.token! };
@@ -143,8 +165,8 @@ describe('post step', () => {
   });
 
   it('warns with the id and a delete command when revocation fails, without failing the job', async () => {
-    const { j, id, token } = await minted();
-    t.emu.fault({ method: 'DELETE', path: /api-access-token/, kind: 'status', status: 500 });
+    const { j, id, token } = await minted({ 'timeout-seconds': '2' });
+    t.emu.fault({ method: 'DELETE', path: /api-access-token/, kind: 'status', status: 500, times: 100 });
     const post = await j.post();
     expect(post.exitCode).toBe(0);
     const log = post.log.join('\n');
@@ -152,6 +174,7 @@ describe('post step', () => {
     expect(log).toContain(`curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${t.emu.host}/account/api/v1/api-access-token/${id}`);
     expect(post.summary).toContain(`FAILED; delete token id ${id}`);
     expect(scanJob(j, { bootstrap: t.s.bootstrap.apiKey, minted: token }, { allowInOutput: { token: 'minted' } })).toEqual([]);
+    t.emu.faults.length = 0;
     t.emu.model.tokens.get(id)!.deleted = true;
   });
 
@@ -254,16 +277,21 @@ describe('failures give actionable messages and print no secret', () => {
     expect(r.error).toContain('ids differ between demo and production');
   });
 
-  it('5xx from DigiCert ONE', async () => {
-    t.emu.fault({ method: 'POST', kind: 'status', status: 502 });
-    const r = await failing({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id });
-    expect(r.error).toContain('returned 502');
-    expect(r.error).toContain('failed on its side');
+  it('5xx from DigiCert ONE that lasts past the time budget', async () => {
+    t.emu.fault({ method: 'POST', kind: 'status', status: 502, times: 100 });
+    try {
+      const r = await failing({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'timeout-seconds': '2' });
+      expect(r.error).toContain('returned 502');
+      expect(r.error).toContain('failed on its side');
+    } finally {
+      t.emu.faults.length = 0;
+    }
   });
 
   it('unreachable host', async () => {
-    const r = await failing({ 'api-key': t.s.bootstrap.apiKey, host: 'localhost:1', 'service-user-id': t.s.signer.id });
+    const r = await failing({ 'api-key': t.s.bootstrap.apiKey, host: 'localhost:1', 'service-user-id': t.s.signer.id, 'timeout-seconds': '2' });
     expect(r.error).toContain('localhost:1 refused the connection');
+    expect(r.error).toMatch(/Gave up after \d+ attempts/);
     expect(scanJob(r.j, { bootstrap: t.s.bootstrap.apiKey })).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, parseConfig, parseHost } from '../src/inputs.js';
-import { defaultTokenName, NAME_MAX_LENGTH, NAME_PATTERN } from '../src/naming.js';
+import { defaultTokenName, NAME_MAX_LENGTH, NAME_PATTERN, repoTokenPrefix, runIdOf } from '../src/naming.js';
 
 const run = { repository: 'octo-org/release-tools', runId: '123', runAttempt: '2', job: 'sign' };
 const now = new Date('2026-11-23T22:30:00Z');
@@ -20,7 +20,16 @@ function error(f: () => unknown): InputError {
 describe('parseConfig', () => {
   it('defaults: production host, tomorrow as end date, revoke on, summary on', () => {
     const c = parseConfig(inputs(base), {}, run, now);
-    expect(c).toMatchObject({ host: 'one.digicert.com', baseUrl: 'https://one.digicert.com', endDate: '2026-11-24', skipRevoke: false, exportEnv: false, jobSummary: true });
+    expect(c).toMatchObject({
+      host: 'one.digicert.com',
+      baseUrl: 'https://one.digicert.com',
+      endDate: '2026-11-24',
+      exportEnv: false,
+      cleanupStale: false,
+      staleAfterHours: 24,
+      expiryWarningDays: 14,
+      step: { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 },
+    });
     expect(c.tokenName).toMatch(/^gha_octo-org_release-tools_123_2_sign_[0-9a-f]{6}$/);
   });
 
@@ -44,6 +53,7 @@ describe('parseConfig', () => {
     expect(error(() => parseConfig(inputs({ ...base, 'service-user-id': '../../user' }), {}, run, now)).input).toBe('service-user-id');
     expect(error(() => parseConfig(inputs({ ...base, 'token-name': 'a/b' }), {}, run, now)).input).toBe('token-name');
     expect(error(() => parseConfig(inputs({ ...base, 'skip-revoke': 'maybe' }), {}, run, now)).message).toBe("Input 'skip-revoke': expected true or false, got 'maybe'.");
+    expect(error(() => parseConfig(inputs({ ...base, 'timeout-seconds': '0' }), {}, run, now)).message).toContain("Input 'timeout-seconds': expected a whole number from 1 to 600");
   });
 });
 
@@ -66,7 +76,17 @@ describe('defaultTokenName', () => {
     const name = defaultTokenName(long, 'abcdef');
     expect(name.length).toBeLessThanOrEqual(NAME_MAX_LENGTH);
     expect(name).toMatch(NAME_PATTERN);
-    expect(name).toMatch(/^gha_an-.*_and-a-.*_12345678901_3_build.*_abcdef$/);
+    expect(name).toMatch(/^gha_an-organisation_and-a-repository-wit_12345678901_3_bu_abcdef$/);
+  });
+
+  it('starts with a prefix fixed per repository, whatever the job, and its run id reads back', () => {
+    const a = defaultTokenName({ ...run, job: 'a' });
+    const b = defaultTokenName({ ...run, runId: '999', job: 'a-much-longer-job-name-that-gets-cut-somewhere-along-the-way' });
+    expect(a.startsWith(repoTokenPrefix(run.repository))).toBe(true);
+    expect(b.startsWith(repoTokenPrefix(run.repository))).toBe(true);
+    expect(runIdOf(b, run.repository)).toBe('999');
+    expect(runIdOf(b, 'octo-org/other')).toBeUndefined();
+    expect(runIdOf('gha_octo-org_release-tools_by-hand', run.repository)).toBeUndefined();
   });
 
   it('differs between two steps of the same job (matrix legs share GITHUB_JOB)', () => {

@@ -28370,16 +28370,70 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7509:
+/***/ 827:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   R7: () => (/* binding */ PATHS),
-/* harmony export */   X1: () => (/* binding */ D1Client)
-/* harmony export */ });
-/* unused harmony exports API_PREFIX, createTokenBody, D1Error, parseServerError */
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6803);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7194);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  X1: () => (/* binding */ D1Client),
+  w$: () => (/* binding */ D1Error),
+  R7: () => (/* binding */ PATHS)
+});
+
+// UNUSED EXPORTS: API_PREFIX, createTokenBody, parseServerError
+
+// EXTERNAL MODULE: ./src/http.ts
+var http = __nccwpck_require__(6803);
+;// CONCATENATED MODULE: ./src/retry.ts
+/**
+ * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
+ * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
+ * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
+ */
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Failures after which the request may or may not have been processed. */
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+function classifyNetworkCode(code) {
+    if (NOT_SENT_CODES.has(code))
+        return 'not-sent';
+    if (MAYBE_SENT_CODES.has(code))
+        return 'maybe-sent';
+    return 'permanent';
+}
+/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
+function statusMaybeCommitted(status) {
+    return status === 500 || status === 502 || status === 504;
+}
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+/** Milliseconds to wait per Retry-After (seconds or HTTP date), or undefined when absent or unreadable. */
+function parseRetryAfter(value, now) {
+    if (!value)
+        return undefined;
+    const v = value.trim();
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+function backoffMs(attempt, random = Math.random) {
+    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
+    return Math.round(exp / 2 + (exp / 2) * random());
+}
+const realClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+};
+
+// EXTERNAL MODULE: ./src/secrets.ts
+var secrets = __nccwpck_require__(7194);
+;// CONCATENATED MODULE: ./src/d1-api.ts
+
 
 
 const API_PREFIX = '/account/api/v1';
@@ -28396,10 +28450,14 @@ const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'];
 class D1Error extends Error {
     kind;
     status;
-    constructor(message, kind, status) {
+    maybeCommitted;
+    constructor(message, kind, status, 
+    /** The request may have been carried out although no success answer arrived (a create must be checked). */
+    maybeCommitted = false) {
         super(message);
         this.kind = kind;
         this.status = status;
+        this.maybeCommitted = maybeCommitted;
         this.name = 'D1Error';
     }
 }
@@ -28434,30 +28492,73 @@ function pickString(obj, names) {
     }
     return undefined;
 }
+function pickArray(body) {
+    if (!body || typeof body !== 'object')
+        return undefined;
+    for (const k of ['items', 'data', 'tokens', 'results']) {
+        const v = body[k];
+        if (Array.isArray(v))
+            return v;
+    }
+    return undefined;
+}
 const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
 class D1Client {
     http;
     host;
     secrets;
-    constructor(http, host, 
-    /** Values to scrub from any server text we repeat. */
-    secrets) {
+    clock;
+    log;
+    deadline;
+    constructor(http, opts) {
         this.http = http;
-        this.host = host;
-        this.secrets = secrets;
+        this.host = opts.host;
+        this.secrets = opts.secrets;
+        this.deadline = opts.deadline;
+        this.clock = opts.clock ?? realClock;
+        this.log = opts.log ?? (() => undefined);
     }
-    async call(method, path, body) {
+    /**
+     * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
+     * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
+     */
+    async call(method, path, body, repeatable) {
         const endpoint = `${method} ${path.split('?')[0]}`;
-        try {
-            return await this.http.send(method, path, body);
-        }
-        catch (err) {
-            if (err instanceof _http_js__WEBPACK_IMPORTED_MODULE_0__/* .NetworkError */ .D)
-                throw this.networkError(endpoint, err);
-            throw err;
+        const started = this.clock.now();
+        for (let attempt = 1;; attempt++) {
+            const remaining = this.deadline - this.clock.now();
+            const spent = () => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
+            if (remaining <= 0)
+                throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
+            let wait;
+            let why;
+            try {
+                const res = await this.http.send(method, path, body, remaining);
+                if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
+                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+                }
+                wait = parseRetryAfter(res.headers['retry-after'], this.clock.now()) ?? backoffMs(attempt, this.clock.random);
+                why = `answered ${res.status}${res.headers['retry-after'] ? ` (Retry-After: ${res.headers['retry-after']})` : ''}`;
+                if (this.clock.now() + wait >= this.deadline)
+                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+            }
+            catch (err) {
+                if (!(err instanceof http/* NetworkError */.D))
+                    throw err;
+                const kind = classifyNetworkCode(err.code);
+                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || this.deadline - this.clock.now() <= 0) {
+                    throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
+                }
+                wait = backoffMs(attempt, this.clock.random);
+                why = `failed (${err.code})`;
+                if (this.clock.now() + wait >= this.deadline)
+                    throw this.networkError(endpoint, err, false, ` Gave up after ${spent()} (timeout-seconds).`);
+            }
+            this.log(`DigiCert ONE ${endpoint} ${why}; attempt ${attempt + 1} in ${(wait / 1000).toFixed(1)} s.`);
+            await this.clock.sleep(wait);
         }
     }
-    networkError(endpoint, err) {
+    networkError(endpoint, err, maybeCommitted, tail) {
         const host = this.host;
         const code = err.code;
         let hint;
@@ -28477,14 +28578,15 @@ class D1Client {
             hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
         }
         else {
-            hint = `request to ${host} failed (${code}): ${(0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(err.message, this.secrets)}`;
+            hint = `request to ${host} failed (${code}): ${(0,secrets/* redact */.E$)(err.message, this.secrets)}`;
         }
-        return new D1Error(`${endpoint}: ${hint}`, 'network');
+        return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
     }
     failure(endpoint, res, subject) {
         const { code, message } = parseServerError(res.body);
-        const said = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)([code, message].filter(Boolean).join(': ') || 'no error detail', this.secrets);
-        const head = `${endpoint} returned ${res.status} (${said}).`;
+        const said = (0,secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || 'no error detail', this.secrets);
+        const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
+        const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
         const retryAfter = res.headers['retry-after'];
         switch (true) {
             case res.status === 401:
@@ -28498,7 +28600,7 @@ class D1Client {
             case res.status === 503:
                 return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
             case res.status >= 500:
-                return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status);
+                return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
             default:
                 return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
         }
@@ -28509,7 +28611,7 @@ class D1Client {
     async getUser(id) {
         const path = PATHS.user(id);
         const endpoint = `GET ${path}`;
-        const res = await this.call('GET', path);
+        const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
             throw this.failure(endpoint, res, `read user ${id}`);
         const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {});
@@ -28525,7 +28627,7 @@ class D1Client {
     }
     async createToken(t) {
         const endpoint = `POST ${PATHS.tokens}`;
-        const res = await this.call('POST', PATHS.tokens, createTokenBody(t));
+        const res = await this.call('POST', PATHS.tokens, createTokenBody(t), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
         const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {});
@@ -28542,11 +28644,26 @@ class D1Client {
             endDate: pickString(body, ['end_date']) ?? t.endDate,
         };
     }
+    async listTokens(userId) {
+        const path = `${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`;
+        const endpoint = `GET ${PATHS.tokens}`;
+        const res = await this.call('GET', path, undefined, true);
+        if (res.status !== 200)
+            throw this.failure(endpoint, res, `list the API tokens of user ${userId}`);
+        // A bare array as documented for the other listings; tolerate a wrapper object too.
+        const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
+        if (!items)
+            throw this.missing(endpoint, res, 'a list of tokens');
+        return items
+            .filter((x) => !!x && typeof x === 'object')
+            .map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }))
+            .filter((x) => x.id);
+    }
     /** 'deleted', or 'gone' when the server no longer knows the token (404): both mean it no longer works. */
     async deleteToken(id) {
         const path = PATHS.token(id);
         const endpoint = `DELETE ${path}`;
-        const res = await this.call('DELETE', path);
+        const res = await this.call('DELETE', path, undefined, true);
         if (res.status === 200 || res.status === 204)
             return 'deleted';
         if (res.status === 404)
@@ -28594,34 +28711,35 @@ function errorCode(err) {
     return err?.code ?? 'UNKNOWN';
 }
 function createHttpClient(opts) {
-    const common = { connectTimeout: opts.timeoutMs, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
     const dispatcher = usesProxy(opts.env)
         ? new undici__WEBPACK_IMPORTED_MODULE_0__/* .EnvHttpProxyAgent */ .J2({
-            ...common,
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         })
-        : new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6(common);
+        : new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6();
     return {
-        async send(method, path, body) {
+        async send(method, path, body, timeoutMs) {
             const headers = { accept: 'application/json', ...opts.headers };
             if (body !== undefined)
                 headers['content-type'] = 'application/json';
+            const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
             let res;
+            let text;
             try {
                 res = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(new URL(path, opts.baseUrl), {
                     method,
                     headers,
                     body: body === undefined ? undefined : JSON.stringify(body),
                     dispatcher,
+                    signal,
                 });
+                text = await res.body.text();
             }
             catch (err) {
-                const code = errorCode(err);
-                throw new NetworkError(err instanceof Error ? err.message : String(err), code);
+                const code = signal.aborted ? 'ETIMEDOUT' : errorCode(err);
+                throw new NetworkError(signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : err instanceof Error ? err.message : String(err), code);
             }
-            const text = await res.body.text();
             let parsed = undefined;
             if (text) {
                 try {
@@ -28654,7 +28772,7 @@ function createHttpClient(opts) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(162);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7563);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
 /* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3564);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7194);
@@ -28697,58 +28815,15 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 162:
+/***/ 8422:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  j: () => (/* binding */ REQUEST_TIMEOUT_MS),
-  V: () => (/* binding */ runMain)
-});
-
-// EXTERNAL MODULE: ./src/d1-api.ts
-var d1_api = __nccwpck_require__(7509);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/naming.ts
-
-/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
-const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
-const NAME_MAX_LENGTH = 64;
-const NAME_PREFIX = 'gha';
-function clean(part) {
-    return part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
-}
-/**
- * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job
- * a token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
- * step, so a retried request sends the same name.
- */
-function defaultTokenName(run, random = (0,external_node_crypto_.randomBytes)(3).toString('hex')) {
-    const [owner = 'unknown', repo = 'unknown'] = run.repository.split('/');
-    const fixed = [clean(run.runId), clean(run.runAttempt)];
-    const tail = `_${fixed.join('_')}_`;
-    const suffix = `_${random}`;
-    let o = clean(owner);
-    let r = clean(repo);
-    let j = clean(run.job);
-    // Shorten the free-text parts, longest first, until the whole name fits; ids and the random tail stay whole.
-    const total = () => NAME_PREFIX.length + 1 + o.length + 1 + r.length + tail.length + j.length + suffix.length;
-    while (total() > NAME_MAX_LENGTH) {
-        if (j.length >= r.length && j.length >= o.length && j.length > 1)
-            j = j.slice(0, -1);
-        else if (r.length >= o.length && r.length > 1)
-            r = r.slice(0, -1);
-        else if (o.length > 1)
-            o = o.slice(0, -1);
-        else
-            break;
-    }
-    return `${NAME_PREFIX}_${o}_${r}${tail}${j}${suffix}`;
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   mA: () => (/* binding */ parseStepConfig),
+/* harmony export */   o4: () => (/* binding */ parseConfig)
+/* harmony export */ });
+/* unused harmony exports InputError, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
+/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8499);
 /**
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
  * Every error names the input and says how to fix it; none repeats a secret's value.
@@ -28777,6 +28852,22 @@ function bool(getInput, name, fallback) {
     if (['false', 'no', '0', 'off'].includes(raw))
         return false;
     throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+}
+function int(getInput, name, min, max, fallback, meaning) {
+    const raw = getInput(name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+    }
+    return Number(raw);
+}
+function parseStepConfig(getInput) {
+    return {
+        skipRevoke: bool(getInput, 'skip-revoke', false),
+        jobSummary: bool(getInput, 'job-summary', true),
+        timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
+    };
 }
 /** Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. */
 function parseHost(raw, inputName) {
@@ -28827,25 +28918,96 @@ function parseConfig(getInput, env, run, now) {
         throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const nameInput = getInput('token-name').trim();
-    if (nameInput && !(NAME_PATTERN.test(nameInput) && nameInput.length <= NAME_MAX_LENGTH)) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
+    if (nameInput && !(_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .NAME_PATTERN */ .Vh.test(nameInput) && nameInput.length <= _naming_js__WEBPACK_IMPORTED_MODULE_0__/* .NAME_MAX_LENGTH */ .aC)) {
+        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .NAME_MAX_LENGTH */ .aC} characters.`);
     }
-    const tokenName = nameInput || defaultTokenName(run);
-    const daysRaw = getInput('lifetime-days').trim() || '1';
-    if (!/^\d+$/.test(daysRaw) || Number(daysRaw) > MAX_LIFETIME_DAYS) {
-        throw new InputError('lifetime-days', `expected a whole number of UTC days from 0 (ends today 23:59:59 UTC) to ${MAX_LIFETIME_DAYS}, got '${daysRaw.slice(0, 20)}'. The post step revokes the token anyway; the end date only bounds a token whose runner died.`);
-    }
+    const tokenName = nameInput || (0,_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .defaultTokenName */ .KQ)(run);
+    const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
         baseUrl: `https://${host}`,
         auth: { kind: 'api-key', apiKey },
         serviceUserId,
         tokenName,
-        endDate: utcDay(now, Number(daysRaw)),
-        skipRevoke: bool(getInput, 'skip-revoke', false),
+        endDate: utcDay(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
-        jobSummary: bool(getInput, 'job-summary', true),
+        cleanupStale: bool(getInput, 'cleanup-stale', false),
+        staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
+        expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        step: parseStepConfig(getInput),
     };
+}
+
+
+/***/ }),
+
+/***/ 7563:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  V: () => (/* binding */ runMain)
+});
+
+// EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
+var d1_api = __nccwpck_require__(827);
+;// CONCATENATED MODULE: ./src/expiry.ts
+/** How far an end date (a UTC day, working until 23:59:59) is from now, for the bootstrap expiry warning. */
+function daysLeft(endDate, now) {
+    const end = Date.parse(`${endDate}T23:59:59Z`);
+    return Math.floor((end - now.getTime()) / 86_400_000);
+}
+function checkExpiry(what, endDate, now, warnDays) {
+    if (!endDate || warnDays <= 0)
+        return { level: 'ok' };
+    const left = daysLeft(endDate, now);
+    if (Date.parse(`${endDate}T23:59:59Z`) < now.getTime()) {
+        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+    }
+    if (left < warnDays) {
+        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
+    }
+    return { level: 'ok' };
+}
+
+// EXTERNAL MODULE: ./src/inputs.ts
+var inputs = __nccwpck_require__(8422);
+;// CONCATENATED MODULE: ./src/mint.ts
+/**
+ * Minting that leaves no orphan: when the answer to a create is lost (dropped connection, 5xx after the service
+ * may have acted), look the token up by its name. Its secret is shown only once, so a token we never saw is
+ * deleted and minted again.
+ */
+
+const MAX_ROUNDS = 3;
+async function mintToken(client, req, log) {
+    for (let round = 1;; round++) {
+        try {
+            return await client.createToken(req);
+        }
+        catch (err) {
+            if (!(err instanceof d1_api/* D1Error */.w$) || !err.maybeCommitted)
+                throw err;
+            let made;
+            try {
+                made = (await client.listTokens(req.userId)).find((t) => t.name === req.name);
+                if (made) {
+                    log(`The answer to the create was lost, but DigiCert ONE made token '${req.name}' (id ${made.id}); its secret is shown only once, so it is deleted and minted again.`);
+                    await client.deleteToken(made.id);
+                }
+                else {
+                    log(`The create of token '${req.name}' failed before DigiCert ONE made it; minting again.`);
+                }
+            }
+            catch (checkErr) {
+                const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
+                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made token '${req.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+            }
+            if (round >= MAX_ROUNDS)
+                throw err;
+        }
+    }
 }
 
 // EXTERNAL MODULE: ./src/secrets.ts
@@ -28854,6 +29016,29 @@ var secrets = __nccwpck_require__(7194);
 var state = __nccwpck_require__(2462);
 // EXTERNAL MODULE: ./src/summary.ts
 var summary = __nccwpck_require__(8855);
+// EXTERNAL MODULE: ./src/naming.ts
+var naming = __nccwpck_require__(8499);
+;// CONCATENATED MODULE: ./src/sweep.ts
+
+function isStale(t, run, o) {
+    const runId = (0,naming/* runIdOf */.SR)(t.name, run.repository);
+    if (runId === undefined || runId === run.runId)
+        return false;
+    if (t.endDate && t.endDate < o.now.toISOString().slice(0, 10))
+        return true;
+    const created = t.createdAt ? Date.parse(t.createdAt) : Number.NaN;
+    return !Number.isNaN(created) && o.now.getTime() - created > o.staleAfterMs;
+}
+async function sweepStale(client, userId, run, o) {
+    const stale = (await client.listTokens(userId)).filter((t) => isStale(t, run, o));
+    const deleted = [];
+    for (const t of stale) {
+        await client.deleteToken(t.id);
+        deleted.push(t);
+    }
+    return deleted;
+}
+
 // EXTERNAL MODULE: ./src/version.ts
 var version = __nccwpck_require__(311);
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -28863,31 +29048,54 @@ var version = __nccwpck_require__(311);
 
 
 
-const REQUEST_TIMEOUT_MS = 30_000;
-async function runMain({ core, run, env, now, createHttp }) {
+
+
+
+async function runMain({ core, run, env, now, createHttp, clock }) {
     // Mask the bootstrap secret before parsing, so even a parse error cannot print it.
     const rawKey = core.getInput('api-key');
     if (rawKey)
         (0,secrets/* maskSecret */.$l)(rawKey, core.setSecret);
-    const config = parseConfig(core.getInput, env, run, now);
+    const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
     const apiKey = config.auth.apiKey;
-    const http = createHttp({
-        baseUrl: config.baseUrl,
-        headers: { 'x-api-key': apiKey, 'user-agent': version/* USER_AGENT */._ },
-        timeoutMs: REQUEST_TIMEOUT_MS,
-        env,
-    });
+    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': apiKey, 'user-agent': version/* USER_AGENT */._ }, env });
     try {
-        const client = new d1_api/* D1Client */.X1(http, config.host, [apiKey]);
-        const userId = config.serviceUserId === 'me' ? (await client.getUser('me')).id : config.serviceUserId;
-        const minted = await client.createToken({ userId, name: config.tokenName, endDate: config.endDate });
+        const client = new d1_api/* D1Client */.X1(http, {
+            host: config.host,
+            secrets: [apiKey],
+            deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+            clock,
+            log: (line) => core.info(line),
+        });
+        // The caller's own record: needed for `me`, and for the end-date warning; read alongside the mint.
+        const mePromise = config.serviceUserId === 'me' || config.expiryWarningDays > 0 ? client.getUser('me') : undefined;
+        mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        const userId = config.serviceUserId === 'me' ? (await mePromise).id : config.serviceUserId;
+        if (config.cleanupStale) {
+            const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+            core.info(deleted.length
+                ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+                : 'cleanup-stale: no tokens left by earlier runs.');
+        }
+        // Saved before the create: if its answer is lost for good, post still finds the token by name.
+        core.saveState(state/* STATE */.c.host, config.host);
+        core.saveState(state/* STATE */.c.userId, userId);
+        core.saveState(state/* STATE */.c.pendingName, config.tokenName);
+        let minted;
+        try {
+            minted = await mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (line) => core.info(line));
+        }
+        catch (err) {
+            // Certainly not created: post has nothing to look for.
+            if (!(err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted))
+                core.saveState(state/* STATE */.c.pendingName, '');
+            throw err;
+        }
         // The new secret is masked before any other line is written.
         (0,secrets/* maskSecret */.$l)(minted.token, core.setSecret);
         // Then saved for post, so a failure below still leaves the token to be revoked.
-        core.saveState(state/* STATE */.c.host, config.host);
         core.saveState(state/* STATE */.c.tokenId, minted.id);
         core.saveState(state/* STATE */.c.tokenName, minted.name);
-        core.saveState(state/* STATE */.c.userId, minted.userId);
         core.saveState(state/* STATE */.c.endDate, minted.endDate);
         core.setOutput('token', minted.token);
         core.setOutput('token-id', minted.id);
@@ -28903,8 +29111,19 @@ async function runMain({ core, run, env, now, createHttp }) {
             core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
         }
         core.info(`Minted DigiCert ONE API token '${minted.name}' (id ${minted.id}) for user ${minted.userId} on ${config.host}; ` +
-            `it ends ${minted.endDate} 23:59:59 UTC${config.skipRevoke ? ' (skip-revoke is set: the post step will leave it live)' : ' and the post step revokes it when the job ends'}.`);
-        if (config.jobSummary) {
+            `it ends ${minted.endDate} 23:59:59 UTC${config.step.skipRevoke ? ' (skip-revoke is set: the post step will leave it live)' : ' and the post step revokes it when the job ends'}.`);
+        if (mePromise && config.expiryWarningDays > 0) {
+            try {
+                const me = await mePromise;
+                const verdict = checkExpiry(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
+                if (verdict.level !== 'ok')
+                    core.warning(verdict.message);
+            }
+            catch (err) {
+                core.warning(`Could not read the bootstrap user's end date: ${err instanceof Error ? err.message : String(err)}`);
+            }
+        }
+        if (config.step.jobSummary) {
             await (0,summary/* writeMintSummary */.E)(core, { name: minted.name, id: minted.id, user: minted.userId, host: config.host, endDate: minted.endDate });
         }
     }
@@ -28916,17 +29135,69 @@ async function runMain({ core, run, env, now, createHttp }) {
 
 /***/ }),
 
+/***/ 8499:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   KQ: () => (/* binding */ defaultTokenName),
+/* harmony export */   SR: () => (/* binding */ runIdOf),
+/* harmony export */   Vh: () => (/* binding */ NAME_PATTERN),
+/* harmony export */   aC: () => (/* binding */ NAME_MAX_LENGTH)
+/* harmony export */ });
+/* unused harmony exports NAME_PREFIX, repoTokenPrefix */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
+const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+const NAME_MAX_LENGTH = 64;
+const NAME_PREFIX = 'gha';
+function clean(part, max) {
+    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
+}
+const OWNER_MAX = 15;
+const REPO_MAX = 20;
+/**
+ * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
+ * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
+ */
+function repoTokenPrefix(repository) {
+    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
+    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
+}
+/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
+function runIdOf(name, repository) {
+    const prefix = repoTokenPrefix(repository);
+    if (!name.startsWith(prefix))
+        return undefined;
+    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
+}
+/**
+ * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
+ * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
+ * step, so a retried create sends the same name and a lost answer can be found by it.
+ */
+function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
+    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
+    const tail = `_${random}`;
+    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
+    return `${head}${job}${tail}`;
+}
+
+
+/***/ }),
+
 /***/ 6661:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
-/* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7509);
+/* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(827);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8422);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2462);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8855);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(162);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(311);
 
 
@@ -28934,58 +29205,84 @@ async function runMain({ core, run, env, now, createHttp }) {
 
 
 
-async function runPost({ core, env, now, createHttp }) {
-    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_1__/* .loadState */ .C)(core.getState);
+function stepConfig(core) {
+    try {
+        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseStepConfig */ .mA)(core.getInput);
+    }
+    catch (err) {
+        // Main already refused these inputs; post still revokes, with the defaults.
+        core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
+        return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
+    }
+}
+async function runPost({ core, env, now, createHttp, clock }) {
+    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_2__/* .loadState */ .C)(core.getState);
     if (!saved) {
         core.info('Nothing to revoke: the main step did not mint a token.');
         return 'nothing';
     }
-    const summaryOn = !/^(false|no|0|off)$/i.test(core.getInput('job-summary').trim());
+    const config = stepConfig(core);
     const finish = async (outcome, line) => {
-        if (summaryOn)
+        if (config.jobSummary)
             await (0,_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
         return outcome;
     };
-    const what = `token '${saved.tokenName}' (id ${saved.tokenId}) on ${saved.host}`;
-    const manual = `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(saved.tokenId)}`;
-    if (/^(true|yes|1|on)$/i.test(core.getInput('skip-revoke').trim())) {
-        core.info(`skip-revoke is set: ${what} stays live until ${saved.endDate} 23:59:59 UTC.`);
-        return finish('skipped', `skipped (skip-revoke); live until ${saved.endDate} 23:59:59 UTC`);
+    const what = `token '${saved.tokenName}'${saved.tokenId ? ` (id ${saved.tokenId})` : ''} on ${saved.host}`;
+    const manual = saved.tokenId
+        ? `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(saved.tokenId)}`
+        : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}" and delete it by id`;
+    const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
+    if (config.skipRevoke) {
+        core.info(`skip-revoke is set: ${what} stays live${until}.`);
+        return finish('skipped', `skipped (skip-revoke); live${until}`);
     }
-    const today = now.toISOString().slice(0, 10);
-    if (saved.endDate < today) {
+    if (saved.endDate && saved.endDate < now.toISOString().slice(0, 10)) {
         core.info(`${what} is past its end date (${saved.endDate}) and no longer works; nothing to revoke.`);
         return finish('expired', `not needed (past its end date ${saved.endDate})`);
     }
     const apiKey = core.getInput('api-key').trim();
     if (!apiKey) {
-        core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
-        return finish('failed', `FAILED (no api-key); delete token id ${saved.tokenId}`);
+        core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live${until}; ${manual}`);
+        return finish('failed', `FAILED (no api-key); ${idOrName(saved)}`);
     }
     (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(apiKey, core.setSecret);
-    const http = createHttp({
-        baseUrl: `https://${saved.host}`,
-        headers: { 'x-api-key': apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_5__/* .USER_AGENT */ ._ },
-        timeoutMs: _main_js__WEBPACK_IMPORTED_MODULE_2__/* .REQUEST_TIMEOUT_MS */ .j,
-        env,
-    });
+    const http = createHttp({ baseUrl: `https://${saved.host}`, headers: { 'x-api-key': apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_5__/* .USER_AGENT */ ._ }, env });
     try {
-        const result = await new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, saved.host, [apiKey]).deleteToken(saved.tokenId);
-        if (result === 'gone') {
+        const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, {
+            host: saved.host,
+            secrets: [apiKey],
+            deadline: now.getTime() + config.timeoutSeconds * 1000,
+            clock,
+            log: (line) => core.info(line),
+        });
+        let id = saved.tokenId;
+        if (!id) {
+            // Main never saw the create's answer: the token may exist all the same.
+            id = (await client.listTokens(saved.userId)).find((t) => t.name === saved.tokenName)?.id ?? '';
+            if (!id) {
+                core.info(`${what} was never created; nothing to revoke.`);
+                return finish('nothing', 'not needed (no token was created)');
+            }
+            core.info(`Found ${what} (id ${id}) that main's lost create made.`);
+        }
+        if ((await client.deleteToken(id)) === 'gone') {
             core.info(`${what} was already deleted.`);
             return finish('gone', 'yes (it was already deleted)');
         }
-        core.info(`Revoked ${what}.`);
+        core.info(`Revoked ${what}${saved.tokenId ? '' : ` (id ${id})`}.`);
         return finish('revoked', 'yes');
     }
     catch (err) {
         const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [apiKey]);
-        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
-        return finish('failed', `FAILED; delete token id ${saved.tokenId}`);
+        core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${saved.tokenId ? `delete it with: ${manual}` : manual}`);
+        return finish('failed', `FAILED; ${idOrName(saved)}`);
     }
     finally {
         await http.close();
     }
+}
+function idOrName(s) {
+    return s.tokenId ? `delete token id ${s.tokenId}` : `delete token '${s.tokenName}'`;
 }
 
 
@@ -29064,16 +29361,18 @@ const STATE = {
     tokenName: 'token-name',
     userId: 'user-id',
     endDate: 'end-date',
+    /** Name of a token being created: set before the create, so a lost answer can still be cleaned up. */
+    pendingName: 'pending-name',
 };
 function loadState(getState) {
     const s = {
         host: getState(STATE.host),
-        tokenId: getState(STATE.tokenId),
-        tokenName: getState(STATE.tokenName),
         userId: getState(STATE.userId),
+        tokenId: getState(STATE.tokenId),
+        tokenName: getState(STATE.tokenName) || getState(STATE.pendingName),
         endDate: getState(STATE.endDate),
     };
-    return s.tokenId && s.host ? s : undefined;
+    return s.host && s.tokenName && (s.tokenId || s.userId) ? s : undefined;
 }
 
 
@@ -32414,6 +32713,18 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

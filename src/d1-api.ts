@@ -5,6 +5,7 @@
  */
 import type { HttpClient, HttpResponse } from './http.js';
 import { NetworkError } from './http.js';
+import { RETRYABLE_STATUS, backoffMs, classifyNetworkCode, parseRetryAfter, realClock, statusMaybeCommitted, type Clock } from './retry.js';
 import { redact } from './secrets.js';
 
 export const API_PREFIX = '/account/api/v1';
@@ -44,11 +45,33 @@ export class D1Error extends Error {
     message: string,
     readonly kind: FailureKind,
     readonly status?: number,
+    /** The request may have been carried out although no success answer arrived (a create must be checked). */
+    readonly maybeCommitted = false,
   ) {
     super(message);
     this.name = 'D1Error';
   }
 }
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  endDate: string | undefined;
+  createdAt: string | undefined;
+}
+
+export interface ClientOptions {
+  host: string;
+  /** Values to scrub from any server text we repeat. */
+  secrets: readonly string[];
+  /** Epoch ms by which every request and retry of this step must be done. */
+  deadline: number;
+  clock?: Clock;
+  /** One line per retry, for the job log. */
+  log?: (line: string) => void;
+}
+
+type Answer = HttpResponse & { attempts: number; waitedMs: number };
 
 interface ServerError {
   code: string | undefined;
@@ -84,27 +107,72 @@ function pickString(obj: Record<string, unknown>, names: readonly string[]): str
   return undefined;
 }
 
+function pickArray(body: unknown): unknown[] | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  for (const k of ['items', 'data', 'tokens', 'results']) {
+    const v = (body as Record<string, unknown>)[k];
+    if (Array.isArray(v)) return v;
+  }
+  return undefined;
+}
+
 const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
 
 export class D1Client {
+  private readonly host: string;
+  private readonly secrets: readonly string[];
+  private readonly clock: Clock;
+  private readonly log: (line: string) => void;
+  readonly deadline: number;
+
   constructor(
     private readonly http: HttpClient,
-    private readonly host: string,
-    /** Values to scrub from any server text we repeat. */
-    private readonly secrets: readonly string[],
-  ) {}
+    opts: ClientOptions,
+  ) {
+    this.host = opts.host;
+    this.secrets = opts.secrets;
+    this.deadline = opts.deadline;
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.log ?? (() => undefined);
+  }
 
-  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<HttpResponse> {
+  /**
+   * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
+   * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
+   */
+  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, repeatable: boolean): Promise<Answer> {
     const endpoint = `${method} ${path.split('?')[0]}`;
-    try {
-      return await this.http.send(method, path, body);
-    } catch (err) {
-      if (err instanceof NetworkError) throw this.networkError(endpoint, err);
-      throw err;
+    const started = this.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      const remaining = this.deadline - this.clock.now();
+      const spent = (): string => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
+      if (remaining <= 0) throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
+      let wait: number;
+      let why: string;
+      try {
+        const res = await this.http.send(method, path, body, remaining);
+        if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
+          return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+        }
+        wait = parseRetryAfter(res.headers['retry-after'], this.clock.now()) ?? backoffMs(attempt, this.clock.random);
+        why = `answered ${res.status}${res.headers['retry-after'] ? ` (Retry-After: ${res.headers['retry-after']})` : ''}`;
+        if (this.clock.now() + wait >= this.deadline) return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+      } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
+        const kind = classifyNetworkCode(err.code);
+        if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || this.deadline - this.clock.now() <= 0) {
+          throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
+        }
+        wait = backoffMs(attempt, this.clock.random);
+        why = `failed (${err.code})`;
+        if (this.clock.now() + wait >= this.deadline) throw this.networkError(endpoint, err, false, ` Gave up after ${spent()} (timeout-seconds).`);
+      }
+      this.log(`DigiCert ONE ${endpoint} ${why}; attempt ${attempt + 1} in ${(wait / 1000).toFixed(1)} s.`);
+      await this.clock.sleep(wait);
     }
   }
 
-  private networkError(endpoint: string, err: NetworkError): D1Error {
+  private networkError(endpoint: string, err: NetworkError, maybeCommitted: boolean, tail: string): D1Error {
     const host = this.host;
     const code = err.code;
     let hint: string;
@@ -121,13 +189,14 @@ export class D1Client {
     } else {
       hint = `request to ${host} failed (${code}): ${redact(err.message, this.secrets)}`;
     }
-    return new D1Error(`${endpoint}: ${hint}`, 'network');
+    return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
   }
 
-  private failure(endpoint: string, res: HttpResponse, subject: string): D1Error {
+  private failure(endpoint: string, res: Answer, subject: string): D1Error {
     const { code, message } = parseServerError(res.body);
     const said = redact([code, message].filter(Boolean).join(': ') || 'no error detail', this.secrets);
-    const head = `${endpoint} returned ${res.status} (${said}).`;
+    const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
+    const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
     const retryAfter = res.headers['retry-after'];
     switch (true) {
       case res.status === 401:
@@ -149,13 +218,13 @@ export class D1Client {
       case res.status === 503:
         return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
       case res.status >= 500:
-        return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status);
+        return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
       default:
         return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
     }
   }
 
-  private missing(endpoint: string, res: HttpResponse, wanted: string): D1Error {
+  private missing(endpoint: string, res: Answer, wanted: string): D1Error {
     return new D1Error(
       `${endpoint} returned ${res.status} without ${wanted}; fields present: ${fieldNames(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`,
       'protocol',
@@ -166,7 +235,7 @@ export class D1Client {
   async getUser(id: string): Promise<User> {
     const path = PATHS.user(id);
     const endpoint = `GET ${path}`;
-    const res = await this.call('GET', path);
+    const res = await this.call('GET', path, undefined, true);
     if (res.status !== 200) throw this.failure(endpoint, res, `read user ${id}`);
     const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as Record<string, unknown>;
     const userId = pickString(body, ['id', 'user_id']);
@@ -181,7 +250,7 @@ export class D1Client {
 
   async createToken(t: { userId: string; name: string; endDate: string }): Promise<MintedToken> {
     const endpoint = `POST ${PATHS.tokens}`;
-    const res = await this.call('POST', PATHS.tokens, createTokenBody(t));
+    const res = await this.call('POST', PATHS.tokens, createTokenBody(t), false);
     if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
     const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as Record<string, unknown>;
     const token = pickString(body, SECRET_FIELDS);
@@ -198,11 +267,25 @@ export class D1Client {
     };
   }
 
+  async listTokens(userId: string): Promise<TokenInfo[]> {
+    const path = `${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`;
+    const endpoint = `GET ${PATHS.tokens}`;
+    const res = await this.call('GET', path, undefined, true);
+    if (res.status !== 200) throw this.failure(endpoint, res, `list the API tokens of user ${userId}`);
+    // A bare array as documented for the other listings; tolerate a wrapper object too.
+    const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
+    if (!items) throw this.missing(endpoint, res, 'a list of tokens');
+    return items
+      .filter((x): x is Record<string, unknown> => !!x && typeof x === 'object')
+      .map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }))
+      .filter((x) => x.id);
+  }
+
   /** 'deleted', or 'gone' when the server no longer knows the token (404): both mean it no longer works. */
   async deleteToken(id: string): Promise<'deleted' | 'gone'> {
     const path = PATHS.token(id);
     const endpoint = `DELETE ${path}`;
-    const res = await this.call('DELETE', path);
+    const res = await this.call('DELETE', path, undefined, true);
     if (res.status === 200 || res.status === 204) return 'deleted';
     if (res.status === 404) return 'gone';
     throw this.failure(endpoint, res, `delete API token ${id}`);

@@ -11,14 +11,14 @@ export interface HttpResponse {
 }
 
 export interface HttpClient {
-  send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<HttpResponse>;
+  /** One request; `timeoutMs` bounds it whole (connect, headers, body). */
+  send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, timeoutMs: number): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
 export interface HttpOptions {
   baseUrl: string;
   headers: Record<string, string>;
-  timeoutMs: number;
   env: NodeJS.ProcessEnv;
 }
 
@@ -49,33 +49,34 @@ function errorCode(err: unknown): string {
 }
 
 export function createHttpClient(opts: HttpOptions): HttpClient {
-  const common = { connectTimeout: opts.timeoutMs, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
   const dispatcher: Dispatcher = usesProxy(opts.env)
     ? new EnvHttpProxyAgent({
-        ...common,
         httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
         httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
         noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
       })
-    : new Agent(common);
+    : new Agent();
 
   return {
-    async send(method, path, body) {
+    async send(method, path, body, timeoutMs) {
       const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
       if (body !== undefined) headers['content-type'] = 'application/json';
+      const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
       let res: Dispatcher.ResponseData;
+      let text: string;
       try {
         res = await request(new URL(path, opts.baseUrl), {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
           dispatcher,
+          signal,
         });
+        text = await res.body.text();
       } catch (err) {
-        const code = errorCode(err);
-        throw new NetworkError(err instanceof Error ? err.message : String(err), code);
+        const code = signal.aborted ? 'ETIMEDOUT' : errorCode(err);
+        throw new NetworkError(signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : err instanceof Error ? err.message : String(err), code);
       }
-      const text = await res.body.text();
       let parsed: unknown = undefined;
       if (text) {
         try {

@@ -31,9 +31,21 @@ export interface Config {
   tokenName: string;
   /** UTC day, YYYY-MM-DD: the token stops working at 23:59:59 UTC that day. */
   endDate: string;
-  skipRevoke: boolean;
   exportEnv: boolean;
+  /** Delete this repository's tokens from runs that are over before minting. */
+  cleanupStale: boolean;
+  staleAfterHours: number;
+  /** Warn when the bootstrap identity ends within this many days (0: do not check). */
+  expiryWarningDays: number;
+  step: StepConfig;
+}
+
+/** What both steps read from the inputs besides the secrets. */
+export interface StepConfig {
+  skipRevoke: boolean;
   jobSummary: boolean;
+  /** Time budget of one step, retries included. */
+  timeoutSeconds: number;
 }
 
 export type GetInput = (name: string) => string;
@@ -51,6 +63,23 @@ function bool(getInput: GetInput, name: string, fallback: boolean): boolean {
   if (['true', 'yes', '1', 'on'].includes(raw)) return true;
   if (['false', 'no', '0', 'off'].includes(raw)) return false;
   throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+}
+
+function int(getInput: GetInput, name: string, min: number, max: number, fallback: number, meaning: string): number {
+  const raw = getInput(name).trim();
+  if (raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+  }
+  return Number(raw);
+}
+
+export function parseStepConfig(getInput: GetInput): StepConfig {
+  return {
+    skipRevoke: bool(getInput, 'skip-revoke', false),
+    jobSummary: bool(getInput, 'job-summary', true),
+    timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
+  };
 }
 
 /** Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. */
@@ -117,13 +146,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   }
   const tokenName = nameInput || defaultTokenName(run);
 
-  const daysRaw = getInput('lifetime-days').trim() || '1';
-  if (!/^\d+$/.test(daysRaw) || Number(daysRaw) > MAX_LIFETIME_DAYS) {
-    throw new InputError(
-      'lifetime-days',
-      `expected a whole number of UTC days from 0 (ends today 23:59:59 UTC) to ${MAX_LIFETIME_DAYS}, got '${daysRaw.slice(0, 20)}'. The post step revokes the token anyway; the end date only bounds a token whose runner died.`,
-    );
-  }
+  const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
 
   return {
     host,
@@ -131,9 +154,11 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     auth: { kind: 'api-key', apiKey },
     serviceUserId,
     tokenName,
-    endDate: utcDay(now, Number(daysRaw)),
-    skipRevoke: bool(getInput, 'skip-revoke', false),
+    endDate: utcDay(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),
-    jobSummary: bool(getInput, 'job-summary', true),
+    cleanupStale: bool(getInput, 'cleanup-stale', false),
+    staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
+    expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+    step: parseStepConfig(getInput),
   };
 }

@@ -13,30 +13,37 @@ export const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
 export const NAME_MAX_LENGTH = 64;
 export const NAME_PREFIX = 'gha';
 
-function clean(part: string): string {
-  return part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+function clean(part: string, max: number): string {
+  return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
+}
+
+const OWNER_MAX = 15;
+const REPO_MAX = 20;
+
+/**
+ * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
+ * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
+ */
+export function repoTokenPrefix(repository: string): string {
+  const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
+  return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
+}
+
+/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
+export function runIdOf(name: string, repository: string): string | undefined {
+  const prefix = repoTokenPrefix(repository);
+  if (!name.startsWith(prefix)) return undefined;
+  return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
 }
 
 /**
- * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job
- * a token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
- * step, so a retried request sends the same name.
+ * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
+ * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
+ * step, so a retried create sends the same name and a lost answer can be found by it.
  */
 export function defaultTokenName(run: RunInfo, random: string = randomBytes(3).toString('hex')): string {
-  const [owner = 'unknown', repo = 'unknown'] = run.repository.split('/');
-  const fixed = [clean(run.runId), clean(run.runAttempt)];
-  const tail = `_${fixed.join('_')}_`;
-  const suffix = `_${random}`;
-  let o = clean(owner);
-  let r = clean(repo);
-  let j = clean(run.job);
-  // Shorten the free-text parts, longest first, until the whole name fits; ids and the random tail stay whole.
-  const total = (): number => NAME_PREFIX.length + 1 + o.length + 1 + r.length + tail.length + j.length + suffix.length;
-  while (total() > NAME_MAX_LENGTH) {
-    if (j.length >= r.length && j.length >= o.length && j.length > 1) j = j.slice(0, -1);
-    else if (r.length >= o.length && r.length > 1) r = r.slice(0, -1);
-    else if (o.length > 1) o = o.slice(0, -1);
-    else break;
-  }
-  return `${NAME_PREFIX}_${o}_${r}${tail}${j}${suffix}`;
+  const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
+  const tail = `_${random}`;
+  const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
+  return `${head}${job}${tail}`;
 }

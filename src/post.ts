@@ -5,10 +5,11 @@
 import type { Core } from './core.js';
 import { D1Client, PATHS } from './d1-api.js';
 import type { HttpClient, HttpOptions } from './http.js';
+import { parseStepConfig, type StepConfig } from './inputs.js';
+import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
-import { loadState } from './state.js';
+import { loadState, type SavedState } from './state.js';
 import { writeRevokeSummary } from './summary.js';
-import { REQUEST_TIMEOUT_MS } from './main.js';
 import { USER_AGENT } from './version.js';
 
 export interface PostDeps {
@@ -16,60 +17,88 @@ export interface PostDeps {
   env: NodeJS.ProcessEnv;
   now: Date;
   createHttp: (opts: HttpOptions) => HttpClient;
+  clock?: Clock;
 }
 
 export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
 
-export async function runPost({ core, env, now, createHttp }: PostDeps): Promise<PostOutcome> {
+function stepConfig(core: Core): StepConfig {
+  try {
+    return parseStepConfig(core.getInput);
+  } catch (err) {
+    // Main already refused these inputs; post still revokes, with the defaults.
+    core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
+    return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
+  }
+}
+
+export async function runPost({ core, env, now, createHttp, clock }: PostDeps): Promise<PostOutcome> {
   const saved = loadState(core.getState);
   if (!saved) {
     core.info('Nothing to revoke: the main step did not mint a token.');
     return 'nothing';
   }
-  const summaryOn = !/^(false|no|0|off)$/i.test(core.getInput('job-summary').trim());
+  const config = stepConfig(core);
   const finish = async (outcome: PostOutcome, line: string): Promise<PostOutcome> => {
-    if (summaryOn) await writeRevokeSummary(core, line).catch(() => undefined);
+    if (config.jobSummary) await writeRevokeSummary(core, line).catch(() => undefined);
     return outcome;
   };
-  const what = `token '${saved.tokenName}' (id ${saved.tokenId}) on ${saved.host}`;
-  const manual = `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${PATHS.token(saved.tokenId)}`;
+  const what = `token '${saved.tokenName}'${saved.tokenId ? ` (id ${saved.tokenId})` : ''} on ${saved.host}`;
+  const manual = saved.tokenId
+    ? `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${PATHS.token(saved.tokenId)}`
+    : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${PATHS.tokens}?user_id=${saved.userId}" and delete it by id`;
+  const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
 
-  if (/^(true|yes|1|on)$/i.test(core.getInput('skip-revoke').trim())) {
-    core.info(`skip-revoke is set: ${what} stays live until ${saved.endDate} 23:59:59 UTC.`);
-    return finish('skipped', `skipped (skip-revoke); live until ${saved.endDate} 23:59:59 UTC`);
+  if (config.skipRevoke) {
+    core.info(`skip-revoke is set: ${what} stays live${until}.`);
+    return finish('skipped', `skipped (skip-revoke); live${until}`);
   }
-  const today = now.toISOString().slice(0, 10);
-  if (saved.endDate < today) {
+  if (saved.endDate && saved.endDate < now.toISOString().slice(0, 10)) {
     core.info(`${what} is past its end date (${saved.endDate}) and no longer works; nothing to revoke.`);
     return finish('expired', `not needed (past its end date ${saved.endDate})`);
   }
 
   const apiKey = core.getInput('api-key').trim();
   if (!apiKey) {
-    core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
-    return finish('failed', `FAILED (no api-key); delete token id ${saved.tokenId}`);
+    core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live${until}; ${manual}`);
+    return finish('failed', `FAILED (no api-key); ${idOrName(saved)}`);
   }
   maskSecret(apiKey, core.setSecret);
 
-  const http = createHttp({
-    baseUrl: `https://${saved.host}`,
-    headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT },
-    timeoutMs: REQUEST_TIMEOUT_MS,
-    env,
-  });
+  const http = createHttp({ baseUrl: `https://${saved.host}`, headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT }, env });
   try {
-    const result = await new D1Client(http, saved.host, [apiKey]).deleteToken(saved.tokenId);
-    if (result === 'gone') {
+    const client = new D1Client(http, {
+      host: saved.host,
+      secrets: [apiKey],
+      deadline: now.getTime() + config.timeoutSeconds * 1000,
+      clock,
+      log: (line) => core.info(line),
+    });
+    let id = saved.tokenId;
+    if (!id) {
+      // Main never saw the create's answer: the token may exist all the same.
+      id = (await client.listTokens(saved.userId)).find((t) => t.name === saved.tokenName)?.id ?? '';
+      if (!id) {
+        core.info(`${what} was never created; nothing to revoke.`);
+        return finish('nothing', 'not needed (no token was created)');
+      }
+      core.info(`Found ${what} (id ${id}) that main's lost create made.`);
+    }
+    if ((await client.deleteToken(id)) === 'gone') {
       core.info(`${what} was already deleted.`);
       return finish('gone', 'yes (it was already deleted)');
     }
-    core.info(`Revoked ${what}.`);
+    core.info(`Revoked ${what}${saved.tokenId ? '' : ` (id ${id})`}.`);
     return finish('revoked', 'yes');
   } catch (err) {
     const msg = redact(err instanceof Error ? err.message : String(err), [apiKey]);
-    core.warning(`Could not revoke ${what}: ${msg} It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
-    return finish('failed', `FAILED; delete token id ${saved.tokenId}`);
+    core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${saved.tokenId ? `delete it with: ${manual}` : manual}`);
+    return finish('failed', `FAILED; ${idOrName(saved)}`);
   } finally {
     await http.close();
   }
+}
+
+function idOrName(s: SavedState): string {
+  return s.tokenId ? `delete token id ${s.tokenId}` : `delete token '${s.tokenName}'`;
 }

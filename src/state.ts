@@ -8,23 +8,26 @@ export const STATE = {
   tokenName: 'token-name',
   userId: 'user-id',
   endDate: 'end-date',
+  /** Name of a token being created: set before the create, so a lost answer can still be cleaned up. */
+  pendingName: 'pending-name',
 } as const;
 
 export interface SavedState {
   host: string;
+  userId: string;
+  /** Empty when main never learnt the id (the create's answer was lost): post looks the token up by name. */
   tokenId: string;
   tokenName: string;
-  userId: string;
   endDate: string;
 }
 
 export function loadState(getState: (name: string) => string): SavedState | undefined {
   const s = {
     host: getState(STATE.host),
-    tokenId: getState(STATE.tokenId),
-    tokenName: getState(STATE.tokenName),
     userId: getState(STATE.userId),
+    tokenId: getState(STATE.tokenId),
+    tokenName: getState(STATE.tokenName) || getState(STATE.pendingName),
     endDate: getState(STATE.endDate),
   };
-  return s.tokenId && s.host ? s : undefined;
+  return s.host && s.tokenName && (s.tokenId || s.userId) ? s : undefined;
 }
