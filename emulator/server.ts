@@ -35,6 +35,8 @@ export interface RecordedRequest {
   userAgent: string | undefined;
   body: unknown;
   status: number;
+  /** Epoch ms when the request arrived. */
+  at: number;
 }
 
 export interface EmulatorOptions {
@@ -44,6 +46,8 @@ export interface EmulatorOptions {
   /** `errors` (the documented example) or `error` (the documented structure). */
   errorShape?: 'errors' | 'error';
   pki?: ServerPki;
+  /** Requests per second allowed per API key; past it, 429 with Retry-After (DigiCert publishes no number). */
+  rateLimitPerSecond?: number;
 }
 
 class ApiError extends Error {
@@ -67,10 +71,13 @@ export class D1Emulator {
   port = 0;
   pki!: ServerPki;
   errorShape: 'errors' | 'error' = 'errors';
+  rateLimitPerSecond: number | undefined;
+  private readonly windows = new Map<string, { second: number; count: number }>();
 
   static async start(opts: EmulatorOptions = {}): Promise<D1Emulator> {
     const emu = new D1Emulator();
     emu.errorShape = opts.errorShape ?? 'errors';
+    emu.rateLimitPerSecond = opts.rateLimitPerSecond;
     emu.pki = opts.pki ?? makeServerPki(['localhost', ...(opts.hostnames ?? [])]);
     emu.server = createServer({ key: emu.pki.server.keyPem, cert: emu.pki.server.certPem }, (req, res) => void emu.handle(req, res));
     emu.server.on('secureConnection', (s: Socket) => {
@@ -129,6 +136,7 @@ export class D1Emulator {
       userAgent: req.headers['user-agent'],
       body: undefined,
       status: 0,
+      at: Date.now(),
     };
     this.requests.push(rec);
     const raw = await readBody(req);
@@ -145,6 +153,13 @@ export class D1Emulator {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
       res.writeHead(fault.status, headers).end(JSON.stringify(this.errorBody(fault.code ?? CODES[fault.status] ?? 'server_error', `Emulated ${fault.status}`)));
+      return;
+    }
+
+    const limited = this.overLimit(req.headers['x-api-key']);
+    if (limited) {
+      rec.status = 429;
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limited) }).end(JSON.stringify(this.errorBody('rate_limit_exceeded', 'Too many requests')));
       return;
     }
 
@@ -175,6 +190,19 @@ export class D1Emulator {
     }
     if (body === undefined) res.writeHead(status).end();
     else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  /** Seconds until the caller may ask again, or 0 when within the limit. */
+  private overLimit(key: string | string[] | undefined): number {
+    if (!this.rateLimitPerSecond || typeof key !== 'string') return 0;
+    const second = Math.floor(Date.now() / 1000);
+    const w = this.windows.get(key);
+    if (!w || w.second !== second) {
+      this.windows.set(key, { second, count: 1 });
+      return 0;
+    }
+    w.count++;
+    return w.count > this.rateLimitPerSecond ? 1 : 0;
   }
 
   private authenticate(req: IncomingMessage, rec: RecordedRequest): EmuUser {

@@ -82,7 +82,7 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
         core.info(`${what} was never created; nothing to revoke.`);
         return finish('nothing', 'not needed (no token was created)');
       }
-      core.info(`Found ${what} (id ${id}) that main's lost create made.`);
+      core.info(`Found token '${saved.tokenName}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
     }
     if ((await client.deleteToken(id)) === 'gone') {
       core.info(`${what} was already deleted.`);
