@@ -61,9 +61,9 @@ describe('retry policy', () => {
     const http = scripted([r(429, { 'retry-after': '3' }), r(503, { 'retry-after': 'Mon, 23 Nov 2026 12:00:05 GMT' }), ok201]);
     const minted = await client(http, v, 60_000, log).createToken(req);
     expect(minted.id).toBe('t1');
-    expect(v.waits).toEqual([3000, 2000]);
+    expect(v.waits).toEqual([3500, 2000]); // Retry-After plus jitter (random 0.5 → 500 ms), the date counted from after the first wait
     expect(log).toEqual([
-      'DigiCert ONE POST /account/api/v1/api-access-token answered 429 (Retry-After: 3); attempt 2 in 3.0 s.',
+      'DigiCert ONE POST /account/api/v1/api-access-token answered 429 (Retry-After: 3); attempt 2 in 3.5 s.',
       'DigiCert ONE POST /account/api/v1/api-access-token answered 503 (Retry-After: Mon, 23 Nov 2026 12:00:05 GMT); attempt 3 in 2.0 s.',
     ]);
   });
@@ -80,8 +80,8 @@ describe('retry policy', () => {
     const http = scripted([r(503, { 'retry-after': '2' }), r(503, { 'retry-after': '2' }), r(503, { 'retry-after': '20' })]);
     const e = await client(http, v, 10_000).deleteToken('x').catch((x: D1Error) => x);
     expect(e).toBeInstanceOf(D1Error);
-    expect((e as D1Error).message).toContain('returned 503 (no error detail) after 3 attempts in 4.0 s');
-    expect((e as D1Error).message).toContain('after 3 attempts in 4.0 s');
+    expect((e as D1Error).message).toContain('returned 503 (no error detail) after 3 attempts in 5.0 s');
+    expect((e as D1Error).message).toContain('after 3 attempts in 5.0 s');
   });
 
   it('repeats a read after a reset, but reports a reset create as maybe committed', async () => {

@@ -28409,6 +28409,7 @@ function statusMaybeCommitted(status) {
 }
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
+const RETRY_AFTER_JITTER_MS = 1000;
 /** Milliseconds to wait per Retry-After (seconds or HTTP date), or undefined when absent or unreadable. */
 function parseRetryAfter(value, now) {
     if (!value)
@@ -28537,7 +28538,9 @@ class D1Client {
                 if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
-                wait = parseRetryAfter(res.headers['retry-after'], this.clock.now()) ?? backoffMs(attempt, this.clock.random);
+                const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
+                // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
+                wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
                 why = `answered ${res.status}${res.headers['retry-after'] ? ` (Retry-After: ${res.headers['retry-after']})` : ''}`;
                 if (this.clock.now() + wait >= this.deadline)
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };

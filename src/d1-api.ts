@@ -5,7 +5,7 @@
  */
 import type { HttpClient, HttpResponse } from './http.js';
 import { NetworkError } from './http.js';
-import { RETRYABLE_STATUS, backoffMs, classifyNetworkCode, parseRetryAfter, realClock, statusMaybeCommitted, type Clock } from './retry.js';
+import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, parseRetryAfter, realClock, statusMaybeCommitted, type Clock } from './retry.js';
 import { redact } from './secrets.js';
 
 export const API_PREFIX = '/account/api/v1';
@@ -154,7 +154,9 @@ export class D1Client {
         if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
           return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
         }
-        wait = parseRetryAfter(res.headers['retry-after'], this.clock.now()) ?? backoffMs(attempt, this.clock.random);
+        const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
+        // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
+        wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
         why = `answered ${res.status}${res.headers['retry-after'] ? ` (Retry-After: ${res.headers['retry-after']})` : ''}`;
         if (this.clock.now() + wait >= this.deadline) return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
       } catch (err) {

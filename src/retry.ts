@@ -25,6 +25,7 @@ export function statusMaybeCommitted(status: number): boolean {
 
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 10_000;
+export const RETRY_AFTER_JITTER_MS = 1000;
 
 /** Milliseconds to wait per Retry-After (seconds or HTTP date), or undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {

@@ -1,0 +1,56 @@
+/**
+ * Worker of `npm run bench:load`: runs N jobs (main then post) at once, in this process, against the emulator
+ * named on the command line, with the real HTTP client and an in-memory stand-in for the runner's files.
+ * Started by bench-load.ts with NODE_EXTRA_CA_CERTS set, as the runner would be.
+ */
+import type { Core } from '../src/core.js';
+import { createHttpClient } from '../src/http.js';
+import { runMain } from '../src/main.js';
+import { runPost, type PostOutcome } from '../src/post.js';
+
+interface RunReport {
+  ok: boolean;
+  outcome: PostOutcome | 'main-failed';
+  mainMs: number;
+  postMs: number;
+  tokenId: string;
+  warnings: string[];
+  error?: string;
+}
+
+function memoryCore(inputs: Record<string, string>, state: Map<string, string>, out: { outputs: Map<string, string>; warnings: string[]; failed?: string }): Core {
+  const summary = { addRaw: () => summary, write: async () => summary };
+  return {
+    getInput: (n: string) => inputs[n] ?? '',
+    getState: (n: string) => state.get(n) ?? '',
+    saveState: (n: string, v: unknown) => void state.set(n, String(v)),
+    setOutput: (n: string, v: unknown) => void out.outputs.set(n, String(v)),
+    setSecret: () => undefined,
+    exportVariable: () => undefined,
+    info: () => undefined,
+    warning: (m: string | Error) => void out.warnings.push(String(m)),
+    setFailed: (m: string | Error) => void (out.failed = String(m)),
+    summary,
+  } as unknown as Core;
+}
+
+async function oneJob(i: number, host: string, apiKey: string, userId: string): Promise<RunReport> {
+  const inputs = { 'api-key': apiKey, host, 'service-user-id': userId };
+  const state = new Map<string, string>();
+  const out = { outputs: new Map<string, string>(), warnings: [] as string[] };
+  const core = memoryCore(inputs, state, out);
+  const run = { repository: 'octo-org/load', runId: String(100000 + i), runAttempt: '1', job: 'sign' };
+  const t0 = performance.now();
+  try {
+    await runMain({ core, run, env: {}, now: new Date(), createHttp: createHttpClient });
+  } catch (err) {
+    return { ok: false, outcome: 'main-failed', mainMs: performance.now() - t0, postMs: 0, tokenId: '', warnings: out.warnings, error: String(err) };
+  }
+  const t1 = performance.now();
+  const outcome = await runPost({ core, env: {}, now: new Date(), createHttp: createHttpClient });
+  return { ok: outcome === 'revoked', outcome, mainMs: t1 - t0, postMs: performance.now() - t1, tokenId: out.outputs.get('token-id') ?? '', warnings: out.warnings };
+}
+
+const [host, apiKey, userId, count] = process.argv.slice(2);
+const reports = await Promise.all(Array.from({ length: Number(count) }, (_, i) => oneJob(i, host!, apiKey!, userId!)));
+process.stdout.write(JSON.stringify(reports));
