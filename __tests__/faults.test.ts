@@ -89,7 +89,7 @@ describe('fault matrix', () => {
     const j = job();
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
-    expect(main.log.some((l) => l.includes('failed before DigiCert ONE made it; minting again'))).toBe(true);
+    expect(main.log.some((l) => l.includes('failed before DigiCert ONE made it; creating it again'))).toBe(true);
     expect(liveMinted().map((x) => x.id)).toEqual([main.outputs['token-id']]);
     await j.post();
     expect(liveMinted()).toHaveLength(0);
@@ -103,7 +103,7 @@ describe('fault matrix', () => {
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     const orphan = [...t.emu.model.tokens.values()].find((x) => x.name === main.outputs['token-name'] && x.id !== main.outputs['token-id']);
     expect(orphan?.deleted).toBe(true);
-    expect(main.log.some((l) => l.includes(`(id ${orphan!.id}); its secret is shown only once, so it is deleted and minted again`))).toBe(true);
+    expect(main.log.some((l) => l.includes(`(id ${orphan!.id}); its secret is shown only once, so it is deleted and created again`))).toBe(true);
     expect(liveMinted().map((x) => x.id)).toEqual([main.outputs['token-id']]);
     await j.post();
     expect(liveMinted()).toHaveLength(0);

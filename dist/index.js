@@ -28381,7 +28381,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   R7: () => (/* binding */ PATHS)
 });
 
-// UNUSED EXPORTS: API_PREFIX, createTokenBody, parseServerError
+// UNUSED EXPORTS: API_PREFIX, createServiceUserBody, createTokenBody, parseServerError
 
 // EXTERNAL MODULE: ./src/http.ts
 var http = __nccwpck_require__(6803);
@@ -28439,13 +28439,31 @@ var secrets = __nccwpck_require__(7194);
 
 const API_PREFIX = '/account/api/v1';
 const PATHS = {
+    users: `${API_PREFIX}/user`,
     user: (id) => `${API_PREFIX}/user/${encodeURIComponent(id)}`,
+    roles: (applicationCode) => `${API_PREFIX}/role?application_code=${encodeURIComponent(applicationCode)}`,
+    accounts: `${API_PREFIX}/account`,
     tokens: `${API_PREFIX}/api-access-token`,
     token: (id) => `${API_PREFIX}/api-access-token/${encodeURIComponent(id)}`,
 };
 /** Request body of POST /api-access-token. */
 function createTokenBody(t) {
     return { name: t.name, end_date: t.endDate, user_id: t.userId };
+}
+/**
+ * Request body of POST /user for an ephemeral service user. *Unconfirmed*: the public docs name the console's
+ * fields (friendly name, description, email, end date, accounts, roles) but not the JSON keys.
+ */
+function createServiceUserBody(u) {
+    return {
+        user_type: 'service',
+        friendly_name: u.name,
+        description: u.description,
+        email: u.email,
+        end_date: u.endDate,
+        accounts: u.accounts,
+        roles: u.roles,
+    };
 }
 const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'];
 class D1Error extends Error {
@@ -28626,7 +28644,61 @@ class D1Client {
             userType: pickString(body, ['user_type']),
             status: pickString(body, ['status']),
             endDate: pickString(body, ['end_date', 'expiration_date']),
+            primaryAccountId: pickString(body, ['primary_account_id']),
+            permissions: Array.isArray(body.applications)
+                ? body.applications.flatMap((a) => (a && typeof a === 'object' && Array.isArray(a.permissions) ? a.permissions.filter((x) => typeof x === 'string') : []))
+                : [],
         };
+    }
+    async list(path, subject) {
+        const endpoint = `GET ${path.split('?')[0]}`;
+        const res = await this.call('GET', path, undefined, true);
+        if (res.status !== 200)
+            throw this.failure(endpoint, res, subject);
+        // A bare array as documented for the listings; tolerate a wrapper object too.
+        const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
+        if (!items)
+            throw this.missing(endpoint, res, 'a JSON array');
+        return items.filter((x) => !!x && typeof x === 'object');
+    }
+    async listRoles(applicationCode) {
+        const items = await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`);
+        return items.map((x) => ({
+            id: pickString(x, ['id', 'code']) ?? '',
+            name: pickString(x, ['name']) ?? '',
+            permissions: Array.isArray(x.permissions) ? x.permissions.filter((p) => typeof p === 'string') : [],
+        }));
+    }
+    async listAccounts() {
+        const items = await this.list(PATHS.accounts, 'list its accounts');
+        return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '' }));
+    }
+    async listServiceUsers() {
+        const items = await this.list(`${PATHS.users}?user_type=service`, 'list service users');
+        return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['friendly_name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }));
+    }
+    async createServiceUser(u) {
+        const endpoint = `POST ${PATHS.users}`;
+        const res = await this.call('POST', PATHS.users, createServiceUserBody(u), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `create service user '${u.name}'`);
+        const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {});
+        const nested = body.api_token && typeof body.api_token === 'object' ? body.api_token : undefined;
+        const token = pickString(body, SECRET_FIELDS) ?? (nested ? pickString(nested, SECRET_FIELDS) : undefined);
+        const id = pickString(body, ['id', 'user_id']);
+        if (!token || !id) {
+            throw this.missing(endpoint, res, [!id && 'the user id (id)', !token && `its API token (${SECRET_FIELDS.join(' / ')})`].filter(Boolean).join(' and '));
+        }
+        return { id, token, name: pickString(body, ['friendly_name']) ?? u.name, endDate: pickString(body, ['end_date']) ?? u.endDate };
+    }
+    async deleteUser(id) {
+        const path = PATHS.user(id);
+        const res = await this.call('DELETE', path, undefined, true);
+        if (res.status === 200 || res.status === 204)
+            return 'deleted';
+        if (res.status === 404)
+            return 'gone';
+        throw this.failure(`DELETE ${path}`, res, `delete service user ${id}`);
     }
     async createToken(t) {
         const endpoint = `POST ${PATHS.tokens}`;
@@ -28648,17 +28720,8 @@ class D1Client {
         };
     }
     async listTokens(userId) {
-        const path = `${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`;
-        const endpoint = `GET ${PATHS.tokens}`;
-        const res = await this.call('GET', path, undefined, true);
-        if (res.status !== 200)
-            throw this.failure(endpoint, res, `list the API tokens of user ${userId}`);
-        // A bare array as documented for the other listings; tolerate a wrapper object too.
-        const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
-        if (!items)
-            throw this.missing(endpoint, res, 'a list of tokens');
+        const items = await this.list(`${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`, `list the API tokens of user ${userId}`);
         return items
-            .filter((x) => !!x && typeof x === 'object')
             .map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }))
             .filter((x) => x.id);
     }
@@ -28775,7 +28838,7 @@ function createHttpClient(opts) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7563);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(923);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
 /* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3564);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7194);
@@ -28825,7 +28888,7 @@ __webpack_async_result__();
 /* harmony export */   mA: () => (/* binding */ parseStepConfig),
 /* harmony export */   o4: () => (/* binding */ parseConfig)
 /* harmony export */ });
-/* unused harmony exports InputError, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
+/* unused harmony exports InputError, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
 /* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8499);
 /**
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
@@ -28839,6 +28902,42 @@ class InputError extends Error {
         this.input = input;
         this.name = 'InputError';
     }
+}
+/** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
+const MANAGERS = {
+    'account manager': 'account_manager',
+    'software trust': 'secure_software_manager',
+    'software trust manager': 'secure_software_manager',
+    'secure software manager': 'secure_software_manager',
+    'trust lifecycle': 'mpki',
+    'trust lifecycle manager': 'mpki',
+    'private ca': 'private_ca',
+    'ca manager': 'private_ca',
+    'document trust': 'document_trust_manager',
+    'document trust manager': 'document_trust_manager',
+    'iot trust': 'iot',
+    'iot trust manager': 'iot',
+};
+/** `Manager: role, role` per line; a manager may also be given by its application code. */
+function parseScope(raw) {
+    const entries = [];
+    for (const [i, line] of raw.split(/\r?\n/).entries()) {
+        const text = line.replace(/#.*$/, '').trim();
+        if (!text)
+            continue;
+        const colon = text.indexOf(':');
+        const manager = colon > 0 ? text.slice(0, colon).trim() : '';
+        const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
+        if (!manager || roles.length === 0) {
+            throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
+        }
+        const code = MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined);
+        if (!code) {
+            throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+        }
+        entries.push({ manager, applicationCode: code, roles });
+    }
+    return entries;
 }
 const DEFAULT_HOST = 'one.digicert.com';
 const MAX_LIFETIME_DAYS = 7;
@@ -28914,10 +29013,25 @@ function parseConfig(getInput, env, run, now) {
     const dcBase = (env.DC_BASE ?? '').trim();
     const host = hostInput ? parseHost(hostInput, 'host') : dcBase ? parseHost(dcBase, 'host (from DC_BASE)') : DEFAULT_HOST;
     const serviceUserId = getInput('service-user-id').trim();
-    if (!serviceUserId) {
-        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token.');
+    const scopeRaw = getInput('scope');
+    const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
+    if (scope && serviceUserId) {
+        throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
     }
-    if (!USER_ID.test(serviceUserId)) {
+    const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
+    if (accounts.length && !scope)
+        throw new InputError('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+    for (const a of accounts) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
+            throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+    }
+    const email = getInput('service-user-email').trim();
+    if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+        throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+    if (!serviceUserId && !scope) {
+        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token; or set scope to create a service user with just the roles this job needs.');
+    }
+    if (serviceUserId && !USER_ID.test(serviceUserId)) {
         throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const nameInput = getInput('token-name').trim();
@@ -28931,6 +29045,7 @@ function parseConfig(getInput, env, run, now) {
         baseUrl: `https://${host}`,
         auth: { kind: 'api-key', apiKey },
         serviceUserId,
+        scoped: scope ? { scope, accounts, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
         tokenName,
         endDate: utcDay(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
@@ -28944,7 +29059,7 @@ function parseConfig(getInput, env, run, now) {
 
 /***/ }),
 
-/***/ 7563:
+/***/ 923:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28978,39 +29093,104 @@ function checkExpiry(what, endDate, now, warnDays) {
 var inputs = __nccwpck_require__(8422);
 ;// CONCATENATED MODULE: ./src/mint.ts
 /**
- * Minting that leaves no orphan: when the answer to a create is lost (dropped connection, 5xx after the service
- * may have acted), look the token up by its name. Its secret is shown only once, so a token we never saw is
- * deleted and minted again.
+ * Creating a credential that leaves no orphan: when the answer to a create is lost (dropped connection, 5xx after
+ * the service may have acted), look the credential up by its name. Its secret is shown only once, so one we never
+ * saw is deleted and created again.
  */
 
 const MAX_ROUNDS = 3;
-async function mintToken(client, req, log) {
+async function createOnce(ops, log) {
     for (let round = 1;; round++) {
         try {
-            return await client.createToken(req);
+            return await ops.create();
         }
         catch (err) {
             if (!(err instanceof d1_api/* D1Error */.w$) || !err.maybeCommitted)
                 throw err;
-            let made;
             try {
-                made = (await client.listTokens(req.userId)).find((t) => t.name === req.name);
+                const made = (await ops.list()).find((x) => x.name === ops.name);
                 if (made) {
-                    log(`The answer to the create was lost, but DigiCert ONE made token '${req.name}' (id ${made.id}); its secret is shown only once, so it is deleted and minted again.`);
-                    await client.deleteToken(made.id);
+                    log(`The answer to the create was lost, but DigiCert ONE made ${ops.what} '${ops.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
+                    await ops.remove(made.id);
                 }
                 else {
-                    log(`The create of token '${req.name}' failed before DigiCert ONE made it; minting again.`);
+                    log(`The create of ${ops.what} '${ops.name}' failed before DigiCert ONE made it; creating it again.`);
                 }
             }
             catch (checkErr) {
                 const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
-                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made token '${req.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${ops.what} '${ops.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
             }
             if (round >= MAX_ROUNDS)
                 throw err;
         }
     }
+}
+function mintToken(client, req, log) {
+    return createOnce({
+        what: 'token',
+        name: req.name,
+        create: () => client.createToken(req),
+        list: () => client.listTokens(req.userId),
+        remove: (id) => client.deleteToken(id),
+    }, log);
+}
+
+;// CONCATENATED MODULE: ./src/scoped.ts
+
+class ScopeError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ScopeError';
+    }
+}
+async function resolveScope(client, me, scoped) {
+    const held = new Set(me.permissions);
+    const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
+    const roleIds = [];
+    const labels = [];
+    scoped.scope.forEach((entry, i) => {
+        const available = listings[i];
+        for (const wanted of entry.roles) {
+            const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
+            if (!role) {
+                throw new ScopeError(`Input 'scope': ${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+            }
+            const missing = role.permissions.filter((p) => !held.has(p));
+            if (missing.length) {
+                throw new ScopeError(`Input 'scope': the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
+            }
+            roleIds.push(role.id);
+            labels.push(`${entry.manager}: ${role.name}`);
+        }
+    });
+    let accounts = scoped.accounts;
+    if (accounts.length) {
+        const reachable = await client.listAccounts();
+        const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
+        if (unknown.length) {
+            throw new ScopeError(`Input 'accounts': the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+        }
+    }
+    else {
+        if (!me.primaryAccountId)
+            throw new ScopeError("Input 'accounts': the bootstrap user has no primary account; name the account ids for the new service user.");
+        accounts = [me.primaryAccountId];
+    }
+    return { roleIds: [...new Set(roleIds)], labels, accounts };
+}
+function describeRun(run, env, now) {
+    const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${env.GITHUB_WORKFLOW})` : '';
+    return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
+}
+function createEphemeralUser(client, u, log) {
+    return createOnce({
+        what: 'service user',
+        name: u.name,
+        create: () => client.createServiceUser({ name: u.name, description: u.description, email: u.email, endDate: u.endDate, accounts: u.scope.accounts, roles: u.scope.roleIds }),
+        list: () => client.listServiceUsers(),
+        remove: (id) => client.deleteUser(id),
+    }, log);
 }
 
 // EXTERNAL MODULE: ./src/secrets.ts
@@ -29054,6 +29234,7 @@ var version = __nccwpck_require__(311);
 
 
 
+
 async function runMain({ core, run, env, now, createHttp, clock }) {
     // Mask the bootstrap secret before parsing, so even a parse error cannot print it.
     const rawKey = core.getInput('api-key');
@@ -29070,51 +29251,38 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             clock,
             log: (line) => core.info(line),
         });
-        // The caller's own record: needed for `me`, and for the end-date warning; read alongside the mint.
-        const mePromise = config.serviceUserId === 'me' || config.expiryWarningDays > 0 ? client.getUser('me') : undefined;
+        // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
+        const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || config.expiryWarningDays > 0;
+        const mePromise = needMe ? client.getUser('me') : undefined;
         mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        const userId = config.serviceUserId === 'me' ? (await mePromise).id : config.serviceUserId;
-        if (config.cleanupStale) {
-            const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
-            core.info(deleted.length
-                ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-                : 'cleanup-stale: no tokens left by earlier runs.');
-        }
-        // Saved before the create: if its answer is lost for good, post still finds the token by name.
         core.saveState(state/* STATE */.c.host, config.host);
-        core.saveState(state/* STATE */.c.userId, userId);
-        core.saveState(state/* STATE */.c.pendingName, config.tokenName);
-        let minted;
-        try {
-            minted = await mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (line) => core.info(line));
-        }
-        catch (err) {
-            // Certainly not created: post has nothing to look for.
-            if (!(err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted))
-                core.saveState(state/* STATE */.c.pendingName, '');
-            throw err;
-        }
+        const credential = config.scoped ? await mintScoped(core, client, config, run, env, now, mePromise) : await mintForUser(core, client, config, run, now, mePromise);
         // The new secret is masked before any other line is written.
-        (0,secrets/* maskSecret */.$l)(minted.token, core.setSecret);
-        // Then saved for post, so a failure below still leaves the token to be revoked.
-        core.saveState(state/* STATE */.c.tokenId, minted.id);
-        core.saveState(state/* STATE */.c.tokenName, minted.name);
-        core.saveState(state/* STATE */.c.endDate, minted.endDate);
-        core.setOutput('token', minted.token);
-        core.setOutput('token-id', minted.id);
-        core.setOutput('token-name', minted.name);
-        core.setOutput('user-id', minted.userId);
-        core.setOutput('expires-at', `${minted.endDate}T23:59:59Z`);
+        (0,secrets/* maskSecret */.$l)(credential.token, core.setSecret);
+        // Then saved for post, so a failure below still leaves it to be revoked.
+        core.saveState(credential.kind === 'token' ? state/* STATE */.c.tokenId : state/* STATE */.c.serviceUserId, credential.id);
+        core.saveState(state/* STATE */.c.tokenName, credential.name);
+        core.saveState(state/* STATE */.c.endDate, credential.endDate);
+        core.setOutput('token', credential.token);
+        core.setOutput('token-id', credential.kind === 'token' ? credential.id : '');
+        core.setOutput('token-name', credential.name);
+        core.setOutput('user-id', credential.userId);
+        core.setOutput('service-user-id', credential.kind === 'service-user' ? credential.id : '');
+        core.setOutput('expires-at', `${credential.endDate}T23:59:59Z`);
         core.setOutput('base-url', config.baseUrl);
         if (config.exportEnv) {
             // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
-            core.exportVariable('DC_API_KEY', minted.token);
+            core.exportVariable('DC_API_KEY', credential.token);
             core.exportVariable('DC_BASE', config.baseUrl);
-            core.exportVariable('SM_API_KEY', minted.token);
+            core.exportVariable('SM_API_KEY', credential.token);
             core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
         }
-        core.info(`Minted DigiCert ONE API token '${minted.name}' (id ${minted.id}) for user ${minted.userId} on ${config.host}; ` +
-            `it ends ${minted.endDate} 23:59:59 UTC${config.step.skipRevoke ? ' (skip-revoke is set: the post step will leave it live)' : ' and the post step revokes it when the job ends'}.`);
+        const what = credential.kind === 'token'
+            ? `DigiCert ONE API token '${credential.name}' (id ${credential.id}) for user ${credential.userId}`
+            : `ephemeral DigiCert ONE service user '${credential.name}' (id ${credential.id}) with ${credential.scope.join('; ')} and its API token`;
+        const revoke = credential.kind === 'token' ? 'revokes it' : 'deletes the user and so its token';
+        core.info(`Created ${what} on ${config.host}; it ends ${credential.endDate} 23:59:59 UTC` +
+            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${revoke} when the job ends`}.`);
         if (mePromise && config.expiryWarningDays > 0) {
             try {
                 const me = await mePromise;
@@ -29127,12 +29295,51 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             }
         }
         if (config.step.jobSummary) {
-            await (0,summary/* writeMintSummary */.E)(core, { name: minted.name, id: minted.id, user: minted.userId, host: config.host, endDate: minted.endDate });
+            await (0,summary/* writeMintSummary */.E)(core, {
+                kind: credential.kind === 'token' ? 'API token' : 'ephemeral service user',
+                name: credential.name,
+                id: credential.id,
+                user: credential.userId,
+                scope: credential.scope.join('; ') || 'the roles of that user',
+                host: config.host,
+                endDate: credential.endDate,
+            });
         }
     }
     finally {
         await http.close();
     }
+}
+/** Runs a create whose name post can find if its answer is lost; forgets the name when it certainly failed. */
+async function pending(core, name, create) {
+    core.saveState(state/* STATE */.c.pendingName, name);
+    try {
+        return await create();
+    }
+    catch (err) {
+        if (!(err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted))
+            core.saveState(state/* STATE */.c.pendingName, '');
+        throw err;
+    }
+}
+async function mintForUser(core, client, config, run, now, me) {
+    const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
+    if (config.cleanupStale) {
+        const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+        core.info(deleted.length
+            ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+            : 'cleanup-stale: no tokens left by earlier runs.');
+    }
+    core.saveState(state/* STATE */.c.userId, userId);
+    const minted = await pending(core, config.tokenName, () => mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (l) => core.info(l)));
+    return { kind: 'token', id: minted.id, token: minted.token, name: minted.name, userId: minted.userId, endDate: minted.endDate, scope: [] };
+}
+async function mintScoped(core, client, config, run, env, now, me) {
+    const scoped = config.scoped;
+    const resolved = await resolveScope(client, await me, scoped);
+    core.saveState(state/* STATE */.c.kind, 'service-user');
+    const user = await pending(core, config.tokenName, () => createEphemeralUser(client, { name: config.tokenName, description: describeRun(run, env, now), email: scoped.email, endDate: config.endDate, scope: resolved }, (l) => core.info(l)));
+    return { kind: 'service-user', id: user.id, token: user.token, name: user.name, userId: user.id, endDate: user.endDate, scope: resolved.labels };
 }
 
 
@@ -29230,11 +29437,15 @@ async function runPost({ core, env, now, createHttp, clock }) {
             await (0,_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
         return outcome;
     };
-    const what = `token '${saved.tokenName}'${saved.tokenId ? ` (id ${saved.tokenId})` : ''} on ${saved.host}`;
-    const manual = saved.tokenId
-        ? `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(saved.tokenId)}`
-        : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}" and delete it by id`;
+    const isUser = saved.kind === 'service-user';
+    const knownId = isUser ? saved.serviceUserId : saved.tokenId;
+    const noun = isUser ? 'ephemeral service user' : 'token';
+    const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
+    const manual = knownId
+        ? `delete it with: curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${isUser ? _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.user(knownId) : _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(knownId)}`
+        : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${isUser ? `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.users}?user_type=service` : `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}`}" and delete it by id`;
     const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
+    const idOrName = knownId ? `delete ${noun} id ${knownId}` : `delete ${noun} '${saved.tokenName}'`;
     if (config.skipRevoke) {
         core.info(`skip-revoke is set: ${what} stays live${until}.`);
         return finish('skipped', `skipped (skip-revoke); live${until}`);
@@ -29246,7 +29457,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
     const apiKey = core.getInput('api-key').trim();
     if (!apiKey) {
         core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live${until}; ${manual}`);
-        return finish('failed', `FAILED (no api-key); ${idOrName(saved)}`);
+        return finish('failed', `FAILED (no api-key); ${idOrName}`);
     }
     (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(apiKey, core.setSecret);
     const http = createHttp({ baseUrl: `https://${saved.host}`, headers: { 'x-api-key': apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_5__/* .USER_AGENT */ ._ }, env });
@@ -29258,34 +29469,32 @@ async function runPost({ core, env, now, createHttp, clock }) {
             clock,
             log: (line) => core.info(line),
         });
-        let id = saved.tokenId;
+        let id = knownId;
         if (!id) {
-            // Main never saw the create's answer: the token may exist all the same.
-            id = (await client.listTokens(saved.userId)).find((t) => t.name === saved.tokenName)?.id ?? '';
+            // Main never saw the create's answer: the credential may exist all the same.
+            const listed = isUser ? await client.listServiceUsers() : await client.listTokens(saved.userId);
+            id = listed.find((t) => t.name === saved.tokenName)?.id ?? '';
             if (!id) {
                 core.info(`${what} was never created; nothing to revoke.`);
-                return finish('nothing', 'not needed (no token was created)');
+                return finish('nothing', 'not needed (nothing was created)');
             }
-            core.info(`Found token '${saved.tokenName}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+            core.info(`Found ${noun} '${saved.tokenName}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
         }
-        if ((await client.deleteToken(id)) === 'gone') {
+        if ((await (isUser ? client.deleteUser(id) : client.deleteToken(id))) === 'gone') {
             core.info(`${what} was already deleted.`);
             return finish('gone', 'yes (it was already deleted)');
         }
-        core.info(`Revoked ${what}${saved.tokenId ? '' : ` (id ${id})`}.`);
+        core.info(`${isUser ? 'Deleted' : 'Revoked'} ${what}${knownId ? '' : ` (id ${id})`}.`);
         return finish('revoked', 'yes');
     }
     catch (err) {
         const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [apiKey]);
-        core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${saved.tokenId ? `delete it with: ${manual}` : manual}`);
-        return finish('failed', `FAILED; ${idOrName(saved)}`);
+        core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
+        return finish('failed', `FAILED; ${idOrName}`);
     }
     finally {
         await http.close();
     }
-}
-function idOrName(s) {
-    return s.tokenId ? `delete token id ${s.tokenId}` : `delete token '${s.tokenName}'`;
 }
 
 
@@ -29364,18 +29573,24 @@ const STATE = {
     tokenName: 'token-name',
     userId: 'user-id',
     endDate: 'end-date',
+    /** `service-user` when main created an ephemeral service user; absent for a token. */
+    kind: 'kind',
+    serviceUserId: 'service-user-id',
     /** Name of a token being created: set before the create, so a lost answer can still be cleaned up. */
     pendingName: 'pending-name',
 };
 function loadState(getState) {
     const s = {
+        kind: getState(STATE.kind) === 'service-user' ? 'service-user' : 'token',
         host: getState(STATE.host),
+        serviceUserId: getState(STATE.serviceUserId),
         userId: getState(STATE.userId),
         tokenId: getState(STATE.tokenId),
         tokenName: getState(STATE.tokenName) || getState(STATE.pendingName),
         endDate: getState(STATE.endDate),
     };
-    return s.host && s.tokenName && (s.tokenId || s.userId) ? s : undefined;
+    const known = s.kind === 'token' ? s.tokenId || s.userId : true;
+    return s.host && s.tokenName && known ? s : undefined;
 }
 
 
@@ -29393,9 +29608,9 @@ function cell(s) {
 }
 async function writeMintSummary(core, r) {
     await core.summary
-        .addRaw('### DigiCert ONE token\n\n', false)
-        .addRaw('| name | id | user | host | ends (UTC) |\n|---|---|---|---|---|\n', false)
-        .addRaw(`| ${[r.name, r.id, r.user, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
+        .addRaw('### DigiCert ONE credential\n\n', false)
+        .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
+        .addRaw(`| ${[r.kind, r.name, r.id, r.user, r.scope, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
         .write();
 }
 async function writeRevokeSummary(core, line) {

@@ -26,6 +26,12 @@ export interface EmuUser {
   created_by: string;
 }
 
+export interface Account {
+  id: string;
+  name: string;
+  active: boolean;
+}
+
 export interface EmuToken {
   id: string;
   name: string;
@@ -49,6 +55,10 @@ export function utcDay(d: Date): string {
 export class Model {
   readonly users = new Map<string, EmuUser>();
   readonly tokens = new Map<string, EmuToken>();
+  readonly accounts = new Map<string, Account>([
+    ['acct-main', { id: 'acct-main', name: 'Main account', active: true }],
+    ['acct-other', { id: 'acct-other', name: 'Other team', active: true }],
+  ]);
   clock: () => Date = () => new Date();
 
   today(): string {
@@ -107,6 +117,11 @@ export class Model {
 
   liveTokens(): EmuToken[] {
     return [...this.tokens.values()].filter((t) => this.tokenWorks(t));
+  }
+
+  /** Every permission the user holds, across managers. */
+  permissions(user: EmuUser): Set<string> {
+    return new Set(user.applications.flatMap((a) => a.permissions));
   }
 
   has(user: EmuUser, permission: string): boolean {

@@ -20,7 +20,11 @@ export function seedScenario(emu: D1Emulator): Scenario {
   const bootstrapUser = m.addUser({
     friendly_name: 'ci-bootstrap',
     description: 'Mints short-lived tokens for CI',
-    applications: [{ id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] }],
+    applications: [
+      { id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] },
+      // It may hand out Software Trust's Signer role (it holds it), not Lead.
+      { id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH'] },
+    ],
   });
   const bootstrapToken = m.addToken(bootstrapUser.id, 'ci-bootstrap token', undefined);
   const signer = m.addUser({

@@ -6,7 +6,8 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Model, NAME_MAX, NAME_RE, VIEW_USERS, type EmuUser } from './model.js';
+import { MANAGE_USERS, Model, NAME_MAX, NAME_RE, VIEW_USERS, type Application, type EmuUser } from './model.js';
+import { APPLICATIONS, ROLES } from './roles.js';
 import { makeServerPki, type ServerPki } from './pki.js';
 
 export const API = '/account/api/v1';
@@ -282,7 +283,99 @@ export class D1Emulator {
       return [204, undefined];
     }
 
+    if (p === `${API}/user` && method === 'GET') {
+      if (!m.has(caller, VIEW_USERS)) throw new ApiError(403, 'access_denied', `Permission ${VIEW_USERS} (Account Manager: View users) is required`);
+      const type = url.searchParams.get('user_type');
+      return [200, [...m.users.values()].filter((u) => m.sharesAccount(caller, u) && (!type || u.user_type === type)).map((u) => m.publicUser(u))];
+    }
+
+    if (p === `${API}/user` && method === 'POST') return this.createServiceUser(caller, body);
+
+    if ((match = new RegExp(`^${API}/user/([^/]+)$`).exec(p)) && method === 'DELETE') {
+      const u = m.users.get(decodeURIComponent(match[1]!));
+      if (!u) throw new ApiError(404, 'resource_not_found', 'User not found');
+      if (!m.has(caller, MANAGE_USERS) || !m.sharesAccount(caller, u)) throw new ApiError(403, 'access_denied', `Permission ${MANAGE_USERS} on the user's account is required`);
+      if (u.id === caller.id) throw new ApiError(400, 'invalid_request', 'A user cannot delete itself');
+      m.users.delete(u.id);
+      for (const t of m.tokens.values()) if (t.user_id === u.id) t.deleted = true;
+      return [204, undefined];
+    }
+
+    if (p === `${API}/role` && method === 'GET') {
+      const app = url.searchParams.get('application_code');
+      if (!app) throw new ApiError(400, 'invalid_request', 'application_code query parameter is required');
+      if (!APPLICATIONS[app]) throw new ApiError(400, 'invalid_request', `Unknown application_code ${app}`);
+      return [200, ROLES.filter((r) => r.application_code === app)];
+    }
+
+    if (p === `${API}/account` && method === 'GET') {
+      return [
+        200,
+        caller.accounts.map((id) => {
+          const a = m.accounts.get(id);
+          return { id, name: a?.name ?? id, active: a?.active ?? true, service_period: { from: '2026-01-01', to: '2027-12-31' }, friendly_identifier: id, admins: [], sign_in_methods: [], locale: 'en_US' };
+        }),
+      ];
+    }
+
+    // A Software Trust read, so a test can show a scoped token works inside its scope and not outside.
+    if (p === '/signingmanager/api/v1/certificates' && method === 'GET') {
+      if (!m.has(caller, 'VIEW_SM_CERTIFICATE')) throw new ApiError(403, 'access_denied', 'Permission VIEW_SM_CERTIFICATE (Software Trust Manager) is required');
+      return [200, []];
+    }
+
     throw new ApiError(404, 'resource_not_found', `No such endpoint: ${method} ${p}`);
+  }
+
+  /** POST /user: a service user with roles and accounts; its API token comes back once, in the answer. */
+  private createServiceUser(caller: EmuUser, body: unknown): [number, unknown] {
+    const m = this.model;
+    if (!m.has(caller, MANAGE_USERS)) throw new ApiError(403, 'access_denied', `Permission ${MANAGE_USERS} (Account Manager: Manage users) is required`);
+    const b = (body ?? {}) as Record<string, unknown>;
+    const name = b.friendly_name;
+    if (b.user_type !== 'service') throw new ApiError(400, 'invalid_request', 'user_type must be service');
+    if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > NAME_MAX) {
+      throw new ApiError(400, 'invalid_request', 'friendly_name is required and must only include letters, numbers, spaces, dashes, and underscores');
+    }
+    if (typeof b.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(b.email)) throw new ApiError(400, 'invalid_request', 'email is required');
+    const endDate = b.end_date;
+    if (endDate !== undefined && (typeof endDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(endDate))) throw new ApiError(400, 'invalid_request', 'end_date must be a date in the form YYYY-MM-DD');
+    if (typeof endDate === 'string' && endDate < m.today()) throw new ApiError(400, 'invalid_request', 'end_date cannot be in the past');
+    const accounts = b.accounts;
+    if (!Array.isArray(accounts) || accounts.length === 0 || !accounts.every((a) => typeof a === 'string')) {
+      throw new ApiError(400, 'invalid_request', 'Service users must be assigned to at least one account');
+    }
+    for (const a of accounts as string[]) {
+      if (!m.accounts.has(a)) throw new ApiError(404, 'resource_not_found', `Account ${a} not found`);
+      if (!caller.accounts.includes(a)) throw new ApiError(403, 'access_denied', `No access to account ${a}`);
+    }
+    const roleIds = b.roles;
+    if (!Array.isArray(roleIds) || roleIds.length === 0) throw new ApiError(400, 'invalid_request', 'At least one role is required');
+    const held = m.permissions(caller);
+    const apps = new Map<string, Application>();
+    for (const id of roleIds) {
+      const role = ROLES.find((r) => r.id === id);
+      if (!role) throw new ApiError(400, 'invalid_request', `Unknown role ${String(id)}`);
+      const missing = role.permissions.filter((x) => !held.has(x));
+      if (missing.length) throw new ApiError(403, 'access_denied', `Cannot grant role ${role.id}: the caller lacks ${missing.join(', ')}`);
+      const app = apps.get(role.application_code) ?? { id: role.application_code, name: APPLICATIONS[role.application_code]!, permissions: [] };
+      app.permissions = [...new Set([...app.permissions, ...role.permissions])];
+      apps.set(role.application_code, app);
+    }
+    for (const u of m.users.values()) if (u.friendly_name === name) throw new ApiError(400, 'duplicate_error', `Nickname ${name} already exists`);
+    const user = m.addUser({
+      friendly_name: name,
+      description: typeof b.description === 'string' ? b.description : '',
+      email: b.email,
+      user_type: 'service',
+      end_date: endDate as string | undefined,
+      primary_account_id: accounts[0] as string,
+      accounts: accounts as string[],
+      applications: [...apps.values()],
+      created_by: caller.id,
+    });
+    const token = m.addToken(user.id, name, user.end_date);
+    return [201, { ...m.publicUser(user), api_token: token.secret }];
   }
 }
 

@@ -10,7 +10,10 @@ import { redact } from './secrets.js';
 
 export const API_PREFIX = '/account/api/v1';
 export const PATHS = {
+  users: `${API_PREFIX}/user`,
   user: (id: string) => `${API_PREFIX}/user/${encodeURIComponent(id)}`,
+  roles: (applicationCode: string) => `${API_PREFIX}/role?application_code=${encodeURIComponent(applicationCode)}`,
+  accounts: `${API_PREFIX}/account`,
   tokens: `${API_PREFIX}/api-access-token`,
   token: (id: string) => `${API_PREFIX}/api-access-token/${encodeURIComponent(id)}`,
 };
@@ -20,13 +23,61 @@ export function createTokenBody(t: { name: string; endDate: string; userId: stri
   return { name: t.name, end_date: t.endDate, user_id: t.userId };
 }
 
+/**
+ * Request body of POST /user for an ephemeral service user. *Unconfirmed*: the public docs name the console's
+ * fields (friendly name, description, email, end date, accounts, roles) but not the JSON keys.
+ */
+export function createServiceUserBody(u: NewServiceUser): Record<string, unknown> {
+  return {
+    user_type: 'service',
+    friendly_name: u.name,
+    description: u.description,
+    email: u.email,
+    end_date: u.endDate,
+    accounts: u.accounts,
+    roles: u.roles,
+  };
+}
+
 const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'] as const;
+
+export interface NewServiceUser {
+  name: string;
+  description: string;
+  email: string;
+  endDate: string;
+  accounts: string[];
+  roles: string[];
+}
+
+export interface Role {
+  id: string;
+  name: string;
+  permissions: string[];
+}
+
+export interface Named {
+  id: string;
+  name: string;
+  endDate: string | undefined;
+  createdAt: string | undefined;
+}
+
+export interface CreatedServiceUser {
+  id: string;
+  token: string;
+  name: string;
+  endDate: string;
+}
 
 export interface User {
   id: string;
   userType: string | undefined;
   status: string | undefined;
   endDate: string | undefined;
+  primaryAccountId: string | undefined;
+  /** Every permission across the user's applications (managers). */
+  permissions: string[];
 }
 
 export interface MintedToken {
@@ -53,12 +104,7 @@ export class D1Error extends Error {
   }
 }
 
-export interface TokenInfo {
-  id: string;
-  name: string;
-  endDate: string | undefined;
-  createdAt: string | undefined;
-}
+export type TokenInfo = Named;
 
 export interface ClientOptions {
   host: string;
@@ -247,7 +293,62 @@ export class D1Client {
       userType: pickString(body, ['user_type']),
       status: pickString(body, ['status']),
       endDate: pickString(body, ['end_date', 'expiration_date']),
+      primaryAccountId: pickString(body, ['primary_account_id']),
+      permissions: Array.isArray(body.applications)
+        ? (body.applications as unknown[]).flatMap((a) => (a && typeof a === 'object' && Array.isArray((a as { permissions?: unknown }).permissions) ? ((a as { permissions: unknown[] }).permissions.filter((x) => typeof x === 'string') as string[]) : []))
+        : [],
     };
+  }
+
+  private async list(path: string, subject: string): Promise<Record<string, unknown>[]> {
+    const endpoint = `GET ${path.split('?')[0]}`;
+    const res = await this.call('GET', path, undefined, true);
+    if (res.status !== 200) throw this.failure(endpoint, res, subject);
+    // A bare array as documented for the listings; tolerate a wrapper object too.
+    const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
+    if (!items) throw this.missing(endpoint, res, 'a JSON array');
+    return items.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object');
+  }
+
+  async listRoles(applicationCode: string): Promise<Role[]> {
+    const items = await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`);
+    return items.map((x) => ({
+      id: pickString(x, ['id', 'code']) ?? '',
+      name: pickString(x, ['name']) ?? '',
+      permissions: Array.isArray(x.permissions) ? (x.permissions.filter((p) => typeof p === 'string') as string[]) : [],
+    }));
+  }
+
+  async listAccounts(): Promise<{ id: string; name: string }[]> {
+    const items = await this.list(PATHS.accounts, 'list its accounts');
+    return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '' }));
+  }
+
+  async listServiceUsers(): Promise<Named[]> {
+    const items = await this.list(`${PATHS.users}?user_type=service`, 'list service users');
+    return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['friendly_name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }));
+  }
+
+  async createServiceUser(u: NewServiceUser): Promise<CreatedServiceUser> {
+    const endpoint = `POST ${PATHS.users}`;
+    const res = await this.call('POST', PATHS.users, createServiceUserBody(u), false);
+    if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `create service user '${u.name}'`);
+    const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as Record<string, unknown>;
+    const nested = body.api_token && typeof body.api_token === 'object' ? (body.api_token as Record<string, unknown>) : undefined;
+    const token = pickString(body, SECRET_FIELDS) ?? (nested ? pickString(nested, SECRET_FIELDS) : undefined);
+    const id = pickString(body, ['id', 'user_id']);
+    if (!token || !id) {
+      throw this.missing(endpoint, res, [!id && 'the user id (id)', !token && `its API token (${SECRET_FIELDS.join(' / ')})`].filter(Boolean).join(' and '));
+    }
+    return { id, token, name: pickString(body, ['friendly_name']) ?? u.name, endDate: pickString(body, ['end_date']) ?? u.endDate };
+  }
+
+  async deleteUser(id: string): Promise<'deleted' | 'gone'> {
+    const path = PATHS.user(id);
+    const res = await this.call('DELETE', path, undefined, true);
+    if (res.status === 200 || res.status === 204) return 'deleted';
+    if (res.status === 404) return 'gone';
+    throw this.failure(`DELETE ${path}`, res, `delete service user ${id}`);
   }
 
   async createToken(t: { userId: string; name: string; endDate: string }): Promise<MintedToken> {
@@ -270,15 +371,8 @@ export class D1Client {
   }
 
   async listTokens(userId: string): Promise<TokenInfo[]> {
-    const path = `${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`;
-    const endpoint = `GET ${PATHS.tokens}`;
-    const res = await this.call('GET', path, undefined, true);
-    if (res.status !== 200) throw this.failure(endpoint, res, `list the API tokens of user ${userId}`);
-    // A bare array as documented for the other listings; tolerate a wrapper object too.
-    const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
-    if (!items) throw this.missing(endpoint, res, 'a list of tokens');
+    const items = await this.list(`${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`, `list the API tokens of user ${userId}`);
     return items
-      .filter((x): x is Record<string, unknown> => !!x && typeof x === 'object')
       .map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }))
       .filter((x) => x.id);
   }

@@ -26,8 +26,10 @@ export interface Config {
   /** https://host[:port] that requests go to. */
   baseUrl: string;
   auth: Auth;
-  /** The user the token is minted for; `me` means the bootstrap identity (allowed for standard users only). */
+  /** The user the token is minted for; `me` means the bootstrap identity (allowed for standard users only). Empty with `scope`. */
   serviceUserId: string;
+  /** With `scope`: an ephemeral service user with exactly these roles is created (and deleted in post). */
+  scoped: ScopedConfig | undefined;
   tokenName: string;
   /** UTC day, YYYY-MM-DD: the token stops working at 23:59:59 UTC that day. */
   endDate: string;
@@ -48,7 +50,59 @@ export interface StepConfig {
   timeoutSeconds: number;
 }
 
+export interface ScopeEntry {
+  /** As the user wrote it, for messages. */
+  manager: string;
+  applicationCode: string;
+  /** Role names as Account Manager shows them, or role ids. */
+  roles: string[];
+}
+
+export interface ScopedConfig {
+  scope: ScopeEntry[];
+  /** Account ids; empty means the bootstrap user's primary account. */
+  accounts: string[];
+  email: string;
+}
+
 export type GetInput = (name: string) => string;
+
+/** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
+export const MANAGERS: Record<string, string> = {
+  'account manager': 'account_manager',
+  'software trust': 'secure_software_manager',
+  'software trust manager': 'secure_software_manager',
+  'secure software manager': 'secure_software_manager',
+  'trust lifecycle': 'mpki',
+  'trust lifecycle manager': 'mpki',
+  'private ca': 'private_ca',
+  'ca manager': 'private_ca',
+  'document trust': 'document_trust_manager',
+  'document trust manager': 'document_trust_manager',
+  'iot trust': 'iot',
+  'iot trust manager': 'iot',
+};
+
+/** `Manager: role, role` per line; a manager may also be given by its application code. */
+export function parseScope(raw: string): ScopeEntry[] {
+  const entries: ScopeEntry[] = [];
+  for (const [i, line] of raw.split(/\r?\n/).entries()) {
+    const text = line.replace(/#.*$/, '').trim();
+    if (!text) continue;
+    const colon = text.indexOf(':');
+    const manager = colon > 0 ? text.slice(0, colon).trim() : '';
+    const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
+    if (!manager || roles.length === 0) {
+      throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
+    }
+    const code = MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined);
+    if (!code) {
+      throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+    }
+    entries.push({ manager, applicationCode: code, roles });
+  }
+  return entries;
+}
 
 export const DEFAULT_HOST = 'one.digicert.com';
 export const MAX_LIFETIME_DAYS = 7;
@@ -130,13 +184,25 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   const host = hostInput ? parseHost(hostInput, 'host') : dcBase ? parseHost(dcBase, 'host (from DC_BASE)') : DEFAULT_HOST;
 
   const serviceUserId = getInput('service-user-id').trim();
-  if (!serviceUserId) {
+  const scopeRaw = getInput('scope');
+  const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
+  if (scope && serviceUserId) {
+    throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
+  }
+  const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
+  if (accounts.length && !scope) throw new InputError('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+  for (const a of accounts) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a)) throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+  }
+  const email = getInput('service-user-email').trim();
+  if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+  if (!serviceUserId && !scope) {
     throw new InputError(
       'service-user-id',
-      'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token.',
+      'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token; or set scope to create a service user with just the roles this job needs.',
     );
   }
-  if (!USER_ID.test(serviceUserId)) {
+  if (serviceUserId && !USER_ID.test(serviceUserId)) {
     throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
   }
 
@@ -153,6 +219,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     baseUrl: `https://${host}`,
     auth: { kind: 'api-key', apiKey },
     serviceUserId,
+    scoped: scope ? { scope, accounts, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
     tokenName,
     endDate: utcDay(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),

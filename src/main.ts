@@ -1,14 +1,15 @@
 /**
- * Main step: bootstrap credential in, one short-lived token out (masked before anything can print it).
+ * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
 import type { Core } from './core.js';
 import { D1Client, D1Error, type User } from './d1-api.js';
 import { checkExpiry } from './expiry.js';
 import type { HttpClient, HttpOptions } from './http.js';
-import { parseConfig } from './inputs.js';
+import { parseConfig, type Config } from './inputs.js';
 import { mintToken } from './mint.js';
 import type { RunInfo } from './naming.js';
 import type { Clock } from './retry.js';
+import { createEphemeralUser, describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
 import { STATE } from './state.js';
 import { writeMintSummary } from './summary.js';
@@ -22,6 +23,18 @@ export interface MainDeps {
   now: Date;
   createHttp: (opts: HttpOptions) => HttpClient;
   clock?: Clock;
+}
+
+/** What main hands out: a token of an existing user, or an ephemeral service user (which "is the token"). */
+interface Credential {
+  kind: 'token' | 'service-user';
+  /** The token's id, or the ephemeral user's id. */
+  id: string;
+  token: string;
+  name: string;
+  userId: string;
+  endDate: string;
+  scope: string[];
 }
 
 export async function runMain({ core, run, env, now, createHttp, clock }: MainDeps): Promise<void> {
@@ -41,59 +54,45 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
       log: (line) => core.info(line),
     });
 
-    // The caller's own record: needed for `me`, and for the end-date warning; read alongside the mint.
-    const mePromise: Promise<User> | undefined =
-      config.serviceUserId === 'me' || config.expiryWarningDays > 0 ? client.getUser('me') : undefined;
+    // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
+    const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || config.expiryWarningDays > 0;
+    const mePromise: Promise<User> | undefined = needMe ? client.getUser('me') : undefined;
     mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-    const userId = config.serviceUserId === 'me' ? (await mePromise!).id : config.serviceUserId;
 
-    if (config.cleanupStale) {
-      const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
-      core.info(
-        deleted.length
-          ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-          : 'cleanup-stale: no tokens left by earlier runs.',
-      );
-    }
-
-    // Saved before the create: if its answer is lost for good, post still finds the token by name.
     core.saveState(STATE.host, config.host);
-    core.saveState(STATE.userId, userId);
-    core.saveState(STATE.pendingName, config.tokenName);
-    let minted;
-    try {
-      minted = await mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (line) => core.info(line));
-    } catch (err) {
-      // Certainly not created: post has nothing to look for.
-      if (!(err instanceof D1Error && err.maybeCommitted)) core.saveState(STATE.pendingName, '');
-      throw err;
-    }
+    const credential = config.scoped ? await mintScoped(core, client, config, run, env, now, mePromise!) : await mintForUser(core, client, config, run, now, mePromise);
 
     // The new secret is masked before any other line is written.
-    maskSecret(minted.token, core.setSecret);
-    // Then saved for post, so a failure below still leaves the token to be revoked.
-    core.saveState(STATE.tokenId, minted.id);
-    core.saveState(STATE.tokenName, minted.name);
-    core.saveState(STATE.endDate, minted.endDate);
+    maskSecret(credential.token, core.setSecret);
+    // Then saved for post, so a failure below still leaves it to be revoked.
+    core.saveState(credential.kind === 'token' ? STATE.tokenId : STATE.serviceUserId, credential.id);
+    core.saveState(STATE.tokenName, credential.name);
+    core.saveState(STATE.endDate, credential.endDate);
 
-    core.setOutput('token', minted.token);
-    core.setOutput('token-id', minted.id);
-    core.setOutput('token-name', minted.name);
-    core.setOutput('user-id', minted.userId);
-    core.setOutput('expires-at', `${minted.endDate}T23:59:59Z`);
+    core.setOutput('token', credential.token);
+    core.setOutput('token-id', credential.kind === 'token' ? credential.id : '');
+    core.setOutput('token-name', credential.name);
+    core.setOutput('user-id', credential.userId);
+    core.setOutput('service-user-id', credential.kind === 'service-user' ? credential.id : '');
+    core.setOutput('expires-at', `${credential.endDate}T23:59:59Z`);
     core.setOutput('base-url', config.baseUrl);
 
     if (config.exportEnv) {
       // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
-      core.exportVariable('DC_API_KEY', minted.token);
+      core.exportVariable('DC_API_KEY', credential.token);
       core.exportVariable('DC_BASE', config.baseUrl);
-      core.exportVariable('SM_API_KEY', minted.token);
+      core.exportVariable('SM_API_KEY', credential.token);
       core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
     }
 
+    const what =
+      credential.kind === 'token'
+        ? `DigiCert ONE API token '${credential.name}' (id ${credential.id}) for user ${credential.userId}`
+        : `ephemeral DigiCert ONE service user '${credential.name}' (id ${credential.id}) with ${credential.scope.join('; ')} and its API token`;
+    const revoke = credential.kind === 'token' ? 'revokes it' : 'deletes the user and so its token';
     core.info(
-      `Minted DigiCert ONE API token '${minted.name}' (id ${minted.id}) for user ${minted.userId} on ${config.host}; ` +
-        `it ends ${minted.endDate} 23:59:59 UTC${config.step.skipRevoke ? ' (skip-revoke is set: the post step will leave it live)' : ' and the post step revokes it when the job ends'}.`,
+      `Created ${what} on ${config.host}; it ends ${credential.endDate} 23:59:59 UTC` +
+        `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${revoke} when the job ends`}.`,
     );
 
     if (mePromise && config.expiryWarningDays > 0) {
@@ -107,9 +106,57 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     }
 
     if (config.step.jobSummary) {
-      await writeMintSummary(core, { name: minted.name, id: minted.id, user: minted.userId, host: config.host, endDate: minted.endDate });
+      await writeMintSummary(core, {
+        kind: credential.kind === 'token' ? 'API token' : 'ephemeral service user',
+        name: credential.name,
+        id: credential.id,
+        user: credential.userId,
+        scope: credential.scope.join('; ') || 'the roles of that user',
+        host: config.host,
+        endDate: credential.endDate,
+      });
     }
   } finally {
     await http.close();
   }
+}
+
+/** Runs a create whose name post can find if its answer is lost; forgets the name when it certainly failed. */
+async function pending<T>(core: Core, name: string, create: () => Promise<T>): Promise<T> {
+  core.saveState(STATE.pendingName, name);
+  try {
+    return await create();
+  } catch (err) {
+    if (!(err instanceof D1Error && err.maybeCommitted)) core.saveState(STATE.pendingName, '');
+    throw err;
+  }
+}
+
+async function mintForUser(core: Core, client: D1Client, config: Config, run: RunInfo, now: Date, me: Promise<User> | undefined): Promise<Credential> {
+  const userId = config.serviceUserId === 'me' ? (await me!).id : config.serviceUserId;
+  if (config.cleanupStale) {
+    const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+    core.info(
+      deleted.length
+        ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+        : 'cleanup-stale: no tokens left by earlier runs.',
+    );
+  }
+  core.saveState(STATE.userId, userId);
+  const minted = await pending(core, config.tokenName, () => mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (l) => core.info(l)));
+  return { kind: 'token', id: minted.id, token: minted.token, name: minted.name, userId: minted.userId, endDate: minted.endDate, scope: [] };
+}
+
+async function mintScoped(core: Core, client: D1Client, config: Config, run: RunInfo, env: NodeJS.ProcessEnv, now: Date, me: Promise<User>): Promise<Credential> {
+  const scoped = config.scoped!;
+  const resolved = await resolveScope(client, await me, scoped);
+  core.saveState(STATE.kind, 'service-user');
+  const user = await pending(core, config.tokenName, () =>
+    createEphemeralUser(
+      client,
+      { name: config.tokenName, description: describeRun(run, env, now), email: scoped.email, endDate: config.endDate, scope: resolved },
+      (l) => core.info(l),
+    ),
+  );
+  return { kind: 'service-user', id: user.id, token: user.token, name: user.name, userId: user.id, endDate: user.endDate, scope: resolved.labels };
 }

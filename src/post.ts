@@ -8,7 +8,7 @@ import type { HttpClient, HttpOptions } from './http.js';
 import { parseStepConfig, type StepConfig } from './inputs.js';
 import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
-import { loadState, type SavedState } from './state.js';
+import { loadState } from './state.js';
 import { writeRevokeSummary } from './summary.js';
 import { USER_AGENT } from './version.js';
 
@@ -43,11 +43,15 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
     if (config.jobSummary) await writeRevokeSummary(core, line).catch(() => undefined);
     return outcome;
   };
-  const what = `token '${saved.tokenName}'${saved.tokenId ? ` (id ${saved.tokenId})` : ''} on ${saved.host}`;
-  const manual = saved.tokenId
-    ? `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${PATHS.token(saved.tokenId)}`
-    : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${PATHS.tokens}?user_id=${saved.userId}" and delete it by id`;
+  const isUser = saved.kind === 'service-user';
+  const knownId = isUser ? saved.serviceUserId : saved.tokenId;
+  const noun = isUser ? 'ephemeral service user' : 'token';
+  const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
+  const manual = knownId
+    ? `delete it with: curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${isUser ? PATHS.user(knownId) : PATHS.token(knownId)}`
+    : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${isUser ? `${PATHS.users}?user_type=service` : `${PATHS.tokens}?user_id=${saved.userId}`}" and delete it by id`;
   const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
+  const idOrName = knownId ? `delete ${noun} id ${knownId}` : `delete ${noun} '${saved.tokenName}'`;
 
   if (config.skipRevoke) {
     core.info(`skip-revoke is set: ${what} stays live${until}.`);
@@ -61,7 +65,7 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
   const apiKey = core.getInput('api-key').trim();
   if (!apiKey) {
     core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live${until}; ${manual}`);
-    return finish('failed', `FAILED (no api-key); ${idOrName(saved)}`);
+    return finish('failed', `FAILED (no api-key); ${idOrName}`);
   }
   maskSecret(apiKey, core.setSecret);
 
@@ -74,31 +78,28 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
       clock,
       log: (line) => core.info(line),
     });
-    let id = saved.tokenId;
+    let id = knownId;
     if (!id) {
-      // Main never saw the create's answer: the token may exist all the same.
-      id = (await client.listTokens(saved.userId)).find((t) => t.name === saved.tokenName)?.id ?? '';
+      // Main never saw the create's answer: the credential may exist all the same.
+      const listed = isUser ? await client.listServiceUsers() : await client.listTokens(saved.userId);
+      id = listed.find((t) => t.name === saved.tokenName)?.id ?? '';
       if (!id) {
         core.info(`${what} was never created; nothing to revoke.`);
-        return finish('nothing', 'not needed (no token was created)');
+        return finish('nothing', 'not needed (nothing was created)');
       }
-      core.info(`Found token '${saved.tokenName}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+      core.info(`Found ${noun} '${saved.tokenName}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
     }
-    if ((await client.deleteToken(id)) === 'gone') {
+    if ((await (isUser ? client.deleteUser(id) : client.deleteToken(id))) === 'gone') {
       core.info(`${what} was already deleted.`);
       return finish('gone', 'yes (it was already deleted)');
     }
-    core.info(`Revoked ${what}${saved.tokenId ? '' : ` (id ${id})`}.`);
+    core.info(`${isUser ? 'Deleted' : 'Revoked'} ${what}${knownId ? '' : ` (id ${id})`}.`);
     return finish('revoked', 'yes');
   } catch (err) {
     const msg = redact(err instanceof Error ? err.message : String(err), [apiKey]);
-    core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${saved.tokenId ? `delete it with: ${manual}` : manual}`);
-    return finish('failed', `FAILED; ${idOrName(saved)}`);
+    core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
+    return finish('failed', `FAILED; ${idOrName}`);
   } finally {
     await http.close();
   }
-}
-
-function idOrName(s: SavedState): string {
-  return s.tokenId ? `delete token id ${s.tokenId}` : `delete token '${s.tokenName}'`;
 }

@@ -2,7 +2,9 @@
 import type { Core } from './core.js';
 
 export interface SummaryRow {
+  kind: string;
   name: string;
+  scope: string;
   id: string;
   user: string;
   host: string;
@@ -15,9 +17,9 @@ function cell(s: string): string {
 
 export async function writeMintSummary(core: Core, r: SummaryRow): Promise<void> {
   await core.summary
-    .addRaw('### DigiCert ONE token\n\n', false)
-    .addRaw('| name | id | user | host | ends (UTC) |\n|---|---|---|---|---|\n', false)
-    .addRaw(`| ${[r.name, r.id, r.user, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
+    .addRaw('### DigiCert ONE credential\n\n', false)
+    .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
+    .addRaw(`| ${[r.kind, r.name, r.id, r.user, r.scope, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
     .write();
 }
 

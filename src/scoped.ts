@@ -1,0 +1,84 @@
+/**
+ * Least privilege made easy: an ephemeral service user with only the roles this job needs, in the accounts it
+ * needs, deleted by the post step. Everything is checked before anything is created: roles must exist (the error
+ * lists those that do) and the bootstrap identity must hold every permission in them (no escalation attempt).
+ */
+import { type CreatedServiceUser, type D1Client, type User } from './d1-api.js';
+import type { ScopedConfig } from './inputs.js';
+import { createOnce } from './mint.js';
+import type { RunInfo } from './naming.js';
+
+export class ScopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScopeError';
+  }
+}
+
+export interface ResolvedScope {
+  roleIds: string[];
+  /** `Manager: Role` as resolved, for the log and the job summary. */
+  labels: string[];
+  accounts: string[];
+}
+
+export async function resolveScope(client: D1Client, me: User, scoped: ScopedConfig): Promise<ResolvedScope> {
+  const held = new Set(me.permissions);
+  const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
+  const roleIds: string[] = [];
+  const labels: string[] = [];
+  scoped.scope.forEach((entry, i) => {
+    const available = listings[i]!;
+    for (const wanted of entry.roles) {
+      const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
+      if (!role) {
+        throw new ScopeError(
+          `Input 'scope': ${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`,
+        );
+      }
+      const missing = role.permissions.filter((p) => !held.has(p));
+      if (missing.length) {
+        throw new ScopeError(
+          `Input 'scope': the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`,
+        );
+      }
+      roleIds.push(role.id);
+      labels.push(`${entry.manager}: ${role.name}`);
+    }
+  });
+
+  let accounts = scoped.accounts;
+  if (accounts.length) {
+    const reachable = await client.listAccounts();
+    const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
+    if (unknown.length) {
+      throw new ScopeError(`Input 'accounts': the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+    }
+  } else {
+    if (!me.primaryAccountId) throw new ScopeError("Input 'accounts': the bootstrap user has no primary account; name the account ids for the new service user.");
+    accounts = [me.primaryAccountId];
+  }
+  return { roleIds: [...new Set(roleIds)], labels, accounts };
+}
+
+export function describeRun(run: RunInfo, env: NodeJS.ProcessEnv, now: Date): string {
+  const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${env.GITHUB_WORKFLOW})` : '';
+  return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
+}
+
+export function createEphemeralUser(
+  client: D1Client,
+  u: { name: string; description: string; email: string; endDate: string; scope: ResolvedScope },
+  log: (line: string) => void,
+): Promise<CreatedServiceUser> {
+  return createOnce(
+    {
+      what: 'service user',
+      name: u.name,
+      create: () => client.createServiceUser({ name: u.name, description: u.description, email: u.email, endDate: u.endDate, accounts: u.scope.accounts, roles: u.scope.roleIds }),
+      list: () => client.listServiceUsers(),
+      remove: (id) => client.deleteUser(id),
+    },
+    log,
+  );
+}
