@@ -1,29 +1,15 @@
 /**
  * The bundled action (dist/index.js), run main then post through the runner harness against the emulator.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RunnerJob } from '../harness/runner.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunnerJob } from '../harness/runner.js';
 import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
-import { startTenant, statusWith, type Tenant } from './support/emulator.js';
+import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
+const tenantEnv = useTenant();
 let t: Tenant;
-const jobs: RunnerJob[] = [];
-
-beforeAll(async () => {
-  t = await startTenant();
-});
-afterAll(async () => {
-  await t.emu.close();
-});
-afterEach(() => {
-  while (jobs.length) jobs.pop()!.cleanup();
-});
-
-function job(inputs: Record<string, string>, env: Record<string, string> = {}): RunnerJob {
-  const j = new RunnerJob({ inputs, env, caPem: t.emu.caPem });
-  jobs.push(j);
-  return j;
-}
+beforeAll(() => void (t = tenantEnv.tenant));
+const job = tenantEnv.job;
 
 function requestsSince(n: number) {
   return t.emu.requests.slice(n);

@@ -2,22 +2,15 @@
  * The fault matrix: the bundled action against the emulator's fault knobs. Each case checks the outcome, the
  * message, that no secret leaked, and how many minted tokens are live afterwards.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
-import { RunnerJob, type StepResult } from '../harness/runner.js';
-import { startTenant, statusWith, type Tenant } from './support/emulator.js';
+import type { RunnerJob, StepResult } from '../harness/runner.js';
+import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
+const env = useTenant();
 let t: Tenant;
-const jobs: RunnerJob[] = [];
-beforeAll(async () => {
-  t = await startTenant();
-});
-afterAll(async () => {
-  await t.emu.close();
-});
+beforeAll(() => void (t = env.tenant));
 afterEach(() => {
-  t.emu.faults.length = 0;
-  while (jobs.length) jobs.pop()!.cleanup();
   // Whatever a case left live is its own business; the next starts from none.
   for (const tok of t.emu.model.liveTokens()) if (tok.name.startsWith('gha_')) tok.deleted = true;
 });
@@ -26,9 +19,7 @@ const liveMinted = () => t.emu.model.liveTokens().filter((x) => x.name.startsWit
 
 function job(extra: Record<string, string> = {}, apiKey = t.s.bootstrap.apiKey): RunnerJob {
   // The end-date check is off here so each case counts the requests of the mint alone.
-  const j = new RunnerJob({ inputs: { 'api-key': apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '0', ...extra }, caPem: t.emu.caPem });
-  jobs.push(j);
-  return j;
+  return env.job({ 'api-key': apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '0', ...extra });
 }
 
 function clean(j: RunnerJob, main: StepResult, apiKey = t.s.bootstrap.apiKey): void {

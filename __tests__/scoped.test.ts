@@ -1,29 +1,18 @@
 /**
  * Scoped credentials: an ephemeral service user with only the roles the job asks for, deleted by the post step.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
-import { RunnerJob } from '../harness/runner.js';
+import type { RunnerJob } from '../harness/runner.js';
 import { InputError, parseScope } from '../src/inputs.js';
-import { startTenant, statusWith, type Tenant } from './support/emulator.js';
+import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
+const env = useTenant();
 let t: Tenant;
-const jobs: RunnerJob[] = [];
-beforeAll(async () => {
-  t = await startTenant();
-});
-afterAll(async () => {
-  await t.emu.close();
-});
-afterEach(() => {
-  t.emu.faults.length = 0;
-  while (jobs.length) jobs.pop()!.cleanup();
-});
+beforeAll(() => void (t = env.tenant));
 
 function job(extra: Record<string, string>): RunnerJob {
-  const j = new RunnerJob({ inputs: { 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, ...extra }, caPem: t.emu.caPem });
-  jobs.push(j);
-  return j;
+  return env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, ...extra });
 }
 
 const ephemeral = () => [...t.emu.model.users.values()].filter((u) => u.friendly_name.startsWith('gha_'));
