@@ -28595,6 +28595,10 @@ class D1Client {
         else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
             hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate with NODE_EXTRA_CA_CERTS.`;
         }
+        else if (/^Proxy response \(\d+\)/.test(err.message)) {
+            const status = /\((\d+)\)/.exec(err.message)?.[1];
+            hint = `the proxy (HTTPS_PROXY) refused to open a tunnel to ${host} (proxy answered ${status}). Ask for ${host} to be allowed through the proxy, or list it in NO_PROXY if the runner reaches it directly.`;
+        }
         else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
             hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
         }
@@ -28776,13 +28780,28 @@ function errorCode(err) {
     }
     return err?.code ?? 'UNKNOWN';
 }
+/** undici 6 warns on stderr that EnvHttpProxyAgent is experimental: noise in every proxied step's log that no user can act on. */
+function withoutExperimentalWarning(make) {
+    const emit = process.emitWarning;
+    process.emitWarning = ((warning, ...rest) => {
+        if (!String(typeof warning === 'string' ? warning : warning.message).includes('EnvHttpProxyAgent is experimental')) {
+            emit.call(process, warning, ...rest);
+        }
+    });
+    try {
+        return make();
+    }
+    finally {
+        process.emitWarning = emit;
+    }
+}
 function createHttpClient(opts) {
     const dispatcher = usesProxy(opts.env)
-        ? new undici__WEBPACK_IMPORTED_MODULE_0__/* .EnvHttpProxyAgent */ .J2({
+        ? withoutExperimentalWarning(() => new undici__WEBPACK_IMPORTED_MODULE_0__/* .EnvHttpProxyAgent */ .J2({
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
-        })
+        }))
         : new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6();
     return {
         async send(method, path, body, timeoutMs) {

@@ -48,13 +48,31 @@ function errorCode(err: unknown): string {
   return (err as { code?: string })?.code ?? 'UNKNOWN';
 }
 
+/** undici 6 warns on stderr that EnvHttpProxyAgent is experimental: noise in every proxied step's log that no user can act on. */
+function withoutExperimentalWarning<T>(make: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (!String(typeof warning === 'string' ? warning : warning.message).includes('EnvHttpProxyAgent is experimental')) {
+      (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+    }
+  }) as typeof process.emitWarning;
+  try {
+    return make();
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 export function createHttpClient(opts: HttpOptions): HttpClient {
   const dispatcher: Dispatcher = usesProxy(opts.env)
-    ? new EnvHttpProxyAgent({
-        httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
-        httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
-        noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
-      })
+    ? withoutExperimentalWarning(
+        () =>
+          new EnvHttpProxyAgent({
+            httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
+            httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
+            noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
+          }),
+      )
     : new Agent();
 
   return {

@@ -1,0 +1,81 @@
+/**
+ * A real HTTP CONNECT proxy on loopback, as a corporate proxy looks to a runner: it tunnels TLS to the target
+ * (it never sees inside) and records every CONNECT target. Plain proxied requests are refused (405); `refuse`
+ * makes it answer every CONNECT with that status instead (a proxy that denies the destination).
+ */
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+
+export interface ProxyOptions {
+  /** Answer every CONNECT with this status instead of tunnelling. */
+  refuse?: number;
+  /** Idle timeout of a tunnel, both sides (default 10 s): a test that forgets a socket still ends. */
+  idleMs?: number;
+}
+
+export class ConnectProxy {
+  /** CONNECT targets (`host:port`), in the order they arrived. */
+  readonly connects: string[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(opts: ProxyOptions = {}): Promise<ConnectProxy> {
+    const server = createServer((_req, res) => res.writeHead(405, { connection: 'close' }).end('CONNECT only\n'));
+    server.maxConnections = 32;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const proxy = new ConnectProxy(server, (server.address() as AddressInfo).port);
+    server.on('connect', (req, client: Socket, head: Buffer) => proxy.tunnel(req.url ?? '', client, head, opts));
+    return proxy;
+  }
+
+  /** The value for HTTPS_PROXY. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private track(s: Socket, idleMs: number): void {
+    this.sockets.add(s);
+    s.setTimeout(idleMs, () => s.destroy());
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => s.destroy());
+  }
+
+  private tunnel(target: string, client: Socket, head: Buffer, opts: ProxyOptions): void {
+    this.connects.push(target);
+    this.track(client, opts.idleMs ?? 10_000);
+    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(target);
+    if (opts.refuse || !m) {
+      client.end(`HTTP/1.1 ${opts.refuse ?? 400} ${opts.refuse ? 'Refused by test proxy' : 'Bad Request'}\r\nconnection: close\r\n\r\n`);
+      return;
+    }
+    const upstream = connect({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+    this.track(upstream, opts.idleMs ?? 10_000);
+    let established = false;
+    upstream.once('connect', () => {
+      established = true;
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    // Target unreachable: say so, as a proxy does; once tunnelling, either side closing ends both.
+    upstream.once('close', (hadError: boolean) => {
+      if (!established) client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n');
+      else if (hadError) client.destroy();
+      else client.end();
+    });
+    client.once('close', () => upstream.destroy());
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
