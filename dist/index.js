@@ -28370,6 +28370,191 @@ module.exports = {
 
 /***/ }),
 
+/***/ 7651:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  T: () => (/* binding */ bootstrapConnection)
+});
+
+// UNUSED EXPORTS: CLIENTAUTH_PREFIX
+
+;// CONCATENATED MODULE: ./src/version.ts
+const VERSION = '1.0.0';
+const USER_AGENT = `d1-token-action/${VERSION}`;
+
+;// CONCATENATED MODULE: ./src/bootstrap.ts
+
+const CLIENTAUTH_PREFIX = 'clientauth.';
+function bootstrapConnection(host, auth) {
+    if (auth.kind === 'api-key') {
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': USER_AGENT } } };
+    }
+    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
+}
+
+
+/***/ }),
+
+/***/ 2431:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H: () => (/* binding */ daysLeft),
+/* harmony export */   d: () => (/* binding */ loadClientCertificate)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1692);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_tls__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6236);
+/**
+ * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
+ * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
+ * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
+ * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
+ */
+
+
+
+const CERT = 'client-certificate';
+const KEY = 'client-key';
+const PASSWORD = 'client-certificate-password';
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
+const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
+const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
+/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
+function asPem(text) {
+    if (text.includes('-----BEGIN '))
+        return text;
+    const decoded = decodeBase64(text)?.toString('latin1');
+    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
+}
+function decodeBase64(text) {
+    const compact = text.replace(/\s+/g, '');
+    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
+        return undefined;
+    return Buffer.from(compact, 'base64');
+}
+function pemBlocks(pem, types) {
+    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
+}
+function loadClientCertificate(inputs, now) {
+    const text = inputs.certificate.trim();
+    const pem = asPem(text);
+    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
+    checkValidity(loaded.info, now);
+    return loaded;
+}
+function fromPkcs12(text, inputs) {
+    const pfx = decodeBase64(text);
+    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
+    if (!pfx || pfx[0] !== 0x30) {
+        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+    }
+    if (inputs.key.trim()) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
+    }
+    const passphrase = inputs.password;
+    let socket;
+    try {
+        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
+        const secureContext = (0,node_tls__WEBPACK_IMPORTED_MODULE_1__.createSecureContext)({ pfx, passphrase });
+        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
+        socket = new node_tls__WEBPACK_IMPORTED_MODULE_1__.TLSSocket(null, { secureContext, isServer: true });
+        const local = socket.getCertificate();
+        const raw = local && 'raw' in local ? local.raw : undefined;
+        if (!raw)
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate for its private key.');
+        return { tls: { pfx, passphrase }, info: describe(new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(raw), 'pkcs12') };
+    }
+    catch (err) {
+        if (err instanceof _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d)
+            throw err;
+        throw pkcs12Error(err);
+    }
+    finally {
+        socket?.destroy();
+    }
+}
+function pkcs12Error(err) {
+    const e = err;
+    const msg = e.message ?? String(err);
+    if (/mac verify failure|invalid password/i.test(msg)) {
+        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
+    }
+    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
+        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
+    }
+    if (/unable to load certificate|key values mismatch/i.test(msg)) {
+        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
+    }
+    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
+    return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+}
+function fromPem(pem, inputs) {
+    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
+    if (certs.length === 0)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
+    let leaf;
+    try {
+        leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certs[0]);
+    }
+    catch {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
+    }
+    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
+    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
+    if (inputs.key.trim() && keyText === undefined)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
+    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
+    if (!keyPem) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
+    }
+    const passphrase = inputs.password || undefined;
+    const keyInput = inputs.key.trim() ? KEY : CERT;
+    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
+    if (!passphrase && /ENCRYPTED/.test(keyPem))
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
+    let key;
+    try {
+        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
+    }
+    catch (err) {
+        const e = err;
+        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
+    }
+    if (!leaf.checkPrivateKey(key)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
+    }
+    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
+}
+function describe(cert, format) {
+    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+}
+function checkValidity(info, now) {
+    if (now < info.notBefore) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
+    }
+    if (now > info.notAfter) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
+    }
+}
+/** Whole days until the certificate ends, rounded down. */
+function daysLeft(info, now) {
+    return Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000);
+}
+
+
+/***/ }),
+
 /***/ 7509:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28439,12 +28624,16 @@ class D1Client {
     http;
     host;
     secrets;
+    authKind;
     constructor(http, host, 
     /** Values to scrub from any server text we repeat. */
-    secrets) {
+    secrets, 
+    /** How the bootstrap identity authenticates: the hints for 401 and for TLS failures differ. */
+    authKind = 'api-key') {
         this.http = http;
         this.host = host;
         this.secrets = secrets;
+        this.authKind = authKind;
     }
     async call(method, path, body) {
         const endpoint = `${method} ${path.split('?')[0]}`;
@@ -28452,7 +28641,7 @@ class D1Client {
             return await this.http.send(method, path, body);
         }
         catch (err) {
-            if (err instanceof _http_js__WEBPACK_IMPORTED_MODULE_0__/* .NetworkError */ .D)
+            if (err instanceof _http_js__WEBPACK_IMPORTED_MODULE_0__/* .NetworkError */ .Dr)
                 throw this.networkError(endpoint, err);
             throw err;
         }
@@ -28461,7 +28650,12 @@ class D1Client {
         const host = this.host;
         const code = err.code;
         let hint;
-        if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
+        // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
+        if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
+            hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
+        }
+        else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
             hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
         }
         else if (code === 'ECONNREFUSED') {
@@ -28487,6 +28681,8 @@ class D1Client {
         const head = `${endpoint} returned ${res.status} (${said}).`;
         const retryAfter = res.headers['retry-after'];
         switch (true) {
+            case res.status === 401 && this.authKind === 'client-cert':
+                return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
             case res.status === 401:
                 return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
             case res.status === 403:
@@ -28562,14 +28758,36 @@ class D1Client {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   D: () => (/* binding */ NetworkError),
-/* harmony export */   u: () => (/* binding */ createHttpClient)
+/* harmony export */   Dr: () => (/* binding */ NetworkError),
+/* harmony export */   uT: () => (/* binding */ createHttpClient)
 /* harmony export */ });
-/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
+/* unused harmony export loopbackSubdomainLookup */
+/* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(610);
+/* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_dns__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6752);
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
 
+
+/**
+ * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
+ * `clientauth.localhost`, which is the mutual-TLS name of a DigiCert ONE served on localhost (the emulator, or a
+ * local tunnel); every other name goes to the system resolver unchanged.
+ */
+const loopbackSubdomainLookup = (hostname, options, callback) => {
+    if (!hostname.toLowerCase().endsWith('.localhost')) {
+        (0,node_dns__WEBPACK_IMPORTED_MODULE_0__.lookup)(hostname, options, callback);
+        return;
+    }
+    const address = options.family === 6 ? '::1' : '127.0.0.1';
+    const family = options.family === 6 ? 6 : 4;
+    // net.connect asks for all addresses when it races IPv4 and IPv6 (autoSelectFamily).
+    if (options.all)
+        callback(null, [{ address, family }]);
+    else
+        callback(null, address, family);
+};
 /** A failure below HTTP: DNS, TCP, TLS or a timeout. `code` is Node's or undici's error code. */
 class NetworkError extends Error {
     code;
@@ -28594,15 +28812,19 @@ function errorCode(err) {
     return err?.code ?? 'UNKNOWN';
 }
 function createHttpClient(opts) {
-    const common = { connectTimeout: opts.timeoutMs, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
+    const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
+    const common = { connectTimeout: opts.timeoutMs, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connect };
     const dispatcher = usesProxy(opts.env)
-        ? new undici__WEBPACK_IMPORTED_MODULE_0__/* .EnvHttpProxyAgent */ .J2({
+        ? new undici__WEBPACK_IMPORTED_MODULE_1__/* .EnvHttpProxyAgent */ .J2({
             ...common,
+            // Through a proxy the TLS session to DigiCert ONE runs inside the CONNECT tunnel: the certificate goes there.
+            // (EnvHttpProxyAgent passes its options to ProxyAgent; its type just does not list requestTls.)
+            requestTls: { ...opts.tls },
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         })
-        : new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6(common);
+        : new undici__WEBPACK_IMPORTED_MODULE_1__/* .Agent */ .g6(common);
     return {
         async send(method, path, body) {
             const headers = { accept: 'application/json', ...opts.headers };
@@ -28610,7 +28832,7 @@ function createHttpClient(opts) {
                 headers['content-type'] = 'application/json';
             let res;
             try {
-                res = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(new URL(path, opts.baseUrl), {
+                res = await (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .request */ .Em)(new URL(path, opts.baseUrl), {
                     method,
                     headers,
                     body: body === undefined ? undefined : JSON.stringify(body),
@@ -28654,11 +28876,12 @@ function createHttpClient(opts) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(162);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1730);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
-/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3564);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2462);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1037);
+/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3564);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
 /**
  * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
  * once. The post step is recognised by the flag main saves before it does anything else.
@@ -28670,12 +28893,13 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
 function message(err) {
-    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [_actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput('api-key')]);
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name)));
 }
-if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE */ .c.isPost) === 'true') {
+if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost) === 'true') {
     try {
-        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .u });
+        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
@@ -28683,9 +28907,9 @@ if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPOR
     }
 }
 else {
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(_state_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE */ .c.isPost, 'true');
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost, 'true');
     try {
-        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .u, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_6__/* .runInfoFromEnv */ .P)(process.env) });
+        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_7__/* .runInfoFromEnv */ .P)(process.env) });
     }
     catch (err) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed(message(err));
@@ -28697,18 +28921,44 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 162:
+/***/ 6236:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/** An input the user must fix. The message names the input(s) and says how; it never repeats a secret's value. */
+class InputError extends Error {
+    input;
+    constructor(input, message, 
+    /** Overrides the `Input 'name'` lead when an error concerns more than one input. */
+    lead = `Input '${input}'`) {
+        super(`${lead}: ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+
+
+/***/ }),
+
+/***/ 1037:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  j: () => (/* binding */ REQUEST_TIMEOUT_MS),
-  V: () => (/* binding */ runMain)
+  kU: () => (/* binding */ parseAuth),
+  o4: () => (/* binding */ parseConfig),
+  fl: () => (/* binding */ secretInputValues)
 });
 
-// EXTERNAL MODULE: ./src/d1-api.ts
-var d1_api = __nccwpck_require__(7509);
+// UNUSED EXPORTS: DEFAULT_HOST, InputError, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost
+
+// EXTERNAL MODULE: ./src/client-cert.ts
+var client_cert = __nccwpck_require__(2431);
+// EXTERNAL MODULE: ./src/input-error.ts
+var input_error = __nccwpck_require__(6236);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/naming.ts
@@ -28754,13 +29004,24 @@ function defaultTokenName(run, random = (0,external_node_crypto_.randomBytes)(3)
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
 
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input '${input}': ${message}`);
-        this.input = input;
-        this.name = 'InputError';
+
+
+
+/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
+const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
+/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
+function secretInputValues(getInput) {
+    const values = [];
+    for (const name of SECRET_INPUTS) {
+        const v = getInput(name);
+        if (!v.trim())
+            continue;
+        values.push(v);
+        const compact = v.replace(/\s+/g, '');
+        if (!v.includes('-----') && compact !== v.trim())
+            values.push(compact);
     }
+    return values;
 }
 const DEFAULT_HOST = 'one.digicert.com';
 const MAX_LIFETIME_DAYS = 7;
@@ -28776,31 +29037,38 @@ function bool(getInput, name, fallback) {
         return true;
     if (['false', 'no', '0', 'off'].includes(raw))
         return false;
-    throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+    throw new input_error/* InputError */.d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
 }
-/** Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. */
-function parseHost(raw, inputName) {
+/**
+ * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
+ * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
+ */
+function parseHost(raw, inputName, kind = 'api-key') {
     let value = raw.trim().toLowerCase();
     if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
         if (!value.startsWith('https://')) {
-            throw new InputError(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+            throw new input_error/* InputError */.d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
         }
         value = value.slice('https://'.length);
     }
     value = value.replace(/\/+$/, '');
     if (value.includes('@'))
-        throw new InputError(inputName, 'must not contain credentials (user@host); give the host name only.');
+        throw new input_error/* InputError */.d(inputName, 'must not contain credentials (user@host); give the host name only.');
     if (/[/?#]/.test(value)) {
-        throw new InputError(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+        throw new input_error/* InputError */.d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
     }
     const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
     const name = m?.[1] ?? '';
     const port = m?.[2];
     if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+        throw new input_error/* InputError */.d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+    }
+    if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
+        const plain = name.slice(CLIENTAUTH.length);
+        return port ? `${plain}:${port}` : plain;
     }
     if (name.startsWith(CLIENTAUTH)) {
-        throw new InputError(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+        throw new input_error/* InputError */.d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
     }
     return port ? `${name}:${port}` : name;
 }
@@ -28808,55 +29076,97 @@ function utcDay(d, addDays) {
     const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays));
     return t.toISOString().slice(0, 10);
 }
-function parseConfig(getInput, env, run, now) {
+/**
+ * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
+ * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request.
+ */
+function parseAuth(getInput, now) {
     const apiKey = getInput('api-key').trim();
-    if (!apiKey) {
-        throw new InputError('api-key', 'is required: pass the bootstrap API token from a secret, e.g. api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?');
+    const certificate = getInput('client-certificate').trim();
+    const key = getInput('client-key').trim();
+    const password = getInput('client-certificate-password').trim();
+    const lead = "Inputs 'api-key' and 'client-certificate'";
+    if (apiKey && certificate) {
+        throw new input_error/* InputError */.d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
     }
-    if (/\s/.test(apiKey)) {
-        throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+    if (!apiKey && !certificate) {
+        if (key || password) {
+            throw new input_error/* InputError */.d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+        }
+        throw new input_error/* InputError */.d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
     }
+    if (apiKey) {
+        if (key || password) {
+            throw new input_error/* InputError */.d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+        }
+        if (/\s/.test(apiKey)) {
+            throw new input_error/* InputError */.d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+        }
+        return { kind: 'api-key', apiKey };
+    }
+    const loaded = (0,client_cert/* loadClientCertificate */.d)({ certificate, key, password }, now);
+    return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
+}
+function parseConfig(getInput, env, run, now) {
+    const auth = parseAuth(getInput, now);
     const hostInput = getInput('host').trim();
     const dcBase = (env.DC_BASE ?? '').trim();
-    const host = hostInput ? parseHost(hostInput, 'host') : dcBase ? parseHost(dcBase, 'host (from DC_BASE)') : DEFAULT_HOST;
+    const host = hostInput ? parseHost(hostInput, 'host', auth.kind) : dcBase ? parseHost(dcBase, 'host (from DC_BASE)', auth.kind) : DEFAULT_HOST;
     const serviceUserId = getInput('service-user-id').trim();
     if (!serviceUserId) {
-        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token.');
+        throw new input_error/* InputError */.d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own.');
     }
     if (!USER_ID.test(serviceUserId)) {
-        throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+        throw new input_error/* InputError */.d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const nameInput = getInput('token-name').trim();
     if (nameInput && !(NAME_PATTERN.test(nameInput) && nameInput.length <= NAME_MAX_LENGTH)) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
+        throw new input_error/* InputError */.d('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
     }
     const tokenName = nameInput || defaultTokenName(run);
     const daysRaw = getInput('lifetime-days').trim() || '1';
     if (!/^\d+$/.test(daysRaw) || Number(daysRaw) > MAX_LIFETIME_DAYS) {
-        throw new InputError('lifetime-days', `expected a whole number of UTC days from 0 (ends today 23:59:59 UTC) to ${MAX_LIFETIME_DAYS}, got '${daysRaw.slice(0, 20)}'. The post step revokes the token anyway; the end date only bounds a token whose runner died.`);
+        throw new input_error/* InputError */.d('lifetime-days', `expected a whole number of UTC days from 0 (ends today 23:59:59 UTC) to ${MAX_LIFETIME_DAYS}, got '${daysRaw.slice(0, 20)}'. The post step revokes the token anyway; the end date only bounds a token whose runner died.`);
+    }
+    const warnRaw = getInput('certificate-expiry-warning-days').trim() || '30';
+    if (!/^\d{1,4}$/.test(warnRaw)) {
+        throw new input_error/* InputError */.d('certificate-expiry-warning-days', `expected a whole number of days (0 turns the warning off), got '${warnRaw.slice(0, 20)}'.`);
     }
     return {
         host,
         baseUrl: `https://${host}`,
-        auth: { kind: 'api-key', apiKey },
+        auth,
         serviceUserId,
         tokenName,
         endDate: utcDay(now, Number(daysRaw)),
         skipRevoke: bool(getInput, 'skip-revoke', false),
         exportEnv: bool(getInput, 'export-env', false),
         jobSummary: bool(getInput, 'job-summary', true),
+        certificateExpiryWarningDays: Number(warnRaw),
     };
 }
 
-// EXTERNAL MODULE: ./src/secrets.ts
-var secrets = __nccwpck_require__(7194);
-// EXTERNAL MODULE: ./src/state.ts
-var state = __nccwpck_require__(2462);
-// EXTERNAL MODULE: ./src/summary.ts
-var summary = __nccwpck_require__(8855);
-// EXTERNAL MODULE: ./src/version.ts
-var version = __nccwpck_require__(311);
-;// CONCATENATED MODULE: ./src/main.ts
+
+/***/ }),
+
+/***/ 1730:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ runMain),
+/* harmony export */   j: () => (/* binding */ REQUEST_TIMEOUT_MS)
+/* harmony export */ });
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7651);
+/* harmony import */ var _client_cert_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2431);
+/* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7509);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1037);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8855);
+/**
+ * Main step: bootstrap credential in, one short-lived token out (masked before anything can print it).
+ */
+
 
 
 
@@ -28865,30 +29175,32 @@ var version = __nccwpck_require__(311);
 
 const REQUEST_TIMEOUT_MS = 30_000;
 async function runMain({ core, run, env, now, createHttp }) {
-    // Mask the bootstrap secret before parsing, so even a parse error cannot print it.
-    const rawKey = core.getInput('api-key');
-    if (rawKey)
-        (0,secrets/* maskSecret */.$l)(rawKey, core.setSecret);
-    const config = parseConfig(core.getInput, env, run, now);
-    const apiKey = config.auth.apiKey;
-    const http = createHttp({
-        baseUrl: config.baseUrl,
-        headers: { 'x-api-key': apiKey, 'user-agent': version/* USER_AGENT */._ },
-        timeoutMs: REQUEST_TIMEOUT_MS,
-        env,
-    });
+    // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
+    const secrets = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .secretInputValues */ .fl)(core.getInput);
+    for (const s of secrets)
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(s, core.setSecret);
+    const config = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseConfig */ .o4)(core.getInput, env, run, now);
+    if (config.auth.kind === 'client-cert') {
+        const cert = config.auth.certificate;
+        const left = (0,_client_cert_js__WEBPACK_IMPORTED_MODULE_0__/* .daysLeft */ .H)(cert, now);
+        if (left < config.certificateExpiryWarningDays) {
+            core.warning(`The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+        }
+    }
+    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_5__/* .bootstrapConnection */ .T)(config.host, config.auth);
+    const http = createHttp({ ...conn.http, timeoutMs: REQUEST_TIMEOUT_MS, env });
     try {
-        const client = new d1_api/* D1Client */.X1(http, config.host, [apiKey]);
+        const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_1__/* .D1Client */ .X1(http, conn.requestHost, secrets, config.auth.kind);
         const userId = config.serviceUserId === 'me' ? (await client.getUser('me')).id : config.serviceUserId;
         const minted = await client.createToken({ userId, name: config.tokenName, endDate: config.endDate });
         // The new secret is masked before any other line is written.
-        (0,secrets/* maskSecret */.$l)(minted.token, core.setSecret);
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(minted.token, core.setSecret);
         // Then saved for post, so a failure below still leaves the token to be revoked.
-        core.saveState(state/* STATE */.c.host, config.host);
-        core.saveState(state/* STATE */.c.tokenId, minted.id);
-        core.saveState(state/* STATE */.c.tokenName, minted.name);
-        core.saveState(state/* STATE */.c.userId, minted.userId);
-        core.saveState(state/* STATE */.c.endDate, minted.endDate);
+        core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.host, config.host);
+        core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.tokenId, minted.id);
+        core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.tokenName, minted.name);
+        core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.userId, minted.userId);
+        core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.endDate, minted.endDate);
         core.setOutput('token', minted.token);
         core.setOutput('token-id', minted.id);
         core.setOutput('token-name', minted.name);
@@ -28902,10 +29214,10 @@ async function runMain({ core, run, env, now, createHttp }) {
             core.exportVariable('SM_API_KEY', minted.token);
             core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
         }
-        core.info(`Minted DigiCert ONE API token '${minted.name}' (id ${minted.id}) for user ${minted.userId} on ${config.host}; ` +
-            `it ends ${minted.endDate} 23:59:59 UTC${config.skipRevoke ? ' (skip-revoke is set: the post step will leave it live)' : ' and the post step revokes it when the job ends'}.`);
+        core.info(`Minted DigiCert ONE API token '${minted.name}' (id ${minted.id}) for user ${minted.userId} on ${config.host}` +
+            `${config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : ''}; it ends ${minted.endDate} 23:59:59 UTC${config.skipRevoke ? ' (skip-revoke is set: the post step will leave it live)' : ' and the post step revokes it when the job ends'}.`);
         if (config.jobSummary) {
-            await (0,summary/* writeMintSummary */.E)(core, { name: minted.name, id: minted.id, user: minted.userId, host: config.host, endDate: minted.endDate });
+            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeMintSummary */ .E)(core, { name: minted.name, id: minted.id, user: minted.userId, host: config.host, endDate: minted.endDate });
         }
     }
     finally {
@@ -28922,12 +29234,19 @@ async function runMain({ core, run, env, now, createHttp }) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7651);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7509);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2462);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8855);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(162);
-/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(311);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1037);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8855);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1730);
+/**
+ * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
+ * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
+ * revocation it could not do is a warning that says how to finish it.
+ */
+
 
 
 
@@ -28935,7 +29254,7 @@ async function runMain({ core, run, env, now, createHttp }) {
 
 
 async function runPost({ core, env, now, createHttp }) {
-    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_1__/* .loadState */ .C)(core.getState);
+    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_2__/* .loadState */ .C)(core.getState);
     if (!saved) {
         core.info('Nothing to revoke: the main step did not mint a token.');
         return 'nothing';
@@ -28943,11 +29262,17 @@ async function runPost({ core, env, now, createHttp }) {
     const summaryOn = !/^(false|no|0|off)$/i.test(core.getInput('job-summary').trim());
     const finish = async (outcome, line) => {
         if (summaryOn)
-            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
+            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
         return outcome;
     };
     const what = `token '${saved.tokenName}' (id ${saved.tokenId}) on ${saved.host}`;
-    const manual = `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(saved.tokenId)}`;
+    const secrets = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretInputValues */ .fl)(core.getInput);
+    for (const s of secrets)
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .maskSecret */ .$l)(s, core.setSecret);
+    const certInput = core.getInput('client-certificate').trim() !== '';
+    const manual = certInput
+        ? `curl --cert-type P12 --cert cert.p12:"$P12_PASSWORD" -X DELETE https://clientauth.${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(saved.tokenId)}`
+        : `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(saved.tokenId)}`;
     if (/^(true|yes|1|on)$/i.test(core.getInput('skip-revoke').trim())) {
         core.info(`skip-revoke is set: ${what} stays live until ${saved.endDate} 23:59:59 UTC.`);
         return finish('skipped', `skipped (skip-revoke); live until ${saved.endDate} 23:59:59 UTC`);
@@ -28957,20 +29282,23 @@ async function runPost({ core, env, now, createHttp }) {
         core.info(`${what} is past its end date (${saved.endDate}) and no longer works; nothing to revoke.`);
         return finish('expired', `not needed (past its end date ${saved.endDate})`);
     }
-    const apiKey = core.getInput('api-key').trim();
-    if (!apiKey) {
-        core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
-        return finish('failed', `FAILED (no api-key); delete token id ${saved.tokenId}`);
+    if (!core.getInput('api-key').trim() && !certInput) {
+        core.warning(`Could not revoke ${what}: the api-key and client-certificate inputs are empty in the post step. It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
+        return finish('failed', `FAILED (no bootstrap credential); delete token id ${saved.tokenId}`);
     }
-    (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(apiKey, core.setSecret);
-    const http = createHttp({
-        baseUrl: `https://${saved.host}`,
-        headers: { 'x-api-key': apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_5__/* .USER_AGENT */ ._ },
-        timeoutMs: _main_js__WEBPACK_IMPORTED_MODULE_2__/* .REQUEST_TIMEOUT_MS */ .j,
-        env,
-    });
+    let auth;
     try {
-        const result = await new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, saved.host, [apiKey]).deleteToken(saved.tokenId);
+        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseAuth */ .kU)(core.getInput, now);
+    }
+    catch (err) {
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
+        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
+        return finish('failed', `FAILED (bootstrap credential unusable); delete token id ${saved.tokenId}`);
+    }
+    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_6__/* .bootstrapConnection */ .T)(saved.host, auth);
+    const http = createHttp({ ...conn.http, timeoutMs: _main_js__WEBPACK_IMPORTED_MODULE_3__/* .REQUEST_TIMEOUT_MS */ .j, env });
+    try {
+        const result = await new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, conn.requestHost, secrets, auth.kind).deleteToken(saved.tokenId);
         if (result === 'gone') {
             core.info(`${what} was already deleted.`);
             return finish('gone', 'yes (it was already deleted)');
@@ -28979,7 +29307,7 @@ async function runPost({ core, env, now, createHttp }) {
         return finish('revoked', 'yes');
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [apiKey]);
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
         core.warning(`Could not revoke ${what}: ${msg} It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
         return finish('failed', `FAILED; delete token id ${saved.tokenId}`);
     }
@@ -29024,8 +29352,9 @@ function secretParts(value) {
         parts.add(trimmed);
     for (const line of value.split(/\r?\n/)) {
         const l = line.trim();
-        // Very short lines (PEM dashes aside) would mask common words in the log; they carry no secret.
-        if (l.length >= 4)
+        // Very short lines would mask common words in the log, and PEM armour lines (-----BEGIN ...-----) every
+        // mention of a key type; neither carries a secret.
+        if (l.length >= 4 && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(l))
             parts.add(l);
     }
     return [...parts];
@@ -29099,19 +29428,6 @@ async function writeMintSummary(core, r) {
 async function writeRevokeSummary(core, line) {
     await core.summary.addRaw(`Revoked in post step: ${cell(line)}\n`, false).write();
 }
-
-
-/***/ }),
-
-/***/ 311:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ USER_AGENT)
-/* harmony export */ });
-/* unused harmony export VERSION */
-const VERSION = '1.0.0';
-const USER_AGENT = `d1-token-action/${VERSION}`;
 
 
 /***/ }),
@@ -32414,6 +32730,18 @@ function getIDToken(aud) {
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -92,6 +92,8 @@ export class D1Client {
     private readonly host: string,
     /** Values to scrub from any server text we repeat. */
     private readonly secrets: readonly string[],
+    /** How the bootstrap identity authenticates: the hints for 401 and for TLS failures differ. */
+    private readonly authKind: 'api-key' | 'client-cert' = 'api-key',
   ) {}
 
   private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<HttpResponse> {
@@ -108,7 +110,11 @@ export class D1Client {
     const host = this.host;
     const code = err.code;
     let hint: string;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
+    // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
+    if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
+      hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
+    } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
     } else if (code === 'ECONNREFUSED') {
       hint = `${host} refused the connection. Check the host input and port, and any firewall or proxy (HTTPS_PROXY, NO_PROXY) between the runner and DigiCert ONE.`;
@@ -130,6 +136,12 @@ export class D1Client {
     const head = `${endpoint} returned ${res.status} (${said}).`;
     const retryAfter = res.headers['retry-after'];
     switch (true) {
+      case res.status === 401 && this.authKind === 'client-cert':
+        return new D1Error(
+          `${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`,
+          'auth',
+          401,
+        );
       case res.status === 401:
         return new D1Error(
           `${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`,

@@ -1,15 +1,17 @@
 /**
- * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap secret, which is never
- * saved). It never fails the job: a revocation it could not do is a warning that says how to finish it.
+ * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
+ * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
+ * revocation it could not do is a warning that says how to finish it.
  */
+import { bootstrapConnection } from './bootstrap.js';
 import type { Core } from './core.js';
 import { D1Client, PATHS } from './d1-api.js';
 import type { HttpClient, HttpOptions } from './http.js';
+import { parseAuth, secretInputValues, type Auth } from './inputs.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
 import { writeRevokeSummary } from './summary.js';
 import { REQUEST_TIMEOUT_MS } from './main.js';
-import { USER_AGENT } from './version.js';
 
 export interface PostDeps {
   core: Core;
@@ -32,7 +34,12 @@ export async function runPost({ core, env, now, createHttp }: PostDeps): Promise
     return outcome;
   };
   const what = `token '${saved.tokenName}' (id ${saved.tokenId}) on ${saved.host}`;
-  const manual = `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${PATHS.token(saved.tokenId)}`;
+  const secrets = secretInputValues(core.getInput);
+  for (const s of secrets) maskSecret(s, core.setSecret);
+  const certInput = core.getInput('client-certificate').trim() !== '';
+  const manual = certInput
+    ? `curl --cert-type P12 --cert cert.p12:"$P12_PASSWORD" -X DELETE https://clientauth.${saved.host}${PATHS.token(saved.tokenId)}`
+    : `curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${PATHS.token(saved.tokenId)}`;
 
   if (/^(true|yes|1|on)$/i.test(core.getInput('skip-revoke').trim())) {
     core.info(`skip-revoke is set: ${what} stays live until ${saved.endDate} 23:59:59 UTC.`);
@@ -44,21 +51,25 @@ export async function runPost({ core, env, now, createHttp }: PostDeps): Promise
     return finish('expired', `not needed (past its end date ${saved.endDate})`);
   }
 
-  const apiKey = core.getInput('api-key').trim();
-  if (!apiKey) {
-    core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
-    return finish('failed', `FAILED (no api-key); delete token id ${saved.tokenId}`);
+  if (!core.getInput('api-key').trim() && !certInput) {
+    core.warning(
+      `Could not revoke ${what}: the api-key and client-certificate inputs are empty in the post step. It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`,
+    );
+    return finish('failed', `FAILED (no bootstrap credential); delete token id ${saved.tokenId}`);
   }
-  maskSecret(apiKey, core.setSecret);
-
-  const http = createHttp({
-    baseUrl: `https://${saved.host}`,
-    headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT },
-    timeoutMs: REQUEST_TIMEOUT_MS,
-    env,
-  });
+  let auth: Auth;
   try {
-    const result = await new D1Client(http, saved.host, [apiKey]).deleteToken(saved.tokenId);
+    auth = parseAuth(core.getInput, now);
+  } catch (err) {
+    const msg = redact(err instanceof Error ? err.message : String(err), secrets);
+    core.warning(`Could not revoke ${what}: ${msg} It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
+    return finish('failed', `FAILED (bootstrap credential unusable); delete token id ${saved.tokenId}`);
+  }
+
+  const conn = bootstrapConnection(saved.host, auth);
+  const http = createHttp({ ...conn.http, timeoutMs: REQUEST_TIMEOUT_MS, env });
+  try {
+    const result = await new D1Client(http, conn.requestHost, secrets, auth.kind).deleteToken(saved.tokenId);
     if (result === 'gone') {
       core.info(`${what} was already deleted.`);
       return finish('gone', 'yes (it was already deleted)');
@@ -66,7 +77,7 @@ export async function runPost({ core, env, now, createHttp }: PostDeps): Promise
     core.info(`Revoked ${what}.`);
     return finish('revoked', 'yes');
   } catch (err) {
-    const msg = redact(err instanceof Error ? err.message : String(err), [apiKey]);
+    const msg = redact(err instanceof Error ? err.message : String(err), secrets);
     core.warning(`Could not revoke ${what}: ${msg} It stays live until ${saved.endDate} 23:59:59 UTC; delete it with: ${manual}`);
     return finish('failed', `FAILED; delete token id ${saved.tokenId}`);
   } finally {
