@@ -189,15 +189,15 @@ describe('failures give actionable messages and print no secret', () => {
     return { j, main, error, requests: requestsSince(before) };
   }
 
-  it('missing api-key: names the input, sends nothing', async () => {
+  it('missing api-key (and no client-certificate): names both inputs, sends nothing', async () => {
     const r = await failing({ host: t.emu.host, 'service-user-id': t.s.signer.id });
-    expect(r.error).toContain("Input 'api-key': is required");
+    expect(r.error).toContain("Inputs 'api-key' and 'client-certificate': one is required: pass the bootstrap API token");
     expect(r.requests).toEqual([]);
   });
 
   it('blank api-key counts as missing', async () => {
     const r = await failing({ 'api-key': '   \n ', host: t.emu.host, 'service-user-id': t.s.signer.id });
-    expect(r.error).toContain("Input 'api-key': is required");
+    expect(r.error).toContain("Inputs 'api-key' and 'client-certificate': one is required");
   });
 
   it('api-key with white space inside: explains, without echoing it', async () => {

@@ -1,6 +1,7 @@
 /** The emulator refuses what the documentation says DigiCert ONE refuses, with the documented status and JSON. */
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loopbackSubdomainLookup } from '../src/http.js';
 import { startTenant, type Tenant } from './support/emulator.js';
 
 let t: Tenant;
@@ -98,5 +99,54 @@ describe('emulator', () => {
     } finally {
       t.emu.errorShape = 'errors';
     }
+  });
+});
+
+describe('emulator: the clientauth. name (mutual TLS on the same port, chosen by SNI)', () => {
+  async function callCert(tls: { cert?: string; key?: string }, headers: Record<string, string> = {}) {
+    const agent = new Agent({ connect: { ca: t.emu.caPem, ...tls, lookup: loopbackSubdomainLookup } });
+    try {
+      const res = await request(`https://${t.emu.clientAuthHost}/account/api/v1/user/me`, { headers, dispatcher: agent });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+    } finally {
+      await agent.destroy();
+    }
+  }
+
+  it('the registered client certificate authenticates its user; the request records the SNI name and the user', async () => {
+    const pair = t.emu.issueClientCert(t.s.bootstrap.user.id);
+    const before = t.emu.requests.length;
+    const r = await callCert({ cert: pair.certPem, key: pair.keyPem });
+    expect(r).toMatchObject({ status: 200, body: { id: t.s.bootstrap.user.id } });
+    expect(t.emu.requests.slice(before)).toMatchObject([{ servername: 'clientauth.localhost', clientCertUser: t.s.bootstrap.user.id, hadApiKey: false, tokenId: undefined }]);
+  });
+
+  it('refuses an x-api-key header there: 400 invalid_request', async () => {
+    const pair = t.emu.issueClientCert(t.s.bootstrap.user.id);
+    const r = await callCert({ cert: pair.certPem, key: pair.keyPem }, { 'x-api-key': t.s.bootstrap.apiKey });
+    expect(r).toEqual({
+      status: 400,
+      body: { errors: [{ code: 'invalid_request', message: 'x-api-key must not be sent to the client authentication host; the client certificate authenticates the call' }] },
+    });
+  });
+
+  it('without a client certificate the handshake fails; the API never sees a request', async () => {
+    const before = t.emu.requests.length;
+    const failures = t.emu.handshakeFailures.length;
+    await expect(callCert({})).rejects.toThrow();
+    expect(t.emu.requests.length).toBe(before);
+    expect(t.emu.handshakeFailures.slice(failures)).toEqual([{ servername: 'clientauth.localhost', reason: 'peer did not return a certificate' }]);
+  });
+
+  it('a user past its end date cannot use its certificate: 401', async () => {
+    const u = t.emu.model.addUser({ friendly_name: 'retired-cert-user', end_date: '2020-01-01' });
+    const pair = t.emu.issueClientCert(u.id);
+    expect(await callCert({ cert: pair.certPem, key: pair.keyPem })).toMatchObject({ status: 401, body: { errors: [{ message: 'User has passed its end date' }] } });
+  });
+
+  it('the plain name asks for no certificate and still takes x-api-key', async () => {
+    expect((await call('GET', '/user/me', t.s.bootstrap.apiKey)).status).toBe(200);
+    expect(t.emu.requests.at(-1)).toMatchObject({ servername: 'localhost', clientCertUser: undefined });
   });
 });

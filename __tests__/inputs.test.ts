@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, parseConfig, parseHost } from '../src/inputs.js';
+import { InputError, parseAuth, parseConfig, parseHost, secretInputValues } from '../src/inputs.js';
+import { makeCert, toP12Base64 } from '../emulator/pki.js';
+import { loopbackSubdomainLookup } from '../src/http.js';
+import { maskSecret, secretParts } from '../src/secrets.js';
 import { defaultTokenName, NAME_MAX_LENGTH, NAME_PATTERN, repoTokenPrefix, runIdOf } from '../src/naming.js';
 
 const run = { repository: 'octo-org/release-tools', runId: '123', runAttempt: '2', job: 'sign' };
@@ -67,6 +70,92 @@ describe('parseHost', () => {
 
   it.each(['http://one.digicert.com', 'one.digicert.com/account', 'user@one.digicert.com', 'one..digicert.com', 'x:99999', 'clientauth.one.digicert.com', ''])('refuses %j', (raw) => {
     expect(() => parseHost(raw, 'host')).toThrow(InputError);
+  });
+
+  it('with a client certificate, drops a clientauth. prefix the user wrote (the action adds it)', () => {
+    expect(parseHost('clientauth.one.digicert.com', 'host', 'client-cert')).toBe('one.digicert.com');
+    expect(parseHost('https://clientauth.demo.one.nl.digicert.com:8443/', 'host', 'client-cert')).toBe('demo.one.nl.digicert.com:8443');
+    expect(parseHost('one.digicert.com', 'host', 'client-cert')).toBe('one.digicert.com');
+    expect(() => parseHost('clientauth.one.digicert.com', 'host', 'api-key')).toThrow("with api-key give the host without 'clientauth.'");
+  });
+});
+
+describe('parseAuth: exactly one bootstrap credential', () => {
+  const pair = makeCert({ commonName: 'unit', clientAuth: true });
+  const p12 = toP12Base64(pair, 'pw');
+
+  it('none, or both, names both inputs', () => {
+    expect(error(() => parseAuth(inputs({}), now)).message).toMatch(/^Inputs 'api-key' and 'client-certificate': one is required/);
+    expect(error(() => parseAuth(inputs({ 'api-key': 'k', 'client-certificate': p12 }), now)).message).toMatch(/^Inputs 'api-key' and 'client-certificate': are both set/);
+  });
+
+  it('certificate-only inputs next to api-key are refused rather than ignored', () => {
+    expect(error(() => parseAuth(inputs({ 'api-key': 'k', 'client-certificate-password': 'pw' }), now)).message).toBe(
+      "Input 'client-certificate-password': belongs to client-certificate, which is empty; with api-key leave it out.",
+    );
+  });
+
+  it('a client certificate gives a client-cert auth with in-memory TLS options; the config host stays plain', () => {
+    const c = parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', host: 'clientauth.demo.one.digicert.com' }), {}, run, new Date());
+    expect(c.host).toBe('demo.one.digicert.com');
+    expect(c.baseUrl).toBe('https://demo.one.digicert.com');
+    expect(c.certificateExpiryWarningDays).toBe(30);
+    if (c.auth.kind !== 'client-cert') throw new Error('expected client-cert');
+    expect(c.auth.tls.pfx).toBeInstanceOf(Buffer);
+    expect(c.auth.tls.passphrase).toBe('pw');
+    expect(c.auth.certificate).toMatchObject({ format: 'pkcs12', subject: 'CN=unit, O=d1-token-action emulator' });
+    expect(error(() => parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', 'certificate-expiry-warning-days': 'soon' }), {}, run, new Date())).input).toBe(
+      'certificate-expiry-warning-days',
+    );
+  });
+
+  it('no error repeats the password or any line of the key', () => {
+    const secretPw = 'Sekr1t-password-value';
+    const messages = [
+      error(() => parseAuth(inputs({ 'client-certificate': p12, 'client-certificate-password': secretPw }), now)).message,
+      error(() => parseAuth(inputs({ 'client-certificate': pair.certPem, 'client-key': `${pair.keyPem}garbage` }), new Date('2000-01-01'))).message,
+      error(() => parseAuth(inputs({ 'client-certificate': pair.keyPem }), now)).message,
+    ];
+    for (const m of messages) {
+      expect(m).not.toContain(secretPw);
+      for (const line of pair.keyPem.split('\n').filter((l) => l.length > 8 && !l.startsWith('-----'))) expect(m).not.toContain(line);
+    }
+  });
+
+  it('secretInputValues: every secret input, and a line-wrapped base64 value joined', () => {
+    const wrapped = p12.replace(/.{64}/g, '$&\n');
+    const values = secretInputValues(inputs({ 'api-key': 'k3y', 'client-certificate': wrapped, 'client-key': pair.keyPem, 'client-certificate-password': 'pw', host: 'h' }));
+    expect(values).toEqual(['k3y', wrapped, p12, pair.keyPem, 'pw']);
+  });
+});
+
+describe('secrets', () => {
+  it('masks a PEM value line by line, but not its -----BEGIN/END----- armour', () => {
+    const masked: string[] = [];
+    maskSecret(pair().keyPem, (v) => masked.push(v));
+    expect(masked.some((m) => m.startsWith('-----BEGIN'))).toBe(true); // the whole value
+    expect(masked).not.toContain('-----BEGIN PRIVATE KEY-----');
+    expect(masked).not.toContain('-----END PRIVATE KEY-----');
+    expect(secretParts('a\nbcdefgh\n-----END X-----')).toEqual(['a\nbcdefgh\n-----END X-----', 'bcdefgh']);
+  });
+  function pair() {
+    return makeCert({ commonName: 'mask', clientAuth: true });
+  }
+});
+
+describe('loopbackSubdomainLookup (RFC 6761: names under localhost are loopback)', () => {
+  const resolve = (name: string, options: object) =>
+    new Promise<unknown>((ok, fail) => loopbackSubdomainLookup(name, options, (err: Error | null, address: unknown, family?: number) => (err ? fail(err) : ok(family === undefined ? address : [address, family]))));
+
+  it('resolves clientauth.localhost to loopback, in both callback shapes', async () => {
+    expect(await resolve('clientauth.localhost', {})).toEqual(['127.0.0.1', 4]);
+    expect(await resolve('clientauth.localhost', { all: true })).toEqual([{ address: '127.0.0.1', family: 4 }]);
+    expect(await resolve('Clientauth.LOCALHOST', { family: 6 })).toEqual(['::1', 6]);
+  });
+
+  it('leaves every other name to the system resolver', async () => {
+    expect(await resolve('127.0.0.1', {})).toEqual(['127.0.0.1', 4]);
+    await expect(resolve('clientauth.localhost.invalid', {})).rejects.toThrow();
   });
 });
 

@@ -54,4 +54,14 @@ describe('runPost', () => {
     expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
     expect(log.join('\n')).toContain('curl -X DELETE');
   });
+
+  it('with a client-certificate it cannot use, warns with the mutual-TLS delete command and sends nothing', async () => {
+    const { core, log } = fakeCore({ 'client-certificate': 'bm90IGEgcDEy', 'client-certificate-password': 'pw-value' }, saved);
+    expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
+    const text = log.join('\n');
+    expect(text).toContain("warning:Could not revoke token 'n' (id t1) on one.digicert.com: Input 'client-certificate': is neither a base64-encoded PKCS#12 file");
+    expect(text).toContain('curl -X DELETE --cert-type P12 --cert cert.p12:"$P12_PASSWORD" https://clientauth.one.digicert.com/account/api/v1/api-access-token/t1');
+    expect(log).toContain('mask:pw-value');
+    expect(text.split('\n').filter((l) => !l.startsWith('mask:')).join('\n')).not.toContain('pw-value');
+  });
 });

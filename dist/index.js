@@ -28370,6 +28370,190 @@ module.exports = {
 
 /***/ }),
 
+/***/ 7651:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  l: () => (/* binding */ CLIENTAUTH_PREFIX),
+  T: () => (/* binding */ bootstrapConnection)
+});
+
+;// CONCATENATED MODULE: ./src/version.ts
+const VERSION = '1.0.0';
+const USER_AGENT = `d1-token-action/${VERSION}`;
+
+;// CONCATENATED MODULE: ./src/bootstrap.ts
+
+const CLIENTAUTH_PREFIX = 'clientauth.';
+function bootstrapConnection(host, auth) {
+    if (auth.kind === 'api-key') {
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': USER_AGENT } } };
+    }
+    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
+}
+
+
+/***/ }),
+
+/***/ 2431:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H: () => (/* binding */ daysLeft),
+/* harmony export */   d: () => (/* binding */ loadClientCertificate)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1692);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_tls__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6236);
+/**
+ * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
+ * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
+ * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
+ * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
+ */
+
+
+
+const CERT = 'client-certificate';
+const KEY = 'client-key';
+const PASSWORD = 'client-certificate-password';
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
+const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
+const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
+/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
+function asPem(text) {
+    if (text.includes('-----BEGIN '))
+        return text;
+    const decoded = decodeBase64(text)?.toString('latin1');
+    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
+}
+function decodeBase64(text) {
+    const compact = text.replace(/\s+/g, '');
+    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
+        return undefined;
+    return Buffer.from(compact, 'base64');
+}
+function pemBlocks(pem, types) {
+    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
+}
+function loadClientCertificate(inputs, now) {
+    const text = inputs.certificate.trim();
+    const pem = asPem(text);
+    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
+    checkValidity(loaded.info, now);
+    return loaded;
+}
+function fromPkcs12(text, inputs) {
+    const pfx = decodeBase64(text);
+    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
+    if (!pfx || pfx[0] !== 0x30) {
+        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+    }
+    if (inputs.key.trim()) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
+    }
+    const passphrase = inputs.password;
+    let socket;
+    try {
+        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
+        const secureContext = (0,node_tls__WEBPACK_IMPORTED_MODULE_1__.createSecureContext)({ pfx, passphrase });
+        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
+        socket = new node_tls__WEBPACK_IMPORTED_MODULE_1__.TLSSocket(null, { secureContext, isServer: true });
+        const local = socket.getCertificate();
+        const raw = local && 'raw' in local ? local.raw : undefined;
+        if (!raw)
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate for its private key.');
+        return { tls: { pfx, passphrase }, info: describe(new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(raw), 'pkcs12') };
+    }
+    catch (err) {
+        if (err instanceof _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d)
+            throw err;
+        throw pkcs12Error(err);
+    }
+    finally {
+        socket?.destroy();
+    }
+}
+function pkcs12Error(err) {
+    const e = err;
+    const msg = e.message ?? String(err);
+    if (/mac verify failure|invalid password/i.test(msg)) {
+        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
+    }
+    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
+        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
+    }
+    if (/unable to load certificate|key values mismatch/i.test(msg)) {
+        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
+    }
+    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
+    return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+}
+function fromPem(pem, inputs) {
+    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
+    if (certs.length === 0)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
+    let leaf;
+    try {
+        leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certs[0]);
+    }
+    catch {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
+    }
+    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
+    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
+    if (inputs.key.trim() && keyText === undefined)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
+    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
+    if (!keyPem) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
+    }
+    const passphrase = inputs.password || undefined;
+    const keyInput = inputs.key.trim() ? KEY : CERT;
+    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
+    if (!passphrase && /ENCRYPTED/.test(keyPem))
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
+    let key;
+    try {
+        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
+    }
+    catch (err) {
+        const e = err;
+        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
+    }
+    if (!leaf.checkPrivateKey(key)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
+    }
+    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
+}
+function describe(cert, format) {
+    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+}
+function checkValidity(info, now) {
+    if (now < info.notBefore) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
+    }
+    if (now > info.notAfter) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
+    }
+}
+/** Whole days until the certificate ends, rounded down. */
+function daysLeft(info, now) {
+    return Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000);
+}
+
+
+/***/ }),
+
 /***/ 827:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28480,6 +28664,7 @@ class D1Error extends Error {
         this.name = 'D1Error';
     }
 }
+const MAX_NETWORK_ATTEMPTS = 3;
 /** The documentation shows both `{"error": {...}}` and `{"errors": [{...}]}`; read either. */
 function parseServerError(body) {
     if (body && typeof body === 'object') {
@@ -28528,6 +28713,7 @@ class D1Client {
     secrets;
     clock;
     log;
+    authKind;
     deadline;
     constructor(http, opts) {
         this.http = http;
@@ -28536,6 +28722,7 @@ class D1Client {
         this.deadline = opts.deadline;
         this.clock = opts.clock ?? realClock;
         this.log = opts.log ?? (() => undefined);
+        this.authKind = opts.authKind ?? 'api-key';
     }
     /**
      * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
@@ -28544,6 +28731,7 @@ class D1Client {
     async call(method, path, body, repeatable) {
         const endpoint = `${method} ${path.split('?')[0]}`;
         const started = this.clock.now();
+        let networkFailures = 0;
         for (let attempt = 1;; attempt++) {
             const remaining = this.deadline - this.clock.now();
             const spent = () => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
@@ -28564,10 +28752,12 @@ class D1Client {
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
             }
             catch (err) {
-                if (!(err instanceof http/* NetworkError */.D))
+                if (!(err instanceof http/* NetworkError */.Dr))
                     throw err;
                 const kind = classifyNetworkCode(err.code);
-                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || this.deadline - this.clock.now() <= 0) {
+                // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
+                // certificate looks the same (the server closes the connection), and should fail in seconds.
+                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || ++networkFailures >= MAX_NETWORK_ATTEMPTS || this.deadline - this.clock.now() <= 0) {
                     throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
                 }
                 wait = backoffMs(attempt, this.clock.random);
@@ -28583,7 +28773,12 @@ class D1Client {
         const host = this.host;
         const code = err.code;
         let hint;
-        if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
+        // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
+        if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
+            hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
+        }
+        else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
             hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
         }
         else if (code === 'ECONNREFUSED') {
@@ -28614,6 +28809,8 @@ class D1Client {
         const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
         const retryAfter = res.headers['retry-after'];
         switch (true) {
+            case res.status === 401 && this.authKind === 'client-cert':
+                return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
             case res.status === 401:
                 return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
             case res.status === 403:
@@ -28749,14 +28946,36 @@ class D1Client {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   D: () => (/* binding */ NetworkError),
-/* harmony export */   u: () => (/* binding */ createHttpClient)
+/* harmony export */   Dr: () => (/* binding */ NetworkError),
+/* harmony export */   uT: () => (/* binding */ createHttpClient)
 /* harmony export */ });
-/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
+/* unused harmony export loopbackSubdomainLookup */
+/* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(610);
+/* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_dns__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6752);
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
 
+
+/**
+ * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
+ * `clientauth.localhost`, which is the mutual-TLS name of a DigiCert ONE served on localhost (the emulator, or a
+ * local tunnel); every other name goes to the system resolver unchanged.
+ */
+const loopbackSubdomainLookup = (hostname, options, callback) => {
+    if (!hostname.toLowerCase().endsWith('.localhost')) {
+        (0,node_dns__WEBPACK_IMPORTED_MODULE_0__.lookup)(hostname, options, callback);
+        return;
+    }
+    const address = options.family === 6 ? '::1' : '127.0.0.1';
+    const family = options.family === 6 ? 6 : 4;
+    // net.connect asks for all addresses when it races IPv4 and IPv6 (autoSelectFamily).
+    if (options.all)
+        callback(null, [{ address, family }]);
+    else
+        callback(null, address, family);
+};
 /** A failure below HTTP: DNS, TCP, TLS or a timeout. `code` is Node's or undici's error code. */
 class NetworkError extends Error {
     code;
@@ -28796,13 +29015,19 @@ function withoutExperimentalWarning(make) {
     }
 }
 function createHttpClient(opts) {
+    const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
     const dispatcher = usesProxy(opts.env)
-        ? withoutExperimentalWarning(() => new undici__WEBPACK_IMPORTED_MODULE_0__/* .EnvHttpProxyAgent */ .J2({
+        ? withoutExperimentalWarning(() => new undici__WEBPACK_IMPORTED_MODULE_1__/* .EnvHttpProxyAgent */ .J2({
+            // Direct connections (NO_PROXY hosts) use `connect`; through a proxy the TLS session to DigiCert ONE runs
+            // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
+            // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
+            connect,
+            requestTls: { ...opts.tls },
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         }))
-        : new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6();
+        : new undici__WEBPACK_IMPORTED_MODULE_1__/* .Agent */ .g6({ connect });
     return {
         async send(method, path, body, timeoutMs) {
             const headers = { accept: 'application/json', ...opts.headers };
@@ -28812,7 +29037,7 @@ function createHttpClient(opts) {
             let res;
             let text;
             try {
-                res = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(new URL(path, opts.baseUrl), {
+                res = await (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .request */ .Em)(new URL(path, opts.baseUrl), {
                     method,
                     headers,
                     body: body === undefined ? undefined : JSON.stringify(body),
@@ -28859,9 +29084,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(923);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
-/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3564);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2462);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8422);
+/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3564);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
 /**
  * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
  * once. The post step is recognised by the flag main saves before it does anything else.
@@ -28873,12 +29099,13 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
 function message(err) {
-    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [_actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput('api-key')]);
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name)));
 }
-if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE */ .c.isPost) === 'true') {
+if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost) === 'true') {
     try {
-        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .u });
+        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
@@ -28886,9 +29113,9 @@ if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPOR
     }
 }
 else {
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(_state_js__WEBPACK_IMPORTED_MODULE_4__/* .STATE */ .c.isPost, 'true');
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost, 'true');
     try {
-        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .u, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_6__/* .runInfoFromEnv */ .P)(process.env) });
+        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_7__/* .runInfoFromEnv */ .P)(process.env) });
     }
     catch (err) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed(message(err));
@@ -28900,27 +29127,63 @@ __webpack_async_result__();
 
 /***/ }),
 
+/***/ 6236:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/** An input the user must fix. The message names the input(s) and says how; it never repeats a secret's value. */
+class InputError extends Error {
+    input;
+    constructor(input, message, 
+    /** Overrides the `Input 'name'` lead when an error concerns more than one input. */
+    lead = `Input '${input}'`) {
+        super(`${lead}: ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+
+
+/***/ }),
+
 /***/ 8422:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   fl: () => (/* binding */ secretInputValues),
+/* harmony export */   kU: () => (/* binding */ parseAuth),
 /* harmony export */   mA: () => (/* binding */ parseStepConfig),
 /* harmony export */   o4: () => (/* binding */ parseConfig)
 /* harmony export */ });
-/* unused harmony exports InputError, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
-/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8499);
+/* unused harmony exports SECRET_INPUTS, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
+/* harmony import */ var _client_cert_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2431);
+/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6236);
+/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8499);
 /**
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
 
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input '${input}': ${message}`);
-        this.input = input;
-        this.name = 'InputError';
+
+
+
+/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
+const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
+/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
+function secretInputValues(getInput) {
+    const values = [];
+    for (const name of SECRET_INPUTS) {
+        const v = getInput(name);
+        if (!v.trim())
+            continue;
+        values.push(v);
+        const compact = v.replace(/\s+/g, '');
+        if (!v.includes('-----') && compact !== v.trim())
+            values.push(compact);
     }
+    return values;
 }
 /** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
 const MANAGERS = {
@@ -28948,11 +29211,11 @@ function parseScope(raw) {
         const manager = colon > 0 ? text.slice(0, colon).trim() : '';
         const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
         if (!manager || roles.length === 0) {
-            throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
         }
         const code = MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined);
         if (!code) {
-            throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
         }
         entries.push({ manager, applicationCode: code, roles });
     }
@@ -28972,14 +29235,14 @@ function bool(getInput, name, fallback) {
         return true;
     if (['false', 'no', '0', 'off'].includes(raw))
         return false;
-    throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+    throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
 }
 function int(getInput, name, min, max, fallback, meaning) {
     const raw = getInput(name).trim();
     if (raw === '')
         return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
     }
     return Number(raw);
 }
@@ -28990,29 +29253,36 @@ function parseStepConfig(getInput) {
         timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
     };
 }
-/** Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. */
-function parseHost(raw, inputName) {
+/**
+ * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
+ * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
+ */
+function parseHost(raw, inputName, kind = 'api-key') {
     let value = raw.trim().toLowerCase();
     if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
         if (!value.startsWith('https://')) {
-            throw new InputError(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
         }
         value = value.slice('https://'.length);
     }
     value = value.replace(/\/+$/, '');
     if (value.includes('@'))
-        throw new InputError(inputName, 'must not contain credentials (user@host); give the host name only.');
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
     if (/[/?#]/.test(value)) {
-        throw new InputError(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
     }
     const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
     const name = m?.[1] ?? '';
     const port = m?.[2];
     if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+    }
+    if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
+        const plain = name.slice(CLIENTAUTH.length);
+        return port ? `${plain}:${port}` : plain;
     }
     if (name.startsWith(CLIENTAUTH)) {
-        throw new InputError(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
     }
     return port ? `${name}:${port}` : name;
 }
@@ -29020,49 +29290,74 @@ function utcDay(d, addDays) {
     const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays));
     return t.toISOString().slice(0, 10);
 }
-function parseConfig(getInput, env, run, now) {
+/**
+ * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
+ * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request.
+ */
+function parseAuth(getInput, now) {
     const apiKey = getInput('api-key').trim();
-    if (!apiKey) {
-        throw new InputError('api-key', 'is required: pass the bootstrap API token from a secret, e.g. api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?');
+    const certificate = getInput('client-certificate').trim();
+    const key = getInput('client-key').trim();
+    const password = getInput('client-certificate-password').trim();
+    const lead = "Inputs 'api-key' and 'client-certificate'";
+    if (apiKey && certificate) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
     }
-    if (/\s/.test(apiKey)) {
-        throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+    if (!apiKey && !certificate) {
+        if (key || password) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+        }
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
     }
+    if (apiKey) {
+        if (key || password) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+        }
+        if (/\s/.test(apiKey)) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+        }
+        return { kind: 'api-key', apiKey };
+    }
+    const loaded = (0,_client_cert_js__WEBPACK_IMPORTED_MODULE_0__/* .loadClientCertificate */ .d)({ certificate, key, password }, now);
+    return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
+}
+function parseConfig(getInput, env, run, now) {
+    const auth = parseAuth(getInput, now);
     const hostInput = getInput('host').trim();
     const dcBase = (env.DC_BASE ?? '').trim();
-    const host = hostInput ? parseHost(hostInput, 'host') : dcBase ? parseHost(dcBase, 'host (from DC_BASE)') : DEFAULT_HOST;
+    const host = hostInput ? parseHost(hostInput, 'host', auth.kind) : dcBase ? parseHost(dcBase, 'host (from DC_BASE)', auth.kind) : DEFAULT_HOST;
     const serviceUserId = getInput('service-user-id').trim();
     const scopeRaw = getInput('scope');
     const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
     if (scope && serviceUserId) {
-        throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
     }
     const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
     if (accounts.length && !scope)
-        throw new InputError('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
     for (const a of accounts) {
         if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
-            throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
     }
     const email = getInput('service-user-email').trim();
     if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
-        throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
     if (!serviceUserId && !scope) {
-        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token; or set scope to create a service user with just the roles this job needs.');
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
     }
     if (serviceUserId && !USER_ID.test(serviceUserId)) {
-        throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const nameInput = getInput('token-name').trim();
-    if (nameInput && !(_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .NAME_PATTERN */ .Vh.test(nameInput) && nameInput.length <= _naming_js__WEBPACK_IMPORTED_MODULE_0__/* .NAME_MAX_LENGTH */ .aC)) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .NAME_MAX_LENGTH */ .aC} characters.`);
+    if (nameInput && !(_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .NAME_PATTERN */ .Vh.test(nameInput) && nameInput.length <= _naming_js__WEBPACK_IMPORTED_MODULE_2__/* .NAME_MAX_LENGTH */ .aC)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .NAME_MAX_LENGTH */ .aC} characters.`);
     }
-    const tokenName = nameInput || (0,_naming_js__WEBPACK_IMPORTED_MODULE_0__/* .defaultTokenName */ .KQ)(run);
+    const tokenName = nameInput || (0,_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultTokenName */ .KQ)(run);
     const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
         baseUrl: `https://${host}`,
-        auth: { kind: 'api-key', apiKey },
+        auth,
         serviceUserId,
         scoped: scope ? { scope, accounts, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
         tokenName,
@@ -29071,6 +29366,7 @@ function parseConfig(getInput, env, run, now) {
         cleanupStale: bool(getInput, 'cleanup-stale', false),
         staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         step: parseStepConfig(getInput),
     };
 }
@@ -29087,6 +29383,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   V: () => (/* binding */ runMain)
 });
 
+// EXTERNAL MODULE: ./src/bootstrap.ts + 1 modules
+var bootstrap = __nccwpck_require__(7651);
+// EXTERNAL MODULE: ./src/client-cert.ts
+var client_cert = __nccwpck_require__(2431);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
 ;// CONCATENATED MODULE: ./src/expiry.ts
@@ -29213,7 +29513,7 @@ function createEphemeralUser(client, u, log) {
 }
 
 // EXTERNAL MODULE: ./src/secrets.ts
-var secrets = __nccwpck_require__(7194);
+var src_secrets = __nccwpck_require__(7194);
 // EXTERNAL MODULE: ./src/state.ts
 var state = __nccwpck_require__(2462);
 // EXTERNAL MODULE: ./src/summary.ts
@@ -29241,9 +29541,11 @@ async function sweepStale(client, userId, run, o) {
     return deleted;
 }
 
-// EXTERNAL MODULE: ./src/version.ts
-var version = __nccwpck_require__(311);
 ;// CONCATENATED MODULE: ./src/main.ts
+/**
+ * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
+ */
+
 
 
 
@@ -29255,20 +29557,28 @@ var version = __nccwpck_require__(311);
 
 
 async function runMain({ core, run, env, now, createHttp, clock }) {
-    // Mask the bootstrap secret before parsing, so even a parse error cannot print it.
-    const rawKey = core.getInput('api-key');
-    if (rawKey)
-        (0,secrets/* maskSecret */.$l)(rawKey, core.setSecret);
+    // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
+    const secrets = (0,inputs/* secretInputValues */.fl)(core.getInput);
+    for (const value of secrets)
+        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
     const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
-    const apiKey = config.auth.apiKey;
-    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': apiKey, 'user-agent': version/* USER_AGENT */._ }, env });
+    if (config.auth.kind === 'client-cert') {
+        const cert = config.auth.certificate;
+        const left = (0,client_cert/* daysLeft */.H)(cert, now);
+        if (left < config.certificateExpiryWarningDays) {
+            core.warning(`The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+        }
+    }
+    const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, config.auth);
+    const http = createHttp({ ...conn.http, env });
     try {
         const client = new d1_api/* D1Client */.X1(http, {
-            host: config.host,
-            secrets: [apiKey],
+            host: conn.requestHost,
+            secrets,
             deadline: now.getTime() + config.step.timeoutSeconds * 1000,
             clock,
             log: (line) => core.info(line),
+            authKind: config.auth.kind,
         });
         // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
         const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || config.expiryWarningDays > 0;
@@ -29277,7 +29587,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         core.saveState(state/* STATE */.c.host, config.host);
         const credential = config.scoped ? await mintScoped(core, client, config, run, env, now, mePromise) : await mintForUser(core, client, config, run, now, mePromise);
         // The new secret is masked before any other line is written.
-        (0,secrets/* maskSecret */.$l)(credential.token, core.setSecret);
+        (0,src_secrets/* maskSecret */.$l)(credential.token, core.setSecret);
         // Then saved for post, so a failure below still leaves it to be revoked.
         core.saveState(credential.kind === 'token' ? state/* STATE */.c.tokenId : state/* STATE */.c.serviceUserId, credential.id);
         core.saveState(state/* STATE */.c.tokenName, credential.name);
@@ -29300,7 +29610,8 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             ? `DigiCert ONE API token '${credential.name}' (id ${credential.id}) for user ${credential.userId}`
             : `ephemeral DigiCert ONE service user '${credential.name}' (id ${credential.id}) with ${credential.scope.join('; ')} and its API token`;
         const revoke = credential.kind === 'token' ? 'revokes it' : 'deletes the user and so its token';
-        core.info(`Created ${what} on ${config.host}; it ends ${credential.endDate} 23:59:59 UTC` +
+        const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
+        core.info(`Created ${what} on ${config.host}${via}; it ends ${credential.endDate} 23:59:59 UTC` +
             `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${revoke} when the job ends`}.`);
         if (mePromise && config.expiryWarningDays > 0) {
             try {
@@ -29422,12 +29733,17 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7651);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(827);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8422);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8855);
-/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(311);
+/**
+ * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
+ * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
+ * revocation it could not do is a warning that says how to finish it.
+ */
 
 
 
@@ -29460,9 +29776,16 @@ async function runPost({ core, env, now, createHttp, clock }) {
     const knownId = isUser ? saved.serviceUserId : saved.tokenId;
     const noun = isUser ? 'ephemeral service user' : 'token';
     const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
+    const secrets = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretInputValues */ .fl)(core.getInput);
+    for (const value of secrets)
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(value, core.setSecret);
+    const certInput = core.getInput('client-certificate').trim() !== '';
+    // The command a person runs with the same kind of credential (placeholders, never the secret itself).
+    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
+    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__/* .CLIENTAUTH_PREFIX */ .l : ''}${saved.host}`;
     const manual = knownId
-        ? `delete it with: curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${isUser ? _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.user(knownId) : _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(knownId)}`
-        : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${isUser ? `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.users}?user_type=service` : `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}`}" and delete it by id`;
+        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${isUser ? _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.user(knownId) : _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(knownId)}`
+        : `find it with curl ${credentialArgs} "${base}${isUser ? `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.users}?user_type=service` : `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}`}" and delete it by id`;
     const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
     const idOrName = knownId ? `delete ${noun} id ${knownId}` : `delete ${noun} '${saved.tokenName}'`;
     if (config.skipRevoke) {
@@ -29473,20 +29796,29 @@ async function runPost({ core, env, now, createHttp, clock }) {
         core.info(`${what} is past its end date (${saved.endDate}) and no longer works; nothing to revoke.`);
         return finish('expired', `not needed (past its end date ${saved.endDate})`);
     }
-    const apiKey = core.getInput('api-key').trim();
-    if (!apiKey) {
-        core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live${until}; ${manual}`);
-        return finish('failed', `FAILED (no api-key); ${idOrName}`);
+    if (!core.getInput('api-key').trim() && !certInput) {
+        core.warning(`Could not revoke ${what}: the api-key and client-certificate inputs are empty in the post step. It stays live${until}; ${manual}`);
+        return finish('failed', `FAILED (no bootstrap credential); ${idOrName}`);
     }
-    (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(apiKey, core.setSecret);
-    const http = createHttp({ baseUrl: `https://${saved.host}`, headers: { 'x-api-key': apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_5__/* .USER_AGENT */ ._ }, env });
+    let auth;
+    try {
+        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseAuth */ .kU)(core.getInput, now);
+    }
+    catch (err) {
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
+        core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
+        return finish('failed', `FAILED (bootstrap credential unusable); ${idOrName}`);
+    }
+    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_5__/* .bootstrapConnection */ .T)(saved.host, auth);
+    const http = createHttp({ ...conn.http, env });
     try {
         const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, {
-            host: saved.host,
-            secrets: [apiKey],
+            host: conn.requestHost,
+            secrets,
             deadline: now.getTime() + config.timeoutSeconds * 1000,
             clock,
             log: (line) => core.info(line),
+            authKind: auth.kind,
         });
         let id = knownId;
         if (!id) {
@@ -29507,7 +29839,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
         return finish('revoked', 'yes');
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [apiKey]);
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
         core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
         return finish('failed', `FAILED; ${idOrName}`);
     }
@@ -29552,8 +29884,9 @@ function secretParts(value) {
         parts.add(trimmed);
     for (const line of value.split(/\r?\n/)) {
         const l = line.trim();
-        // Very short lines (PEM dashes aside) would mask common words in the log; they carry no secret.
-        if (l.length >= 4)
+        // Very short lines would mask common words in the log, and PEM armour lines (-----BEGIN ...-----) every
+        // mention of a key type; neither carries a secret.
+        if (l.length >= 4 && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(l))
             parts.add(l);
     }
     return [...parts];
@@ -29635,19 +29968,6 @@ async function writeMintSummary(core, r) {
 async function writeRevokeSummary(core, line) {
     await core.summary.addRaw(`Revoked in post step: ${cell(line)}\n`, false).write();
 }
-
-
-/***/ }),
-
-/***/ 311:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ USER_AGENT)
-/* harmony export */ });
-/* unused harmony export VERSION */
-const VERSION = '1.0.0';
-const USER_AGENT = `d1-token-action/${VERSION}`;
 
 
 /***/ }),

@@ -2,7 +2,7 @@
  * The emulator's data: users (service and standard), their API tokens, and the rules the documentation states
  * for them. Kept apart from HTTP so the rules read as rules.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { X509Certificate, randomBytes, randomUUID } from 'node:crypto';
 
 export interface Application {
   id: string;
@@ -52,6 +52,13 @@ export function utcDay(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** A client authentication certificate registered to a user, known by its SHA-256 fingerprint. */
+export interface EmuClientCert {
+  fingerprint256: string;
+  user_id: string;
+  enabled: boolean;
+}
+
 export class Model {
   readonly users = new Map<string, EmuUser>();
   readonly tokens = new Map<string, EmuToken>();
@@ -59,6 +66,7 @@ export class Model {
     ['acct-main', { id: 'acct-main', name: 'Main account', active: true }],
     ['acct-other', { id: 'acct-other', name: 'Other team', active: true }],
   ]);
+  readonly clientCerts = new Map<string, EmuClientCert>();
   clock: () => Date = () => new Date();
 
   today(): string {
@@ -98,6 +106,17 @@ export class Model {
     };
     this.tokens.set(t.id, t);
     return t;
+  }
+
+  /** Registers a client authentication certificate (PEM) to a user; its fingerprint identifies the caller. */
+  addClientCert(userId: string, certPem: string): EmuClientCert {
+    const c: EmuClientCert = { fingerprint256: new X509Certificate(certPem).fingerprint256, user_id: userId, enabled: true };
+    this.clientCerts.set(c.fingerprint256, c);
+    return c;
+  }
+
+  findClientCert(fingerprint256: string): EmuClientCert | undefined {
+    return this.clientCerts.get(fingerprint256);
   }
 
   /** Past its end date means after 23:59:59 UTC of that day. */

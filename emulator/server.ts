@@ -2,13 +2,26 @@
  * The DigiCert ONE emulator: a real HTTPS server on 127.0.0.1 speaking the Account Manager API as documented,
  * refusing what the real service refuses, with fault knobs for tests (status, Retry-After, delay, dropped
  * connections before or after the change is committed).
+ *
+ * Mutual TLS: DigiCert ONE serves the same API on `clientauth.<host>`, where the client certificate in the TLS
+ * handshake authenticates the caller. The emulator serves both names on ONE port, so the action's rule
+ * "requests go to clientauth.<host>" holds with host = localhost:<port>: a TCP listener reads the SNI name in
+ * the ClientHello (as a TLS-routing load balancer does) and hands the connection to one of two HTTPS servers.
+ * The clientauth. one has `requestCert` and `rejectUnauthorized` against the emulator's client CA, so a
+ * certificate it does not trust fails in the handshake with a real TLS alert, as on the real host. (Node sets
+ * requestCert per server, not per SNI context, hence two servers rather than an SNICallback; accepting any
+ * certificate and judging it in the request handler would turn TLS failures into HTTP answers.)
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { MANAGE_USERS, Model, NAME_MAX, NAME_RE, VIEW_USERS, type Application, type EmuUser } from './model.js';
+import { makeCert, makeServerPki, type KeyPair, type ServerPki } from './pki.js';
 import { APPLICATIONS, ROLES } from './roles.js';
-import { makeServerPki, type ServerPki } from './pki.js';
+import { readSni } from './sni.js';
+
+export const CLIENTAUTH = 'clientauth.';
 
 export const API = '/account/api/v1';
 
@@ -30,8 +43,12 @@ export interface RecordedRequest {
   path: string;
   query: string;
   host: string | undefined;
+  /** SNI name the client asked for in the TLS handshake. */
+  servername: string | undefined;
   /** Id of the API token that authenticated the call, if any. */
   tokenId: string | undefined;
+  /** Id of the user whose client certificate authenticated the call (clientauth. name only). */
+  clientCertUser: string | undefined;
   hadApiKey: boolean;
   userAgent: string | undefined;
   body: unknown;
@@ -63,11 +80,24 @@ class ApiError extends Error {
 
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'invalid_api_key', 403: 'access_denied', 404: 'resource_not_found', 429: 'rate_limit_exceeded', 503: 'service_unavailable' };
 
+/** A TLS handshake the clientauth. server refused (the request never reached the API). */
+export interface HandshakeFailure {
+  servername: string | undefined;
+  /** OpenSSL's reason, e.g. "peer did not return a certificate" or "unknown ca". */
+  reason: string;
+}
+
 export class D1Emulator {
   readonly model = new Model();
   readonly requests: RecordedRequest[] = [];
+  readonly handshakeFailures: HandshakeFailure[] = [];
   readonly faults: Fault[] = [];
+  /** The API on the plain name (x-api-key). */
   server!: Server;
+  /** The API on the clientauth. name (client certificate, no x-api-key). */
+  clientAuthServer!: Server;
+  /** The one port both names are served on; routes each connection by its SNI name. */
+  listener!: TcpServer;
   private sockets = new Set<Socket>();
   port = 0;
   pki!: ServerPki;
@@ -80,22 +110,69 @@ export class D1Emulator {
     emu.errorShape = opts.errorShape ?? 'errors';
     emu.rateLimitPerSecond = opts.rateLimitPerSecond;
     emu.pki = opts.pki ?? makeServerPki(['localhost', ...(opts.hostnames ?? [])]);
-    emu.server = createServer({ key: emu.pki.server.keyPem, cert: emu.pki.server.certPem }, (req, res) => void emu.handle(req, res));
-    emu.server.on('secureConnection', (s: Socket) => {
-      emu.sockets.add(s);
-      s.on('close', () => emu.sockets.delete(s));
+    const tlsId = { key: emu.pki.server.keyPem, cert: emu.pki.server.certPem };
+    emu.server = createServer(tlsId, (req, res) => void emu.handle(req, res, false));
+    emu.clientAuthServer = createServer(
+      { ...tlsId, requestCert: true, rejectUnauthorized: true, ca: emu.pki.clientCa.certPem },
+      (req, res) => void emu.handle(req, res, true),
+    );
+    // Node's TLS server closes the connection when the client certificate fails verification (after the TLS 1.3
+    // handshake, with no alert) and sends certificate_required when there is none; the client sees either as a
+    // closed connection or an alert. The reason is kept for tests: the verification error, else OpenSSL's.
+    emu.clientAuthServer.on('tlsClientError', (err: Error, s: TLSSocket) => {
+      const x = s as TLSSocket & { servername?: string | false; authorizationError?: Error | string };
+      const verify = x.authorizationError ? String((x.authorizationError as { code?: string }).code ?? x.authorizationError) : undefined;
+      emu.handshakeFailures.push({ servername: x.servername || undefined, reason: verify ?? (/:([^:]+):[^:]*:\d+:\s*$/.exec(err.message)?.[1] ?? err.message) });
     });
+    emu.listener = createTcpServer((socket) => emu.dispatchBySni(socket));
     await new Promise<void>((resolve, reject) => {
-      emu.server.once('error', reject);
-      emu.server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+      emu.listener.once('error', reject);
+      emu.listener.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
     });
-    emu.port = (emu.server.address() as AddressInfo).port;
+    emu.port = (emu.listener.address() as AddressInfo).port;
     return emu;
+  }
+
+  /** Reads the ClientHello, then hands the connection, bytes unread, to the server for its SNI name. */
+  private dispatchBySni(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const sni = readSni(seen);
+      if (sni === 'wait') return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      socket.unshift(seen);
+      const target = sni?.startsWith(CLIENTAUTH) ? this.clientAuthServer : this.server;
+      target.emit('connection', socket);
+    };
+    socket.on('data', onData);
   }
 
   /** host:port that the action's `host` input takes. */
   get host(): string {
     return `localhost:${this.port}`;
+  }
+
+  /** host:port of the mutual-TLS name (same port; the SNI name selects it). */
+  get clientAuthHost(): string {
+    return `${CLIENTAUTH}${this.host}`;
+  }
+
+  /**
+   * A client authentication certificate for a user, issued by the emulator's client CA and registered to the
+   * user (unless `register: false`), as Account Manager does when it issues one.
+   */
+  issueClientCert(userId: string, o: { notBefore?: Date; notAfter?: Date; register?: boolean } = {}): KeyPair {
+    const user = this.model.users.get(userId);
+    // A year by default, like Account Manager's; the action warns only within 30 days of the end.
+    const notAfter = o.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
+    const pair = makeCert({ commonName: user?.friendly_name ?? userId, clientAuth: true, issuer: this.pki.clientCa, notBefore: o.notBefore, notAfter });
+    if (o.register !== false) this.model.addClientCert(userId, pair.certPem);
+    return pair;
   }
 
   get caPem(): string {
@@ -108,7 +185,7 @@ export class D1Emulator {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.listener.close(() => resolve()));
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
@@ -124,7 +201,7 @@ export class D1Emulator {
     return this.errorShape === 'error' ? { error: { code, message } } : { errors: [{ code, message }] };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, clientAuth: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://emulator');
     const method = req.method ?? 'GET';
     const rec: RecordedRequest = {
@@ -132,7 +209,9 @@ export class D1Emulator {
       path: url.pathname,
       query: url.search,
       host: req.headers.host,
+      servername: (req.socket as TLSSocket & { servername?: string | false }).servername || undefined,
       tokenId: undefined,
+      clientCertUser: undefined,
       hadApiKey: req.headers['x-api-key'] !== undefined,
       userAgent: req.headers['user-agent'],
       body: undefined,
@@ -175,7 +254,7 @@ export class D1Emulator {
           throw new ApiError(400, 'invalid_request', 'Request body is not valid JSON');
         }
       }
-      const caller = this.authenticate(req, rec);
+      const caller = clientAuth ? this.authenticateCert(req, rec) : this.authenticate(req, rec);
       [status, body] = this.route(method, url, caller, rec.body);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -214,6 +293,26 @@ export class D1Emulator {
     rec.tokenId = token.id;
     const user = this.model.users.get(token.user_id);
     if (this.model.expired(token.end_date)) throw new ApiError(401, 'invalid_api_key', 'API key has expired');
+    if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
+    if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
+    return user;
+  }
+
+  /**
+   * The clientauth. name: the handshake already verified the certificate against the client CA (and its dates);
+   * here it must be registered to an active user. An x-api-key header is refused with 400 invalid_request
+   * (DigiCert: "omit x-api-key" on the mutual-TLS host), so a client that sends both is caught.
+   */
+  private authenticateCert(req: IncomingMessage, rec: RecordedRequest): EmuUser {
+    if (req.headers['x-api-key'] !== undefined) {
+      throw new ApiError(400, 'invalid_request', 'x-api-key must not be sent to the client authentication host; the client certificate authenticates the call');
+    }
+    const socket = req.socket as TLSSocket;
+    const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+    const registered = cert?.fingerprint256 ? this.model.findClientCert(cert.fingerprint256) : undefined;
+    if (!registered || !registered.enabled) throw new ApiError(401, 'invalid_api_key', 'Client certificate is not registered to an active user');
+    rec.clientCertUser = registered.user_id;
+    const user = this.model.users.get(registered.user_id);
     if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
     if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
     return user;

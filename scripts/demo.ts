@@ -1,10 +1,13 @@
 /**
  * `npm run demo`: the bundled action, main step then post step, run the way the runner runs it against a
  * local DigiCert ONE emulator; prints what a user sees in the job log and proves the token's life cycle.
+ * `npm run demo -- --mtls`: the same with a client authentication certificate (a PKCS#12 made for this run)
+ * as the bootstrap credential, on the emulator's clientauth. name.
  */
 import { Agent, request } from 'undici';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario } from '../emulator/scenario.js';
+import { toP12Base64 } from '../emulator/pki.js';
 import { RunnerJob } from '../harness/runner.js';
 import { scanJob } from '../harness/leaks.js';
 
@@ -32,14 +35,33 @@ const s = seedScenario(emu);
 console.log(`${c.bold}DigiCert ONE emulator${c.off} on https://${emu.host} (CA generated for this run)`);
 console.log(`  bootstrap service user: ${s.bootstrap.user.friendly_name} (${s.bootstrap.user.id})`);
 console.log(`  target service user:    ${s.signer.friendly_name} (${s.signer.id})`);
-console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
+const mtls = process.argv.includes('--mtls');
+let inputs: Record<string, string>;
+let secrets: Record<string, string>;
+if (mtls) {
+  // What Account Manager hands out: a PKCS#12 file (AES) and a password shown once; the secret holds it in base64.
+  const password = 'demo-p12-password-shown-once';
+  const p12 = toP12Base64(emu.issueClientCert(s.bootstrap.user.id), password);
+  inputs = { 'client-certificate': p12, 'client-certificate-password': password, host: emu.host, 'service-user-id': s.signer.id };
+  secrets = { p12, password };
+  console.log(`  client certificate:     issued to ${s.bootstrap.user.friendly_name} by the emulator's client CA (PKCS#12, AES, ${p12.length} base64 characters)`);
+  console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}\n      client-certificate-password: \${{ secrets.D1_CLIENT_P12_PASSWORD }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
+} else {
+  inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, 'service-user-id': s.signer.id };
+  secrets = { bootstrap: s.bootstrap.apiKey };
+  console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
+}
 
-const job = new RunnerJob({ inputs: { 'api-key': s.bootstrap.apiKey, host: emu.host, 'service-user-id': s.signer.id }, caPem: emu.caPem });
+const job = new RunnerJob({ inputs, caPem: emu.caPem });
 let ok = true;
 try {
   let seen = emu.requests.length;
   const main = await job.main();
   show(`Run org/d1-token-action@v1 (main, exit ${main.exitCode}, ${main.wallMs.toFixed(0)} ms, ${emu.requests.length - seen} request)`, main.log);
+  const seenByEmulator = (from: number) =>
+    emu.requests.slice(from).map((r) => `${r.method} ${r.path} → ${r.status}  SNI ${r.servername}, x-api-key ${r.hadApiKey ? 'sent' : 'absent'}, caller ${r.clientCertUser ? `client certificate of ${r.clientCertUser}` : `API token ${r.tokenId}`}`);
+  const mainSeen = seenByEmulator(seen);
+  console.log(`\n  the emulator saw: ${mainSeen.join('\n                    ')}`);
   const token = main.outputs.token ?? '';
   console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token ? '***' : v}`).join('  ')}`);
   console.log(`  saved state for post: ${Object.keys(main.state).join(', ')} (no secret)`);
@@ -49,17 +71,21 @@ try {
   seen = emu.requests.length;
   const post = await job.post();
   show(`Post Run org/d1-token-action@v1 (post, exit ${post.exitCode}, ${post.wallMs.toFixed(0)} ms, ${emu.requests.length - seen} request)`, post.log);
+  const postSeen = seenByEmulator(seen);
+  console.log(`\n  the emulator saw: ${postSeen.join('\n                    ')}`);
   const dead = await status(emu, token);
   console.log(`\n  the same call after the post step → ${dead === 401 ? c.green : c.red}${dead}${c.off} (revoked)`);
 
   const summary = job.steps.map((x) => x.summary).join('');
   show('Job summary', summary.trim().split('\n'));
 
-  const leaks = scanJob(job, { bootstrap: s.bootstrap.apiKey, minted: token }, { allowInOutput: { token: 'minted' } });
+  const leaks = scanJob(job, { ...secrets, minted: token }, { allowInOutput: { token: 'minted' } });
   const left = job.runnerTempFiles();
   console.log(`\nleak scan of log, stderr, GITHUB_STATE/ENV/OUTPUT (token output aside), summary, RUNNER_TEMP: ${leaks.length === 0 ? `${c.green}clean${c.off}` : `${c.red}${JSON.stringify(leaks)}${c.off}`}`);
   console.log(`files left in RUNNER_TEMP: ${left.length}; live tokens minted by this run: ${emu.model.liveTokens().filter((t) => t.name === main.outputs['token-name']).length}`);
-  ok = main.exitCode === 0 && post.exitCode === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0;
+  // With a certificate, both calls must have gone to the clientauth. name without x-api-key.
+  const onClientAuth = [...mainSeen, ...postSeen].every((l) => l.includes('SNI clientauth.localhost, x-api-key absent'));
+  ok = main.exitCode === 0 && post.exitCode === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth);
 } finally {
   job.cleanup();
   await emu.close();

@@ -115,9 +115,13 @@ export interface ClientOptions {
   clock?: Clock;
   /** One line per retry, for the job log. */
   log?: (line: string) => void;
+  /** How the bootstrap identity authenticates: the hints for 401 and for TLS failures differ. */
+  authKind?: 'api-key' | 'client-cert';
 }
 
 type Answer = HttpResponse & { attempts: number; waitedMs: number };
+
+const MAX_NETWORK_ATTEMPTS = 3;
 
 interface ServerError {
   code: string | undefined;
@@ -169,6 +173,7 @@ export class D1Client {
   private readonly secrets: readonly string[];
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
+  private readonly authKind: 'api-key' | 'client-cert';
   readonly deadline: number;
 
   constructor(
@@ -180,6 +185,7 @@ export class D1Client {
     this.deadline = opts.deadline;
     this.clock = opts.clock ?? realClock;
     this.log = opts.log ?? (() => undefined);
+    this.authKind = opts.authKind ?? 'api-key';
   }
 
   /**
@@ -189,6 +195,7 @@ export class D1Client {
   private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, repeatable: boolean): Promise<Answer> {
     const endpoint = `${method} ${path.split('?')[0]}`;
     const started = this.clock.now();
+    let networkFailures = 0;
     for (let attempt = 1; ; attempt++) {
       const remaining = this.deadline - this.clock.now();
       const spent = (): string => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
@@ -208,7 +215,9 @@ export class D1Client {
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
         const kind = classifyNetworkCode(err.code);
-        if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || this.deadline - this.clock.now() <= 0) {
+        // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
+        // certificate looks the same (the server closes the connection), and should fail in seconds.
+        if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || ++networkFailures >= MAX_NETWORK_ATTEMPTS || this.deadline - this.clock.now() <= 0) {
           throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
         }
         wait = backoffMs(attempt, this.clock.random);
@@ -224,7 +233,11 @@ export class D1Client {
     const host = this.host;
     const code = err.code;
     let hint: string;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
+    // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
+    if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
+      hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
+    } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
     } else if (code === 'ECONNREFUSED') {
       hint = `${host} refused the connection. Check the host input and port, and any firewall or proxy (HTTPS_PROXY, NO_PROXY) between the runner and DigiCert ONE.`;
@@ -250,6 +263,12 @@ export class D1Client {
     const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
     const retryAfter = res.headers['retry-after'];
     switch (true) {
+      case res.status === 401 && this.authKind === 'client-cert':
+        return new D1Error(
+          `${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`,
+          'auth',
+          401,
+        );
       case res.status === 401:
         return new D1Error(
           `${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`,

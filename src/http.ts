@@ -1,7 +1,10 @@
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
+import type { ClientTls } from './client-cert.js';
 
 export interface HttpResponse {
   status: number;
@@ -20,7 +23,26 @@ export interface HttpOptions {
   baseUrl: string;
   headers: Record<string, string>;
   env: NodeJS.ProcessEnv;
+  /** Client certificate for mutual TLS, held in memory and given to the TLS handshake. */
+  tls?: ClientTls;
 }
+
+/**
+ * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
+ * `clientauth.localhost`, which is the mutual-TLS name of a DigiCert ONE served on localhost (the emulator, or a
+ * local tunnel); every other name goes to the system resolver unchanged.
+ */
+export const loopbackSubdomainLookup: LookupFunction = (hostname, options, callback) => {
+  if (!hostname.toLowerCase().endsWith('.localhost')) {
+    dnsLookup(hostname, options, callback as never);
+    return;
+  }
+  const address = options.family === 6 ? '::1' : '127.0.0.1';
+  const family = options.family === 6 ? 6 : 4;
+  // net.connect asks for all addresses when it races IPv4 and IPv6 (autoSelectFamily).
+  if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+  else callback(null, address, family);
+};
 
 /** A failure below HTTP: DNS, TCP, TLS or a timeout. `code` is Node's or undici's error code. */
 export class NetworkError extends Error {
@@ -64,16 +86,22 @@ function withoutExperimentalWarning<T>(make: () => T): T {
 }
 
 export function createHttpClient(opts: HttpOptions): HttpClient {
+  const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
   const dispatcher: Dispatcher = usesProxy(opts.env)
     ? withoutExperimentalWarning(
         () =>
           new EnvHttpProxyAgent({
+            // Direct connections (NO_PROXY hosts) use `connect`; through a proxy the TLS session to DigiCert ONE runs
+            // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
+            // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
+            connect,
+            requestTls: { ...opts.tls },
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
-          }),
+          } as EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls'>),
       )
-    : new Agent();
+    : new Agent({ connect });
 
   return {
     async send(method, path, body, timeoutMs) {

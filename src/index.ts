@@ -6,12 +6,13 @@ import * as core from '@actions/core';
 import { createHttpClient } from './http.js';
 import { runMain } from './main.js';
 import { runPost } from './post.js';
+import { secretInputValues } from './inputs.js';
 import { runInfoFromEnv } from './run-context.js';
 import { redact } from './secrets.js';
 import { STATE } from './state.js';
 
 function message(err: unknown): string {
-  return redact(err instanceof Error ? err.message : String(err), [core.getInput('api-key')]);
+  return redact(err instanceof Error ? err.message : String(err), secretInputValues((name) => core.getInput(name)));
 }
 
 if (core.getState(STATE.isPost) === 'true') {

@@ -2,28 +2,44 @@
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
+import { loadClientCertificate, type CertificateInfo, type ClientTls } from './client-cert.js';
+import { InputError } from './input-error.js';
 import { NAME_MAX_LENGTH, NAME_PATTERN, defaultTokenName, type RunInfo } from './naming.js';
 
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string,
-  ) {
-    super(`Input '${input}': ${message}`);
-    this.name = 'InputError';
-  }
-}
+export { InputError };
 
 export interface ApiKeyAuth {
   kind: 'api-key';
   apiKey: string;
 }
-export type Auth = ApiKeyAuth;
+/** Mutual TLS: requests go to clientauth.<host> with the certificate in the handshake and no x-api-key. */
+export interface ClientCertAuth {
+  kind: 'client-cert';
+  tls: ClientTls;
+  certificate: CertificateInfo;
+}
+export type Auth = ApiKeyAuth | ClientCertAuth;
+
+/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
+export const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'] as const;
+
+/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
+export function secretInputValues(getInput: GetInput): string[] {
+  const values: string[] = [];
+  for (const name of SECRET_INPUTS) {
+    const v = getInput(name);
+    if (!v.trim()) continue;
+    values.push(v);
+    const compact = v.replace(/\s+/g, '');
+    if (!v.includes('-----') && compact !== v.trim()) values.push(compact);
+  }
+  return values;
+}
 
 export interface Config {
-  /** host[:port], lower case, never with the `clientauth.` prefix. */
+  /** host[:port], lower case, never with the `clientauth.` prefix (client-cert requests add it). */
   host: string;
-  /** https://host[:port] that requests go to. */
+  /** https://host[:port]: where the minted API token works. */
   baseUrl: string;
   auth: Auth;
   /** The user the token is minted for; `me` means the bootstrap identity (allowed for standard users only). Empty with `scope`. */
@@ -39,6 +55,8 @@ export interface Config {
   staleAfterHours: number;
   /** Warn when the bootstrap identity ends within this many days (0: do not check). */
   expiryWarningDays: number;
+  /** Warn when the client certificate ends within this many days. */
+  certificateExpiryWarningDays: number;
   step: StepConfig;
 }
 
@@ -136,8 +154,11 @@ export function parseStepConfig(getInput: GetInput): StepConfig {
   };
 }
 
-/** Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. */
-export function parseHost(raw: string, inputName: string): string {
+/**
+ * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
+ * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
+ */
+export function parseHost(raw: string, inputName: string, kind: Auth['kind'] = 'api-key'): string {
   let value = raw.trim().toLowerCase();
   if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
     if (!value.startsWith('https://')) {
@@ -156,6 +177,10 @@ export function parseHost(raw: string, inputName: string): string {
   if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
     throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
   }
+  if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
+    const plain = name.slice(CLIENTAUTH.length);
+    return port ? `${plain}:${port}` : plain;
+  }
   if (name.startsWith(CLIENTAUTH)) {
     throw new InputError(
       inputName,
@@ -170,18 +195,48 @@ function utcDay(d: Date, addDays: number): string {
   return t.toISOString().slice(0, 10);
 }
 
-export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date): Config {
+/**
+ * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
+ * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request.
+ */
+export function parseAuth(getInput: GetInput, now: Date): Auth {
   const apiKey = getInput('api-key').trim();
-  if (!apiKey) {
-    throw new InputError('api-key', 'is required: pass the bootstrap API token from a secret, e.g. api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?');
+  const certificate = getInput('client-certificate').trim();
+  const key = getInput('client-key').trim();
+  const password = getInput('client-certificate-password').trim();
+  const lead = "Inputs 'api-key' and 'client-certificate'";
+  if (apiKey && certificate) {
+    throw new InputError('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
   }
-  if (/\s/.test(apiKey)) {
-    throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+  if (!apiKey && !certificate) {
+    if (key || password) {
+      throw new InputError('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+    }
+    throw new InputError(
+      'api-key',
+      'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?',
+      lead,
+    );
   }
+  if (apiKey) {
+    if (key || password) {
+      throw new InputError(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+    }
+    if (/\s/.test(apiKey)) {
+      throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+    }
+    return { kind: 'api-key', apiKey };
+  }
+  const loaded = loadClientCertificate({ certificate, key, password }, now);
+  return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
+}
+
+export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date): Config {
+  const auth = parseAuth(getInput, now);
 
   const hostInput = getInput('host').trim();
   const dcBase = (env.DC_BASE ?? '').trim();
-  const host = hostInput ? parseHost(hostInput, 'host') : dcBase ? parseHost(dcBase, 'host (from DC_BASE)') : DEFAULT_HOST;
+  const host = hostInput ? parseHost(hostInput, 'host', auth.kind) : dcBase ? parseHost(dcBase, 'host (from DC_BASE)', auth.kind) : DEFAULT_HOST;
 
   const serviceUserId = getInput('service-user-id').trim();
   const scopeRaw = getInput('scope');
@@ -199,7 +254,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   if (!serviceUserId && !scope) {
     throw new InputError(
       'service-user-id',
-      'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when api-key is an administrator\'s own API token; or set scope to create a service user with just the roles this job needs.',
+      'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.',
     );
   }
   if (serviceUserId && !USER_ID.test(serviceUserId)) {
@@ -217,7 +272,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   return {
     host,
     baseUrl: `https://${host}`,
-    auth: { kind: 'api-key', apiKey },
+    auth,
     serviceUserId,
     scoped: scope ? { scope, accounts, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
     tokenName,
@@ -226,6 +281,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     cleanupStale: bool(getInput, 'cleanup-stale', false),
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+    certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
     step: parseStepConfig(getInput),
   };
 }

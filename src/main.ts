@@ -1,11 +1,13 @@
 /**
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
+import { bootstrapConnection } from './bootstrap.js';
+import { daysLeft } from './client-cert.js';
 import type { Core } from './core.js';
 import { D1Client, D1Error, type User } from './d1-api.js';
 import { checkExpiry } from './expiry.js';
 import type { HttpClient, HttpOptions } from './http.js';
-import { parseConfig, type Config } from './inputs.js';
+import { parseConfig, secretInputValues, type Config } from './inputs.js';
 import { mintToken } from './mint.js';
 import type { RunInfo } from './naming.js';
 import type { Clock } from './retry.js';
@@ -14,7 +16,6 @@ import { maskSecret } from './secrets.js';
 import { STATE } from './state.js';
 import { writeMintSummary } from './summary.js';
 import { sweepStale } from './sweep.js';
-import { USER_AGENT } from './version.js';
 
 export interface MainDeps {
   core: Core;
@@ -38,20 +39,30 @@ interface Credential {
 }
 
 export async function runMain({ core, run, env, now, createHttp, clock }: MainDeps): Promise<void> {
-  // Mask the bootstrap secret before parsing, so even a parse error cannot print it.
-  const rawKey = core.getInput('api-key');
-  if (rawKey) maskSecret(rawKey, core.setSecret);
+  // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
+  const secrets = secretInputValues(core.getInput);
+  for (const value of secrets) maskSecret(value, core.setSecret);
 
   const config = parseConfig(core.getInput, env, run, now);
-  const apiKey = config.auth.apiKey;
-  const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT }, env });
+  if (config.auth.kind === 'client-cert') {
+    const cert = config.auth.certificate;
+    const left = daysLeft(cert, now);
+    if (left < config.certificateExpiryWarningDays) {
+      core.warning(
+        `The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`,
+      );
+    }
+  }
+  const conn = bootstrapConnection(config.host, config.auth);
+  const http = createHttp({ ...conn.http, env });
   try {
     const client = new D1Client(http, {
-      host: config.host,
-      secrets: [apiKey],
+      host: conn.requestHost,
+      secrets,
       deadline: now.getTime() + config.step.timeoutSeconds * 1000,
       clock,
       log: (line) => core.info(line),
+      authKind: config.auth.kind,
     });
 
     // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
@@ -90,8 +101,9 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
         ? `DigiCert ONE API token '${credential.name}' (id ${credential.id}) for user ${credential.userId}`
         : `ephemeral DigiCert ONE service user '${credential.name}' (id ${credential.id}) with ${credential.scope.join('; ')} and its API token`;
     const revoke = credential.kind === 'token' ? 'revokes it' : 'deletes the user and so its token';
+    const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
     core.info(
-      `Created ${what} on ${config.host}; it ends ${credential.endDate} 23:59:59 UTC` +
+      `Created ${what} on ${config.host}${via}; it ends ${credential.endDate} 23:59:59 UTC` +
         `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${revoke} when the job ends`}.`,
     );
 

@@ -1,16 +1,17 @@
 /**
- * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap secret, which is never
- * saved). It never fails the job: a revocation it could not do is a warning that says how to finish it.
+ * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
+ * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
+ * revocation it could not do is a warning that says how to finish it.
  */
+import { bootstrapConnection, CLIENTAUTH_PREFIX } from './bootstrap.js';
 import type { Core } from './core.js';
 import { D1Client, PATHS } from './d1-api.js';
 import type { HttpClient, HttpOptions } from './http.js';
-import { parseStepConfig, type StepConfig } from './inputs.js';
+import { parseAuth, parseStepConfig, secretInputValues, type Auth, type StepConfig } from './inputs.js';
 import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
 import { writeRevokeSummary } from './summary.js';
-import { USER_AGENT } from './version.js';
 
 export interface PostDeps {
   core: Core;
@@ -47,9 +48,15 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
   const knownId = isUser ? saved.serviceUserId : saved.tokenId;
   const noun = isUser ? 'ephemeral service user' : 'token';
   const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
+  const secrets = secretInputValues(core.getInput);
+  for (const value of secrets) maskSecret(value, core.setSecret);
+  const certInput = core.getInput('client-certificate').trim() !== '';
+  // The command a person runs with the same kind of credential (placeholders, never the secret itself).
+  const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
+  const base = `https://${certInput ? CLIENTAUTH_PREFIX : ''}${saved.host}`;
   const manual = knownId
-    ? `delete it with: curl -X DELETE -H "x-api-key: $D1_ADMIN_API_KEY" https://${saved.host}${isUser ? PATHS.user(knownId) : PATHS.token(knownId)}`
-    : `find it with curl -H "x-api-key: $D1_ADMIN_API_KEY" "https://${saved.host}${isUser ? `${PATHS.users}?user_type=service` : `${PATHS.tokens}?user_id=${saved.userId}`}" and delete it by id`;
+    ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${isUser ? PATHS.user(knownId) : PATHS.token(knownId)}`
+    : `find it with curl ${credentialArgs} "${base}${isUser ? `${PATHS.users}?user_type=service` : `${PATHS.tokens}?user_id=${saved.userId}`}" and delete it by id`;
   const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
   const idOrName = knownId ? `delete ${noun} id ${knownId}` : `delete ${noun} '${saved.tokenName}'`;
 
@@ -62,21 +69,29 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
     return finish('expired', `not needed (past its end date ${saved.endDate})`);
   }
 
-  const apiKey = core.getInput('api-key').trim();
-  if (!apiKey) {
-    core.warning(`Could not revoke ${what}: the api-key input is empty in the post step. It stays live${until}; ${manual}`);
-    return finish('failed', `FAILED (no api-key); ${idOrName}`);
+  if (!core.getInput('api-key').trim() && !certInput) {
+    core.warning(`Could not revoke ${what}: the api-key and client-certificate inputs are empty in the post step. It stays live${until}; ${manual}`);
+    return finish('failed', `FAILED (no bootstrap credential); ${idOrName}`);
   }
-  maskSecret(apiKey, core.setSecret);
+  let auth: Auth;
+  try {
+    auth = parseAuth(core.getInput, now);
+  } catch (err) {
+    const msg = redact(err instanceof Error ? err.message : String(err), secrets);
+    core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
+    return finish('failed', `FAILED (bootstrap credential unusable); ${idOrName}`);
+  }
 
-  const http = createHttp({ baseUrl: `https://${saved.host}`, headers: { 'x-api-key': apiKey, 'user-agent': USER_AGENT }, env });
+  const conn = bootstrapConnection(saved.host, auth);
+  const http = createHttp({ ...conn.http, env });
   try {
     const client = new D1Client(http, {
-      host: saved.host,
-      secrets: [apiKey],
+      host: conn.requestHost,
+      secrets,
       deadline: now.getTime() + config.timeoutSeconds * 1000,
       clock,
       log: (line) => core.info(line),
+      authKind: auth.kind,
     });
     let id = knownId;
     if (!id) {
@@ -96,7 +111,7 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
     core.info(`${isUser ? 'Deleted' : 'Revoked'} ${what}${knownId ? '' : ` (id ${id})`}.`);
     return finish('revoked', 'yes');
   } catch (err) {
-    const msg = redact(err instanceof Error ? err.message : String(err), [apiKey]);
+    const msg = redact(err instanceof Error ? err.message : String(err), secrets);
     core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
     return finish('failed', `FAILED; ${idOrName}`);
   } finally {

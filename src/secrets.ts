@@ -10,8 +10,9 @@ export function secretParts(value: string): string[] {
   if (trimmed) parts.add(trimmed);
   for (const line of value.split(/\r?\n/)) {
     const l = line.trim();
-    // Very short lines (PEM dashes aside) would mask common words in the log; they carry no secret.
-    if (l.length >= 4) parts.add(l);
+    // Very short lines would mask common words in the log, and PEM armour lines (-----BEGIN ...-----) every
+    // mention of a key type; neither carries a secret.
+    if (l.length >= 4 && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(l)) parts.add(l);
   }
   return [...parts];
 }
