@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerJob } from '../harness/runner.js';
 import { ConnectProxy } from '../harness/proxy.js';
 import { scanJob } from '../harness/leaks.js';
+import { toP12Base64 } from '../emulator/pki.js';
 import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
 const tenantEnv = useTenant();
@@ -61,6 +62,29 @@ describe('behind an HTTPS proxy', () => {
     expect(await statusWith(t.emu, token)).toBe(401);
 
     expect(scanJob(j, { bootstrap: t.s.bootstrap.apiKey, minted: token }, { allowInOutput: { token: 'minted' } })).toEqual([]);
+  });
+
+  it('with a client certificate: the tunnel goes to clientauth.<host>, and the certificate travels inside it', async () => {
+    const p = await proxy();
+    const password = 'tunnel-pw-1';
+    const p12 = toP12Base64(t.emu.issueClientCert(t.s.bootstrap.user.id), password);
+    const j = tenantEnv.job(
+      { 'client-certificate': p12, 'client-certificate-password': password, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '0' },
+      { HTTPS_PROXY: p.url },
+    );
+    const before = t.emu.requests.length;
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    const post = await j.post();
+    expect(post.exitCode).toBe(0);
+    // The proxy only ever saw where to connect; the emulator saw the certificate's user, with no x-api-key.
+    expect(p.connects).toEqual([t.emu.clientAuthHost, t.emu.clientAuthHost]);
+    const seenReqs = t.emu.requests.slice(before);
+    expect(seenReqs.map((r) => `${r.method} ${r.status} ${r.servername} ${r.hadApiKey} ${r.clientCertUser}`)).toEqual([
+      `POST 201 clientauth.localhost false ${t.s.bootstrap.user.id}`,
+      `DELETE 204 clientauth.localhost false ${t.s.bootstrap.user.id}`,
+    ]);
+    expect(scanJob(j, { p12, password, minted: main.outputs.token! }, { allowInOutput: { token: 'minted' } })).toEqual([]);
   });
 
   it.each(['NO_PROXY', 'no_proxy'])('%s=localhost bypasses the proxy for main and post', async (name) => {

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { loopbackSubdomainLookup } from '../src/http.js';
 
 export interface ProxyOptions {
   /** Answer every CONNECT with this status instead of tunnelling. */
@@ -55,7 +56,8 @@ export class ConnectProxy {
       client.end(`HTTP/1.1 ${opts.refuse ?? 400} ${opts.refuse ? 'Refused by test proxy' : 'Bad Request'}\r\nconnection: close\r\n\r\n`);
       return;
     }
-    const upstream = connect({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+    // A proxy resolves the target itself; *.localhost is loopback (RFC 6761), as the action treats it too.
+    const upstream = connect({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), lookup: loopbackSubdomainLookup });
     this.track(upstream, opts.idleMs ?? 10_000);
     let established = false;
     upstream.once('connect', () => {
