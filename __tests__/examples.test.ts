@@ -34,7 +34,7 @@ const isThisAction = (uses: string | undefined): boolean => uses === './' || /(^
 
 describe('example workflows', () => {
   it('include the two documented examples', () => {
-    expect(files).toEqual(expect.arrayContaining(['examples/basic.yml', 'examples/release-signing-smctl.yml']));
+    expect(files).toEqual(expect.arrayContaining(['examples/basic.yml', 'examples/release-signing-smctl.yml', 'examples/scoped-credential.yml', 'examples/mtls-bootstrap.yml']));
   });
 
   describe.each(files)('%s', (file) => {
