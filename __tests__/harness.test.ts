@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCommandFile, renderLog } from '../harness/runner.js';
-import { maskedBeforeUse } from '../harness/leaks.js';
+import { parseCommandFile, renderLog, RunnerJob } from '../harness/runner.js';
+import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
 import { maskSecret, redact } from '../src/secrets.js';
 
 describe('runner harness', () => {
@@ -25,5 +28,41 @@ describe('secrets', () => {
     expect(masked).toContain('CCCCDDDD');
     expect(masked[0]).toContain('\n');
     expect(redact('x AAAABBBB y', ['p\nAAAABBBB'])).toBe('x *** y');
+  });
+});
+
+describe('leak scan', () => {
+  it('finds a secret wherever a step leaves it, and accepts only the allowed output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leaky-'));
+    const entry = join(dir, 'leaky.mjs');
+    // A deliberately careless "action": prints one secret before masking it, puts another in state and summary.
+    writeFileSync(
+      entry,
+      `import { appendFileSync, writeFileSync } from 'node:fs';
+       const k = process.env['INPUT_API-KEY'];
+       console.log('using ' + k);
+       console.log('::add-mask::' + k);
+       appendFileSync(process.env.GITHUB_STATE, 'copy=' + k + '\\n');
+       appendFileSync(process.env.GITHUB_OUTPUT, 'token<<EOF_1\\nminted-secret-value\\nEOF_1\\n');
+       appendFileSync(process.env.GITHUB_STEP_SUMMARY, Buffer.from('minted-secret-value').toString('base64'));
+       writeFileSync(process.env.RUNNER_TEMP + '/key.txt', k);`,
+    );
+    const job = new RunnerJob({ inputs: { 'api-key': 'bootstrap-secret-value' }, entry });
+    try {
+      const main = await job.main();
+      expect(main.exitCode).toBe(0);
+      expect(maskedBeforeUse(main.stdout, 'bootstrap-secret-value')).toBe(false);
+      const leaks = scanJob(job, { bootstrap: 'bootstrap-secret-value', minted: 'minted-secret-value' }, { allowInOutput: { token: 'minted' } });
+      expect(leaks).toEqual([
+        { secret: 'bootstrap', where: 'main log' },
+        { secret: 'bootstrap', where: 'main GITHUB_STATE' },
+        { secret: 'bootstrap', where: 'RUNNER_TEMP/key.txt' },
+        { secret: 'minted', where: 'main GITHUB_STEP_SUMMARY' },
+      ]);
+      expect(job.runnerTempFiles()).toEqual(['key.txt']);
+    } finally {
+      job.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

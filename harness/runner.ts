@@ -130,6 +130,11 @@ export class RunnerJob {
     }
   }
 
+  /** The step inputs, as the runner passes them to both steps. */
+  get inputs(): Readonly<Record<string, string>> {
+    return this.opts.inputs;
+  }
+
   main(): Promise<StepResult> {
     return this.step('main');
   }

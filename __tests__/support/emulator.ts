@@ -1,6 +1,7 @@
 /** Test helpers around the emulator: start one with the standard tenant, and call it as a later step would. */
 import { Agent, request } from 'undici';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { scanJob } from '../../harness/leaks.js';
 import { RunnerJob } from '../../harness/runner.js';
 import { D1Emulator, type EmulatorOptions } from '../../emulator/server.js';
 import { seedScenario, type Scenario } from '../../emulator/scenario.js';
@@ -27,9 +28,22 @@ export async function statusWith(emu: D1Emulator, apiKey: string, path = '/accou
   }
 }
 
+/** The secret inputs a job was given, and the token its main step minted. */
+function secretsOf(j: RunnerJob): Record<string, string> {
+  const s: Record<string, string> = {};
+  for (const name of ['api-key', 'client-certificate', 'client-key', 'client-certificate-password']) {
+    const v = j.inputs[name];
+    if (v?.trim()) s[name] = v;
+  }
+  const minted = j.steps.find((x) => x.phase === 'main')?.outputs.token;
+  if (minted) s.minted = minted;
+  return s;
+}
+
 /**
- * One emulator for a test file, and a job factory whose jobs are cleaned up (and the emulator's faults cleared)
- * after each test.
+ * One emulator for a test file, and a job factory. After each test, every job's kept bytes (log, stderr, state,
+ * env, outputs but the `token` output, summary, RUNNER_TEMP) are scanned for its secrets, RUNNER_TEMP must be as it
+ * was, and the jobs are cleaned up and the emulator's faults cleared.
  */
 export function useTenant(): { readonly tenant: Tenant; job(inputs: Record<string, string>, env?: Record<string, string>): RunnerJob } {
   let tenant: Tenant | undefined;
@@ -42,7 +56,15 @@ export function useTenant(): { readonly tenant: Tenant; job(inputs: Record<strin
   });
   afterEach(() => {
     tenant!.emu.faults.length = 0;
-    while (jobs.length) jobs.pop()!.cleanup();
+    try {
+      for (const j of jobs) {
+        const allowInEnv = j.inputs['export-env'] === 'true' ? ['minted'] : [];
+        expect(scanJob(j, secretsOf(j), { allowInOutput: { token: 'minted' }, allowInEnv }), 'a secret leaked').toEqual([]);
+        expect(j.runnerTempFiles(), 'files left in RUNNER_TEMP').toEqual([]);
+      }
+    } finally {
+      while (jobs.length) jobs.pop()!.cleanup();
+    }
   });
   return {
     get tenant() {
