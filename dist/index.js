@@ -332,7 +332,7 @@ __webpack_unused_export__ = {
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
+module.exports.gU = buildConnector
 __webpack_unused_export__ = errors
 __webpack_unused_export__ = {
   parseHeaders: util.parseHeaders,
@@ -29014,7 +29014,23 @@ function withoutExperimentalWarning(make) {
         process.emitWarning = emit;
     }
 }
+/**
+ * undici 6 on Node 20 can leave a request unsettled when a TLS server closes the connection right after the
+ * handshake (as DigiCert ONE's clientauth. host does for a refused certificate): the close comes before undici
+ * listens for it. A request still waiting this long after a connection closed is failed as a dropped connection.
+ */
+const STALL_MS = 1000;
+/** undici's own connector, which also reports every socket's close, from the moment the socket exists. */
+function watchedConnector(options, onClose) {
+    const base = (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .buildConnector */ .gU)(options);
+    return (opts, callback) => base(opts, (err, socket) => {
+        socket?.once('close', onClose);
+        // The callback's overloads (error or socket) do not accept the pair as typed; undici passes exactly this.
+        callback(err, socket);
+    });
+}
 function createHttpClient(opts) {
+    const pending = new Set();
     const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
     const dispatcher = usesProxy(opts.env)
         ? withoutExperimentalWarning(() => new undici__WEBPACK_IMPORTED_MODULE_1__/* .EnvHttpProxyAgent */ .J2({
@@ -29027,28 +29043,51 @@ function createHttpClient(opts) {
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         }))
-        : new undici__WEBPACK_IMPORTED_MODULE_1__/* .Agent */ .g6({ connect });
+        : new undici__WEBPACK_IMPORTED_MODULE_1__/* .Agent */ .g6({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
     return {
         async send(method, path, body, timeoutMs) {
             const headers = { accept: 'application/json', ...opts.headers };
             if (body !== undefined)
                 headers['content-type'] = 'application/json';
-            const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+            const controller = new AbortController();
+            let fail = () => undefined;
+            const guard = new Promise((_, reject) => (fail = reject));
+            const stop = (err) => {
+                controller.abort();
+                fail(err);
+            };
+            // A ref'd timer, not AbortSignal.timeout (unref'd): if a request is never settled, the step must still end
+            // with an error instead of Node exiting early with code 13 (unsettled top-level await).
+            const timer = setTimeout(() => stop(new NetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'ETIMEDOUT')), Math.max(1, timeoutMs));
+            let stallTimer;
+            const onDisconnect = () => {
+                stallTimer ??= setTimeout(() => stop(new NetworkError('the connection closed before an answer arrived', 'UND_ERR_SOCKET')), STALL_MS);
+            };
+            pending.add(onDisconnect);
             let res;
             let text;
             try {
-                res = await (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .request */ .Em)(new URL(path, opts.baseUrl), {
-                    method,
-                    headers,
-                    body: body === undefined ? undefined : JSON.stringify(body),
-                    dispatcher,
-                    signal,
-                });
-                text = await res.body.text();
+                const work = (async () => {
+                    const r = await (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .request */ .Em)(new URL(path, opts.baseUrl), {
+                        method,
+                        headers,
+                        body: body === undefined ? undefined : JSON.stringify(body),
+                        dispatcher,
+                        signal: controller.signal,
+                    });
+                    return { r, t: await r.body.text() };
+                })();
+                ({ r: res, t: text } = await Promise.race([work, guard]));
             }
             catch (err) {
-                const code = signal.aborted ? 'ETIMEDOUT' : errorCode(err);
-                throw new NetworkError(signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : err instanceof Error ? err.message : String(err), code);
+                if (err instanceof NetworkError)
+                    throw err;
+                throw new NetworkError(err instanceof Error ? err.message : String(err), errorCode(err));
+            }
+            finally {
+                clearTimeout(timer);
+                clearTimeout(stallTimer);
+                pending.delete(onDisconnect);
             }
             let parsed = undefined;
             if (text) {
@@ -29067,8 +29106,11 @@ function createHttpClient(opts) {
             return { status: res.statusCode, headers: flat, body: parsed };
         },
         async close() {
-            // destroy, not close: a keep-alive socket would hold the step open for seconds.
-            await dispatcher.destroy();
+            // destroy, not close: a keep-alive socket would hold the step open for seconds. Bounded, because on Node 20
+            // undici's destroy() can stay unsettled after a refused client certificate, and the step must still end.
+            let timer;
+            await Promise.race([dispatcher.destroy().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
+            clearTimeout(timer);
         },
     };
 }

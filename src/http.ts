@@ -3,7 +3,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
+import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
 import type { ClientTls } from './client-cert.js';
 
 export interface HttpResponse {
@@ -85,7 +85,26 @@ function withoutExperimentalWarning<T>(make: () => T): T {
   }
 }
 
+/**
+ * undici 6 on Node 20 can leave a request unsettled when a TLS server closes the connection right after the
+ * handshake (as DigiCert ONE's clientauth. host does for a refused certificate): the close comes before undici
+ * listens for it. A request still waiting this long after a connection closed is failed as a dropped connection.
+ */
+const STALL_MS = 1000;
+
+/** undici's own connector, which also reports every socket's close, from the moment the socket exists. */
+function watchedConnector(options: buildConnector.BuildOptions, onClose: () => void): buildConnector.connector {
+  const base = buildConnector(options);
+  return (opts, callback) =>
+    base(opts, (err, socket) => {
+      socket?.once('close', onClose);
+      // The callback's overloads (error or socket) do not accept the pair as typed; undici passes exactly this.
+      (callback as (e: Error | null, s: typeof socket) => void)(err, socket);
+    });
+}
+
 export function createHttpClient(opts: HttpOptions): HttpClient {
+  const pending = new Set<() => void>();
   const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
   const dispatcher: Dispatcher = usesProxy(opts.env)
     ? withoutExperimentalWarning(
@@ -101,27 +120,48 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
           } as EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls'>),
       )
-    : new Agent({ connect });
+    : new Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
 
   return {
     async send(method, path, body, timeoutMs) {
       const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const signal = AbortSignal.timeout(Math.max(1, timeoutMs));
+      const controller = new AbortController();
+      let fail: (err: NetworkError) => void = () => undefined;
+      const guard = new Promise<never>((_, reject) => (fail = reject));
+      const stop = (err: NetworkError): void => {
+        controller.abort();
+        fail(err);
+      };
+      // A ref'd timer, not AbortSignal.timeout (unref'd): if a request is never settled, the step must still end
+      // with an error instead of Node exiting early with code 13 (unsettled top-level await).
+      const timer = setTimeout(() => stop(new NetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'ETIMEDOUT')), Math.max(1, timeoutMs));
+      let stallTimer: NodeJS.Timeout | undefined;
+      const onDisconnect = (): void => {
+        stallTimer ??= setTimeout(() => stop(new NetworkError('the connection closed before an answer arrived', 'UND_ERR_SOCKET')), STALL_MS);
+      };
+      pending.add(onDisconnect);
       let res: Dispatcher.ResponseData;
       let text: string;
       try {
-        res = await request(new URL(path, opts.baseUrl), {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          dispatcher,
-          signal,
-        });
-        text = await res.body.text();
+        const work = (async () => {
+          const r = await request(new URL(path, opts.baseUrl), {
+            method,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+            dispatcher,
+            signal: controller.signal,
+          });
+          return { r, t: await r.body.text() };
+        })();
+        ({ r: res, t: text } = await Promise.race([work, guard]));
       } catch (err) {
-        const code = signal.aborted ? 'ETIMEDOUT' : errorCode(err);
-        throw new NetworkError(signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : err instanceof Error ? err.message : String(err), code);
+        if (err instanceof NetworkError) throw err;
+        throw new NetworkError(err instanceof Error ? err.message : String(err), errorCode(err));
+      } finally {
+        clearTimeout(timer);
+        clearTimeout(stallTimer);
+        pending.delete(onDisconnect);
       }
       let parsed: unknown = undefined;
       if (text) {
@@ -138,8 +178,11 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
       return { status: res.statusCode, headers: flat, body: parsed };
     },
     async close() {
-      // destroy, not close: a keep-alive socket would hold the step open for seconds.
-      await dispatcher.destroy();
+      // destroy, not close: a keep-alive socket would hold the step open for seconds. Bounded, because on Node 20
+      // undici's destroy() can stay unsettled after a refused client certificate, and the step must still end.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([dispatcher.destroy().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
+      clearTimeout(timer);
     },
   };
 }
