@@ -29,9 +29,9 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(main.outputs['token-name']).toMatch(/^gha_octo-org_release-tools_9876543210_1_sign_[0-9a-f]{6}$/);
     expect(main.outputs['expires-at']).toMatch(/^\d{4}-\d{2}-\d{2}T23:59:59Z$/);
 
-    // Two requests, made side by side: the create, and the bootstrap's own record for the end-date warning.
+    // One request: the create, for the named user.
     const mainReqs = requestsSince(before);
-    expect(mainReqs.map((r) => `${r.method} ${r.path} ${r.status}`).sort()).toEqual(['GET /account/api/v1/user/me 200', 'POST /account/api/v1/api-access-token 201']);
+    expect(mainReqs.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /account/api/v1/api-access-token 201']);
     const create = mainReqs.find((r) => r.method === 'POST')!;
     expect(create.tokenId).toBe(t.s.bootstrap.tokenId);
     expect(create.body).toMatchObject({ name: main.outputs['token-name'], user_id: t.s.signer.id });
@@ -66,12 +66,13 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(scanJob(j, { bootstrap: t.s.bootstrap.apiKey, minted: token }, { allowInOutput: { token: 'minted' } })).toEqual([]);
   });
 
-  it('makes one request when the service user is named and the end-date check is off', async () => {
-    const j = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '0' });
+  it('with expiry-warning-days set, main also reads the bootstrap user, alongside the create', async () => {
+    const j = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '30' });
     const before = t.emu.requests.length;
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
-    expect(requestsSince(before).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /account/api/v1/api-access-token']);
+    expect(requestsSince(before).map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /account/api/v1/user/me', 'POST /account/api/v1/api-access-token']);
+    expect(main.log.some((l) => l.startsWith('Warning'))).toBe(false); // the seeded bootstrap user has no end date
     await j.post();
   });
 
@@ -79,7 +80,7 @@ describe('mint and revoke with an API token bootstrap', () => {
     const soon = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
     const u = t.emu.model.addUser({ friendly_name: 'ending-bootstrap', end_date: soon, applications: t.s.bootstrap.user.applications });
     const key = t.emu.model.addToken(u.id, 'ending', undefined).secret;
-    const j = job({ 'api-key': key, host: t.emu.host, 'service-user-id': t.s.signer.id });
+    const j = job({ 'api-key': key, host: t.emu.host, 'service-user-id': t.s.signer.id, 'expiry-warning-days': '14' });
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     expect(main.log).toContain(`Warning: The bootstrap user ${u.id} stops working on ${soon} at 23:59:59 UTC (in 3 days). Extend its end date or rotate it before then.`);

@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       cleanupStale: false,
       staleAfterHours: 24,
       expiryWarningDays: 14,
+      expiryCheckAlways: false,
       step: { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 },
     });
     expect(c.tokenName).toMatch(/^gha_octo-org_release-tools_123_2_sign_[0-9a-f]{6}$/);

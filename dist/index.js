@@ -29408,6 +29408,7 @@ function parseConfig(getInput, env, run, now) {
         cleanupStale: bool(getInput, 'cleanup-stale', false),
         staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
         certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         step: parseStepConfig(getInput),
     };
@@ -29623,7 +29624,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             authKind: config.auth.kind,
         });
         // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
-        const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || config.expiryWarningDays > 0;
+        const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
         const mePromise = needMe ? client.getUser('me') : undefined;
         mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         core.saveState(state/* STATE */.c.host, config.host);

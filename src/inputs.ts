@@ -55,6 +55,11 @@ export interface Config {
   staleAfterHours: number;
   /** Warn when the bootstrap identity ends within this many days (0: do not check). */
   expiryWarningDays: number;
+  /**
+   * Whether to read the bootstrap user only for that check. By default the check rides on a read the action makes
+   * anyway (`me`, `scope`), so naming a service user costs one request; an explicit expiry-warning-days asks for it.
+   */
+  expiryCheckAlways: boolean;
   /** Warn when the client certificate ends within this many days. */
   certificateExpiryWarningDays: number;
   step: StepConfig;
@@ -281,6 +286,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     cleanupStale: bool(getInput, 'cleanup-stale', false),
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+    expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
     certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
     step: parseStepConfig(getInput),
   };

@@ -66,7 +66,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     });
 
     // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
-    const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || config.expiryWarningDays > 0;
+    const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
     const mePromise: Promise<User> | undefined = needMe ? client.getUser('me') : undefined;
     mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
 
