@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the bundled action, main step then post step, run the way the runner runs it against a
  * local DigiCert ONE emulator; prints what a user sees in the job log and proves the token's life cycle.
- * `npm run demo -- --mtls`: the same with a client authentication certificate (a PKCS#12 made for this run)
+ * `npm run demo -- --mtls`: the same with a client authentication certificate (a PKCS#12 made for this run);
+ * `npm run demo -- --scope`: with an ephemeral service user holding only Software Trust's Signer role
  * as the bootstrap credential, on the emulator's clientauth. name.
  */
 import { Agent, request } from 'undici';
@@ -36,6 +37,7 @@ console.log(`${c.bold}DigiCert ONE emulator${c.off} on https://${emu.host} (CA g
 console.log(`  bootstrap service user: ${s.bootstrap.user.friendly_name} (${s.bootstrap.user.id})`);
 console.log(`  target service user:    ${s.signer.friendly_name} (${s.signer.id})`);
 const mtls = process.argv.includes('--mtls');
+const scoped = process.argv.includes('--scope');
 let inputs: Record<string, string>;
 let secrets: Record<string, string>;
 if (mtls) {
@@ -46,6 +48,10 @@ if (mtls) {
   secrets = { p12, password };
   console.log(`  client certificate:     issued to ${s.bootstrap.user.friendly_name} by the emulator's client CA (PKCS#12, AES, ${p12.length} base64 characters)`);
   console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}\n      client-certificate-password: \${{ secrets.D1_CLIENT_P12_PASSWORD }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
+} else if (scoped) {
+  inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, scope: 'Software Trust: Signer' };
+  secrets = { bootstrap: s.bootstrap.apiKey };
+  console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      scope: |\n        Software Trust: Signer`);
 } else {
   inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, 'service-user-id': s.signer.id };
   secrets = { bootstrap: s.bootstrap.apiKey };
@@ -57,7 +63,7 @@ let ok = true;
 try {
   let seen = emu.requests.length;
   const main = await job.main();
-  show(`Run org/d1-token-action@v1 (main, exit ${main.exitCode}, ${main.wallMs.toFixed(0)} ms, ${emu.requests.length - seen} request)`, main.log);
+  show(`Run org/d1-token-action@v1 (main, exit ${main.exitCode}, ${main.wallMs.toFixed(0)} ms, ${emu.requests.length - seen} request${emu.requests.length - seen === 1 ? '' : 's'})`, main.log);
   const seenByEmulator = (from: number) =>
     emu.requests.slice(from).map((r) => `${r.method} ${r.path} → ${r.status}  SNI ${r.servername}, x-api-key ${r.hadApiKey ? 'sent' : 'absent'}, caller ${r.clientCertUser ? `client certificate of ${r.clientCertUser}` : `API token ${r.tokenId}`}`);
   const mainSeen = seenByEmulator(seen);
