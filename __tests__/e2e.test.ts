@@ -282,3 +282,18 @@ describe('failures give actionable messages and print no secret', () => {
     expect(scanJob(r.j, { bootstrap: t.s.bootstrap.apiKey })).toEqual([]);
   });
 });
+
+describe('names', () => {
+  it('a token-name already in use: the error says names must be unique and how to avoid it', async () => {
+    const first = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'token-name': 'release signing' });
+    expect((await first.main()).exitCode).toBe(0);
+    const second = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'token-name': 'release signing' });
+    const main = await second.main();
+    expect(main.exitCode).toBe(1);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('returned 400 (duplicate_error: Name release signing already exists). DigiCert ONE refused the request to create an API token for user');
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('names must be unique. Leave token-name empty');
+    await second.post();
+    await first.post();
+    expect(t.emu.model.liveTokens().some((x) => x.name === 'release signing')).toBe(false);
+  });
+});

@@ -28823,6 +28823,8 @@ class D1Client {
                 return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
             case res.status >= 500:
                 return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
+            case code === 'duplicate_error':
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'invalid', res.status);
             default:
                 return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
         }
