@@ -28398,162 +28398,6 @@ function bootstrapConnection(host, auth) {
 
 /***/ }),
 
-/***/ 2431:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   H: () => (/* binding */ daysLeft),
-/* harmony export */   d: () => (/* binding */ loadClientCertificate)
-/* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1692);
-/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_tls__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6236);
-/**
- * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
- * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
- * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
- * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
- */
-
-
-
-const CERT = 'client-certificate';
-const KEY = 'client-key';
-const PASSWORD = 'client-certificate-password';
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
-const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
-const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
-/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
-function asPem(text) {
-    if (text.includes('-----BEGIN '))
-        return text;
-    const decoded = decodeBase64(text)?.toString('latin1');
-    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
-}
-function decodeBase64(text) {
-    const compact = text.replace(/\s+/g, '');
-    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
-        return undefined;
-    return Buffer.from(compact, 'base64');
-}
-function pemBlocks(pem, types) {
-    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
-}
-function loadClientCertificate(inputs, now) {
-    const text = inputs.certificate.trim();
-    const pem = asPem(text);
-    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
-    checkValidity(loaded.info, now);
-    return loaded;
-}
-function fromPkcs12(text, inputs) {
-    const pfx = decodeBase64(text);
-    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
-    if (!pfx || pfx[0] !== 0x30) {
-        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
-    }
-    if (inputs.key.trim()) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
-    }
-    const passphrase = inputs.password;
-    let socket;
-    try {
-        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
-        const secureContext = (0,node_tls__WEBPACK_IMPORTED_MODULE_1__.createSecureContext)({ pfx, passphrase });
-        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
-        socket = new node_tls__WEBPACK_IMPORTED_MODULE_1__.TLSSocket(null, { secureContext, isServer: true });
-        const local = socket.getCertificate();
-        const raw = local && 'raw' in local ? local.raw : undefined;
-        if (!raw)
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate for its private key.');
-        return { tls: { pfx, passphrase }, info: describe(new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(raw), 'pkcs12') };
-    }
-    catch (err) {
-        if (err instanceof _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d)
-            throw err;
-        throw pkcs12Error(err);
-    }
-    finally {
-        socket?.destroy();
-    }
-}
-function pkcs12Error(err) {
-    const e = err;
-    const msg = e.message ?? String(err);
-    if (/mac verify failure|invalid password/i.test(msg)) {
-        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
-    }
-    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
-        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
-    }
-    if (/unable to load certificate|key values mismatch/i.test(msg)) {
-        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
-    }
-    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
-    return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
-}
-function fromPem(pem, inputs) {
-    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
-    if (certs.length === 0)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
-    let leaf;
-    try {
-        leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certs[0]);
-    }
-    catch {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
-    }
-    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
-    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
-    if (inputs.key.trim() && keyText === undefined)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
-    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
-    if (!keyPem) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
-    }
-    const passphrase = inputs.password || undefined;
-    const keyInput = inputs.key.trim() ? KEY : CERT;
-    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
-    if (!passphrase && /ENCRYPTED/.test(keyPem))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
-    let key;
-    try {
-        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
-    }
-    catch (err) {
-        const e = err;
-        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
-    }
-    if (!leaf.checkPrivateKey(key)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
-    }
-    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
-}
-function describe(cert, format) {
-    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
-}
-function checkValidity(info, now) {
-    if (now < info.notBefore) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
-    }
-    if (now > info.notAfter) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
-    }
-}
-/** Whole days until the certificate ends, rounded down. */
-function daysLeft(info, now) {
-    return Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000);
-}
-
-
-/***/ }),
-
 /***/ 827:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -29128,7 +28972,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(923);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8422);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4885);
 /* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3564);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
@@ -29171,12 +29015,25 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6236:
+/***/ 4885:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   d: () => (/* binding */ InputError)
-/* harmony export */ });
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  kU: () => (/* binding */ parseAuth),
+  o4: () => (/* binding */ parseConfig),
+  mA: () => (/* binding */ parseStepConfig),
+  fl: () => (/* binding */ secretInputValues)
+});
+
+// UNUSED EXPORTS: DEFAULT_HOST, InputError, MANAGERS, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost, parseScope
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ./src/input-error.ts
 /** An input the user must fix. The message names the input(s) and says how; it never repeats a secret's value. */
 class InputError extends Error {
     input;
@@ -29189,22 +29046,147 @@ class InputError extends Error {
     }
 }
 
+;// CONCATENATED MODULE: ./src/client-cert.ts
+/**
+ * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
+ * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
+ * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
+ * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
+ */
 
-/***/ }),
 
-/***/ 8422:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   fl: () => (/* binding */ secretInputValues),
-/* harmony export */   kU: () => (/* binding */ parseAuth),
-/* harmony export */   mA: () => (/* binding */ parseStepConfig),
-/* harmony export */   o4: () => (/* binding */ parseConfig)
-/* harmony export */ });
-/* unused harmony exports SECRET_INPUTS, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
-/* harmony import */ var _client_cert_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2431);
-/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6236);
-/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8499);
+const CERT = 'client-certificate';
+const KEY = 'client-key';
+const PASSWORD = 'client-certificate-password';
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
+const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
+const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
+/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
+function asPem(text) {
+    if (text.includes('-----BEGIN '))
+        return text;
+    const decoded = decodeBase64(text)?.toString('latin1');
+    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
+}
+function decodeBase64(text) {
+    const compact = text.replace(/\s+/g, '');
+    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
+        return undefined;
+    return Buffer.from(compact, 'base64');
+}
+function pemBlocks(pem, types) {
+    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
+}
+function loadClientCertificate(inputs, now) {
+    const text = inputs.certificate.trim();
+    const pem = asPem(text);
+    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
+    checkValidity(loaded.info, now);
+    return loaded;
+}
+function fromPkcs12(text, inputs) {
+    const pfx = decodeBase64(text);
+    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
+    if (!pfx || pfx[0] !== 0x30) {
+        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
+        throw new InputError(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+    }
+    if (inputs.key.trim()) {
+        throw new InputError(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
+    }
+    const passphrase = inputs.password;
+    let socket;
+    try {
+        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
+        const secureContext = (0,external_node_tls_.createSecureContext)({ pfx, passphrase });
+        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
+        socket = new external_node_tls_.TLSSocket(null, { secureContext, isServer: true });
+        const local = socket.getCertificate();
+        const raw = local && 'raw' in local ? local.raw : undefined;
+        if (!raw)
+            throw new InputError(CERT, 'the PKCS#12 file holds no certificate for its private key.');
+        return { tls: { pfx, passphrase }, info: describe(new external_node_crypto_.X509Certificate(raw), 'pkcs12') };
+    }
+    catch (err) {
+        if (err instanceof InputError)
+            throw err;
+        throw pkcs12Error(err);
+    }
+    finally {
+        socket?.destroy();
+    }
+}
+function pkcs12Error(err) {
+    const e = err;
+    const msg = e.message ?? String(err);
+    if (/mac verify failure|invalid password/i.test(msg)) {
+        return new InputError(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
+    }
+    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
+        return new InputError(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
+    }
+    if (/unable to load certificate|key values mismatch/i.test(msg)) {
+        return new InputError(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
+    }
+    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
+    return new InputError(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+}
+function fromPem(pem, inputs) {
+    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
+    if (certs.length === 0)
+        throw new InputError(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
+    let leaf;
+    try {
+        leaf = new external_node_crypto_.X509Certificate(certs[0]);
+    }
+    catch {
+        throw new InputError(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
+    }
+    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
+    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
+    if (inputs.key.trim() && keyText === undefined)
+        throw new InputError(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
+    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
+    if (!keyPem) {
+        throw new InputError(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
+    }
+    const passphrase = inputs.password || undefined;
+    const keyInput = inputs.key.trim() ? KEY : CERT;
+    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
+    if (!passphrase && /ENCRYPTED/.test(keyPem))
+        throw new InputError(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
+    let key;
+    try {
+        key = (0,external_node_crypto_.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
+    }
+    catch (err) {
+        const e = err;
+        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
+            throw new InputError(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
+        throw new InputError(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
+    }
+    if (!leaf.checkPrivateKey(key)) {
+        throw new InputError(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
+    }
+    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
+}
+function describe(cert, format) {
+    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+}
+function checkValidity(info, now) {
+    if (now < info.notBefore) {
+        throw new InputError(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
+    }
+    if (now > info.notAfter) {
+        throw new InputError(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
+    }
+}
+
+// EXTERNAL MODULE: ./src/naming.ts
+var naming = __nccwpck_require__(8499);
+;// CONCATENATED MODULE: ./src/inputs.ts
 /**
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
  * Every error names the input and says how to fix it; none repeats a secret's value.
@@ -29255,11 +29237,11 @@ function parseScope(raw) {
         const manager = colon > 0 ? text.slice(0, colon).trim() : '';
         const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
         if (!manager || roles.length === 0) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
+            throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
         }
         const code = MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined);
         if (!code) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+            throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
         }
         entries.push({ manager, applicationCode: code, roles });
     }
@@ -29279,14 +29261,14 @@ function bool(getInput, name, fallback) {
         return true;
     if (['false', 'no', '0', 'off'].includes(raw))
         return false;
-    throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+    throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
 }
-function int(getInput, name, min, max, fallback, meaning) {
+function inputs_int(getInput, name, min, max, fallback, meaning) {
     const raw = getInput(name).trim();
     if (raw === '')
         return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+        throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
     }
     return Number(raw);
 }
@@ -29294,7 +29276,7 @@ function parseStepConfig(getInput) {
     return {
         skipRevoke: bool(getInput, 'skip-revoke', false),
         jobSummary: bool(getInput, 'job-summary', true),
-        timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
+        timeoutSeconds: inputs_int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
     };
 }
 /**
@@ -29305,28 +29287,28 @@ function parseHost(raw, inputName, kind = 'api-key') {
     let value = raw.trim().toLowerCase();
     if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
         if (!value.startsWith('https://')) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+            throw new InputError(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
         }
         value = value.slice('https://'.length);
     }
     value = value.replace(/\/+$/, '');
     if (value.includes('@'))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
+        throw new InputError(inputName, 'must not contain credentials (user@host); give the host name only.');
     if (/[/?#]/.test(value)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+        throw new InputError(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
     }
     const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
     const name = m?.[1] ?? '';
     const port = m?.[2];
     if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+        throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
     }
     if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
         const plain = name.slice(CLIENTAUTH.length);
         return port ? `${plain}:${port}` : plain;
     }
     if (name.startsWith(CLIENTAUTH)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+        throw new InputError(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
     }
     return port ? `${name}:${port}` : name;
 }
@@ -29345,24 +29327,24 @@ function parseAuth(getInput, now) {
     const password = getInput('client-certificate-password').trim();
     const lead = "Inputs 'api-key' and 'client-certificate'";
     if (apiKey && certificate) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
+        throw new InputError('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
     }
     if (!apiKey && !certificate) {
         if (key || password) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+            throw new InputError('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
         }
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
+        throw new InputError('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
     }
     if (apiKey) {
         if (key || password) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+            throw new InputError(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
         }
         if (/\s/.test(apiKey)) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+            throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
         }
         return { kind: 'api-key', apiKey };
     }
-    const loaded = (0,_client_cert_js__WEBPACK_IMPORTED_MODULE_0__/* .loadClientCertificate */ .d)({ certificate, key, password }, now);
+    const loaded = loadClientCertificate({ certificate, key, password }, now);
     return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
 }
 function parseConfig(getInput, env, run, now) {
@@ -29374,30 +29356,30 @@ function parseConfig(getInput, env, run, now) {
     const scopeRaw = getInput('scope');
     const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
     if (scope && serviceUserId) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
+        throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
     }
     const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
     if (accounts.length && !scope)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+        throw new InputError('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
     for (const a of accounts) {
         if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+            throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
     }
     const email = getInput('service-user-email').trim();
     if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+        throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
     if (!serviceUserId && !scope) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
+        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
     }
     if (serviceUserId && !USER_ID.test(serviceUserId)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+        throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const nameInput = getInput('token-name').trim();
-    if (nameInput && !(_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .NAME_PATTERN */ .Vh.test(nameInput) && nameInput.length <= _naming_js__WEBPACK_IMPORTED_MODULE_2__/* .NAME_MAX_LENGTH */ .aC)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .d('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .NAME_MAX_LENGTH */ .aC} characters.`);
+    if (nameInput && !(naming/* NAME_PATTERN */.Vh.test(nameInput) && nameInput.length <= naming/* NAME_MAX_LENGTH */.aC)) {
+        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${naming/* NAME_MAX_LENGTH */.aC} characters.`);
     }
-    const tokenName = nameInput || (0,_naming_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultTokenName */ .KQ)(run);
-    const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
+    const tokenName = nameInput || (0,naming/* defaultTokenName */.KQ)(run);
+    const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
         baseUrl: `https://${host}`,
@@ -29408,10 +29390,10 @@ function parseConfig(getInput, env, run, now) {
         endDate: utcDay(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
         cleanupStale: bool(getInput, 'cleanup-stale', false),
-        staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
-        expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
+        expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
         expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-        certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+        certificateExpiryWarningDays: inputs_int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         step: parseStepConfig(getInput),
     };
 }
@@ -29430,21 +29412,22 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/bootstrap.ts + 1 modules
 var bootstrap = __nccwpck_require__(7651);
-// EXTERNAL MODULE: ./src/client-cert.ts
-var client_cert = __nccwpck_require__(2431);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
 ;// CONCATENATED MODULE: ./src/expiry.ts
-/** How far an end date (a UTC day, working until 23:59:59) is from now, for the bootstrap expiry warning. */
-function daysLeft(endDate, now) {
-    const end = Date.parse(`${endDate}T23:59:59Z`);
-    return Math.floor((end - now.getTime()) / 86_400_000);
+/** Whole days from now until `end`, rounded down. */
+function daysUntil(end, now) {
+    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
+}
+/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
+function endOfDay(endDate) {
+    return new Date(`${endDate}T23:59:59Z`);
 }
 function checkExpiry(what, endDate, now, warnDays) {
     if (!endDate || warnDays <= 0)
         return { level: 'ok' };
-    const left = daysLeft(endDate, now);
-    if (Date.parse(`${endDate}T23:59:59Z`) < now.getTime()) {
+    const left = daysUntil(endOfDay(endDate), now);
+    if (endOfDay(endDate) < now) {
         return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
     }
     if (left < warnDays) {
@@ -29453,8 +29436,8 @@ function checkExpiry(what, endDate, now, warnDays) {
     return { level: 'ok' };
 }
 
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __nccwpck_require__(8422);
+// EXTERNAL MODULE: ./src/inputs.ts + 2 modules
+var inputs = __nccwpck_require__(4885);
 ;// CONCATENATED MODULE: ./src/mint.ts
 /**
  * Creating a credential that leaves no orphan: when the answer to a create is lost (dropped connection, 5xx after
@@ -29600,7 +29583,6 @@ async function sweepStale(client, userId, run, o) {
 
 
 
-
 async function runMain({ core, run, env, now, createHttp, clock }) {
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
     const secrets = (0,inputs/* secretInputValues */.fl)(core.getInput);
@@ -29609,7 +29591,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
     const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
     if (config.auth.kind === 'client-cert') {
         const cert = config.auth.certificate;
-        const left = (0,client_cert/* daysLeft */.H)(cert, now);
+        const left = daysUntil(cert.notAfter, now);
         if (left < config.certificateExpiryWarningDays) {
             core.warning(`The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
         }
@@ -29780,7 +29762,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony export */ });
 /* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7651);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(827);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8422);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4885);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8855);

@@ -177,8 +177,3 @@ function checkValidity(info: CertificateInfo, now: Date): void {
     );
   }
 }
-
-/** Whole days until the certificate ends, rounded down. */
-export function daysLeft(info: CertificateInfo, now: Date): number {
-  return Math.floor((info.notAfter.getTime() - now.getTime()) / 86_400_000);
-}

@@ -2,10 +2,9 @@
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
 import { bootstrapConnection } from './bootstrap.js';
-import { daysLeft } from './client-cert.js';
 import type { Core } from './core.js';
 import { D1Client, D1Error, type User } from './d1-api.js';
-import { checkExpiry } from './expiry.js';
+import { checkExpiry, daysUntil } from './expiry.js';
 import type { HttpClient, HttpOptions } from './http.js';
 import { parseConfig, secretInputValues, type Config } from './inputs.js';
 import { mintToken } from './mint.js';
@@ -46,7 +45,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
   const config = parseConfig(core.getInput, env, run, now);
   if (config.auth.kind === 'client-cert') {
     const cert = config.auth.certificate;
-    const left = daysLeft(cert, now);
+    const left = daysUntil(cert.notAfter, now);
     if (left < config.certificateExpiryWarningDays) {
       core.warning(
         `The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`,
