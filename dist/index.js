@@ -29763,9 +29763,9 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7651);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(827);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4885);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7194);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8855);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8855);
 /**
  * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
  * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
@@ -29788,6 +29788,10 @@ function stepConfig(core) {
     }
 }
 async function runPost({ core, env, now, createHttp, clock }) {
+    // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
+    const secrets = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretInputValues */ .fl)(core.getInput);
+    for (const value of secrets)
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .maskSecret */ .$l)(value, core.setSecret);
     const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_2__/* .loadState */ .C)(core.getState);
     if (!saved) {
         core.info('Nothing to revoke: the main step did not mint a token.');
@@ -29796,16 +29800,13 @@ async function runPost({ core, env, now, createHttp, clock }) {
     const config = stepConfig(core);
     const finish = async (outcome, line) => {
         if (config.jobSummary)
-            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
+            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
         return outcome;
     };
     const isUser = saved.kind === 'service-user';
     const knownId = isUser ? saved.serviceUserId : saved.tokenId;
     const noun = isUser ? 'ephemeral service user' : 'token';
     const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
-    const secrets = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretInputValues */ .fl)(core.getInput);
-    for (const value of secrets)
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(value, core.setSecret);
     const certInput = core.getInput('client-certificate').trim() !== '';
     // The command a person runs with the same kind of credential (placeholders, never the secret itself).
     const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
@@ -29832,7 +29833,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
         auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseAuth */ .kU)(core.getInput, now);
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
         core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
         return finish('failed', `FAILED (bootstrap credential unusable); ${idOrName}`);
     }
@@ -29866,7 +29867,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
         return finish('revoked', 'yes');
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
         core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
         return finish('failed', `FAILED; ${idOrName}`);
     }

@@ -34,6 +34,9 @@ function stepConfig(core: Core): StepConfig {
 }
 
 export async function runPost({ core, env, now, createHttp, clock }: PostDeps): Promise<PostOutcome> {
+  // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
+  const secrets = secretInputValues(core.getInput);
+  for (const value of secrets) maskSecret(value, core.setSecret);
   const saved = loadState(core.getState);
   if (!saved) {
     core.info('Nothing to revoke: the main step did not mint a token.');
@@ -48,8 +51,6 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
   const knownId = isUser ? saved.serviceUserId : saved.tokenId;
   const noun = isUser ? 'ephemeral service user' : 'token';
   const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
-  const secrets = secretInputValues(core.getInput);
-  for (const value of secrets) maskSecret(value, core.setSecret);
   const certInput = core.getInput('client-certificate').trim() !== '';
   // The command a person runs with the same kind of credential (placeholders, never the secret itself).
   const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
