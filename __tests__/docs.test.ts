@@ -24,6 +24,11 @@ describe('docs', () => {
     expect(code).toContain('npm ci && npm test');
   });
 
+  it('the version the action reports (User-Agent) is the package version', async () => {
+    const { VERSION } = await import('../src/version.js');
+    expect(VERSION).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+  });
+
   it('action.yml runs dist/index.js as main and post on node24', () => {
     const a = parse(actionYml) as { runs: Record<string, string> };
     expect(a.runs).toMatchObject({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js' });

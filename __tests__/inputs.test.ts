@@ -58,6 +58,9 @@ describe('parseConfig', () => {
     expect(error(() => parseConfig(inputs({ ...base, 'token-name': 'a/b' }), {}, run, now)).input).toBe('token-name');
     expect(error(() => parseConfig(inputs({ ...base, 'skip-revoke': 'maybe' }), {}, run, now)).message).toBe("Input 'skip-revoke': expected true or false, got 'maybe'.");
     expect(error(() => parseConfig(inputs({ ...base, 'timeout-seconds': '0' }), {}, run, now)).message).toContain("Input 'timeout-seconds': expected a whole number from 1 to 600");
+    // Inputs that only mean something with scope are refused without it rather than ignored.
+    expect(error(() => parseConfig(inputs({ ...base, 'service-user-email': 'ci@example.com' }), {}, run, now)).message).toContain("Input 'service-user-email': applies only with scope");
+    expect(error(() => parseConfig(inputs({ ...base, accounts: 'acct-main' }), {}, run, now)).message).toContain("Input 'accounts': applies only with scope");
   });
 });
 

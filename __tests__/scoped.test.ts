@@ -113,6 +113,29 @@ describe('scope: an ephemeral, least-privilege service user', () => {
   });
 });
 
+describe('cleanup-stale with scope', () => {
+  it('deletes ephemeral service users that earlier runs of this repository left, keeps the rest', async () => {
+    const m = t.emu.model;
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const old = m.addUser({ friendly_name: 'gha_octo-org_release-tools_1111_1_sign_aaaaaa', created_by: t.s.bootstrap.user.id });
+    old.created_at = threeDaysAgo;
+    const oldToken = m.addToken(old.id, old.friendly_name, undefined);
+    const otherRepo = m.addUser({ friendly_name: 'gha_octo-org_other-repo_1111_1_sign_bbbbbb' });
+    otherRepo.created_at = threeDaysAgo;
+    const j = job({ scope: 'Software Trust: Signer', 'cleanup-stale': 'true' });
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(main.log).toContain(`cleanup-stale: deleted 1 ephemeral service user(s) left by earlier runs: '${old.friendly_name}' (id ${old.id}).`);
+    expect(m.users.has(old.id)).toBe(false);
+    expect(m.tokenWorks(oldToken)).toBe(false);
+    expect(m.users.has(otherRepo.id)).toBe(true);
+    expect(m.users.has(t.s.signer.id)).toBe(true);
+    await j.post();
+    m.users.delete(otherRepo.id);
+    expect(ephemeral()).toEqual([]);
+  });
+});
+
 describe('parseScope', () => {
   it('reads one manager per line, several roles, comments', () => {
     expect(parseScope('Software Trust: Signer, User\n\n  Trust Lifecycle: Certificate Requester # for TLS\n')).toEqual([

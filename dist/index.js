@@ -29366,6 +29366,8 @@ function parseConfig(getInput, env, run, now) {
             throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
     }
     const email = getInput('service-user-email').trim();
+    if (email && !scope)
+        throw new InputError('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
     if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
         throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
     if (!serviceUserId && !scope) {
@@ -29559,14 +29561,11 @@ function isStale(t, run, o) {
     const created = t.createdAt ? Date.parse(t.createdAt) : Number.NaN;
     return !Number.isNaN(created) && o.now.getTime() - created > o.staleAfterMs;
 }
-async function sweepStale(client, userId, run, o) {
-    const stale = (await client.listTokens(userId)).filter((t) => isStale(t, run, o));
-    const deleted = [];
-    for (const t of stale) {
-        await client.deleteToken(t.id);
-        deleted.push(t);
-    }
-    return deleted;
+async function sweepStale(target, run, o) {
+    const stale = (await target.list()).filter((t) => isStale(t, run, o));
+    for (const t of stale)
+        await target.remove(t.id);
+    return stale;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -29667,6 +29666,14 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         await http.close();
     }
 }
+async function cleanupStale(core, config, run, now, what, target) {
+    if (!config.cleanupStale)
+        return;
+    const deleted = await sweepStale(target, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+    core.info(deleted.length
+        ? `cleanup-stale: deleted ${deleted.length} ${what} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+        : `cleanup-stale: no ${what} left by earlier runs.`);
+}
 /** Runs a create whose name post can find if its answer is lost; forgets the name when it certainly failed. */
 async function pending(core, name, create) {
     core.saveState(state/* STATE */.c.pendingName, name);
@@ -29681,12 +29688,7 @@ async function pending(core, name, create) {
 }
 async function mintForUser(core, client, config, run, now, me) {
     const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
-    if (config.cleanupStale) {
-        const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
-        core.info(deleted.length
-            ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-            : 'cleanup-stale: no tokens left by earlier runs.');
-    }
+    await cleanupStale(core, config, run, now, 'token(s)', { list: () => client.listTokens(userId), remove: (id) => client.deleteToken(id) });
     core.saveState(state/* STATE */.c.userId, userId);
     const minted = await pending(core, config.tokenName, () => mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (l) => core.info(l)));
     return { kind: 'token', id: minted.id, token: minted.token, name: minted.name, userId: minted.userId, endDate: minted.endDate, scope: [] };
@@ -29694,6 +29696,7 @@ async function mintForUser(core, client, config, run, now, me) {
 async function mintScoped(core, client, config, run, env, now, me) {
     const scoped = config.scoped;
     const resolved = await resolveScope(client, await me, scoped);
+    await cleanupStale(core, config, run, now, 'ephemeral service user(s)', { list: () => client.listServiceUsers(), remove: (id) => client.deleteUser(id) });
     core.saveState(state/* STATE */.c.kind, 'service-user');
     const user = await pending(core, config.tokenName, () => createEphemeralUser(client, { name: config.tokenName, description: describeRun(run, env, now), email: scoped.email, endDate: config.endDate, scope: resolved }, (l) => core.info(l)));
     return { kind: 'service-user', id: user.id, token: user.token, name: user.name, userId: user.id, endDate: user.endDate, scope: resolved.labels };

@@ -255,6 +255,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a)) throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
   }
   const email = getInput('service-user-email').trim();
+  if (email && !scope) throw new InputError('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
   if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
   if (!serviceUserId && !scope) {
     throw new InputError(

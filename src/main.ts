@@ -14,7 +14,7 @@ import { createEphemeralUser, describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
 import { STATE } from './state.js';
 import { writeMintSummary } from './summary.js';
-import { sweepStale } from './sweep.js';
+import { sweepStale, type SweepTarget } from './sweep.js';
 
 export interface MainDeps {
   core: Core;
@@ -132,6 +132,16 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
   }
 }
 
+async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date, what: string, target: SweepTarget): Promise<void> {
+  if (!config.cleanupStale) return;
+  const deleted = await sweepStale(target, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+  core.info(
+    deleted.length
+      ? `cleanup-stale: deleted ${deleted.length} ${what} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+      : `cleanup-stale: no ${what} left by earlier runs.`,
+  );
+}
+
 /** Runs a create whose name post can find if its answer is lost; forgets the name when it certainly failed. */
 async function pending<T>(core: Core, name: string, create: () => Promise<T>): Promise<T> {
   core.saveState(STATE.pendingName, name);
@@ -145,14 +155,7 @@ async function pending<T>(core: Core, name: string, create: () => Promise<T>): P
 
 async function mintForUser(core: Core, client: D1Client, config: Config, run: RunInfo, now: Date, me: Promise<User> | undefined): Promise<Credential> {
   const userId = config.serviceUserId === 'me' ? (await me!).id : config.serviceUserId;
-  if (config.cleanupStale) {
-    const deleted = await sweepStale(client, userId, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
-    core.info(
-      deleted.length
-        ? `cleanup-stale: deleted ${deleted.length} token(s) left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-        : 'cleanup-stale: no tokens left by earlier runs.',
-    );
-  }
+  await cleanupStale(core, config, run, now, 'token(s)', { list: () => client.listTokens(userId), remove: (id) => client.deleteToken(id) });
   core.saveState(STATE.userId, userId);
   const minted = await pending(core, config.tokenName, () => mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (l) => core.info(l)));
   return { kind: 'token', id: minted.id, token: minted.token, name: minted.name, userId: minted.userId, endDate: minted.endDate, scope: [] };
@@ -161,6 +164,7 @@ async function mintForUser(core: Core, client: D1Client, config: Config, run: Ru
 async function mintScoped(core: Core, client: D1Client, config: Config, run: RunInfo, env: NodeJS.ProcessEnv, now: Date, me: Promise<User>): Promise<Credential> {
   const scoped = config.scoped!;
   const resolved = await resolveScope(client, await me, scoped);
+  await cleanupStale(core, config, run, now, 'ephemeral service user(s)', { list: () => client.listServiceUsers(), remove: (id) => client.deleteUser(id) });
   core.saveState(STATE.kind, 'service-user');
   const user = await pending(core, config.tokenName, () =>
     createEphemeralUser(
