@@ -87,6 +87,19 @@ describe('behind an HTTPS proxy', () => {
     expect(scanJob(j, { p12, password, minted: main.outputs.token! }, { allowInOutput: { token: 'minted' } })).toEqual([]);
   });
 
+  it('a password in the proxy URL is masked in both steps and reaches nothing the runner keeps', async () => {
+    const p = await proxy();
+    const password = 'proxy-pa$$-9731';
+    const j = job({ HTTPS_PROXY: `http://ci-user:${encodeURIComponent(password)}@127.0.0.1:${p.port}` });
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    const post = await j.post();
+    expect(post.exitCode).toBe(0);
+    expect(p.connects).toHaveLength(2);
+    for (const step of [main, post]) expect(step.stdout.split('\n')).toContain(`::add-mask::${password}`);
+    expect(scanJob(j, { password, minted: main.outputs.token! }, { allowInOutput: { token: 'minted' } })).toEqual([]);
+  });
+
   it.each(['NO_PROXY', 'no_proxy'])('%s=localhost bypasses the proxy for main and post', async (name) => {
     const p = await proxy();
     const j = job({ HTTPS_PROXY: p.url, [name]: 'localhost' });

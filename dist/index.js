@@ -28793,6 +28793,7 @@ class D1Client {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Dr: () => (/* binding */ NetworkError),
+/* harmony export */   PK: () => (/* binding */ proxyPasswords),
 /* harmony export */   uT: () => (/* binding */ createHttpClient)
 /* harmony export */ });
 /* unused harmony export loopbackSubdomainLookup */
@@ -28831,8 +28832,26 @@ class NetworkError extends Error {
         this.name = 'NetworkError';
     }
 }
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 function usesProxy(env) {
-    return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy);
+    return PROXY_VARS.some((name) => Boolean(env[name]));
+}
+/** Passwords in proxy URLs (`http://user:password@proxy:3128`): secrets too, to mask and scrub like the inputs. */
+function proxyPasswords(env) {
+    const found = new Set();
+    for (const name of PROXY_VARS) {
+        try {
+            const password = new URL(env[name] ?? '').password;
+            if (password) {
+                found.add(password);
+                found.add(decodeURIComponent(password));
+            }
+        }
+        catch {
+            // Not a URL: undici reports that itself, and there is no password to hide.
+        }
+    }
+    return [...found];
 }
 function errorCode(err) {
     let e = err;
@@ -28989,7 +29008,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 function message(err) {
-    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name)));
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(process.env)]);
 }
 if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost) === 'true') {
     try {
@@ -29438,6 +29457,8 @@ function checkExpiry(what, endDate, now, warnDays) {
     return { level: 'ok' };
 }
 
+// EXTERNAL MODULE: ./src/http.ts
+var src_http = __nccwpck_require__(6803);
 // EXTERNAL MODULE: ./src/inputs.ts + 2 modules
 var inputs = __nccwpck_require__(4885);
 ;// CONCATENATED MODULE: ./src/mint.ts
@@ -29582,9 +29603,10 @@ async function sweepStale(target, run, o) {
 
 
 
+
 async function runMain({ core, run, env, now, createHttp, clock }) {
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
-    const secrets = (0,inputs/* secretInputValues */.fl)(core.getInput);
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
         (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
     const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
@@ -29763,12 +29785,13 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
-/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7651);
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7651);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(827);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4885);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2462);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8855);
+/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4885);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8855);
 /**
  * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
  * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
@@ -29780,9 +29803,10 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 
 
 
+
 function stepConfig(core) {
     try {
-        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseStepConfig */ .mA)(core.getInput);
+        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseStepConfig */ .mA)(core.getInput);
     }
     catch (err) {
         // Main already refused these inputs; post still revokes, with the defaults.
@@ -29792,10 +29816,10 @@ function stepConfig(core) {
 }
 async function runPost({ core, env, now, createHttp, clock }) {
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-    const secrets = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretInputValues */ .fl)(core.getInput);
+    const secrets = [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .secretInputValues */ .fl)(core.getInput), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(env)];
     for (const value of secrets)
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .maskSecret */ .$l)(value, core.setSecret);
-    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_2__/* .loadState */ .C)(core.getState);
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(value, core.setSecret);
+    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_3__/* .loadState */ .C)(core.getState);
     if (!saved) {
         core.info('Nothing to revoke: the main step did not mint a token.');
         return 'nothing';
@@ -29803,7 +29827,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
     const config = stepConfig(core);
     const finish = async (outcome, line) => {
         if (config.jobSummary)
-            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
+            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
         return outcome;
     };
     const isUser = saved.kind === 'service-user';
@@ -29813,7 +29837,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
     const certInput = core.getInput('client-certificate').trim() !== '';
     // The command a person runs with the same kind of credential (placeholders, never the secret itself).
     const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_5__/* .CLIENTAUTH_PREFIX */ .l : ''}${saved.host}`;
+    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_6__/* .CLIENTAUTH_PREFIX */ .l : ''}${saved.host}`;
     const manual = knownId
         ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${isUser ? _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.user(knownId) : _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(knownId)}`
         : `find it with curl ${credentialArgs} "${base}${isUser ? `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.users}?user_type=service` : `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}`}" and delete it by id`;
@@ -29833,14 +29857,14 @@ async function runPost({ core, env, now, createHttp, clock }) {
     }
     let auth;
     try {
-        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseAuth */ .kU)(core.getInput, now);
+        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseAuth */ .kU)(core.getInput, now);
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
         core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
         return finish('failed', `FAILED (bootstrap credential unusable); ${idOrName}`);
     }
-    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_5__/* .bootstrapConnection */ .T)(saved.host, auth);
+    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_6__/* .bootstrapConnection */ .T)(saved.host, auth);
     const http = createHttp({ ...conn.http, env });
     try {
         const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, {
@@ -29870,7 +29894,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
         return finish('revoked', 'yes');
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
+        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
         core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
         return finish('failed', `FAILED; ${idOrName}`);
     }

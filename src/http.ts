@@ -55,8 +55,27 @@ export class NetworkError extends Error {
   }
 }
 
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
+
 function usesProxy(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy);
+  return PROXY_VARS.some((name) => Boolean(env[name]));
+}
+
+/** Passwords in proxy URLs (`http://user:password@proxy:3128`): secrets too, to mask and scrub like the inputs. */
+export function proxyPasswords(env: NodeJS.ProcessEnv): string[] {
+  const found = new Set<string>();
+  for (const name of PROXY_VARS) {
+    try {
+      const password = new URL(env[name] ?? '').password;
+      if (password) {
+        found.add(password);
+        found.add(decodeURIComponent(password));
+      }
+    } catch {
+      // Not a URL: undici reports that itself, and there is no password to hide.
+    }
+  }
+  return [...found];
 }
 
 function errorCode(err: unknown): string {

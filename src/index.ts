@@ -3,7 +3,7 @@
  * once. The post step is recognised by the flag main saves before it does anything else.
  */
 import * as core from '@actions/core';
-import { createHttpClient } from './http.js';
+import { createHttpClient, proxyPasswords } from './http.js';
 import { runMain } from './main.js';
 import { runPost } from './post.js';
 import { secretInputValues } from './inputs.js';
@@ -12,7 +12,7 @@ import { redact } from './secrets.js';
 import { STATE } from './state.js';
 
 function message(err: unknown): string {
-  return redact(err instanceof Error ? err.message : String(err), secretInputValues((name) => core.getInput(name)));
+  return redact(err instanceof Error ? err.message : String(err), [...secretInputValues((name) => core.getInput(name)), ...proxyPasswords(process.env)]);
 }
 
 if (core.getState(STATE.isPost) === 'true') {

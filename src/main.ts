@@ -5,7 +5,7 @@ import { bootstrapConnection } from './bootstrap.js';
 import type { Core } from './core.js';
 import { D1Client, D1Error, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
-import type { HttpClient, HttpOptions } from './http.js';
+import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
 import { parseConfig, secretInputValues, type Config } from './inputs.js';
 import { mintToken } from './mint.js';
 import type { RunInfo } from './naming.js';
@@ -39,7 +39,7 @@ interface Credential {
 
 export async function runMain({ core, run, env, now, createHttp, clock }: MainDeps): Promise<void> {
   // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
-  const secrets = secretInputValues(core.getInput);
+  const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
 
   const config = parseConfig(core.getInput, env, run, now);

@@ -6,7 +6,7 @@
 import { bootstrapConnection, CLIENTAUTH_PREFIX } from './bootstrap.js';
 import type { Core } from './core.js';
 import { D1Client, PATHS } from './d1-api.js';
-import type { HttpClient, HttpOptions } from './http.js';
+import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
 import { parseAuth, parseStepConfig, secretInputValues, type Auth, type StepConfig } from './inputs.js';
 import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
@@ -35,7 +35,7 @@ function stepConfig(core: Core): StepConfig {
 
 export async function runPost({ core, env, now, createHttp, clock }: PostDeps): Promise<PostOutcome> {
   // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-  const secrets = secretInputValues(core.getInput);
+  const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
   const saved = loadState(core.getState);
   if (!saved) {
