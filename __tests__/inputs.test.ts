@@ -61,6 +61,8 @@ describe('parseConfig', () => {
     // Inputs that only mean something with scope are refused without it rather than ignored.
     expect(error(() => parseConfig(inputs({ ...base, 'service-user-email': 'ci@example.com' }), {}, run, now)).message).toContain("Input 'service-user-email': applies only with scope");
     expect(error(() => parseConfig(inputs({ ...base, accounts: 'acct-main' }), {}, run, now)).message).toContain("Input 'accounts': applies only with scope");
+    expect(error(() => parseConfig(inputs({ ...base, 'stale-after-hours': '48' }), {}, run, now)).message).toContain("Input 'stale-after-hours': applies only with cleanup-stale: true");
+    expect(parseConfig(inputs({ ...base, 'cleanup-stale': 'true', 'stale-after-hours': '48' }), {}, run, now).staleAfterHours).toBe(48);
   });
 });
 

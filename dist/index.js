@@ -29400,6 +29400,10 @@ function parseConfig(getInput, env, run, now) {
         throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${naming/* NAME_MAX_LENGTH */.aC} characters.`);
     }
     const tokenName = nameInput || (0,naming/* defaultTokenName */.KQ)(run);
+    const cleanupStale = bool(getInput, 'cleanup-stale', false);
+    if (!cleanupStale && getInput('stale-after-hours').trim()) {
+        throw new InputError('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
+    }
     const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
@@ -29410,7 +29414,7 @@ function parseConfig(getInput, env, run, now) {
         tokenName,
         endDate: utcDay(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
-        cleanupStale: bool(getInput, 'cleanup-stale', false),
+        cleanupStale,
         staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
         expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',

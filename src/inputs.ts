@@ -273,6 +273,11 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   }
   const tokenName = nameInput || defaultTokenName(run);
 
+  const cleanupStale = bool(getInput, 'cleanup-stale', false);
+  if (!cleanupStale && getInput('stale-after-hours').trim()) {
+    throw new InputError('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
+  }
+
   const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
 
   return {
@@ -284,7 +289,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     tokenName,
     endDate: utcDay(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),
-    cleanupStale: bool(getInput, 'cleanup-stale', false),
+    cleanupStale,
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
     expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
