@@ -29040,13 +29040,14 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  dz: () => (/* reexport */ InputError),
   kU: () => (/* binding */ parseAuth),
   o4: () => (/* binding */ parseConfig),
   mA: () => (/* binding */ parseStepConfig),
   fl: () => (/* binding */ secretInputValues)
 });
 
-// UNUSED EXPORTS: DEFAULT_HOST, InputError, MANAGERS, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost, parseScope
+// UNUSED EXPORTS: DEFAULT_HOST, MANAGERS, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost, parseScope
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -29512,12 +29513,7 @@ function mintToken(client, req, log) {
 
 ;// CONCATENATED MODULE: ./src/scoped.ts
 
-class ScopeError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ScopeError';
-    }
-}
+
 async function resolveScope(client, me, scoped) {
     const held = new Set(me.permissions);
     const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
@@ -29528,11 +29524,11 @@ async function resolveScope(client, me, scoped) {
         for (const wanted of entry.roles) {
             const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
             if (!role) {
-                throw new ScopeError(`Input 'scope': ${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+                throw new inputs/* InputError */.dz('scope', `${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
             }
             const missing = role.permissions.filter((p) => !held.has(p));
             if (missing.length) {
-                throw new ScopeError(`Input 'scope': the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
+                throw new inputs/* InputError */.dz('scope', `the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
             }
             roleIds.push(role.id);
             labels.push(`${entry.manager}: ${role.name}`);
@@ -29543,12 +29539,12 @@ async function resolveScope(client, me, scoped) {
         const reachable = await client.listAccounts();
         const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
         if (unknown.length) {
-            throw new ScopeError(`Input 'accounts': the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+            throw new inputs/* InputError */.dz('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
         }
     }
     else {
         if (!me.primaryAccountId)
-            throw new ScopeError("Input 'accounts': the bootstrap user has no primary account; name the account ids for the new service user.");
+            throw new inputs/* InputError */.dz('accounts', 'the bootstrap user has no primary account; name the account ids for the new service user.');
         accounts = [me.primaryAccountId];
     }
     return { roleIds: [...new Set(roleIds)], labels, accounts };

@@ -15,7 +15,7 @@ export interface HttpResponse {
 
 export interface HttpClient {
   /** One request; `timeoutMs` bounds it whole (connect, headers, body). */
-  send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, timeoutMs: number): Promise<HttpResponse>;
+  send(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, timeoutMs: number): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 

@@ -4,16 +4,9 @@
  * lists those that do) and the bootstrap identity must hold every permission in them (no escalation attempt).
  */
 import { type CreatedServiceUser, type D1Client, type User } from './d1-api.js';
-import type { ScopedConfig } from './inputs.js';
+import { InputError, type ScopedConfig } from './inputs.js';
 import { createOnce } from './mint.js';
 import type { RunInfo } from './naming.js';
-
-export class ScopeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScopeError';
-  }
-}
 
 export interface ResolvedScope {
   roleIds: string[];
@@ -32,14 +25,16 @@ export async function resolveScope(client: D1Client, me: User, scoped: ScopedCon
     for (const wanted of entry.roles) {
       const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
       if (!role) {
-        throw new ScopeError(
-          `Input 'scope': ${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`,
+        throw new InputError(
+          'scope',
+          `${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`,
         );
       }
       const missing = role.permissions.filter((p) => !held.has(p));
       if (missing.length) {
-        throw new ScopeError(
-          `Input 'scope': the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`,
+        throw new InputError(
+          'scope',
+          `the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`,
         );
       }
       roleIds.push(role.id);
@@ -52,10 +47,10 @@ export async function resolveScope(client: D1Client, me: User, scoped: ScopedCon
     const reachable = await client.listAccounts();
     const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
     if (unknown.length) {
-      throw new ScopeError(`Input 'accounts': the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+      throw new InputError('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
     }
   } else {
-    if (!me.primaryAccountId) throw new ScopeError("Input 'accounts': the bootstrap user has no primary account; name the account ids for the new service user.");
+    if (!me.primaryAccountId) throw new InputError('accounts', 'the bootstrap user has no primary account; name the account ids for the new service user.');
     accounts = [me.primaryAccountId];
   }
   return { roleIds: [...new Set(roleIds)], labels, accounts };
