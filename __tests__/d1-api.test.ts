@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { D1Client, D1Error, parseServerError } from '../src/d1-api.js';
+import type { Id, Name, UtcDay } from '../src/d1-wire.js';
 import type { HttpClient, HttpResponse } from '../src/http.js';
 import { NetworkError } from '../src/http.js';
 
@@ -41,19 +42,19 @@ describe('parseServerError', () => {
 });
 
 describe('D1Client.createToken', () => {
-  const t = { userId: 'u1', name: 'n', endDate: '2026-11-24' };
+  const t = { userId: 'u1' as Id, name: 'n' as Name, endDate: '2026-11-24' as UtcDay };
 
   it('sends the documented body and reads the secret', async () => {
-    const http = fake({ status: 201, headers: {}, body: { id: 't1', token: 's3cret', name: 'n', user_id: 'u1', end_date: '2026-11-24' } });
+    const http = fake({ status: 201, headers: {}, body: { id: 't1', token: 's3cret-value', name: 'n', user_id: 'u1', end_date: '2026-11-24' } });
     const minted = await new D1Client(http, opts([])).createToken(t);
     expect(http.calls[0]).toEqual(['POST', '/account/api/v1/api-access-token', { name: 'n', end_date: '2026-11-24', user_id: 'u1' }]);
-    expect(minted).toEqual({ id: 't1', token: 's3cret', name: 'n', userId: 'u1', endDate: '2026-11-24' });
+    expect(minted).toEqual({ id: 't1', secret: 's3cret-value', endDate: '2026-11-24' });
   });
 
   it('names the fields present, never their values, when the token is missing', async () => {
     const e = await failure(new D1Client(fake({ status: 201, headers: {}, body: { id: 't1', secret_value: 'leaky' } }), opts([])).createToken(t));
     expect(e.kind).toBe('protocol');
-    expect(e.message).toContain('POST /account/api/v1/api-access-token returned 201 without the token value');
+    expect(e.message).toContain('POST /account/api/v1/api-access-token returned 201 without its API token');
     expect(e.message).toContain('fields present: id, secret_value');
     expect(e.message).not.toContain('leaky');
   });
@@ -67,7 +68,7 @@ describe('D1Client.createToken', () => {
   it('maps 429 and 503 with Retry-After', async () => {
     const e429 = await failure(new D1Client(fake({ status: 429, headers: { 'retry-after': '7' }, body: {} }), opts([])).createToken(t));
     expect(e429.kind).toBe('rate-limited');
-    expect(e429.message).toContain('Retry-After: 7');
+    expect(e429.message).toContain('Retry-After: 7 s');
     const e503 = await failure(new D1Client(fake({ status: 503, headers: {}, body: {} }), opts([])).createToken(t));
     expect(e503.message).toContain('maintenance window');
   });
@@ -86,8 +87,8 @@ describe('D1Client.createToken', () => {
 
 describe('D1Client.deleteToken', () => {
   it('204 is deleted, 404 is gone, anything else throws', async () => {
-    expect(await new D1Client(fake({ status: 204, headers: {}, body: undefined }), opts([])).deleteToken('x')).toBe('deleted');
-    expect(await new D1Client(fake({ status: 404, headers: {}, body: {} }), opts([])).deleteToken('x')).toBe('gone');
-    expect((await failure(new D1Client(fake({ status: 401, headers: {}, body: {} }), opts([])).deleteToken('x'))).kind).toBe('auth');
+    expect(await new D1Client(fake({ status: 204, headers: {}, body: undefined }), opts([])).deleteToken('x' as Id)).toBe('deleted');
+    expect(await new D1Client(fake({ status: 404, headers: {}, body: {} }), opts([])).deleteToken('x' as Id)).toBe('gone');
+    expect((await failure(new D1Client(fake({ status: 401, headers: {}, body: {} }), opts([])).deleteToken('x' as Id))).kind).toBe('auth');
   });
 });

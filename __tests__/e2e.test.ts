@@ -43,7 +43,10 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(main.log.join('\n')).toContain(main.outputs['token-id']);
 
     // State carries ids and the host only; the summary names the token but holds no secret.
-    expect(Object.keys(main.state).sort()).toEqual(['end-date', 'host', 'isPost', 'pending-name', 'token-id', 'token-name', 'user-id']);
+    expect(Object.keys(main.state).sort()).toEqual(['credentials', 'host', 'isPost']);
+    expect(JSON.parse(main.state.credentials!)).toEqual([
+      { kind: 'api-token', id: main.outputs['token-id'], name: main.outputs['token-name'], userId: t.s.signer.id, endDate: main.outputs['expires-at']!.slice(0, 10) },
+    ]);
     expect(main.summary).toContain(main.outputs['token-id']);
 
     // A later step can use it.
@@ -115,12 +118,17 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(await statusWith(t.emu, token)).toBe(401);
   });
 
-  it('takes the host from DC_BASE when the host input is empty', async () => {
+  it('with the host input empty, sends the bootstrap key to no DC_BASE that is not a DigiCert ONE host', async () => {
+    // Any earlier step can write DC_BASE to GITHUB_ENV: it must not decide where x-api-key goes (issue 12, finding 5).
     const j = job({ 'api-key': t.s.bootstrap.apiKey, 'service-user-id': t.s.signer.id }, { DC_BASE: `https://${t.emu.host}` });
+    const before = t.emu.requests.length;
     const main = await j.main();
-    expect(main.exitCode, main.log.join('\n')).toBe(0);
-    expect(main.outputs['base-url']).toBe(`https://${t.emu.host}`);
-    await j.post();
+    expect(main.exitCode).toBe(1);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain("Input 'host': is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent.");
+    expect(t.emu.requests.length).toBe(before);
+    const post = await j.post();
+    expect(post.log).toContain('Nothing to revoke: the main step did not mint a token.');
+    expect(t.emu.requests.length).toBe(before);
   });
 
   it('skip-revoke leaves the token live and says so', async () => {
@@ -284,15 +292,20 @@ describe('failures give actionable messages and print no secret', () => {
 });
 
 describe('names', () => {
-  it('a token-name already in use: the error says names must be unique and how to avoid it', async () => {
+  it('a token-name already in use: refused before any create, and the live one of the other job is untouched', async () => {
     const first = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'token-name': 'release signing' });
-    expect((await first.main()).exitCode).toBe(0);
+    const firstMain = await first.main();
+    expect(firstMain.exitCode).toBe(0);
     const second = job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'token-name': 'release signing' });
+    const before = t.emu.requests.length;
     const main = await second.main();
     expect(main.exitCode).toBe(1);
-    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('returned 400 (duplicate_error: Name release signing already exists). DigiCert ONE refused the request to create an API token for user');
-    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('names must be unique. Leave token-name empty');
+    expect(t.emu.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain(
+      `Input 'token-name': a token named 'release signing' already exists (id ${firstMain.outputs['token-id']}), and DigiCert ONE names are unique. Leave token-name empty`,
+    );
     await second.post();
+    expect(await statusWith(t.emu, firstMain.outputs.token!)).toBe(200);
     await first.post();
     expect(t.emu.model.liveTokens().some((x) => x.name === 'release signing')).toBe(false);
   });

@@ -24,13 +24,14 @@ describe('export-env and job-summary', () => {
     expect(main.env).toEqual({});
     expect(post.env).toEqual({});
     const row = main.summary.split('\n').find((l) => l.includes(main.outputs['token-id']!)) ?? '';
+    // Values from outside are inline code in the summary: no Markdown or HTML of theirs renders.
     expect(row.split('|').map((c) => c.trim()).filter(Boolean)).toEqual([
       'API token',
-      main.outputs['token-name'],
-      main.outputs['token-id'],
-      t.s.signer.id,
-      'the roles of that user',
-      t.emu.host,
+      `\`${main.outputs['token-name']}\``,
+      `\`${main.outputs['token-id']}\``,
+      `\`${t.s.signer.id}\``,
+      '`the roles of that user`',
+      `\`${t.emu.host}\``,
       main.outputs['expires-at']!.replace('T', ' ').replace('Z', ''),
     ]);
     expect(post.summary).toBe('Revoked in post step: yes\n');

@@ -41,7 +41,7 @@ describe('fault matrix', () => {
     const p = posts(before);
     expect(p.map((r) => r.status)).toEqual([429, 429, 429, 201]);
     for (let i = 1; i < p.length; i++) expect(p[i]!.at - p[i - 1]!.at).toBeGreaterThanOrEqual(950);
-    expect(main.log.filter((l) => l.includes('answered 429 (Retry-After: 1); attempt'))).toHaveLength(3);
+    expect(main.log.filter((l) => l.includes('answered 429 (Retry-After: 1 s); attempt'))).toHaveLength(3);
     expect(liveMinted()).toHaveLength(1);
     await j.post();
     expect(liveMinted()).toHaveLength(0);

@@ -46,7 +46,13 @@ describe('parseConfig', () => {
   it('host input wins over DC_BASE, which wins over the default', () => {
     expect(parseConfig(inputs({ ...base, host: 'demo.one.digicert.com' }), { DC_BASE: 'https://one.nl.digicert.com' }, run, now).host).toBe('demo.one.digicert.com');
     expect(parseConfig(inputs(base), { DC_BASE: 'https://one.nl.digicert.com/' }, run, now).host).toBe('one.nl.digicert.com');
-    expect(error(() => parseConfig(inputs(base), { DC_BASE: 'ftp://x' }, run, now)).message).toContain("Input 'host (from DC_BASE)'");
+    expect(error(() => parseConfig(inputs(base), { DC_BASE: 'ftp://x' }, run, now)).message).toContain("Input 'host': is empty and the DC_BASE environment variable does not name a DigiCert ONE host");
+    // Only DigiCert ONE's own hosts (with or without clientauth.); anything else decides nothing (issue 12, finding 5).
+    for (const evil of ['https://evil.example', 'one.digicert.com.evil.example', 'https://one.digicert.com@evil.example', 'https://localhost:8443', 'one.digicert.com:8443']) {
+      expect(error(() => parseConfig(inputs(base), { DC_BASE: evil }, run, now)).message, evil).toContain('does not name a DigiCert ONE host');
+    }
+    expect(parseConfig(inputs(base), { DC_BASE: 'https://clientauth.demo.one.ch.digicert.com' }, run, now).host).toBe('demo.one.ch.digicert.com');
+    expect(parseConfig(inputs(base), { DC_BASE: 'https://one.digicert.co.jp:443/' }, run, now).host).toBe('one.digicert.co.jp');
   });
 
   it('errors name the input and never repeat the secret', () => {

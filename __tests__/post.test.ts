@@ -16,7 +16,7 @@ function fakeCore(inputs: Record<string, string>, state: Record<string, string>)
   return { core, log };
 }
 
-const saved = { host: 'one.digicert.com', 'token-id': 't1', 'token-name': 'n', 'user-id': 'u1', 'end-date': '2026-11-24' };
+const saved = { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'api-token', id: 't1', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) };
 
 function noHttp(): HttpClient {
   return {
@@ -26,11 +26,32 @@ function noHttp(): HttpClient {
 }
 
 describe('runPost', () => {
-  it('skips a token already past its end date without a request', async () => {
+  it('past the saved end date, still sends the delete: the date explains, it never decides (issue 12, finding 2)', async () => {
+    const calls: string[] = [];
     const { core, log } = fakeCore({ 'api-key': 'k' }, saved);
-    const outcome = await runPost({ core, env: {}, now: new Date('2026-11-25T00:00:01Z'), createHttp: noHttp });
+    const answer = { status: 401, headers: {}, body: { errors: [{ code: 'invalid_api_key', message: 'API key has expired' }] } };
+    const outcome = await runPost({
+      core,
+      env: {},
+      now: new Date('2026-11-25T00:00:01Z'),
+      createHttp: () => ({ send: async (m, p) => (calls.push(`${m} ${p}`), answer), close: async () => {} }),
+    });
+    expect(calls).toEqual(['DELETE /account/api/v1/api-access-token/t1']);
+    // A 401 after the credential's own end date: done, with a note, not a warning.
     expect(outcome).toBe('expired');
-    expect(log.join('\n')).toContain('past its end date (2026-11-24)');
+    expect(log.join('\n')).toContain('passed its end date 2026-11-24 and no longer works');
+    expect(log.some((l) => l.startsWith('warning:'))).toBe(false);
+  });
+
+  it.each([
+    ['a saved list that is not JSON', { host: 'one.digicert.com', credentials: '{not json' }],
+    ['an id that is a path', { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'api-token', id: '../user/victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
+    ['a kind main never writes', { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'user', id: 'victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
+    ['another host', { host: 'evil.example', credentials: saved.credentials }],
+  ])('state that does not fit is not acted on: %s (issue 12, finding 6)', async (_what, state) => {
+    const { core, log } = fakeCore({ 'api-key': 'k' }, state);
+    expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
+    expect(log.some((l) => l.startsWith('warning:'))).toBe(true);
   });
 
   it('still revokes on the end date itself (it works until 23:59:59 UTC)', async () => {

@@ -4,7 +4,9 @@ import { D1Client, D1Error } from '../src/d1-api.js';
 import { checkExpiry } from '../src/expiry.js';
 import type { HttpClient, HttpResponse } from '../src/http.js';
 import { NetworkError } from '../src/http.js';
-import { mintToken } from '../src/mint.js';
+import { KINDS } from '../src/credentials/index.js';
+import type { Id, Name, UtcDay } from '../src/d1-wire.js';
+import { createOnce } from '../src/mint.js';
 import { defaultTokenName } from '../src/naming.js';
 import { backoffMs, parseRetryAfter, type Clock } from '../src/retry.js';
 import { isStale } from '../src/sweep.js';
@@ -35,7 +37,12 @@ function scripted(steps: Step[]): HttpClient & { calls: string[] } {
 
 const ok201 = { status: 201, headers: {}, body: { id: 't1', token: 'secret-token', name: 'n', user_id: 'u', end_date: '2026-11-24' } };
 const r = (status: number, headers: Record<string, string> = {}, body: unknown = {}): HttpResponse => ({ status, headers, body });
-const req = { userId: 'u', name: 'n', endDate: '2026-11-24' };
+const req = { userId: 'u' as Id, name: 'n' as Name, endDate: '2026-11-24' as UtcDay };
+/** Mints as main does: createOnce around createToken, with the pending record post would read. */
+function mintToken(c: D1Client, t: typeof req, log: (l: string) => void) {
+  const pending = { kind: 'api-token' as const, id: '' as const, name: t.name, userId: t.userId, endDate: t.endDate };
+  return createOnce({ client: c, kind: KINDS['api-token'], pending, log }, () => c.createToken(t));
+}
 
 function client(http: HttpClient, v: ReturnType<typeof virtualClock>, budgetMs = 60_000, log: string[] = []) {
   return new D1Client(http, { host: 'h', secrets: [], deadline: v.clock.now() + budgetMs, clock: v.clock, log: (l) => log.push(l) });
@@ -63,8 +70,8 @@ describe('retry policy', () => {
     expect(minted.id).toBe('t1');
     expect(v.waits).toEqual([3500, 2000]); // Retry-After plus jitter (random 0.5 → 500 ms), the date counted from after the first wait
     expect(log).toEqual([
-      'DigiCert ONE POST /account/api/v1/api-access-token answered 429 (Retry-After: 3); attempt 2 in 3.5 s.',
-      'DigiCert ONE POST /account/api/v1/api-access-token answered 503 (Retry-After: Mon, 23 Nov 2026 12:00:05 GMT); attempt 3 in 2.0 s.',
+      'DigiCert ONE POST /account/api/v1/api-access-token answered 429 (Retry-After: 3 s); attempt 2 in 3.5 s.',
+      'DigiCert ONE POST /account/api/v1/api-access-token answered 503 (Retry-After: 2 s); attempt 3 in 2.0 s.',
     ]);
   });
 
@@ -78,7 +85,7 @@ describe('retry policy', () => {
   it('gives up when the next wait would pass the budget, and says how long it tried', async () => {
     const v = virtualClock();
     const http = scripted([r(503, { 'retry-after': '2' }), r(503, { 'retry-after': '2' }), r(503, { 'retry-after': '20' })]);
-    const e = await client(http, v, 10_000).deleteToken('x').catch((x: D1Error) => x);
+    const e = await client(http, v, 10_000).deleteToken('x' as Id).catch((x: D1Error) => x);
     expect(e).toBeInstanceOf(D1Error);
     expect((e as D1Error).message).toContain('returned 503 (no error detail) after 3 attempts in 5.0 s');
     expect((e as D1Error).message).toContain('after 3 attempts in 5.0 s');
@@ -141,15 +148,20 @@ describe('sweep and expiry', () => {
   const run = { repository: 'octo/app', runId: '500', runAttempt: '1', job: 'sign' };
   const now = new Date('2026-11-23T12:00:00Z');
   const o = { staleAfterMs: 24 * 3_600_000, now };
-  const tok = (runId: string, extra: object = {}) => ({ id: 'x', name: defaultTokenName({ ...run, runId }), endDate: '2026-11-24', createdAt: '2026-11-23T11:00:00Z', ...extra });
+  const tok = (runId: string, extra: { createdAt?: string; endDate?: string } = {}) => ({
+    id: 'x' as Id,
+    name: defaultTokenName({ ...run, runId }) as Name,
+    endDate: (extra.endDate ?? '2026-11-24') as UtcDay,
+    createdAt: Date.parse(extra.createdAt ?? '2026-11-23T11:00:00Z'),
+  });
 
   it('counts as stale only this repository\'s default names from other runs that are over', () => {
     expect(isStale(tok('400', { createdAt: '2026-11-22T11:00:00Z' }), run, o)).toBe(true);
     expect(isStale(tok('400', { endDate: '2026-11-22' }), run, o)).toBe(true);
     expect(isStale(tok('400'), run, o)).toBe(false); // recent: its run may still be going
     expect(isStale(tok('500', { createdAt: '2026-11-01T00:00:00Z' }), run, o)).toBe(false); // this run
-    expect(isStale({ ...tok('400', { createdAt: '2026-11-01T00:00:00Z' }), name: 'release key' }, run, o)).toBe(false);
-    expect(isStale({ ...tok('400', { createdAt: '2026-11-01T00:00:00Z' }), name: defaultTokenName({ ...run, repository: 'octo/other', runId: '400' }) }, run, o)).toBe(false);
+    expect(isStale({ ...tok('400', { createdAt: '2026-11-01T00:00:00Z' }), name: 'release key' as Name }, run, o)).toBe(false);
+    expect(isStale({ ...tok('400', { createdAt: '2026-11-01T00:00:00Z' }), name: defaultTokenName({ ...run, repository: 'octo/other', runId: '400' }) as Name }, run, o)).toBe(false);
   });
 
   it('warns within the window and calls a past end date what it is', () => {

@@ -106,7 +106,7 @@ describe('scope: an ephemeral, least-privilege service user', () => {
     const j = job({ scope: 'Software Trust: Signer' });
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
-    expect(main.log.some((l) => l.includes("DigiCert ONE made service user '") && l.includes('so it is deleted and created again'))).toBe(true);
+    expect(main.log.some((l) => l.includes("DigiCert ONE made ephemeral service user '") && l.includes('so it is deleted and created again'))).toBe(true);
     expect(ephemeral().map((u) => u.id)).toEqual([main.outputs['service-user-id']]);
     await j.post();
     expect(ephemeral()).toEqual([]);
@@ -130,9 +130,9 @@ describe('cleanup-stale with scope', () => {
     expect(m.tokenWorks(oldToken)).toBe(false);
     expect(m.users.has(otherRepo.id)).toBe(true);
     expect(m.users.has(t.s.signer.id)).toBe(true);
-    await j.post();
+    const post = await j.post();
     m.users.delete(otherRepo.id);
-    expect(ephemeral()).toEqual([]);
+    expect(ephemeral(), post.log.join('\n')).toEqual([]);
   });
 });
 

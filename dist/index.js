@@ -28398,6 +28398,89 @@ function bootstrapConnection(host, auth) {
 
 /***/ }),
 
+/***/ 828:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (/* binding */ guardedCore)
+/* harmony export */ });
+/* unused harmony export LOG_LINE_MAX */
+/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
+
+/** Longer than any line the action writes on purpose; a longer one is a value from outside that ran on. */
+const LOG_LINE_MAX = 4000;
+/**
+ * The last guard before stdout: every line the action writes goes through logSafe, so even a value from outside
+ * that a code path forgot to parse cannot start a workflow command (`::` at a line start, `##[` anywhere, or a
+ * line break followed by either) or flood the log. Values are parsed at their boundaries; this is the second line.
+ */
+function guardedCore(core) {
+    const text = (m) => (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(m instanceof Error ? m.message : String(m), LOG_LINE_MAX);
+    return {
+        ...core,
+        info: (m) => core.info(text(m)),
+        warning: (m, props) => core.warning(text(m), props),
+        setFailed: (m) => core.setFailed(text(m)),
+    };
+}
+
+
+/***/ }),
+
+/***/ 9540:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  G: () => (/* binding */ KINDS),
+  _: () => (/* reexport */ findByName)
+});
+
+// EXTERNAL MODULE: ./src/d1-wire.ts
+var d1_wire = __nccwpck_require__(9736);
+;// CONCATENATED MODULE: ./src/credentials/api-token.ts
+/** An API token of an existing user (service-user-id): minted for the job, deleted by post. */
+
+const apiToken = {
+    kind: 'api-token',
+    noun: 'token',
+    revokes: 'revokes it',
+    // A token's owner is known before its create is sent, so its listing is always reachable.
+    list: (client, made) => (made.userId ? client.listTokens(made.userId) : Promise.resolve([])),
+    revoke: (client, id) => client.deleteToken(id),
+    path: (id) => d1_wire/* PATHS */.R7.token(id),
+    listPath: (made) => (made.userId ? d1_wire/* PATHS */.R7.tokensOf(made.userId) : d1_wire/* PATHS */.R7.tokens),
+};
+
+;// CONCATENATED MODULE: ./src/credentials/service-user.ts
+/** An ephemeral service user (scope): it "is the token", so deleting the user ends its token too. */
+
+const serviceUser = {
+    kind: 'service-user',
+    noun: 'ephemeral service user',
+    revokes: 'deletes the user and so its token',
+    list: (client) => client.listServiceUsers(),
+    revoke: (client, id) => client.deleteUser(id),
+    path: (id) => d1_wire/* PATHS */.R7.user(id),
+    listPath: () => d1_wire/* PATHS */.R7.serviceUsers,
+};
+
+;// CONCATENATED MODULE: ./src/credentials/kind.ts
+/** The one credential in a listing that carries this name, if any. */
+function findByName(listed, name) {
+    return listed.find((x) => x.name === name);
+}
+
+;// CONCATENATED MODULE: ./src/credentials/index.ts
+
+
+
+const KINDS = { 'api-token': apiToken, 'service-user': serviceUser };
+
+
+/***/ }),
+
 /***/ 827:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28405,14 +28488,17 @@ function bootstrapConnection(host, auth) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   X1: () => (/* binding */ D1Client),
-  w$: () => (/* binding */ D1Error),
-  R7: () => (/* binding */ PATHS)
+  w$: () => (/* binding */ D1Error)
 });
 
-// UNUSED EXPORTS: API_PREFIX, createServiceUserBody, createTokenBody, parseServerError
+// UNUSED EXPORTS: PATHS, parseServerError
 
 // EXTERNAL MODULE: ./src/http.ts
 var http = __nccwpck_require__(6803);
+// EXTERNAL MODULE: ./src/d1-wire.ts
+var d1_wire = __nccwpck_require__(9736);
+// EXTERNAL MODULE: ./src/log-safe.ts
+var log_safe = __nccwpck_require__(6963);
 ;// CONCATENATED MODULE: ./src/retry.ts
 /**
  * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
@@ -28438,16 +28524,8 @@ function statusMaybeCommitted(status) {
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
 const RETRY_AFTER_JITTER_MS = 1000;
-/** Milliseconds to wait per Retry-After (seconds or HTTP date), or undefined when absent or unreadable. */
-function parseRetryAfter(value, now) {
-    if (!value)
-        return undefined;
-    const v = value.trim();
-    if (/^\d+$/.test(v))
-        return Number(v) * 1000;
-    const at = Date.parse(v);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+/** Parsed where the header is read, at the wire boundary. */
+
 function backoffMs(attempt, random = Math.random) {
     const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
     // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
@@ -28465,92 +28543,33 @@ var secrets = __nccwpck_require__(7194);
 
 
 
-const API_PREFIX = '/account/api/v1';
-const PATHS = {
-    users: `${API_PREFIX}/user`,
-    user: (id) => `${API_PREFIX}/user/${encodeURIComponent(id)}`,
-    roles: (applicationCode) => `${API_PREFIX}/role?application_code=${encodeURIComponent(applicationCode)}`,
-    accounts: `${API_PREFIX}/account`,
-    tokens: `${API_PREFIX}/api-access-token`,
-    token: (id) => `${API_PREFIX}/api-access-token/${encodeURIComponent(id)}`,
-};
-/** Request body of POST /api-access-token. */
-function createTokenBody(t) {
-    return { name: t.name, end_date: t.endDate, user_id: t.userId };
-}
-/**
- * Request body of POST /user for an ephemeral service user. *Unconfirmed*: the public docs name the console's
- * fields (friendly name, description, email, end date, accounts, roles) but not the JSON keys.
- */
-function createServiceUserBody(u) {
-    return {
-        user_type: 'service',
-        friendly_name: u.name,
-        description: u.description,
-        email: u.email,
-        end_date: u.endDate,
-        accounts: u.accounts,
-        roles: u.roles,
-    };
-}
-const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'];
+
+
+
 class D1Error extends Error {
     kind;
     status;
     maybeCommitted;
+    made;
     constructor(message, kind, status, 
     /** The request may have been carried out although no success answer arrived (a create must be checked). */
-    maybeCommitted = false) {
+    maybeCommitted = false, 
+    /** A create answered 2xx, so it was carried out, but its answer could not be read (id, when it was readable). */
+    made) {
         super(message);
         this.kind = kind;
         this.status = status;
         this.maybeCommitted = maybeCommitted;
+        this.made = made;
         this.name = 'D1Error';
     }
 }
 const MAX_NETWORK_ATTEMPTS = 3;
-/** The documentation shows both `{"error": {...}}` and `{"errors": [{...}]}`; read either. */
-function parseServerError(body) {
-    if (body && typeof body === 'object') {
-        const b = body;
-        const e = Array.isArray(b.errors) ? b.errors[0] : b.error;
-        if (e && typeof e === 'object') {
-            const { code, message } = e;
-            return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : undefined };
-        }
-        if (typeof b.error === 'string')
-            return { code: b.error, message: undefined };
-    }
-    return { code: undefined, message: typeof body === 'string' ? body.slice(0, 200) : undefined };
-}
-function fieldNames(body) {
-    if (Array.isArray(body))
-        return '(a JSON array)';
-    if (body && typeof body === 'object')
-        return Object.keys(body).join(', ') || '(none)';
-    return `(a ${typeof body} body, not a JSON object)`;
-}
-function pickString(obj, names) {
-    for (const n of names) {
-        const v = obj[n];
-        if (typeof v === 'string' && v)
-            return v;
-        if (typeof v === 'number')
-            return String(v);
-    }
-    return undefined;
-}
-function pickArray(body) {
-    if (!body || typeof body !== 'object')
-        return undefined;
-    for (const k of ['items', 'data', 'tokens', 'results']) {
-        const v = body[k];
-        if (Array.isArray(v))
-            return v;
-    }
-    return undefined;
-}
 const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
+/** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
+function endpointOf(method, path) {
+    return `${method} ${path.split('?')[0]}`;
+}
 class D1Client {
     http;
     host;
@@ -28573,7 +28592,7 @@ class D1Client {
      * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
      */
     async call(method, path, body, repeatable) {
-        const endpoint = `${method} ${path.split('?')[0]}`;
+        const endpoint = endpointOf(method, path);
         const started = this.clock.now();
         let networkFailures = 0;
         for (let attempt = 1;; attempt++) {
@@ -28588,10 +28607,11 @@ class D1Client {
                 if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
-                const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
+                const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
                 // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
                 wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
-                why = `answered ${res.status}${res.headers['retry-after'] ? ` (Retry-After: ${res.headers['retry-after']})` : ''}`;
+                // The header's own text never reaches the log: only what it parsed to.
+                why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
                 if (this.clock.now() + wait >= this.deadline)
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
             }
@@ -28642,16 +28662,18 @@ class D1Client {
             hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
         }
         else {
-            hint = `request to ${host} failed (${code}): ${(0,secrets/* redact */.E$)(err.message, this.secrets)}`;
+            hint = `request to ${host} failed (${(0,log_safe/* logSafe */.s)(code, 64)}): ${(0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)(err.message, this.secrets))}`;
         }
         return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
     }
     failure(endpoint, res, subject) {
-        const { code, message } = parseServerError(res.body);
-        const said = (0,secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || 'no error detail', this.secrets);
+        const { code, message } = (0,d1_wire/* parseServerError */.NX)(res.body);
+        // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
+        const said = (0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
         const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
         const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
-        const retryAfter = res.headers['retry-after'];
+        const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+        const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
         switch (true) {
             case res.status === 401 && this.authKind === 'client-cert':
                 return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
@@ -28673,116 +28695,307 @@ class D1Client {
                 return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
         }
     }
-    missing(endpoint, res, wanted) {
-        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${fieldNames(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status);
+    missing(endpoint, res, wanted, made) {
+        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : (0,d1_wire/* fieldNames */.pi)(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
     }
     async getUser(id) {
-        const path = PATHS.user(id);
-        const endpoint = `GET ${path}`;
+        const path = d1_wire/* PATHS */.R7.user(id);
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
-            throw this.failure(endpoint, res, `read user ${id}`);
-        const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {});
-        const userId = pickString(body, ['id', 'user_id']);
-        if (!userId)
-            throw this.missing(endpoint, res, 'the user id (id)');
-        return {
-            id: userId,
-            userType: pickString(body, ['user_type']),
-            status: pickString(body, ['status']),
-            endDate: pickString(body, ['end_date', 'expiration_date']),
-            primaryAccountId: pickString(body, ['primary_account_id']),
-            permissions: Array.isArray(body.applications)
-                ? body.applications.flatMap((a) => (a && typeof a === 'object' && Array.isArray(a.permissions) ? a.permissions.filter((x) => typeof x === 'string') : []))
-                : [],
-        };
+            throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
+        const user = (0,d1_wire/* parseUser */.tN)(res.body);
+        if (!user)
+            throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
+        return user;
     }
-    async list(path, subject) {
-        const endpoint = `GET ${path.split('?')[0]}`;
+    async list(path, subject, parse) {
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
-            throw this.failure(endpoint, res, subject);
-        // A bare array as documented for the listings; tolerate a wrapper object too.
-        const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
+            throw this.failure(endpointOf('GET', path), res, subject);
+        const items = (0,d1_wire/* parseList */.E1)(res.body);
         if (!items)
-            throw this.missing(endpoint, res, 'a JSON array');
-        return items.filter((x) => !!x && typeof x === 'object');
+            throw this.missing(endpointOf('GET', path), res, 'a JSON array');
+        // An entry without a valid id cannot be acted on, and so is not passed on.
+        return items.map(parse).filter((x) => x !== undefined);
     }
-    async listRoles(applicationCode) {
-        const items = await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`);
-        return items.map((x) => ({
-            id: pickString(x, ['id', 'code']) ?? '',
-            name: pickString(x, ['name']) ?? '',
-            permissions: Array.isArray(x.permissions) ? x.permissions.filter((p) => typeof p === 'string') : [],
-        }));
+    listRoles(applicationCode) {
+        return this.list(d1_wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, d1_wire/* parseRole */.gP);
     }
-    async listAccounts() {
-        const items = await this.list(PATHS.accounts, 'list its accounts');
-        return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '' }));
+    listAccounts() {
+        return this.list(d1_wire/* PATHS */.R7.accounts, 'list its accounts', d1_wire/* parseAccount */.J5);
     }
-    async listServiceUsers() {
-        const items = await this.list(`${PATHS.users}?user_type=service`, 'list service users');
-        return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['friendly_name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }));
+    listServiceUsers() {
+        return this.list(d1_wire/* PATHS */.R7.serviceUsers, 'list service users', d1_wire/* parseServiceUserItem */.dj);
+    }
+    listTokens(userId) {
+        return this.list(d1_wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, d1_wire/* parseTokenItem */.om);
+    }
+    /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
+    created(endpoint, res, parsed, requested, what) {
+        if (!parsed.id || !parsed.secret) {
+            const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
+            throw this.missing(endpoint, res, wanted, { id: parsed.id });
+        }
+        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
     }
     async createServiceUser(u) {
-        const endpoint = `POST ${PATHS.users}`;
-        const res = await this.call('POST', PATHS.users, createServiceUserBody(u), false);
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.users);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.users, (0,d1_wire/* createServiceUserBody */.ZR)(u), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {});
-        const nested = body.api_token && typeof body.api_token === 'object' ? body.api_token : undefined;
-        const token = pickString(body, SECRET_FIELDS) ?? (nested ? pickString(nested, SECRET_FIELDS) : undefined);
-        const id = pickString(body, ['id', 'user_id']);
-        if (!token || !id) {
-            throw this.missing(endpoint, res, [!id && 'the user id (id)', !token && `its API token (${SECRET_FIELDS.join(' / ')})`].filter(Boolean).join(' and '));
-        }
-        return { id, token, name: pickString(body, ['friendly_name']) ?? u.name, endDate: pickString(body, ['end_date']) ?? u.endDate };
-    }
-    async deleteUser(id) {
-        const path = PATHS.user(id);
-        const res = await this.call('DELETE', path, undefined, true);
-        if (res.status === 200 || res.status === 204)
-            return 'deleted';
-        if (res.status === 404)
-            return 'gone';
-        throw this.failure(`DELETE ${path}`, res, `delete service user ${id}`);
+        return this.created(endpoint, res, (0,d1_wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
     }
     async createToken(t) {
-        const endpoint = `POST ${PATHS.tokens}`;
-        const res = await this.call('POST', PATHS.tokens, createTokenBody(t), false);
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.tokens);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.tokens, (0,d1_wire/* createTokenBody */.qF)(t), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {});
-        const token = pickString(body, SECRET_FIELDS);
-        const id = pickString(body, ['id', 'token_id']);
-        if (!token || !id) {
-            throw this.missing(endpoint, res, [!id && 'the token id (id)', !token && `the token value (${SECRET_FIELDS.join(' / ')})`].filter(Boolean).join(' and '));
-        }
-        return {
-            id,
-            token,
-            name: pickString(body, ['name']) ?? t.name,
-            userId: pickString(body, ['user_id']) ?? t.userId,
-            endDate: pickString(body, ['end_date']) ?? t.endDate,
-        };
+        return this.created(endpoint, res, (0,d1_wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
     }
-    async listTokens(userId) {
-        const items = await this.list(`${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`, `list the API tokens of user ${userId}`);
-        return items
-            .map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }))
-            .filter((x) => x.id);
-    }
-    /** 'deleted', or 'gone' when the server no longer knows the token (404): both mean it no longer works. */
-    async deleteToken(id) {
-        const path = PATHS.token(id);
-        const endpoint = `DELETE ${path}`;
+    /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
+    async remove(path, subject) {
         const res = await this.call('DELETE', path, undefined, true);
         if (res.status === 200 || res.status === 204)
             return 'deleted';
         if (res.status === 404)
             return 'gone';
-        throw this.failure(endpoint, res, `delete API token ${id}`);
+        throw this.failure(endpointOf('DELETE', path), res, subject);
     }
+    deleteUser(id) {
+        return this.remove(d1_wire/* PATHS */.R7.user(id), `delete service user ${id}`);
+    }
+    deleteToken(id) {
+        return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 9736:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $q: () => (/* binding */ parseName),
+/* harmony export */   E1: () => (/* binding */ parseList),
+/* harmony export */   Fg: () => (/* binding */ parseId),
+/* harmony export */   GC: () => (/* binding */ parseUtcDay),
+/* harmony export */   I$: () => (/* binding */ parseCreatedServiceUser),
+/* harmony export */   J5: () => (/* binding */ parseAccount),
+/* harmony export */   Ji: () => (/* binding */ parseCreatedToken),
+/* harmony export */   NX: () => (/* binding */ parseServerError),
+/* harmony export */   R7: () => (/* binding */ PATHS),
+/* harmony export */   Xp: () => (/* binding */ parseCode),
+/* harmony export */   ZR: () => (/* binding */ createServiceUserBody),
+/* harmony export */   dj: () => (/* binding */ parseServiceUserItem),
+/* harmony export */   gP: () => (/* binding */ parseRole),
+/* harmony export */   kv: () => (/* binding */ utcDayOf),
+/* harmony export */   mu: () => (/* binding */ parseRetryAfter),
+/* harmony export */   om: () => (/* binding */ parseTokenItem),
+/* harmony export */   pi: () => (/* binding */ fieldNames),
+/* harmony export */   qF: () => (/* binding */ createTokenBody),
+/* harmony export */   tN: () => (/* binding */ parseUser)
+/* harmony export */ });
+/* unused harmony exports API_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, TEXT_MAX, parseText, SECRET_FIELDS */
+/**
+ * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
+ * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
+ * anything else sees it: ids that are safe in a URL path, names in the documented character set, UTC days, short
+ * clean text. A value that does not parse is dropped (`undefined`), never passed on as it came.
+ *
+ * Field names marked *unconfirmed* are not in the public documentation (see shared/d1-api.md, "What the public
+ * documentation confirms"); each is read from a short list of plausible spellings, and when an answer lacks one the
+ * error names the fields that were present (their names only, themselves parsed).
+ */
+const API_PREFIX = '/account/api/v1';
+const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+function parseId(v) {
+    const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
+    if (typeof s !== 'string' || !ID.test(s) || s === '.' || s === '..')
+        return undefined;
+    return s;
+}
+const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+const NAME_READ_MAX = 256;
+function parseName(v) {
+    return typeof v === 'string' && v.length <= NAME_READ_MAX && NAME_PATTERN.test(v) && v.trim() !== '' ? v : undefined;
+}
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+/** Strict `YYYY-MM-DD` (a real calendar day), or an ISO 8601 date-time reduced to its UTC day; else undefined. */
+function parseUtcDay(v) {
+    if (typeof v !== 'string' || v.length > 40)
+        return undefined;
+    const day = DAY.exec(v);
+    if (day) {
+        const d = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
+        return d.toISOString().slice(0, 10) === v ? v : undefined;
+    }
+    if (!DATE_TIME.test(v))
+        return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
+}
+function utcDayOf(d, addDays = 0) {
+    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays)).toISOString().slice(0, 10);
+}
+/** An instant (ISO 8601 date-time with a zone), as epoch ms; else undefined. */
+function parseInstant(v) {
+    if (typeof v !== 'string' || v.length > 40 || !DATE_TIME.test(v))
+        return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+}
+const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+function parseCode(v) {
+    return typeof v === 'string' && CODE.test(v) ? v : undefined;
+}
+/**
+ * Free text (an error message, a role's display name): control characters become spaces and the length is
+ * bounded. It is still text from outside: it reaches the log only through logSafe, the summary only escaped.
+ */
+const TEXT_MAX = 2000;
+function parseText(v, max = TEXT_MAX) {
+    if (typeof v !== 'string')
+        return undefined;
+    // Cut generously first (a 1 MiB message), then clean; the caller scrubs secrets before any tighter cut.
+    const s = v.slice(0, max * 4).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+    return s ? s.slice(0, max) : undefined;
+}
+/**
+ * The names of an answer's fields, for "fields present: …" in errors and traces: only names that look like field
+ * names, at most 30, so a hostile answer cannot print through its keys.
+ */
+function fieldNames(body) {
+    if (Array.isArray(body))
+        return '(a JSON array)';
+    if (!body || typeof body !== 'object')
+        return `(a ${typeof body === 'string' ? 'text' : typeof body} body, not a JSON object)`;
+    const keys = Object.keys(body);
+    const shown = keys.filter((k) => /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)).slice(0, 30);
+    const rest = keys.length - shown.length;
+    return (shown.join(', ') || '(none)') + (rest > 0 ? ` (+${rest} other${rest === 1 ? '' : 's'})` : '');
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
+const PATHS = {
+    users: `${API_PREFIX}/user`,
+    serviceUsers: `${API_PREFIX}/user?user_type=service`,
+    user: (id) => `${API_PREFIX}/user/${id}`,
+    roles: (applicationCode) => `${API_PREFIX}/role?application_code=${applicationCode}`,
+    accounts: `${API_PREFIX}/account`,
+    tokens: `${API_PREFIX}/api-access-token`,
+    tokensOf: (userId) => `${API_PREFIX}/api-access-token?user_id=${userId}`,
+    token: (id) => `${API_PREFIX}/api-access-token/${id}`,
+};
+// ---------------------------------------------------------------------------------------------------------------
+// Request bodies
+/** POST /api-access-token. *Unconfirmed*: the docs say "a descriptive name and expiration date", not the keys. */
+function createTokenBody(t) {
+    return { name: t.name, end_date: t.endDate, user_id: t.userId };
+}
+/** POST /user for a service user. *Unconfirmed*: the console's fields are documented, not the JSON keys. */
+function createServiceUserBody(u) {
+    return { user_type: 'service', friendly_name: u.name, description: u.description, email: u.email, end_date: u.endDate, accounts: u.accounts, roles: u.roles };
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+/** Where a secret may be in a create's answer (*unconfirmed*), at the top level or under `api_token`. */
+const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'];
+/** A token value: printable ASCII without spaces, bounded. Anything else is not one we can hand on. */
+const SECRET = /^[\x21-\x7e]{8,512}$/;
+const isObj = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
+const first = (o, names, parse) => {
+    for (const n of names) {
+        const v = parse(o[n]);
+        if (v !== undefined)
+            return v;
+    }
+    return undefined;
+};
+const WHOLE = 1024 * 1024;
+/** The docs show both `{"error": {...}}` and `{"errors": [{...}]}` ("Error handling and rate limits"); read either. */
+function parseServerError(body) {
+    if (isObj(body)) {
+        const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
+        // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
+        if (isObj(e))
+            return { code: parseCode(e.code), message: parseText(e.message, WHOLE) };
+        if (typeof body.error === 'string')
+            return { code: parseCode(body.error), message: undefined };
+    }
+    return { code: undefined, message: typeof body === 'string' ? parseText(body, WHOLE) : undefined };
+}
+/** A bare JSON array as documented for the listings; a wrapper object is tolerated. */
+function parseList(body) {
+    let items = body;
+    if (isObj(body))
+        items = ['items', 'data', 'tokens', 'results', 'users'].map((k) => body[k]).find(Array.isArray);
+    return Array.isArray(items) ? items.filter(isObj) : undefined;
+}
+function parseUser(body) {
+    if (!isObj(body))
+        return undefined;
+    const id = first(body, ['id', 'user_id'], parseId);
+    if (!id)
+        return undefined;
+    const apps = Array.isArray(body.applications) ? body.applications.filter(isObj) : [];
+    return {
+        id,
+        status: parseCode(body.status),
+        endDate: first(body, ['end_date', 'expiration_date'], parseUtcDay),
+        primaryAccountId: parseId(body.primary_account_id),
+        permissions: apps.flatMap((a) => (Array.isArray(a.permissions) ? a.permissions.map(parseCode).filter((p) => !!p) : [])),
+    };
+}
+function parseListed(x, nameField) {
+    const id = parseId(x.id);
+    return id ? { id, name: parseName(x[nameField]), endDate: parseUtcDay(x.end_date), createdAt: parseInstant(x.created_at) } : undefined;
+}
+const parseTokenItem = (x) => parseListed(x, 'name');
+const parseServiceUserItem = (x) => parseListed(x, 'friendly_name');
+function parseRole(x) {
+    const id = first(x, ['id', 'code'], parseId);
+    if (!id)
+        return undefined;
+    return { id, name: parseText(x.name, 100) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p) => !!p) : [] };
+}
+function parseAccount(x) {
+    const id = parseId(x.id);
+    return id ? { id, name: parseText(x.name, 100) ?? id } : undefined;
+}
+/** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
+function parseCreatedToken(body) {
+    if (!isObj(body))
+        return { id: undefined, secret: undefined, endDate: undefined };
+    return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
+}
+/** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
+function parseCreatedServiceUser(body) {
+    if (!isObj(body))
+        return { id: undefined, secret: undefined, endDate: undefined };
+    const nested = isObj(body.api_token) ? body.api_token : undefined;
+    return {
+        id: first(body, ['id', 'user_id'], parseId),
+        secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
+        endDate: parseUtcDay(body.end_date),
+    };
+}
+function parseSecret(v) {
+    return typeof v === 'string' && SECRET.test(v) ? v : undefined;
+}
+/** Retry-After in seconds or as an HTTP date ("Error handling and rate limits"), as ms from `now`; else undefined. */
+function parseRetryAfter(value, now) {
+    if (!value || value.length > 64)
+        return undefined;
+    const v = value.trim();
+    if (/^\d{1,6}$/.test(v))
+        return Number(v) * 1000;
+    // An IMF-fixdate (RFC 9110): letters, digits, spaces, commas and colons only.
+    if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v))
+        return undefined;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 
@@ -28796,7 +29009,7 @@ class D1Client {
 /* harmony export */   PK: () => (/* binding */ proxyPasswords),
 /* harmony export */   uT: () => (/* binding */ createHttpClient)
 /* harmony export */ });
-/* unused harmony export loopbackSubdomainLookup */
+/* unused harmony exports MAX_BODY_BYTES, loopbackSubdomainLookup */
 /* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(610);
 /* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_dns__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6752);
@@ -28805,6 +29018,21 @@ class D1Client {
  */
 
 
+/** No answer the action reads is anywhere near this; a larger one is not read (a hostile 256 MiB body stays on the wire). */
+const MAX_BODY_BYTES = 1024 * 1024;
+async function readCapped(body) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+            body.destroy();
+            return undefined;
+        }
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
 /**
  * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
  * `clientauth.localhost`, which is the mutual-TLS name of a DigiCert ONE served on localhost (the emulator, or a
@@ -28940,7 +29168,7 @@ function createHttpClient(opts) {
                         dispatcher,
                         signal: controller.signal,
                     });
-                    return { r, t: await r.body.text() };
+                    return { r, t: await readCapped(r.body) };
                 })();
                 ({ r: res, t: text } = await Promise.race([work, guard]));
             }
@@ -28968,7 +29196,7 @@ function createHttpClient(opts) {
                 if (v !== undefined)
                     flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
             }
-            return { status: res.statusCode, headers: flat, body: parsed };
+            return { status: res.statusCode, headers: flat, body: parsed, ...(text === undefined ? { tooLarge: true } : {}) };
         },
         async close() {
             // destroy, not close: a keep-alive socket would hold the step open for seconds. Bounded, because on Node 20
@@ -28988,12 +29216,13 @@ function createHttpClient(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _core_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(828);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(923);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4885);
-/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3564);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8151);
+/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3564);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7194);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
 /**
  * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
@@ -29007,25 +29236,27 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
+const core = (0,_core_js__WEBPACK_IMPORTED_MODULE_6__/* .guardedCore */ .A)(_actions_core__WEBPACK_IMPORTED_MODULE_0__);
 function message(err) {
-    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(process.env)]);
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => core.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(process.env)]);
 }
-if (_actions_core__WEBPACK_IMPORTED_MODULE_0__.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost) === 'true') {
+if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c4.isPost) === 'true') {
     try {
-        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT });
+        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.warning(`Post step: ${message(err)}`);
+        core.warning(`Post step: ${message(err)}`);
     }
 }
 else {
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c.isPost, 'true');
+    core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c4.isPost, 'true');
     try {
-        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_7__/* .runInfoFromEnv */ .P)(process.env) });
+        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_8__/* .runInfoFromEnv */ .P)(process.env) });
     }
     catch (err) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed(message(err));
+        core.setFailed(message(err));
     }
 }
 
@@ -29034,26 +29265,12 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4885:
+/***/ 6236:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  dz: () => (/* reexport */ InputError),
-  kU: () => (/* binding */ parseAuth),
-  o4: () => (/* binding */ parseConfig),
-  mA: () => (/* binding */ parseStepConfig),
-  fl: () => (/* binding */ secretInputValues)
-});
-
-// UNUSED EXPORTS: DEFAULT_HOST, MANAGERS, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost, parseScope
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-;// CONCATENATED MODULE: ./src/input-error.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
 /** An input the user must fix. The message names the input(s) and says how; it never repeats a secret's value. */
 class InputError extends Error {
     input;
@@ -29066,6 +29283,31 @@ class InputError extends Error {
     }
 }
 
+
+/***/ }),
+
+/***/ 8151:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  dz: () => (/* reexport */ input_error/* InputError */.d),
+  kU: () => (/* binding */ parseAuth),
+  o4: () => (/* binding */ parseConfig),
+  mA: () => (/* binding */ parseStepConfig),
+  b6: () => (/* binding */ parseTargetHost),
+  fl: () => (/* binding */ secretInputValues)
+});
+
+// UNUSED EXPORTS: DEFAULT_HOST, DIGICERT_ONE_HOSTS, MANAGERS, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost, parseScope
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+// EXTERNAL MODULE: ./src/input-error.ts
+var input_error = __nccwpck_require__(6236);
 ;// CONCATENATED MODULE: ./src/client-cert.ts
 /**
  * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
@@ -29111,10 +29353,10 @@ function fromPkcs12(text, inputs) {
     // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
     if (!pfx || pfx[0] !== 0x30) {
         const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
-        throw new InputError(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+        throw new input_error/* InputError */.d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
     }
     if (inputs.key.trim()) {
-        throw new InputError(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
+        throw new input_error/* InputError */.d(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
     }
     const passphrase = inputs.password;
     let socket;
@@ -29126,11 +29368,11 @@ function fromPkcs12(text, inputs) {
         const local = socket.getCertificate();
         const raw = local && 'raw' in local ? local.raw : undefined;
         if (!raw)
-            throw new InputError(CERT, 'the PKCS#12 file holds no certificate for its private key.');
+            throw new input_error/* InputError */.d(CERT, 'the PKCS#12 file holds no certificate for its private key.');
         return { tls: { pfx, passphrase }, info: describe(new external_node_crypto_.X509Certificate(raw), 'pkcs12') };
     }
     catch (err) {
-        if (err instanceof InputError)
+        if (err instanceof input_error/* InputError */.d)
             throw err;
         throw pkcs12Error(err);
     }
@@ -29142,41 +29384,41 @@ function pkcs12Error(err) {
     const e = err;
     const msg = e.message ?? String(err);
     if (/mac verify failure|invalid password/i.test(msg)) {
-        return new InputError(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
+        return new input_error/* InputError */.d(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
     }
     if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
-        return new InputError(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
+        return new input_error/* InputError */.d(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
     }
     if (/unable to load certificate|key values mismatch/i.test(msg)) {
-        return new InputError(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
+        return new input_error/* InputError */.d(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
     }
     // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
-    return new InputError(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+    return new input_error/* InputError */.d(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
 }
 function fromPem(pem, inputs) {
     const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
     if (certs.length === 0)
-        throw new InputError(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
+        throw new input_error/* InputError */.d(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
     let leaf;
     try {
         leaf = new external_node_crypto_.X509Certificate(certs[0]);
     }
     catch {
-        throw new InputError(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
+        throw new input_error/* InputError */.d(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
     }
     // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
     const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
     if (inputs.key.trim() && keyText === undefined)
-        throw new InputError(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
+        throw new input_error/* InputError */.d(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
     const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
     if (!keyPem) {
-        throw new InputError(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
+        throw new input_error/* InputError */.d(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
     }
     const passphrase = inputs.password || undefined;
     const keyInput = inputs.key.trim() ? KEY : CERT;
     // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
     if (!passphrase && /ENCRYPTED/.test(keyPem))
-        throw new InputError(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
+        throw new input_error/* InputError */.d(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
     let key;
     try {
         key = (0,external_node_crypto_.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
@@ -29184,11 +29426,11 @@ function fromPem(pem, inputs) {
     catch (err) {
         const e = err;
         if (e.code === 'ERR_OSSL_BAD_DECRYPT')
-            throw new InputError(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
-        throw new InputError(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
+            throw new input_error/* InputError */.d(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
+        throw new input_error/* InputError */.d(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
     }
     if (!leaf.checkPrivateKey(key)) {
-        throw new InputError(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
+        throw new input_error/* InputError */.d(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
     }
     return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
 }
@@ -29197,13 +29439,15 @@ function describe(cert, format) {
 }
 function checkValidity(info, now) {
     if (now < info.notBefore) {
-        throw new InputError(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
+        throw new input_error/* InputError */.d(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
     }
     if (now > info.notAfter) {
-        throw new InputError(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
+        throw new input_error/* InputError */.d(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
     }
 }
 
+// EXTERNAL MODULE: ./src/d1-wire.ts
+var d1_wire = __nccwpck_require__(9736);
 // EXTERNAL MODULE: ./src/naming.ts
 var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -29211,6 +29455,7 @@ var naming = __nccwpck_require__(8499);
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
+
 
 
 
@@ -29257,11 +29502,11 @@ function parseScope(raw) {
         const manager = colon > 0 ? text.slice(0, colon).trim() : '';
         const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
         if (!manager || roles.length === 0) {
-            throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
+            throw new input_error/* InputError */.d('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
         }
-        const code = MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined);
+        const code = (0,d1_wire/* parseCode */.Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
         if (!code) {
-            throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+            throw new input_error/* InputError */.d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
         }
         entries.push({ manager, applicationCode: code, roles });
     }
@@ -29281,14 +29526,14 @@ function bool(getInput, name, fallback) {
         return true;
     if (['false', 'no', '0', 'off'].includes(raw))
         return false;
-    throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+    throw new input_error/* InputError */.d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
 }
 function inputs_int(getInput, name, min, max, fallback, meaning) {
     const raw = getInput(name).trim();
     if (raw === '')
         return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+        throw new input_error/* InputError */.d(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
     }
     return Number(raw);
 }
@@ -29307,34 +29552,66 @@ function parseHost(raw, inputName, kind = 'api-key') {
     let value = raw.trim().toLowerCase();
     if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
         if (!value.startsWith('https://')) {
-            throw new InputError(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+            throw new input_error/* InputError */.d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
         }
         value = value.slice('https://'.length);
     }
     value = value.replace(/\/+$/, '');
     if (value.includes('@'))
-        throw new InputError(inputName, 'must not contain credentials (user@host); give the host name only.');
+        throw new input_error/* InputError */.d(inputName, 'must not contain credentials (user@host); give the host name only.');
     if (/[/?#]/.test(value)) {
-        throw new InputError(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+        throw new input_error/* InputError */.d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
     }
     const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
     const name = m?.[1] ?? '';
     const port = m?.[2];
     if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+        throw new input_error/* InputError */.d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
     }
     if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
         const plain = name.slice(CLIENTAUTH.length);
         return port ? `${plain}:${port}` : plain;
     }
     if (name.startsWith(CLIENTAUTH)) {
-        throw new InputError(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+        throw new input_error/* InputError */.d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
     }
     return port ? `${name}:${port}` : name;
 }
-function utcDay(d, addDays) {
-    const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays));
-    return t.toISOString().slice(0, 10);
+/**
+ * DigiCert ONE's hosts (DigiCert's allow-listed URLs page: production and demo in four regions). With `host` empty,
+ * DC_BASE may pick one of these, and nothing else: any step before this one can write DC_BASE to GITHUB_ENV, and
+ * the bootstrap credential must go only where the workflow's author sent it.
+ */
+const DIGICERT_ONE_HOSTS = [
+    'one.digicert.com',
+    'demo.one.digicert.com',
+    'one.digicert.co.jp',
+    'demo.one.digicert.co.jp',
+    'one.ch.digicert.com',
+    'demo.one.ch.digicert.com',
+    'one.nl.digicert.com',
+    'demo.one.nl.digicert.com',
+];
+/** Where the bootstrap credential goes: the host input as written, else a DigiCert ONE host from DC_BASE, else production US. */
+function parseTargetHost(getInput, env, kind) {
+    const hostInput = getInput('host').trim();
+    if (hostInput)
+        return parseHost(hostInput, 'host', kind);
+    const dcBase = (env.DC_BASE ?? '').trim();
+    if (!dcBase)
+        return DEFAULT_HOST;
+    let host;
+    try {
+        host = parseHost(dcBase, 'DC_BASE', 'client-cert');
+    }
+    catch {
+        host = undefined;
+    }
+    if (!host || !DIGICERT_ONE_HOSTS.includes(host.replace(/:443$/, ''))) {
+        throw new input_error/* InputError */.d('host', `is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent. DC_BASE may name ${DIGICERT_ONE_HOSTS.join(', ')} (with or without clientauth.); for any other host, write it in the host input.`);
+    }
+    // A clientauth. name in DC_BASE is accepted for either credential; the action adds the prefix itself when needed.
+    return host.replace(/:443$/, '');
 }
 /**
  * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
@@ -29347,20 +29624,20 @@ function parseAuth(getInput, now) {
     const password = getInput('client-certificate-password').trim();
     const lead = "Inputs 'api-key' and 'client-certificate'";
     if (apiKey && certificate) {
-        throw new InputError('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
+        throw new input_error/* InputError */.d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
     }
     if (!apiKey && !certificate) {
         if (key || password) {
-            throw new InputError('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+            throw new input_error/* InputError */.d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
         }
-        throw new InputError('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
+        throw new input_error/* InputError */.d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
     }
     if (apiKey) {
         if (key || password) {
-            throw new InputError(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+            throw new input_error/* InputError */.d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
         }
         if (/\s/.test(apiKey)) {
-            throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+            throw new input_error/* InputError */.d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
         }
         return { kind: 'api-key', apiKey };
     }
@@ -29369,41 +29646,42 @@ function parseAuth(getInput, now) {
 }
 function parseConfig(getInput, env, run, now) {
     const auth = parseAuth(getInput, now);
-    const hostInput = getInput('host').trim();
-    const dcBase = (env.DC_BASE ?? '').trim();
-    const host = hostInput ? parseHost(hostInput, 'host', auth.kind) : dcBase ? parseHost(dcBase, 'host (from DC_BASE)', auth.kind) : DEFAULT_HOST;
-    const serviceUserId = getInput('service-user-id').trim();
+    const host = parseTargetHost(getInput, env, auth.kind);
+    const serviceUserIdRaw = getInput('service-user-id').trim();
     const scopeRaw = getInput('scope');
     const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
-    if (scope && serviceUserId) {
-        throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
+    if (scope && serviceUserIdRaw) {
+        throw new input_error/* InputError */.d('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
     }
     const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
     if (accounts.length && !scope)
-        throw new InputError('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+        throw new input_error/* InputError */.d('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
     for (const a of accounts) {
         if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
-            throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+            throw new input_error/* InputError */.d('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
     }
+    const accountIds = accounts.map((a) => (0,d1_wire/* parseId */.Fg)(a));
     const email = getInput('service-user-email').trim();
     if (email && !scope)
-        throw new InputError('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
+        throw new input_error/* InputError */.d('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
     if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
-        throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
-    if (!serviceUserId && !scope) {
-        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
+        throw new input_error/* InputError */.d('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+    if (!serviceUserIdRaw && !scope) {
+        throw new input_error/* InputError */.d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
     }
-    if (serviceUserId && !USER_ID.test(serviceUserId)) {
-        throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+    if (serviceUserIdRaw && !USER_ID.test(serviceUserIdRaw)) {
+        throw new input_error/* InputError */.d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
+    const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? (0,d1_wire/* parseId */.Fg)(serviceUserIdRaw) : '';
     const nameInput = getInput('token-name').trim();
-    if (nameInput && !(naming/* NAME_PATTERN */.Vh.test(nameInput) && nameInput.length <= naming/* NAME_MAX_LENGTH */.aC)) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${naming/* NAME_MAX_LENGTH */.aC} characters.`);
+    const givenName = nameInput.length <= naming/* NAME_MAX_LENGTH */.aC ? (0,d1_wire/* parseName */.$q)(nameInput) : undefined;
+    if (nameInput && !givenName) {
+        throw new input_error/* InputError */.d('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${naming/* NAME_MAX_LENGTH */.aC} characters.`);
     }
-    const tokenName = nameInput || (0,naming/* defaultTokenName */.KQ)(run);
+    const tokenName = givenName ?? (0,naming/* defaultTokenName */.KQ)(run);
     const cleanupStale = bool(getInput, 'cleanup-stale', false);
     if (!cleanupStale && getInput('stale-after-hours').trim()) {
-        throw new InputError('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
+        throw new input_error/* InputError */.d('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
     }
     const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
@@ -29411,9 +29689,10 @@ function parseConfig(getInput, env, run, now) {
         baseUrl: `https://${host}`,
         auth,
         serviceUserId,
-        scoped: scope ? { scope, accounts, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
+        scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
         tokenName,
-        endDate: utcDay(now, lifetimeDays),
+        tokenNameGiven: givenName !== undefined,
+        endDate: (0,d1_wire/* utcDayOf */.kv)(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
         cleanupStale,
         staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
@@ -29422,6 +29701,37 @@ function parseConfig(getInput, env, run, now) {
         certificateExpiryWarningDays: inputs_int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         step: parseStepConfig(getInput),
     };
+}
+
+
+/***/ }),
+
+/***/ 6963:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   s: () => (/* binding */ logSafe)
+/* harmony export */ });
+/* unused harmony export LOG_TEXT_MAX */
+/**
+ * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
+ *
+ * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
+ * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
+ * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
+ * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
+ * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
+ */
+const LOG_TEXT_MAX = 300;
+// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function logSafe(text, max = LOG_TEXT_MAX) {
+    let out = String(text).replace(CONTROL, ' ');
+    if (out.length > max)
+        out = `${out.slice(0, Math.max(0, max - 1))}…`;
+    // After the cut, so that the cut cannot rebuild what was broken up.
+    out = out.replace(/##\[/g, '## [');
+    return out.replace(/^(\s*):(?=:)/, '$1: ');
 }
 
 
@@ -29438,6 +29748,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/bootstrap.ts + 1 modules
 var bootstrap = __nccwpck_require__(7651);
+// EXTERNAL MODULE: ./src/credentials/index.ts + 3 modules
+var credentials = __nccwpck_require__(9540);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
 ;// CONCATENATED MODULE: ./src/expiry.ts
@@ -29464,56 +29776,90 @@ function checkExpiry(what, endDate, now, warnDays) {
 
 // EXTERNAL MODULE: ./src/http.ts
 var src_http = __nccwpck_require__(6803);
-// EXTERNAL MODULE: ./src/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(4885);
+// EXTERNAL MODULE: ./src/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(8151);
+// EXTERNAL MODULE: ./src/log-safe.ts
+var log_safe = __nccwpck_require__(6963);
+// EXTERNAL MODULE: ./src/input-error.ts
+var input_error = __nccwpck_require__(6236);
 ;// CONCATENATED MODULE: ./src/mint.ts
 /**
- * Creating a credential that leaves no orphan: when the answer to a create is lost (dropped connection, 5xx after
- * the service may have acted), look the credential up by its name. Its secret is shown only once, so one we never
- * saw is deleted and created again.
+ * Creating a credential that leaves no orphan and deletes nothing that is not its own.
+ *
+ * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
+ * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
+ * part; a name the workflow gives is checked to be free just before the create (checkNameFree). So what the lookup
+ * finds was made by this step. Its secret is shown only once, so it is deleted and created again.
+ * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
  */
 
+
+
 const MAX_ROUNDS = 3;
-async function createOnce(ops, log) {
+/** For a name the workflow gave: refuse before creating when a credential already has it (names are unique). */
+async function checkNameFree(ctx, input) {
+    const existing = (0,credentials/* findByName */._)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name);
+    if (existing) {
+        throw new input_error/* InputError */.d(input, `a ${ctx.kind.noun} named '${ctx.pending.name}' already exists (id ${existing.id}), and DigiCert ONE names are unique. Leave ${input} empty for a name unique to this run (it ends in a random part), or choose another; the existing one is left as it is.`);
+    }
+}
+async function deleteUnreadable(ctx, err) {
+    const { client, kind, pending } = ctx;
+    let id = err.made?.id;
+    try {
+        id ??= (0,credentials/* findByName */._)(await kind.list(client, pending), pending.name)?.id;
+        if (id)
+            await kind.revoke(client, id);
+    }
+    catch (removeErr) {
+        const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
+        // Still made and live: post deletes it (by id when the answer had one, else by name).
+        throw new d1_api/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
+    }
+    const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
+    throw new d1_api/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
+}
+async function createOnce(ctx, create) {
+    const { client, kind, pending, log } = ctx;
     for (let round = 1;; round++) {
         try {
-            return await ops.create();
+            return await create();
         }
         catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$) || !err.maybeCommitted)
+            if (!(err instanceof d1_api/* D1Error */.w$))
+                throw err;
+            if (err.made)
+                return deleteUnreadable(ctx, err);
+            if (!err.maybeCommitted)
                 throw err;
             try {
-                const made = (await ops.list()).find((x) => x.name === ops.name);
+                const made = (0,credentials/* findByName */._)(await kind.list(client, pending), pending.name);
                 if (made) {
-                    log(`The answer to the create was lost, but DigiCert ONE made ${ops.what} '${ops.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
-                    await ops.remove(made.id);
+                    log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
+                    await kind.revoke(client, made.id);
                 }
                 else {
-                    log(`The create of ${ops.what} '${ops.name}' failed before DigiCert ONE made it; creating it again.`);
+                    log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
                 }
             }
             catch (checkErr) {
                 const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
-                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${ops.what} '${ops.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
             }
             if (round >= MAX_ROUNDS)
                 throw err;
         }
     }
 }
-function mintToken(client, req, log) {
-    return createOnce({
-        what: 'token',
-        name: req.name,
-        create: () => client.createToken(req),
-        list: () => client.listTokens(req.userId),
-        remove: (id) => client.deleteToken(id),
-    }, log);
-}
 
 ;// CONCATENATED MODULE: ./src/scoped.ts
 
 
+/** A few names from a server listing, for an error message: each made safe to print, the list bounded. */
+function some(items) {
+    const shown = items.slice(0, 30).map((r) => `${(0,log_safe/* logSafe */.s)(r.name, 60)} (${r.id})`);
+    return (shown.join(', ') || 'none') + (items.length > 30 ? `, and ${items.length - 30} more` : '');
+}
 async function resolveScope(client, me, scoped) {
     const held = new Set(me.permissions);
     const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
@@ -29524,14 +29870,14 @@ async function resolveScope(client, me, scoped) {
         for (const wanted of entry.roles) {
             const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
             if (!role) {
-                throw new inputs/* InputError */.dz('scope', `${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+                throw new inputs/* InputError */.dz('scope', `${entry.manager} has no role '${wanted}'. Roles there: ${some(available)}.`);
             }
             const missing = role.permissions.filter((p) => !held.has(p));
             if (missing.length) {
-                throw new inputs/* InputError */.dz('scope', `the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
+                throw new inputs/* InputError */.dz('scope', `the bootstrap user ${me.id} does not hold ${entry.manager} role '${(0,log_safe/* logSafe */.s)(role.name, 60)}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
             }
             roleIds.push(role.id);
-            labels.push(`${entry.manager}: ${role.name}`);
+            labels.push(`${entry.manager}: ${(0,log_safe/* logSafe */.s)(role.name, 60)}`);
         }
     });
     let accounts = scoped.accounts;
@@ -29539,7 +29885,7 @@ async function resolveScope(client, me, scoped) {
         const reachable = await client.listAccounts();
         const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
         if (unknown.length) {
-            throw new inputs/* InputError */.dz('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+            throw new inputs/* InputError */.dz('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${some(reachable)}.`);
         }
     }
     else {
@@ -29553,15 +29899,6 @@ function describeRun(run, env, now) {
     const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${env.GITHUB_WORKFLOW})` : '';
     return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
 }
-function createEphemeralUser(client, u, log) {
-    return createOnce({
-        what: 'service user',
-        name: u.name,
-        create: () => client.createServiceUser({ name: u.name, description: u.description, email: u.email, endDate: u.endDate, accounts: u.scope.accounts, roles: u.scope.roleIds }),
-        list: () => client.listServiceUsers(),
-        remove: (id) => client.deleteUser(id),
-    }, log);
-}
 
 // EXTERNAL MODULE: ./src/secrets.ts
 var src_secrets = __nccwpck_require__(7194);
@@ -29574,13 +29911,12 @@ var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/sweep.ts
 
 function isStale(t, run, o) {
-    const runId = (0,naming/* runIdOf */.SR)(t.name, run.repository);
+    const runId = t.name ? (0,naming/* runIdOf */.SR)(t.name, run.repository) : undefined;
     if (runId === undefined || runId === run.runId)
         return false;
     if (t.endDate && t.endDate < o.now.toISOString().slice(0, 10))
         return true;
-    const created = t.createdAt ? Date.parse(t.createdAt) : Number.NaN;
-    return !Number.isNaN(created) && o.now.getTime() - created > o.staleAfterMs;
+    return t.createdAt !== undefined && o.now.getTime() - t.createdAt > o.staleAfterMs;
 }
 async function sweepStale(target, run, o) {
     const stale = (await target.list()).filter((t) => isStale(t, run, o));
@@ -29604,7 +29940,37 @@ async function sweepStale(target, run, o) {
 
 
 
+
+
+/** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
+class Ledger {
+    core;
+    made = [];
+    constructor(core) {
+        this.core = core;
+    }
+    save() {
+        this.core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)(this.made));
+    }
+    /** Before a create: post can find it by name if the answer is lost. */
+    pending(m) {
+        this.made.push(m);
+        this.save();
+    }
+    settle(m, update) {
+        const i = this.made.indexOf(m);
+        if (update === 'forget')
+            this.made.splice(i, 1);
+        else
+            Object.assign(m, update);
+        this.save();
+    }
+}
 async function runMain({ core, run, env, now, createHttp, clock }) {
+    // Every state key first, before anything can fail: a key main leaves unwritten could be supplied to post by the
+    // job's environment (the runner applies it before STATE_*).
+    core.saveState(state/* STATE */.c4.host, '');
+    core.saveState(state/* STATE */.c4.credentials, '[]');
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
@@ -29614,7 +29980,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         const cert = config.auth.certificate;
         const left = daysUntil(cert.notAfter, now);
         if (left < config.certificateExpiryWarningDays) {
-            core.warning(`The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+            core.warning(`The client certificate in client-certificate (${(0,log_safe/* logSafe */.s)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
         }
     }
     const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, config.auth);
@@ -29632,35 +29998,35 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
         const mePromise = needMe ? client.getUser('me') : undefined;
         mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        core.saveState(state/* STATE */.c.host, config.host);
-        const credential = config.scoped ? await mintScoped(core, client, config, run, env, now, mePromise) : await mintForUser(core, client, config, run, now, mePromise);
-        // The new secret is masked before any other line is written.
-        (0,src_secrets/* maskSecret */.$l)(credential.token, core.setSecret);
-        // Then saved for post, so a failure below still leaves it to be revoked.
-        core.saveState(credential.kind === 'token' ? state/* STATE */.c.tokenId : state/* STATE */.c.serviceUserId, credential.id);
-        core.saveState(state/* STATE */.c.tokenName, credential.name);
-        core.saveState(state/* STATE */.c.endDate, credential.endDate);
-        core.setOutput('token', credential.token);
-        core.setOutput('token-id', credential.kind === 'token' ? credential.id : '');
-        core.setOutput('token-name', credential.name);
-        core.setOutput('user-id', credential.userId);
-        core.setOutput('service-user-id', credential.kind === 'service-user' ? credential.id : '');
-        core.setOutput('expires-at', `${credential.endDate}T23:59:59Z`);
+        core.saveState(state/* STATE */.c4.host, config.host);
+        const ledger = new Ledger(core);
+        const minted = config.scoped
+            ? await mintScoped(core, client, ledger, config, run, env, now, mePromise)
+            : await mintForUser(core, client, ledger, config, run, now, mePromise);
+        const { made, secret } = minted;
+        const kind = credentials/* KINDS */.G[made.kind];
+        // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
+        (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
+        core.setOutput('token', secret);
+        core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
+        core.setOutput('token-name', made.name);
+        core.setOutput('user-id', made.userId);
+        core.setOutput('service-user-id', made.kind === 'service-user' ? made.id : '');
+        core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
         core.setOutput('base-url', config.baseUrl);
         if (config.exportEnv) {
             // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
-            core.exportVariable('DC_API_KEY', credential.token);
+            core.exportVariable('DC_API_KEY', secret);
             core.exportVariable('DC_BASE', config.baseUrl);
-            core.exportVariable('SM_API_KEY', credential.token);
+            core.exportVariable('SM_API_KEY', secret);
             core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
         }
-        const what = credential.kind === 'token'
-            ? `DigiCert ONE API token '${credential.name}' (id ${credential.id}) for user ${credential.userId}`
-            : `ephemeral DigiCert ONE service user '${credential.name}' (id ${credential.id}) with ${credential.scope.join('; ')} and its API token`;
-        const revoke = credential.kind === 'token' ? 'revokes it' : 'deletes the user and so its token';
+        const what = made.kind === 'api-token'
+            ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
+            : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
         const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
-        core.info(`Created ${what} on ${config.host}${via}; it ends ${credential.endDate} 23:59:59 UTC` +
-            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${revoke} when the job ends`}.`);
+        core.info(`Created ${what} on ${config.host}${via}; it ends ${made.endDate} 23:59:59 UTC` +
+            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes} when the job ends`}.`);
         if (mePromise && config.expiryWarningDays > 0) {
             try {
                 const me = await mePromise;
@@ -29673,14 +30039,14 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             }
         }
         if (config.step.jobSummary) {
-            await (0,summary/* writeMintSummary */.E)(core, {
-                kind: credential.kind === 'token' ? 'API token' : 'ephemeral service user',
-                name: credential.name,
-                id: credential.id,
-                user: credential.userId,
-                scope: credential.scope.join('; ') || 'the roles of that user',
+            await (0,summary/* writeMintSummary */.Ef)(core, {
+                kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user',
+                name: made.name,
+                id: made.id,
+                user: made.userId,
+                scope: minted.scope.join('; ') || 'the roles of that user',
                 host: config.host,
-                endDate: credential.endDate,
+                endDate: made.endDate,
             });
         }
     }
@@ -29688,40 +30054,62 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         await http.close();
     }
 }
-async function cleanupStale(core, config, run, now, what, target) {
+async function cleanupStale(core, config, run, now, ctx) {
     if (!config.cleanupStale)
         return;
-    const deleted = await sweepStale(target, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+    const { kind, client, pending } = ctx;
+    const deleted = await sweepStale({ list: () => kind.list(client, pending), remove: (id) => kind.revoke(client, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+    const noun = `${kind.noun}(s)`;
     core.info(deleted.length
-        ? `cleanup-stale: deleted ${deleted.length} ${what} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-        : `cleanup-stale: no ${what} left by earlier runs.`);
+        ? `cleanup-stale: deleted ${deleted.length} ${noun} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+        : `cleanup-stale: no ${noun} left by earlier runs.`);
 }
-/** Runs a create whose name post can find if its answer is lost; forgets the name when it certainly failed. */
-async function pending(core, name, create) {
-    core.saveState(state/* STATE */.c.pendingName, name);
+/**
+ * Checks the name, sweeps, records the credential as pending, creates it (with recovery), and settles the record:
+ * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
+ */
+async function make(core, ledger, config, run, now, ctx, create) {
+    if (config.tokenNameGiven)
+        await checkNameFree(ctx, 'token-name');
+    await cleanupStale(core, config, run, now, ctx);
+    ledger.pending(ctx.pending);
     try {
-        return await create();
+        const created = await createOnce(ctx, create);
+        ledger.settle(ctx.pending, { id: created.id, endDate: created.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: created.id } : {}) });
+        return created;
     }
     catch (err) {
-        if (!(err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted))
-            core.saveState(state/* STATE */.c.pendingName, '');
+        if (err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted) {
+            if (err.made?.id)
+                ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
+        }
+        else {
+            ledger.settle(ctx.pending, 'forget');
+        }
         throw err;
     }
 }
-async function mintForUser(core, client, config, run, now, me) {
+async function mintForUser(core, client, ledger, config, run, now, me) {
     const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
-    await cleanupStale(core, config, run, now, 'token(s)', { list: () => client.listTokens(userId), remove: (id) => client.deleteToken(id) });
-    core.saveState(state/* STATE */.c.userId, userId);
-    const minted = await pending(core, config.tokenName, () => mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (l) => core.info(l)));
-    return { kind: 'token', id: minted.id, token: minted.token, name: minted.name, userId: minted.userId, endDate: minted.endDate, scope: [] };
+    const pending = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
+    const ctx = { client, kind: credentials/* KINDS */.G['api-token'], pending, log: (l) => core.info(l) };
+    const created = await make(core, ledger, config, run, now, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
+    return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
 }
-async function mintScoped(core, client, config, run, env, now, me) {
+async function mintScoped(core, client, ledger, config, run, env, now, me) {
     const scoped = config.scoped;
     const resolved = await resolveScope(client, await me, scoped);
-    await cleanupStale(core, config, run, now, 'ephemeral service user(s)', { list: () => client.listServiceUsers(), remove: (id) => client.deleteUser(id) });
-    core.saveState(state/* STATE */.c.kind, 'service-user');
-    const user = await pending(core, config.tokenName, () => createEphemeralUser(client, { name: config.tokenName, description: describeRun(run, env, now), email: scoped.email, endDate: config.endDate, scope: resolved }, (l) => core.info(l)));
-    return { kind: 'service-user', id: user.id, token: user.token, name: user.name, userId: user.id, endDate: user.endDate, scope: resolved.labels };
+    const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
+    const ctx = { client, kind: credentials/* KINDS */.G['service-user'], pending, log: (l) => core.info(l) };
+    const created = await make(core, ledger, config, run, now, ctx, () => client.createServiceUser({
+        name: config.tokenName,
+        description: describeRun(run, env, now),
+        email: scoped.email,
+        endDate: config.endDate,
+        accounts: resolved.accounts,
+        roles: resolved.roleIds,
+    }));
+    return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
 }
 
 
@@ -29733,10 +30121,9 @@ async function mintScoped(core, client, config, run, env, now, me) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   KQ: () => (/* binding */ defaultTokenName),
 /* harmony export */   SR: () => (/* binding */ runIdOf),
-/* harmony export */   Vh: () => (/* binding */ NAME_PATTERN),
 /* harmony export */   aC: () => (/* binding */ NAME_MAX_LENGTH)
 /* harmony export */ });
-/* unused harmony exports NAME_PREFIX, repoTokenPrefix */
+/* unused harmony exports NAME_PATTERN, NAME_PREFIX, repoTokenPrefix */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 
@@ -29785,18 +30172,25 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
-/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7651);
-/* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(827);
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4885);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8855);
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7651);
+/* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9540);
+/* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(827);
+/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9736);
+/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6803);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8151);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8855);
 /**
- * Post step: revoke what main minted. Reads only what main saved (plus the bootstrap credential, which is never
- * saved: it is read from the inputs again, which also tells which kind it is). It never fails the job: a
- * revocation it could not do is a warning that says how to finish it.
+ * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
+ * (checked, as outside input) and the bootstrap credential, which is never saved: it is read from the inputs again.
+ * It never fails the job: a revocation it could not do is a warning that says how to finish it.
+ *
+ * Revocation is never skipped on a guess: when post knows an id it sends the delete, whatever the saved end date
+ * says (404 means gone). The end date only explains a failure (a 401 after the credential's end date).
  */
+
+
 
 
 
@@ -29806,7 +30200,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 
 function stepConfig(core) {
     try {
-        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseStepConfig */ .mA)(core.getInput);
+        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseStepConfig */ .mA)(core.getInput);
     }
     catch (err) {
         // Main already refused these inputs; post still revokes, with the defaults.
@@ -29814,60 +30208,61 @@ function stepConfig(core) {
         return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
     }
 }
+/** The worst outcome wins the summary line: a failure must not hide behind a success. */
+const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 async function runPost({ core, env, now, createHttp, clock }) {
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-    const secrets = [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .secretInputValues */ .fl)(core.getInput), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(env)];
+    const secrets = [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)(core.getInput), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_3__/* .proxyPasswords */ .PK)(env)];
     for (const value of secrets)
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .maskSecret */ .$l)(value, core.setSecret);
-    const saved = (0,_state_js__WEBPACK_IMPORTED_MODULE_3__/* .loadState */ .C)(core.getState);
-    if (!saved) {
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecret */ .$l)(value, core.setSecret);
+    const config = stepConfig(core);
+    const summary = async (outcome, line) => {
+        if (config.jobSummary)
+            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .writeRevokeSummary */ .cm)(core, line).catch(() => undefined);
+        return outcome;
+    };
+    const loaded = (0,_state_js__WEBPACK_IMPORTED_MODULE_5__/* .loadState */ .C7)(core.getState);
+    if (!loaded.ok) {
+        core.warning(`The post step did not act: ${loaded.why}. Something other than this action's main step wrote its state (an earlier step's GITHUB_ENV can set STATE_* variables). Check Account Manager for credentials named gha_… of this run.`);
+        return summary('failed', 'FAILED (state did not fit; nothing was sent)');
+    }
+    const saved = loaded.state;
+    if (saved.made.length === 0) {
         core.info('Nothing to revoke: the main step did not mint a token.');
         return 'nothing';
     }
-    const config = stepConfig(core);
-    const finish = async (outcome, line) => {
-        if (config.jobSummary)
-            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .writeRevokeSummary */ .c)(core, line).catch(() => undefined);
-        return outcome;
-    };
-    const isUser = saved.kind === 'service-user';
-    const knownId = isUser ? saved.serviceUserId : saved.tokenId;
-    const noun = isUser ? 'ephemeral service user' : 'token';
-    const what = `${noun} '${saved.tokenName}'${knownId ? ` (id ${knownId})` : ''} on ${saved.host}`;
     const certInput = core.getInput('client-certificate').trim() !== '';
-    // The command a person runs with the same kind of credential (placeholders, never the secret itself).
-    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_6__/* .CLIENTAUTH_PREFIX */ .l : ''}${saved.host}`;
-    const manual = knownId
-        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${isUser ? _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.user(knownId) : _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.token(knownId)}`
-        : `find it with curl ${credentialArgs} "${base}${isUser ? `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.users}?user_type=service` : `${_d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .PATHS */ .R7.tokens}?user_id=${saved.userId}`}" and delete it by id`;
-    const until = saved.endDate ? ` until ${saved.endDate} 23:59:59 UTC` : ' until its end date';
-    const idOrName = knownId ? `delete ${noun} id ${knownId}` : `delete ${noun} '${saved.tokenName}'`;
+    const manual = manualCommands(saved.host, certInput);
     if (config.skipRevoke) {
-        core.info(`skip-revoke is set: ${what} stays live${until}.`);
-        return finish('skipped', `skipped (skip-revoke); live${until}`);
+        for (const m of saved.made)
+            core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
+        return summary('skipped', `skipped (skip-revoke); live until ${saved.made[0].endDate} 23:59:59 UTC`);
     }
-    if (saved.endDate && saved.endDate < now.toISOString().slice(0, 10)) {
-        core.info(`${what} is past its end date (${saved.endDate}) and no longer works; nothing to revoke.`);
-        return finish('expired', `not needed (past its end date ${saved.endDate})`);
-    }
+    const fail = async (why, line) => {
+        for (const m of saved.made)
+            core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+        return summary('failed', line);
+    };
     if (!core.getInput('api-key').trim() && !certInput) {
-        core.warning(`Could not revoke ${what}: the api-key and client-certificate inputs are empty in the post step. It stays live${until}; ${manual}`);
-        return finish('failed', `FAILED (no bootstrap credential); ${idOrName}`);
+        return fail('the api-key and client-certificate inputs are empty in the post step.', 'FAILED (no bootstrap credential)');
     }
     let auth;
+    let host;
     try {
-        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseAuth */ .kU)(core.getInput, now);
+        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseAuth */ .kU)(core.getInput, now);
+        host = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTargetHost */ .b6)(core.getInput, env, auth.kind);
     }
     catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
-        core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
-        return finish('failed', `FAILED (bootstrap credential unusable); ${idOrName}`);
+        return fail((0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
     }
-    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_6__/* .bootstrapConnection */ .T)(saved.host, auth);
+    // The bootstrap credential goes where main sent it, by the same rule; state that names another host is not obeyed.
+    if (saved.host !== host) {
+        return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
+    }
+    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_8__/* .bootstrapConnection */ .T)(host, auth);
     const http = createHttp({ ...conn.http, env });
     try {
-        const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, {
+        const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_1__/* .D1Client */ .X1(http, {
             host: conn.requestHost,
             secrets,
             deadline: now.getTime() + config.timeoutSeconds * 1000,
@@ -29875,31 +30270,65 @@ async function runPost({ core, env, now, createHttp, clock }) {
             log: (line) => core.info(line),
             authKind: auth.kind,
         });
-        let id = knownId;
-        if (!id) {
-            // Main never saw the create's answer: the credential may exist all the same.
-            const listed = isUser ? await client.listServiceUsers() : await client.listTokens(saved.userId);
-            id = listed.find((t) => t.name === saved.tokenName)?.id ?? '';
-            if (!id) {
-                core.info(`${what} was never created; nothing to revoke.`);
-                return finish('nothing', 'not needed (nothing was created)');
-            }
-            core.info(`Found ${noun} '${saved.tokenName}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+        let worst = 'nothing';
+        const lines = [];
+        // Newest first: what was made last may depend on what was made before it.
+        for (const m of [...saved.made].reverse()) {
+            const [outcome, line] = await revokeOne(core, client, m, saved, now, manual);
+            if (RANK.indexOf(outcome) > RANK.indexOf(worst))
+                worst = outcome;
+            lines.push(line);
         }
-        if ((await (isUser ? client.deleteUser(id) : client.deleteToken(id))) === 'gone') {
-            core.info(`${what} was already deleted.`);
-            return finish('gone', 'yes (it was already deleted)');
-        }
-        core.info(`${isUser ? 'Deleted' : 'Revoked'} ${what}${knownId ? '' : ` (id ${id})`}.`);
-        return finish('revoked', 'yes');
-    }
-    catch (err) {
-        const msg = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets);
-        core.warning(`Could not revoke ${what}: ${msg} It stays live${until}; ${manual}`);
-        return finish('failed', `FAILED; ${idOrName}`);
+        return summary(worst, lines.join('; '));
     }
     finally {
         await http.close();
+    }
+}
+function describe(m, host) {
+    return `${_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .G[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
+}
+/** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
+function manualCommands(host, certInput) {
+    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
+    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__/* .CLIENTAUTH_PREFIX */ .l : ''}${host}`;
+    return (m) => {
+        const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .G[m.kind];
+        return m.id
+            ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${kind.path(m.id)}`
+            : `find it with curl ${credentialArgs} "${base}${kind.listPath(m)}" and delete it by id`;
+    };
+}
+async function revokeOne(core, client, m, saved, now, manual) {
+    const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .G[m.kind];
+    const what = describe(m, saved.host);
+    try {
+        let id = m.id;
+        if (!id) {
+            // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
+            id = (0,_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .findByName */ ._)(await kind.list(client, m), m.name)?.id ?? '';
+            if (!id) {
+                core.info(`${what} was never created; nothing to revoke.`);
+                return ['nothing', 'not needed (nothing was created)'];
+            }
+            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+        }
+        if ((await kind.revoke(client, id)) === 'gone') {
+            core.info(`${what} was already deleted.`);
+            return ['gone', 'yes (it was already deleted)'];
+        }
+        core.info(`${m.kind === 'api-token' ? 'Revoked' : 'Deleted'} ${what}${m.id ? '' : ` (id ${id})`}.`);
+        return ['revoked', 'yes'];
+    }
+    catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
+        if (err instanceof _d1_api_js__WEBPACK_IMPORTED_MODULE_1__/* .D1Error */ .w$ && err.kind === 'auth' && m.endDate < (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_2__/* .utcDayOf */ .kv)(now)) {
+            core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
+            return ['expired', `not needed (past its end date ${m.endDate})`];
+        }
+        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+        return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
     }
 }
 
@@ -29931,7 +30360,8 @@ function runInfoFromEnv(env) {
 /* harmony export */   $l: () => (/* binding */ maskSecret),
 /* harmony export */   E$: () => (/* binding */ redact)
 /* harmony export */ });
-/* unused harmony export secretParts */
+/* unused harmony exports secretParts, secretForms */
+/** The plain forms of a secret: the whole value and each line that could stand alone in a log line. */
 function secretParts(value) {
     const parts = new Set();
     const trimmed = value.trim();
@@ -29946,17 +30376,56 @@ function secretParts(value) {
     }
     return [...parts];
 }
-function maskSecret(value, mask) {
-    for (const part of secretParts(value))
-        mask(part);
+/** Encoded forms a secret may be echoed in: base64 (standard and URL-safe, also mid-stream) and URL-encoding. */
+function encodedForms(part) {
+    const forms = new Set();
+    const bytes = Buffer.from(part);
+    if (encodeURIComponent(part) !== part)
+        forms.add(encodeURIComponent(part));
+    // Base64 of the secret as it appears inside a longer base64 text: at each of the three byte alignments, the
+    // characters that depend on the secret's bytes alone.
+    for (let shift = 0; shift < 3; shift++) {
+        const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+        const start = shift === 0 ? 0 : Math.ceil((shift * 4) / 3);
+        const whole = Math.floor((shift + bytes.length) / 3) * 4;
+        // Alone (shift 0), the whole value without padding; inside a longer text, only its complete groups.
+        const candidates = shift === 0 ? [b64.replace(/=+$/, ''), b64.slice(0, whole)] : [b64.slice(start, whole)];
+        for (const stable of candidates) {
+            if (stable.length < 8)
+                continue;
+            forms.add(stable);
+            forms.add(stable.replace(/\+/g, '-').replace(/\//g, '_'));
+        }
+    }
+    return [...forms];
 }
-/** Removes known secrets from text that came from elsewhere (a server's error message, an exception). */
+/** Every form of the secrets to register with the runner and to scrub from text, longest first. */
+function secretForms(secrets) {
+    const forms = new Set();
+    for (const s of secrets) {
+        // Encoded echoes are a risk for a token or password (one line); a certificate's many lines are masked as lines.
+        const oneLine = !/[\r\n]/.test(s.trim());
+        for (const part of secretParts(s)) {
+            forms.add(part);
+            if (oneLine && part.length >= 6 && part.length <= 1024)
+                for (const f of encodedForms(part))
+                    forms.add(f);
+        }
+    }
+    return [...forms].sort((a, b) => b.length - a.length);
+}
+function maskSecret(value, mask) {
+    for (const form of secretForms([value]))
+        mask(form);
+}
+/**
+ * Removes known secrets (in every form) from text that came from elsewhere (a server's error message, an
+ * exception). Call it on the whole text, before any cut: a cut first could leave a secret minus its last characters.
+ */
 function redact(text, secrets) {
     let out = text;
-    for (const s of secrets) {
-        for (const part of secretParts(s))
-            out = out.split(part).join('***');
-    }
+    for (const form of secretForms(secrets))
+        out = out.split(form).join('***');
     return out;
 }
 
@@ -29967,37 +30436,68 @@ function redact(text, secrets) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C: () => (/* binding */ loadState),
-/* harmony export */   c: () => (/* binding */ STATE)
+/* harmony export */   C7: () => (/* binding */ loadState),
+/* harmony export */   c4: () => (/* binding */ STATE),
+/* harmony export */   uq: () => (/* binding */ serializeMade)
 /* harmony export */ });
+/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
 /**
- * What main hands to post through GITHUB_STATE: ids and the host, never a secret.
+ * What main hands to post through GITHUB_STATE: the host and the list of what main made, never a secret.
+ *
+ * The runner gives post its state as STATE_<name> variables, applied after the job's environment, so a key main
+ * did not write could come from an earlier step's GITHUB_ENV. Main therefore writes every key first thing (empty
+ * where unused), and post parses what it reads like any other outside value: a list it cannot trust is not acted on.
  */
+
 const STATE = {
     isPost: 'isPost',
     host: 'host',
-    tokenId: 'token-id',
-    tokenName: 'token-name',
-    userId: 'user-id',
-    endDate: 'end-date',
-    /** `service-user` when main created an ephemeral service user; absent for a token. */
-    kind: 'kind',
-    serviceUserId: 'service-user-id',
-    /** Name of a token being created: set before the create, so a lost answer can still be cleaned up. */
-    pendingName: 'pending-name',
+    /** JSON array of Made, in the order main made them. */
+    credentials: 'credentials',
 };
+const MAX_STATE = 8 * 1024;
+const MAX_RECORDS = 8;
+const KIND_NAMES = ['api-token', 'service-user'];
+function serializeMade(made) {
+    return JSON.stringify(made);
+}
+function parseMade(x) {
+    if (!x || typeof x !== 'object')
+        return undefined;
+    const r = x;
+    const kind = KIND_NAMES.find((k) => k === r.kind);
+    const name = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseName */ .$q)(r.name);
+    const endDate = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseUtcDay */ .GC)(r.endDate);
+    const id = r.id === '' ? '' : (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(r.id);
+    const userId = r.userId === '' ? '' : (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(r.userId);
+    if (!kind || !name || !endDate || id === undefined || userId === undefined)
+        return undefined;
+    // A token is listed under its user: without the user, a lost token could not be found.
+    if (kind === 'api-token' && !userId)
+        return undefined;
+    return { kind, id, name, userId, endDate };
+}
+/** Reads and checks the state; `why` (for a warning) when it does not fit what main writes. */
 function loadState(getState) {
-    const s = {
-        kind: getState(STATE.kind) === 'service-user' ? 'service-user' : 'token',
-        host: getState(STATE.host),
-        serviceUserId: getState(STATE.serviceUserId),
-        userId: getState(STATE.userId),
-        tokenId: getState(STATE.tokenId),
-        tokenName: getState(STATE.tokenName) || getState(STATE.pendingName),
-        endDate: getState(STATE.endDate),
-    };
-    const known = s.kind === 'token' ? s.tokenId || s.userId : true;
-    return s.host && s.tokenName && known ? s : undefined;
+    const host = getState(STATE.host);
+    const raw = getState(STATE.credentials);
+    if (raw === '' || raw === '[]')
+        return { ok: true, state: { host, made: [] } };
+    if (raw.length > MAX_STATE)
+        return { ok: false, why: 'the saved list of credentials is larger than main ever writes' };
+    let list;
+    try {
+        list = JSON.parse(raw);
+    }
+    catch {
+        return { ok: false, why: 'the saved list of credentials is not the JSON main writes' };
+    }
+    if (!Array.isArray(list) || list.length > MAX_RECORDS)
+        return { ok: false, why: 'the saved list of credentials is not a list main writes' };
+    const made = list.map(parseMade);
+    if (made.some((m) => !m))
+        return { ok: false, why: 'a saved credential has a kind, id, name or end date main never writes' };
+    return { ok: true, state: { host, made: made } };
 }
 
 
@@ -30007,21 +30507,37 @@ function loadState(getState) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   E: () => (/* binding */ writeMintSummary),
-/* harmony export */   c: () => (/* binding */ writeRevokeSummary)
+/* harmony export */   Ef: () => (/* binding */ writeMintSummary),
+/* harmony export */   cm: () => (/* binding */ writeRevokeSummary)
 /* harmony export */ });
-function cell(s) {
-    return s.replace(/[|\r\n]/g, ' ');
+/* unused harmony exports plain, code */
+/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
+
+/**
+ * Text of ours with values in it: one line, and no Markdown or HTML that could render (links, images, emphasis,
+ * code, tables, tags): that punctuation is backslash-escaped, so it is shown as written.
+ */
+function plain(s) {
+    return (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(s, 500).replace(/[\\`*[\]()!<>&|~#]/g, (c) => `\\${c}`);
+}
+/**
+ * A value that came from outside (names, ids, role names, the host): shown as inline code, where Markdown and HTML
+ * do not render and bare URLs are not turned into links. Backticks and pipes (which would end the span or the cell)
+ * are replaced.
+ */
+function code(s) {
+    const v = (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
+    return v.trim() ? `\`${v}\`` : '';
 }
 async function writeMintSummary(core, r) {
     await core.summary
         .addRaw('### DigiCert ONE credential\n\n', false)
         .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
-        .addRaw(`| ${[r.kind, r.name, r.id, r.user, r.scope, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
+        .addRaw(`| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n\n`, false)
         .write();
 }
 async function writeRevokeSummary(core, line) {
-    await core.summary.addRaw(`Revoked in post step: ${cell(line)}\n`, false).write();
+    await core.summary.addRaw(`Revoked in post step: ${plain(line)}\n`, false).write();
 }
 
 

@@ -36,6 +36,12 @@ export type Fault = {
   | { kind: 'delay'; ms: number }
   | { kind: 'drop' }
   | { kind: 'drop-after-commit' }
+  /**
+   * A hostile or unexpected answer: the request is carried out as usual, then the answer is rewritten (body,
+   * status, headers, or raw bytes in place of JSON). For the tests that prove nothing a server says can command
+   * the runner, unmask a secret, or make the action skip a revocation.
+   */
+  | { kind: 'rewrite'; body?: (original: unknown) => unknown; status?: number; headers?: Record<string, string>; raw?: string | Buffer }
 );
 
 export interface RecordedRequest {
@@ -266,6 +272,12 @@ export class D1Emulator {
       // The change is made; the answer never arrives.
       rec.status = -1;
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'rewrite') {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...fault.headers };
+      const out = fault.raw ?? (fault.body ? JSON.stringify(fault.body(body)) : body === undefined ? '' : JSON.stringify(body));
+      res.writeHead(fault.status ?? status, headers).end(out);
       return;
     }
     if (body === undefined) res.writeHead(status).end();

@@ -1,7 +1,26 @@
 /** The slice of @actions/core the steps use; passed in so tests can hand in their own. */
 import type * as actionsCore from '@actions/core';
+import { logSafe } from './log-safe.js';
 
 export type Core = Pick<
   typeof actionsCore,
   'getInput' | 'getState' | 'saveState' | 'setOutput' | 'setSecret' | 'exportVariable' | 'info' | 'warning' | 'setFailed' | 'summary'
 >;
+
+/** Longer than any line the action writes on purpose; a longer one is a value from outside that ran on. */
+export const LOG_LINE_MAX = 4000;
+
+/**
+ * The last guard before stdout: every line the action writes goes through logSafe, so even a value from outside
+ * that a code path forgot to parse cannot start a workflow command (`::` at a line start, `##[` anywhere, or a
+ * line break followed by either) or flood the log. Values are parsed at their boundaries; this is the second line.
+ */
+export function guardedCore(core: Core): Core {
+  const text = (m: string | Error): string => logSafe(m instanceof Error ? m.message : String(m), LOG_LINE_MAX);
+  return {
+    ...core,
+    info: (m) => core.info(text(m)),
+    warning: (m, props) => core.warning(text(m), props),
+    setFailed: (m) => core.setFailed(text(m)),
+  };
+}

@@ -1,92 +1,42 @@
 /**
- * DigiCert ONE Account Manager API: every path, request field and response field the action uses lives here,
- * so a tenant that answers differently is fixed in one place. Field names marked "unconfirmed" in the README
- * are read from a short list of candidates and, when absent, the error names the fields that were present.
+ * The DigiCert ONE client: one method per call the action makes, with retries inside the step's time budget and
+ * errors that say what to do. What is sent and how answers are read is in d1-wire.ts: this file never reads a
+ * field of an answer itself, and every server text it repeats is scrubbed of secrets and made safe to print.
  */
 import type { HttpClient, HttpResponse } from './http.js';
 import { NetworkError } from './http.js';
-import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, parseRetryAfter, realClock, statusMaybeCommitted, type Clock } from './retry.js';
+import {
+  PATHS,
+  createServiceUserBody,
+  createTokenBody,
+  fieldNames,
+  parseAccount,
+  parseCreatedServiceUser,
+  parseCreatedToken,
+  parseList,
+  parseRetryAfter,
+  parseRole,
+  parseServerError,
+  parseServiceUserItem,
+  parseTokenItem,
+  parseUser,
+  type Account,
+  type Code,
+  type Created,
+  type Id,
+  type Listed,
+  type Name,
+  type NewServiceUser,
+  type Role,
+  type User,
+  type UtcDay,
+} from './d1-wire.js';
+import { logSafe } from './log-safe.js';
+import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, realClock, statusMaybeCommitted, type Clock } from './retry.js';
 import { redact } from './secrets.js';
 
-export const API_PREFIX = '/account/api/v1';
-export const PATHS = {
-  users: `${API_PREFIX}/user`,
-  user: (id: string) => `${API_PREFIX}/user/${encodeURIComponent(id)}`,
-  roles: (applicationCode: string) => `${API_PREFIX}/role?application_code=${encodeURIComponent(applicationCode)}`,
-  accounts: `${API_PREFIX}/account`,
-  tokens: `${API_PREFIX}/api-access-token`,
-  token: (id: string) => `${API_PREFIX}/api-access-token/${encodeURIComponent(id)}`,
-};
-
-/** Request body of POST /api-access-token. */
-export function createTokenBody(t: { name: string; endDate: string; userId: string }): Record<string, string> {
-  return { name: t.name, end_date: t.endDate, user_id: t.userId };
-}
-
-/**
- * Request body of POST /user for an ephemeral service user. *Unconfirmed*: the public docs name the console's
- * fields (friendly name, description, email, end date, accounts, roles) but not the JSON keys.
- */
-export function createServiceUserBody(u: NewServiceUser): Record<string, unknown> {
-  return {
-    user_type: 'service',
-    friendly_name: u.name,
-    description: u.description,
-    email: u.email,
-    end_date: u.endDate,
-    accounts: u.accounts,
-    roles: u.roles,
-  };
-}
-
-const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'] as const;
-
-export interface NewServiceUser {
-  name: string;
-  description: string;
-  email: string;
-  endDate: string;
-  accounts: string[];
-  roles: string[];
-}
-
-export interface Role {
-  id: string;
-  name: string;
-  permissions: string[];
-}
-
-export interface Named {
-  id: string;
-  name: string;
-  endDate: string | undefined;
-  createdAt: string | undefined;
-}
-
-export interface CreatedServiceUser {
-  id: string;
-  token: string;
-  name: string;
-  endDate: string;
-}
-
-export interface User {
-  id: string;
-  userType: string | undefined;
-  status: string | undefined;
-  endDate: string | undefined;
-  primaryAccountId: string | undefined;
-  /** Every permission across the user's applications (managers). */
-  permissions: string[];
-}
-
-export interface MintedToken {
-  id: string;
-  token: string;
-  name: string;
-  userId: string;
-  endDate: string;
-}
+export { PATHS, parseServerError };
+export type { Account, Id, Listed, Name, Role, User, UtcDay };
 
 /** Kinds of failure the entry points treat differently (message text is for people). */
 export type FailureKind = 'auth' | 'forbidden' | 'not-found' | 'invalid' | 'rate-limited' | 'unavailable' | 'server' | 'network' | 'protocol';
@@ -98,13 +48,21 @@ export class D1Error extends Error {
     readonly status?: number,
     /** The request may have been carried out although no success answer arrived (a create must be checked). */
     readonly maybeCommitted = false,
+    /** A create answered 2xx, so it was carried out, but its answer could not be read (id, when it was readable). */
+    readonly made?: { id: Id | undefined },
   ) {
     super(message);
     this.name = 'D1Error';
   }
 }
 
-export type TokenInfo = Named;
+/** A new credential whose answer was read whole. */
+export interface CreatedCredential {
+  id: Id;
+  secret: string;
+  /** As the server answered it, or the one requested when the answer's is missing or unreadable. */
+  endDate: UtcDay;
+}
 
 export interface ClientOptions {
   host: string;
@@ -123,50 +81,12 @@ type Answer = HttpResponse & { attempts: number; waitedMs: number };
 
 const MAX_NETWORK_ATTEMPTS = 3;
 
-interface ServerError {
-  code: string | undefined;
-  message: string | undefined;
-}
-
-/** The documentation shows both `{"error": {...}}` and `{"errors": [{...}]}`; read either. */
-export function parseServerError(body: unknown): ServerError {
-  if (body && typeof body === 'object') {
-    const b = body as { error?: unknown; errors?: unknown };
-    const e = Array.isArray(b.errors) ? b.errors[0] : b.error;
-    if (e && typeof e === 'object') {
-      const { code, message } = e as { code?: unknown; message?: unknown };
-      return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : undefined };
-    }
-    if (typeof b.error === 'string') return { code: b.error, message: undefined };
-  }
-  return { code: undefined, message: typeof body === 'string' ? body.slice(0, 200) : undefined };
-}
-
-function fieldNames(body: unknown): string {
-  if (Array.isArray(body)) return '(a JSON array)';
-  if (body && typeof body === 'object') return Object.keys(body).join(', ') || '(none)';
-  return `(a ${typeof body} body, not a JSON object)`;
-}
-
-function pickString(obj: Record<string, unknown>, names: readonly string[]): string | undefined {
-  for (const n of names) {
-    const v = obj[n];
-    if (typeof v === 'string' && v) return v;
-    if (typeof v === 'number') return String(v);
-  }
-  return undefined;
-}
-
-function pickArray(body: unknown): unknown[] | undefined {
-  if (!body || typeof body !== 'object') return undefined;
-  for (const k of ['items', 'data', 'tokens', 'results']) {
-    const v = (body as Record<string, unknown>)[k];
-    if (Array.isArray(v)) return v;
-  }
-  return undefined;
-}
-
 const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
+
+/** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
+function endpointOf(method: string, path: string): string {
+  return `${method} ${path.split('?')[0]}`;
+}
 
 export class D1Client {
   private readonly host: string;
@@ -193,7 +113,7 @@ export class D1Client {
    * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
    */
   private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, repeatable: boolean): Promise<Answer> {
-    const endpoint = `${method} ${path.split('?')[0]}`;
+    const endpoint = endpointOf(method, path);
     const started = this.clock.now();
     let networkFailures = 0;
     for (let attempt = 1; ; attempt++) {
@@ -210,7 +130,8 @@ export class D1Client {
         const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
         // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
         wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
-        why = `answered ${res.status}${res.headers['retry-after'] ? ` (Retry-After: ${res.headers['retry-after']})` : ''}`;
+        // The header's own text never reaches the log: only what it parsed to.
+        why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
         if (this.clock.now() + wait >= this.deadline) return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
@@ -251,17 +172,19 @@ export class D1Client {
     } else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
       hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
     } else {
-      hint = `request to ${host} failed (${code}): ${redact(err.message, this.secrets)}`;
+      hint = `request to ${host} failed (${logSafe(code, 64)}): ${logSafe(redact(err.message, this.secrets))}`;
     }
     return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
   }
 
   private failure(endpoint: string, res: Answer, subject: string): D1Error {
     const { code, message } = parseServerError(res.body);
-    const said = redact([code, message].filter(Boolean).join(': ') || 'no error detail', this.secrets);
+    // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
+    const said = logSafe(redact([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
     const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
     const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
-    const retryAfter = res.headers['retry-after'];
+    const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
+    const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
     switch (true) {
       case res.status === 401 && this.authKind === 'client-cert':
         return new D1Error(
@@ -300,118 +223,86 @@ export class D1Client {
     }
   }
 
-  private missing(endpoint: string, res: Answer, wanted: string): D1Error {
+  private missing(endpoint: string, res: Answer, wanted: string, made?: { id: Id | undefined }): D1Error {
     return new D1Error(
-      `${endpoint} returned ${res.status} without ${wanted}; fields present: ${fieldNames(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`,
+      `${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : fieldNames(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`,
       'protocol',
       res.status,
+      made !== undefined,
+      made,
     );
   }
 
-  async getUser(id: string): Promise<User> {
+  async getUser(id: Id | 'me'): Promise<User> {
     const path = PATHS.user(id);
-    const endpoint = `GET ${path}`;
     const res = await this.call('GET', path, undefined, true);
-    if (res.status !== 200) throw this.failure(endpoint, res, `read user ${id}`);
-    const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as Record<string, unknown>;
-    const userId = pickString(body, ['id', 'user_id']);
-    if (!userId) throw this.missing(endpoint, res, 'the user id (id)');
-    return {
-      id: userId,
-      userType: pickString(body, ['user_type']),
-      status: pickString(body, ['status']),
-      endDate: pickString(body, ['end_date', 'expiration_date']),
-      primaryAccountId: pickString(body, ['primary_account_id']),
-      permissions: Array.isArray(body.applications)
-        ? (body.applications as unknown[]).flatMap((a) => (a && typeof a === 'object' && Array.isArray((a as { permissions?: unknown }).permissions) ? ((a as { permissions: unknown[] }).permissions.filter((x) => typeof x === 'string') as string[]) : []))
-        : [],
-    };
+    if (res.status !== 200) throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
+    const user = parseUser(res.body);
+    if (!user) throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
+    return user;
   }
 
-  private async list(path: string, subject: string): Promise<Record<string, unknown>[]> {
-    const endpoint = `GET ${path.split('?')[0]}`;
+  private async list<T>(path: string, subject: string, parse: (x: Record<string, unknown>) => T | undefined): Promise<T[]> {
     const res = await this.call('GET', path, undefined, true);
-    if (res.status !== 200) throw this.failure(endpoint, res, subject);
-    // A bare array as documented for the listings; tolerate a wrapper object too.
-    const items = Array.isArray(res.body) ? res.body : pickArray(res.body);
-    if (!items) throw this.missing(endpoint, res, 'a JSON array');
-    return items.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object');
+    if (res.status !== 200) throw this.failure(endpointOf('GET', path), res, subject);
+    const items = parseList(res.body);
+    if (!items) throw this.missing(endpointOf('GET', path), res, 'a JSON array');
+    // An entry without a valid id cannot be acted on, and so is not passed on.
+    return items.map(parse).filter((x): x is T => x !== undefined);
   }
 
-  async listRoles(applicationCode: string): Promise<Role[]> {
-    const items = await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`);
-    return items.map((x) => ({
-      id: pickString(x, ['id', 'code']) ?? '',
-      name: pickString(x, ['name']) ?? '',
-      permissions: Array.isArray(x.permissions) ? (x.permissions.filter((p) => typeof p === 'string') as string[]) : [],
-    }));
+  listRoles(applicationCode: Code): Promise<Role[]> {
+    return this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`, parseRole);
   }
 
-  async listAccounts(): Promise<{ id: string; name: string }[]> {
-    const items = await this.list(PATHS.accounts, 'list its accounts');
-    return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '' }));
+  listAccounts(): Promise<Account[]> {
+    return this.list(PATHS.accounts, 'list its accounts', parseAccount);
   }
 
-  async listServiceUsers(): Promise<Named[]> {
-    const items = await this.list(`${PATHS.users}?user_type=service`, 'list service users');
-    return items.map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['friendly_name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }));
+  listServiceUsers(): Promise<Listed[]> {
+    return this.list(PATHS.serviceUsers, 'list service users', parseServiceUserItem);
   }
 
-  async createServiceUser(u: NewServiceUser): Promise<CreatedServiceUser> {
-    const endpoint = `POST ${PATHS.users}`;
+  listTokens(userId: Id): Promise<Listed[]> {
+    return this.list(PATHS.tokensOf(userId), `list the API tokens of user ${userId}`, parseTokenItem);
+  }
+
+  /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
+  private created(endpoint: string, res: Answer, parsed: Created, requested: UtcDay, what: string): CreatedCredential {
+    if (!parsed.id || !parsed.secret) {
+      const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
+      throw this.missing(endpoint, res, wanted, { id: parsed.id });
+    }
+    return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
+  }
+
+  async createServiceUser(u: NewServiceUser): Promise<CreatedCredential> {
+    const endpoint = endpointOf('POST', PATHS.users);
     const res = await this.call('POST', PATHS.users, createServiceUserBody(u), false);
     if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `create service user '${u.name}'`);
-    const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as Record<string, unknown>;
-    const nested = body.api_token && typeof body.api_token === 'object' ? (body.api_token as Record<string, unknown>) : undefined;
-    const token = pickString(body, SECRET_FIELDS) ?? (nested ? pickString(nested, SECRET_FIELDS) : undefined);
-    const id = pickString(body, ['id', 'user_id']);
-    if (!token || !id) {
-      throw this.missing(endpoint, res, [!id && 'the user id (id)', !token && `its API token (${SECRET_FIELDS.join(' / ')})`].filter(Boolean).join(' and '));
-    }
-    return { id, token, name: pickString(body, ['friendly_name']) ?? u.name, endDate: pickString(body, ['end_date']) ?? u.endDate };
+    return this.created(endpoint, res, parseCreatedServiceUser(res.body), u.endDate, 'user');
   }
 
-  async deleteUser(id: string): Promise<'deleted' | 'gone'> {
-    const path = PATHS.user(id);
-    const res = await this.call('DELETE', path, undefined, true);
-    if (res.status === 200 || res.status === 204) return 'deleted';
-    if (res.status === 404) return 'gone';
-    throw this.failure(`DELETE ${path}`, res, `delete service user ${id}`);
-  }
-
-  async createToken(t: { userId: string; name: string; endDate: string }): Promise<MintedToken> {
-    const endpoint = `POST ${PATHS.tokens}`;
+  async createToken(t: { userId: Id; name: Name; endDate: UtcDay }): Promise<CreatedCredential> {
+    const endpoint = endpointOf('POST', PATHS.tokens);
     const res = await this.call('POST', PATHS.tokens, createTokenBody(t), false);
     if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-    const body = (res.body && typeof res.body === 'object' && !Array.isArray(res.body) ? res.body : {}) as Record<string, unknown>;
-    const token = pickString(body, SECRET_FIELDS);
-    const id = pickString(body, ['id', 'token_id']);
-    if (!token || !id) {
-      throw this.missing(endpoint, res, [!id && 'the token id (id)', !token && `the token value (${SECRET_FIELDS.join(' / ')})`].filter(Boolean).join(' and '));
-    }
-    return {
-      id,
-      token,
-      name: pickString(body, ['name']) ?? t.name,
-      userId: pickString(body, ['user_id']) ?? t.userId,
-      endDate: pickString(body, ['end_date']) ?? t.endDate,
-    };
+    return this.created(endpoint, res, parseCreatedToken(res.body), t.endDate, 'token');
   }
 
-  async listTokens(userId: string): Promise<TokenInfo[]> {
-    const items = await this.list(`${PATHS.tokens}?user_id=${encodeURIComponent(userId)}`, `list the API tokens of user ${userId}`);
-    return items
-      .map((x) => ({ id: pickString(x, ['id']) ?? '', name: pickString(x, ['name']) ?? '', endDate: pickString(x, ['end_date']), createdAt: pickString(x, ['created_at']) }))
-      .filter((x) => x.id);
-  }
-
-  /** 'deleted', or 'gone' when the server no longer knows the token (404): both mean it no longer works. */
-  async deleteToken(id: string): Promise<'deleted' | 'gone'> {
-    const path = PATHS.token(id);
-    const endpoint = `DELETE ${path}`;
+  /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
+  private async remove(path: string, subject: string): Promise<'deleted' | 'gone'> {
     const res = await this.call('DELETE', path, undefined, true);
     if (res.status === 200 || res.status === 204) return 'deleted';
     if (res.status === 404) return 'gone';
-    throw this.failure(endpoint, res, `delete API token ${id}`);
+    throw this.failure(endpointOf('DELETE', path), res, subject);
+  }
+
+  deleteUser(id: Id): Promise<'deleted' | 'gone'> {
+    return this.remove(PATHS.user(id), `delete service user ${id}`);
+  }
+
+  deleteToken(id: Id): Promise<'deleted' | 'gone'> {
+    return this.remove(PATHS.token(id), `delete API token ${id}`);
   }
 }

@@ -9,8 +9,27 @@ import type { ClientTls } from './client-cert.js';
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
-  /** Parsed JSON, or the raw text when the body is not JSON, or undefined when empty. */
+  /** Parsed JSON, or the raw text when the body is not JSON, or undefined when empty or too large. */
   body: unknown;
+  /** The body was larger than MAX_BODY_BYTES and was not read. */
+  tooLarge?: boolean;
+}
+
+/** No answer the action reads is anywhere near this; a larger one is not read (a hostile 256 MiB body stays on the wire). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export interface HttpClient {
@@ -161,7 +180,7 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
       };
       pending.add(onDisconnect);
       let res: Dispatcher.ResponseData;
-      let text: string;
+      let text: string | undefined;
       try {
         const work = (async () => {
           const r = await request(new URL(path, opts.baseUrl), {
@@ -171,7 +190,7 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
             dispatcher,
             signal: controller.signal,
           });
-          return { r, t: await r.body.text() };
+          return { r, t: await readCapped(r.body as unknown as AsyncIterable<Buffer> & { destroy(): unknown }) };
         })();
         ({ r: res, t: text } = await Promise.race([work, guard]));
       } catch (err) {
@@ -194,7 +213,7 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
       for (const [k, v] of Object.entries(res.headers)) {
         if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       }
-      return { status: res.statusCode, headers: flat, body: parsed };
+      return { status: res.statusCode, headers: flat, body: parsed, ...(text === undefined ? { tooLarge: true } : {}) };
     },
     async close() {
       // destroy, not close: a keep-alive socket would hold the step open for seconds. Bounded, because on Node 20

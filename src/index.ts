@@ -2,7 +2,8 @@
  * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
  * once. The post step is recognised by the flag main saves before it does anything else.
  */
-import * as core from '@actions/core';
+import * as actionsCore from '@actions/core';
+import { guardedCore } from './core.js';
 import { createHttpClient, proxyPasswords } from './http.js';
 import { runMain } from './main.js';
 import { runPost } from './post.js';
@@ -10,6 +11,8 @@ import { secretInputValues } from './inputs.js';
 import { runInfoFromEnv } from './run-context.js';
 import { redact } from './secrets.js';
 import { STATE } from './state.js';
+
+const core = guardedCore(actionsCore);
 
 function message(err: unknown): string {
   return redact(err instanceof Error ? err.message : String(err), [...secretInputValues((name) => core.getInput(name)), ...proxyPasswords(process.env)]);

@@ -3,8 +3,9 @@
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
 import { loadClientCertificate, type CertificateInfo, type ClientTls } from './client-cert.js';
+import { parseCode, parseId, parseName, utcDayOf, type Code, type Id, type Name, type UtcDay } from './d1-wire.js';
 import { InputError } from './input-error.js';
-import { NAME_MAX_LENGTH, NAME_PATTERN, defaultTokenName, type RunInfo } from './naming.js';
+import { NAME_MAX_LENGTH, defaultTokenName, type RunInfo } from './naming.js';
 
 export { InputError };
 
@@ -43,12 +44,17 @@ export interface Config {
   baseUrl: string;
   auth: Auth;
   /** The user the token is minted for; `me` means the bootstrap identity (allowed for standard users only). Empty with `scope`. */
-  serviceUserId: string;
+  serviceUserId: Id | 'me' | '';
   /** With `scope`: an ephemeral service user with exactly these roles is created (and deleted in post). */
   scoped: ScopedConfig | undefined;
-  tokenName: string;
+  tokenName: Name;
+  /**
+   * The workflow named the credential. A generated name is unique to this step attempt; a given one is not, so main
+   * checks that no credential has it before creating one (recovery after a lost answer then finds only its own).
+   */
+  tokenNameGiven: boolean;
   /** UTC day, YYYY-MM-DD: the token stops working at 23:59:59 UTC that day. */
-  endDate: string;
+  endDate: UtcDay;
   exportEnv: boolean;
   /** Delete this repository's tokens from runs that are over before minting. */
   cleanupStale: boolean;
@@ -76,7 +82,7 @@ export interface StepConfig {
 export interface ScopeEntry {
   /** As the user wrote it, for messages. */
   manager: string;
-  applicationCode: string;
+  applicationCode: Code;
   /** Role names as Account Manager shows them, or role ids. */
   roles: string[];
 }
@@ -84,7 +90,7 @@ export interface ScopeEntry {
 export interface ScopedConfig {
   scope: ScopeEntry[];
   /** Account ids; empty means the bootstrap user's primary account. */
-  accounts: string[];
+  accounts: Id[];
   email: string;
 }
 
@@ -118,7 +124,7 @@ export function parseScope(raw: string): ScopeEntry[] {
     if (!manager || roles.length === 0) {
       throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
     }
-    const code = MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined);
+    const code = parseCode(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
     if (!code) {
       throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
     }
@@ -195,9 +201,42 @@ export function parseHost(raw: string, inputName: string, kind: Auth['kind'] = '
   return port ? `${name}:${port}` : name;
 }
 
-function utcDay(d: Date, addDays: number): string {
-  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays));
-  return t.toISOString().slice(0, 10);
+/**
+ * DigiCert ONE's hosts (DigiCert's allow-listed URLs page: production and demo in four regions). With `host` empty,
+ * DC_BASE may pick one of these, and nothing else: any step before this one can write DC_BASE to GITHUB_ENV, and
+ * the bootstrap credential must go only where the workflow's author sent it.
+ */
+export const DIGICERT_ONE_HOSTS = [
+  'one.digicert.com',
+  'demo.one.digicert.com',
+  'one.digicert.co.jp',
+  'demo.one.digicert.co.jp',
+  'one.ch.digicert.com',
+  'demo.one.ch.digicert.com',
+  'one.nl.digicert.com',
+  'demo.one.nl.digicert.com',
+] as const;
+
+/** Where the bootstrap credential goes: the host input as written, else a DigiCert ONE host from DC_BASE, else production US. */
+export function parseTargetHost(getInput: GetInput, env: NodeJS.ProcessEnv, kind: Auth['kind']): string {
+  const hostInput = getInput('host').trim();
+  if (hostInput) return parseHost(hostInput, 'host', kind);
+  const dcBase = (env.DC_BASE ?? '').trim();
+  if (!dcBase) return DEFAULT_HOST;
+  let host: string | undefined;
+  try {
+    host = parseHost(dcBase, 'DC_BASE', 'client-cert');
+  } catch {
+    host = undefined;
+  }
+  if (!host || !(DIGICERT_ONE_HOSTS as readonly string[]).includes(host.replace(/:443$/, ''))) {
+    throw new InputError(
+      'host',
+      `is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent. DC_BASE may name ${DIGICERT_ONE_HOSTS.join(', ')} (with or without clientauth.); for any other host, write it in the host input.`,
+    );
+  }
+  // A clientauth. name in DC_BASE is accepted for either credential; the action adds the prefix itself when needed.
+  return host.replace(/:443$/, '');
 }
 
 /**
@@ -239,14 +278,12 @@ export function parseAuth(getInput: GetInput, now: Date): Auth {
 export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date): Config {
   const auth = parseAuth(getInput, now);
 
-  const hostInput = getInput('host').trim();
-  const dcBase = (env.DC_BASE ?? '').trim();
-  const host = hostInput ? parseHost(hostInput, 'host', auth.kind) : dcBase ? parseHost(dcBase, 'host (from DC_BASE)', auth.kind) : DEFAULT_HOST;
+  const host = parseTargetHost(getInput, env, auth.kind);
 
-  const serviceUserId = getInput('service-user-id').trim();
+  const serviceUserIdRaw = getInput('service-user-id').trim();
   const scopeRaw = getInput('scope');
   const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
-  if (scope && serviceUserId) {
+  if (scope && serviceUserIdRaw) {
     throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
   }
   const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
@@ -254,24 +291,27 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   for (const a of accounts) {
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a)) throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
   }
+  const accountIds = accounts.map((a) => parseId(a)!);
   const email = getInput('service-user-email').trim();
   if (email && !scope) throw new InputError('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
   if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
-  if (!serviceUserId && !scope) {
+  if (!serviceUserIdRaw && !scope) {
     throw new InputError(
       'service-user-id',
       'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.',
     );
   }
-  if (serviceUserId && !USER_ID.test(serviceUserId)) {
+  if (serviceUserIdRaw && !USER_ID.test(serviceUserIdRaw)) {
     throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
   }
+  const serviceUserId: Id | 'me' | '' = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? parseId(serviceUserIdRaw)! : '';
 
   const nameInput = getInput('token-name').trim();
-  if (nameInput && !(NAME_PATTERN.test(nameInput) && nameInput.length <= NAME_MAX_LENGTH)) {
+  const givenName = nameInput.length <= NAME_MAX_LENGTH ? parseName(nameInput) : undefined;
+  if (nameInput && !givenName) {
     throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
   }
-  const tokenName = nameInput || defaultTokenName(run);
+  const tokenName = givenName ?? (defaultTokenName(run) as Name);
 
   const cleanupStale = bool(getInput, 'cleanup-stale', false);
   if (!cleanupStale && getInput('stale-after-hours').trim()) {
@@ -285,9 +325,10 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     baseUrl: `https://${host}`,
     auth,
     serviceUserId,
-    scoped: scope ? { scope, accounts, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
+    scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
     tokenName,
-    endDate: utcDay(now, lifetimeDays),
+    tokenNameGiven: givenName !== undefined,
+    endDate: utcDayOf(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),
     cleanupStale,
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),

@@ -3,18 +3,20 @@
  */
 import { bootstrapConnection } from './bootstrap.js';
 import type { Core } from './core.js';
-import { D1Client, D1Error, type User } from './d1-api.js';
+import { KINDS, type Made } from './credentials/index.js';
+import { D1Client, D1Error, type CreatedCredential, type Id, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
 import { parseConfig, secretInputValues, type Config } from './inputs.js';
-import { mintToken } from './mint.js';
+import { logSafe } from './log-safe.js';
+import { checkNameFree, createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
 import type { Clock } from './retry.js';
-import { createEphemeralUser, describeRun, resolveScope } from './scoped.js';
+import { describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
-import { STATE } from './state.js';
+import { STATE, serializeMade } from './state.js';
 import { writeMintSummary } from './summary.js';
-import { sweepStale, type SweepTarget } from './sweep.js';
+import { sweepStale } from './sweep.js';
 
 export interface MainDeps {
   core: Core;
@@ -25,19 +27,31 @@ export interface MainDeps {
   clock?: Clock;
 }
 
-/** What main hands out: a token of an existing user, or an ephemeral service user (which "is the token"). */
-interface Credential {
-  kind: 'token' | 'service-user';
-  /** The token's id, or the ephemeral user's id. */
-  id: string;
-  token: string;
-  name: string;
-  userId: string;
-  endDate: string;
-  scope: string[];
+/** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
+class Ledger {
+  private readonly made: Made[] = [];
+  constructor(private readonly core: Core) {}
+  private save(): void {
+    this.core.saveState(STATE.credentials, serializeMade(this.made));
+  }
+  /** Before a create: post can find it by name if the answer is lost. */
+  pending(m: Made): void {
+    this.made.push(m);
+    this.save();
+  }
+  settle(m: Made, update: Partial<Made> | 'forget'): void {
+    const i = this.made.indexOf(m);
+    if (update === 'forget') this.made.splice(i, 1);
+    else Object.assign(m, update);
+    this.save();
+  }
 }
 
 export async function runMain({ core, run, env, now, createHttp, clock }: MainDeps): Promise<void> {
+  // Every state key first, before anything can fail: a key main leaves unwritten could be supplied to post by the
+  // job's environment (the runner applies it before STATE_*).
+  core.saveState(STATE.host, '');
+  core.saveState(STATE.credentials, '[]');
   // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
@@ -48,7 +62,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     const left = daysUntil(cert.notAfter, now);
     if (left < config.certificateExpiryWarningDays) {
       core.warning(
-        `The client certificate in client-certificate (${cert.subject}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`,
+        `The client certificate in client-certificate (${logSafe(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`,
       );
     }
   }
@@ -70,40 +84,40 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
 
     core.saveState(STATE.host, config.host);
-    const credential = config.scoped ? await mintScoped(core, client, config, run, env, now, mePromise!) : await mintForUser(core, client, config, run, now, mePromise);
+    const ledger = new Ledger(core);
+    const minted = config.scoped
+      ? await mintScoped(core, client, ledger, config, run, env, now, mePromise!)
+      : await mintForUser(core, client, ledger, config, run, now, mePromise);
+    const { made, secret } = minted;
+    const kind = KINDS[made.kind];
 
-    // The new secret is masked before any other line is written.
-    maskSecret(credential.token, core.setSecret);
-    // Then saved for post, so a failure below still leaves it to be revoked.
-    core.saveState(credential.kind === 'token' ? STATE.tokenId : STATE.serviceUserId, credential.id);
-    core.saveState(STATE.tokenName, credential.name);
-    core.saveState(STATE.endDate, credential.endDate);
+    // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
+    maskSecret(secret, core.setSecret);
 
-    core.setOutput('token', credential.token);
-    core.setOutput('token-id', credential.kind === 'token' ? credential.id : '');
-    core.setOutput('token-name', credential.name);
-    core.setOutput('user-id', credential.userId);
-    core.setOutput('service-user-id', credential.kind === 'service-user' ? credential.id : '');
-    core.setOutput('expires-at', `${credential.endDate}T23:59:59Z`);
+    core.setOutput('token', secret);
+    core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
+    core.setOutput('token-name', made.name);
+    core.setOutput('user-id', made.userId);
+    core.setOutput('service-user-id', made.kind === 'service-user' ? made.id : '');
+    core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
     core.setOutput('base-url', config.baseUrl);
 
     if (config.exportEnv) {
       // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
-      core.exportVariable('DC_API_KEY', credential.token);
+      core.exportVariable('DC_API_KEY', secret);
       core.exportVariable('DC_BASE', config.baseUrl);
-      core.exportVariable('SM_API_KEY', credential.token);
+      core.exportVariable('SM_API_KEY', secret);
       core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
     }
 
     const what =
-      credential.kind === 'token'
-        ? `DigiCert ONE API token '${credential.name}' (id ${credential.id}) for user ${credential.userId}`
-        : `ephemeral DigiCert ONE service user '${credential.name}' (id ${credential.id}) with ${credential.scope.join('; ')} and its API token`;
-    const revoke = credential.kind === 'token' ? 'revokes it' : 'deletes the user and so its token';
+      made.kind === 'api-token'
+        ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
+        : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
     const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
     core.info(
-      `Created ${what} on ${config.host}${via}; it ends ${credential.endDate} 23:59:59 UTC` +
-        `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${revoke} when the job ends`}.`,
+      `Created ${what} on ${config.host}${via}; it ends ${made.endDate} 23:59:59 UTC` +
+        `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes} when the job ends`}.`,
     );
 
     if (mePromise && config.expiryWarningDays > 0) {
@@ -118,13 +132,13 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
 
     if (config.step.jobSummary) {
       await writeMintSummary(core, {
-        kind: credential.kind === 'token' ? 'API token' : 'ephemeral service user',
-        name: credential.name,
-        id: credential.id,
-        user: credential.userId,
-        scope: credential.scope.join('; ') || 'the roles of that user',
+        kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user',
+        name: made.name,
+        id: made.id,
+        user: made.userId,
+        scope: minted.scope.join('; ') || 'the roles of that user',
         host: config.host,
-        endDate: credential.endDate,
+        endDate: made.endDate,
       });
     }
   } finally {
@@ -132,46 +146,68 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
   }
 }
 
-async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date, what: string, target: SweepTarget): Promise<void> {
+interface Minted {
+  made: Made & { id: Id; userId: Id };
+  secret: string;
+  scope: string[];
+}
+
+async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date, ctx: CreateContext): Promise<void> {
   if (!config.cleanupStale) return;
-  const deleted = await sweepStale(target, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+  const { kind, client, pending } = ctx;
+  const deleted = await sweepStale({ list: () => kind.list(client, pending), remove: (id) => kind.revoke(client, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+  const noun = `${kind.noun}(s)`;
   core.info(
     deleted.length
-      ? `cleanup-stale: deleted ${deleted.length} ${what} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-      : `cleanup-stale: no ${what} left by earlier runs.`,
+      ? `cleanup-stale: deleted ${deleted.length} ${noun} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+      : `cleanup-stale: no ${noun} left by earlier runs.`,
   );
 }
 
-/** Runs a create whose name post can find if its answer is lost; forgets the name when it certainly failed. */
-async function pending<T>(core: Core, name: string, create: () => Promise<T>): Promise<T> {
-  core.saveState(STATE.pendingName, name);
+/**
+ * Checks the name, sweeps, records the credential as pending, creates it (with recovery), and settles the record:
+ * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
+ */
+async function make(core: Core, ledger: Ledger, config: Config, run: RunInfo, now: Date, ctx: CreateContext, create: () => Promise<CreatedCredential>): Promise<CreatedCredential> {
+  if (config.tokenNameGiven) await checkNameFree(ctx, 'token-name');
+  await cleanupStale(core, config, run, now, ctx);
+  ledger.pending(ctx.pending);
   try {
-    return await create();
+    const created = await createOnce(ctx, create);
+    ledger.settle(ctx.pending, { id: created.id, endDate: created.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: created.id } : {}) });
+    return created;
   } catch (err) {
-    if (!(err instanceof D1Error && err.maybeCommitted)) core.saveState(STATE.pendingName, '');
+    if (err instanceof D1Error && err.maybeCommitted) {
+      if (err.made?.id) ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
+    } else {
+      ledger.settle(ctx.pending, 'forget');
+    }
     throw err;
   }
 }
 
-async function mintForUser(core: Core, client: D1Client, config: Config, run: RunInfo, now: Date, me: Promise<User> | undefined): Promise<Credential> {
-  const userId = config.serviceUserId === 'me' ? (await me!).id : config.serviceUserId;
-  await cleanupStale(core, config, run, now, 'token(s)', { list: () => client.listTokens(userId), remove: (id) => client.deleteToken(id) });
-  core.saveState(STATE.userId, userId);
-  const minted = await pending(core, config.tokenName, () => mintToken(client, { userId, name: config.tokenName, endDate: config.endDate }, (l) => core.info(l)));
-  return { kind: 'token', id: minted.id, token: minted.token, name: minted.name, userId: minted.userId, endDate: minted.endDate, scope: [] };
+async function mintForUser(core: Core, client: D1Client, ledger: Ledger, config: Config, run: RunInfo, now: Date, me: Promise<User> | undefined): Promise<Minted> {
+  const userId = config.serviceUserId === 'me' ? (await me!).id : (config.serviceUserId as Id);
+  const pending: Made = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
+  const ctx: CreateContext = { client, kind: KINDS['api-token'], pending, log: (l) => core.info(l) };
+  const created = await make(core, ledger, config, run, now, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
+  return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
 }
 
-async function mintScoped(core: Core, client: D1Client, config: Config, run: RunInfo, env: NodeJS.ProcessEnv, now: Date, me: Promise<User>): Promise<Credential> {
+async function mintScoped(core: Core, client: D1Client, ledger: Ledger, config: Config, run: RunInfo, env: NodeJS.ProcessEnv, now: Date, me: Promise<User>): Promise<Minted> {
   const scoped = config.scoped!;
   const resolved = await resolveScope(client, await me, scoped);
-  await cleanupStale(core, config, run, now, 'ephemeral service user(s)', { list: () => client.listServiceUsers(), remove: (id) => client.deleteUser(id) });
-  core.saveState(STATE.kind, 'service-user');
-  const user = await pending(core, config.tokenName, () =>
-    createEphemeralUser(
-      client,
-      { name: config.tokenName, description: describeRun(run, env, now), email: scoped.email, endDate: config.endDate, scope: resolved },
-      (l) => core.info(l),
-    ),
+  const pending: Made = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
+  const ctx: CreateContext = { client, kind: KINDS['service-user'], pending, log: (l) => core.info(l) };
+  const created = await make(core, ledger, config, run, now, ctx, () =>
+    client.createServiceUser({
+      name: config.tokenName,
+      description: describeRun(run, env, now),
+      email: scoped.email,
+      endDate: config.endDate,
+      accounts: resolved.accounts,
+      roles: resolved.roleIds,
+    }),
   );
-  return { kind: 'service-user', id: user.id, token: user.token, name: user.name, userId: user.id, endDate: user.endDate, scope: resolved.labels };
+  return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
 }

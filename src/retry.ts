@@ -27,14 +27,8 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 10_000;
 export const RETRY_AFTER_JITTER_MS = 1000;
 
-/** Milliseconds to wait per Retry-After (seconds or HTTP date), or undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+/** Parsed where the header is read, at the wire boundary. */
+export { parseRetryAfter } from './d1-wire.js';
 
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));

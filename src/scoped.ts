@@ -3,22 +3,28 @@
  * needs, deleted by the post step. Everything is checked before anything is created: roles must exist (the error
  * lists those that do) and the bootstrap identity must hold every permission in them (no escalation attempt).
  */
-import { type CreatedServiceUser, type D1Client, type User } from './d1-api.js';
+import type { D1Client, Id, User } from './d1-api.js';
 import { InputError, type ScopedConfig } from './inputs.js';
-import { createOnce } from './mint.js';
+import { logSafe } from './log-safe.js';
 import type { RunInfo } from './naming.js';
 
+/** A few names from a server listing, for an error message: each made safe to print, the list bounded. */
+function some(items: { id: string; name: string }[]): string {
+  const shown = items.slice(0, 30).map((r) => `${logSafe(r.name, 60)} (${r.id})`);
+  return (shown.join(', ') || 'none') + (items.length > 30 ? `, and ${items.length - 30} more` : '');
+}
+
 export interface ResolvedScope {
-  roleIds: string[];
-  /** `Manager: Role` as resolved, for the log and the job summary. */
+  roleIds: Id[];
+  /** `Manager: Role` as resolved, for the log and the job summary (role names are server text: print with logSafe). */
   labels: string[];
-  accounts: string[];
+  accounts: Id[];
 }
 
 export async function resolveScope(client: D1Client, me: User, scoped: ScopedConfig): Promise<ResolvedScope> {
   const held = new Set(me.permissions);
   const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
-  const roleIds: string[] = [];
+  const roleIds: Id[] = [];
   const labels: string[] = [];
   scoped.scope.forEach((entry, i) => {
     const available = listings[i]!;
@@ -27,18 +33,18 @@ export async function resolveScope(client: D1Client, me: User, scoped: ScopedCon
       if (!role) {
         throw new InputError(
           'scope',
-          `${entry.manager} has no role '${wanted}'. Roles there: ${available.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`,
+          `${entry.manager} has no role '${wanted}'. Roles there: ${some(available)}.`,
         );
       }
       const missing = role.permissions.filter((p) => !held.has(p));
       if (missing.length) {
         throw new InputError(
           'scope',
-          `the bootstrap user ${me.id} does not hold ${entry.manager} role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`,
+          `the bootstrap user ${me.id} does not hold ${entry.manager} role '${logSafe(role.name, 60)}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`,
         );
       }
       roleIds.push(role.id);
-      labels.push(`${entry.manager}: ${role.name}`);
+      labels.push(`${entry.manager}: ${logSafe(role.name, 60)}`);
     }
   });
 
@@ -47,7 +53,7 @@ export async function resolveScope(client: D1Client, me: User, scoped: ScopedCon
     const reachable = await client.listAccounts();
     const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
     if (unknown.length) {
-      throw new InputError('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+      throw new InputError('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${some(reachable)}.`);
     }
   } else {
     if (!me.primaryAccountId) throw new InputError('accounts', 'the bootstrap user has no primary account; name the account ids for the new service user.');
@@ -59,21 +65,4 @@ export async function resolveScope(client: D1Client, me: User, scoped: ScopedCon
 export function describeRun(run: RunInfo, env: NodeJS.ProcessEnv, now: Date): string {
   const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${env.GITHUB_WORKFLOW})` : '';
   return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
-}
-
-export function createEphemeralUser(
-  client: D1Client,
-  u: { name: string; description: string; email: string; endDate: string; scope: ResolvedScope },
-  log: (line: string) => void,
-): Promise<CreatedServiceUser> {
-  return createOnce(
-    {
-      what: 'service user',
-      name: u.name,
-      create: () => client.createServiceUser({ name: u.name, description: u.description, email: u.email, endDate: u.endDate, accounts: u.scope.accounts, roles: u.scope.roleIds }),
-      list: () => client.listServiceUsers(),
-      remove: (id) => client.deleteUser(id),
-    },
-    log,
-  );
 }

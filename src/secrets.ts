@@ -1,9 +1,11 @@
 /**
  * Secret handling: every value that must never be printed goes through `maskSecret` first.
- * The runner masks per line, so a multi-line value is registered line by line as well as whole.
+ * The runner masks per line, so a multi-line value is registered line by line as well as whole; and a secret that
+ * a server echoes encoded (base64, URL-encoded) is registered in those forms too.
  */
 export type MaskFn = (value: string) => void;
 
+/** The plain forms of a secret: the whole value and each line that could stand alone in a log line. */
 export function secretParts(value: string): string[] {
   const parts = new Set<string>();
   const trimmed = value.trim();
@@ -17,15 +19,52 @@ export function secretParts(value: string): string[] {
   return [...parts];
 }
 
-export function maskSecret(value: string, mask: MaskFn): void {
-  for (const part of secretParts(value)) mask(part);
+/** Encoded forms a secret may be echoed in: base64 (standard and URL-safe, also mid-stream) and URL-encoding. */
+function encodedForms(part: string): string[] {
+  const forms = new Set<string>();
+  const bytes = Buffer.from(part);
+  if (encodeURIComponent(part) !== part) forms.add(encodeURIComponent(part));
+  // Base64 of the secret as it appears inside a longer base64 text: at each of the three byte alignments, the
+  // characters that depend on the secret's bytes alone.
+  for (let shift = 0; shift < 3; shift++) {
+    const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const start = shift === 0 ? 0 : Math.ceil((shift * 4) / 3);
+    const whole = Math.floor((shift + bytes.length) / 3) * 4;
+    // Alone (shift 0), the whole value without padding; inside a longer text, only its complete groups.
+    const candidates = shift === 0 ? [b64.replace(/=+$/, ''), b64.slice(0, whole)] : [b64.slice(start, whole)];
+    for (const stable of candidates) {
+      if (stable.length < 8) continue;
+      forms.add(stable);
+      forms.add(stable.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+  }
+  return [...forms];
 }
 
-/** Removes known secrets from text that came from elsewhere (a server's error message, an exception). */
+/** Every form of the secrets to register with the runner and to scrub from text, longest first. */
+export function secretForms(secrets: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    // Encoded echoes are a risk for a token or password (one line); a certificate's many lines are masked as lines.
+    const oneLine = !/[\r\n]/.test(s.trim());
+    for (const part of secretParts(s)) {
+      forms.add(part);
+      if (oneLine && part.length >= 6 && part.length <= 1024) for (const f of encodedForms(part)) forms.add(f);
+    }
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+export function maskSecret(value: string, mask: MaskFn): void {
+  for (const form of secretForms([value])) mask(form);
+}
+
+/**
+ * Removes known secrets (in every form) from text that came from elsewhere (a server's error message, an
+ * exception). Call it on the whole text, before any cut: a cut first could leave a secret minus its last characters.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) {
-    for (const part of secretParts(s)) out = out.split(part).join('***');
-  }
+  for (const form of secretForms(secrets)) out = out.split(form).join('***');
   return out;
 }

@@ -1,42 +1,63 @@
 /**
- * What main hands to post through GITHUB_STATE: ids and the host, never a secret.
+ * What main hands to post through GITHUB_STATE: the host and the list of what main made, never a secret.
+ *
+ * The runner gives post its state as STATE_<name> variables, applied after the job's environment, so a key main
+ * did not write could come from an earlier step's GITHUB_ENV. Main therefore writes every key first thing (empty
+ * where unused), and post parses what it reads like any other outside value: a list it cannot trust is not acted on.
  */
+import { parseId, parseName, parseUtcDay } from './d1-wire.js';
+import type { KindName, Made } from './credentials/index.js';
+
 export const STATE = {
   isPost: 'isPost',
   host: 'host',
-  tokenId: 'token-id',
-  tokenName: 'token-name',
-  userId: 'user-id',
-  endDate: 'end-date',
-  /** `service-user` when main created an ephemeral service user; absent for a token. */
-  kind: 'kind',
-  serviceUserId: 'service-user-id',
-  /** Name of a token being created: set before the create, so a lost answer can still be cleaned up. */
-  pendingName: 'pending-name',
+  /** JSON array of Made, in the order main made them. */
+  credentials: 'credentials',
 } as const;
 
+const MAX_STATE = 8 * 1024;
+const MAX_RECORDS = 8;
+const KIND_NAMES: readonly KindName[] = ['api-token', 'service-user'];
+
 export interface SavedState {
-  kind: 'token' | 'service-user';
   host: string;
-  /** The ephemeral service user's id (kind service-user). */
-  serviceUserId: string;
-  userId: string;
-  /** Empty when main never learnt the id (the create's answer was lost): post looks the token up by name. */
-  tokenId: string;
-  tokenName: string;
-  endDate: string;
+  made: Made[];
 }
 
-export function loadState(getState: (name: string) => string): SavedState | undefined {
-  const s: SavedState = {
-    kind: getState(STATE.kind) === 'service-user' ? 'service-user' : 'token',
-    host: getState(STATE.host),
-    serviceUserId: getState(STATE.serviceUserId),
-    userId: getState(STATE.userId),
-    tokenId: getState(STATE.tokenId),
-    tokenName: getState(STATE.tokenName) || getState(STATE.pendingName),
-    endDate: getState(STATE.endDate),
-  };
-  const known = s.kind === 'token' ? s.tokenId || s.userId : true;
-  return s.host && s.tokenName && known ? s : undefined;
+export type LoadedState = { ok: true; state: SavedState } | { ok: false; why: string };
+
+export function serializeMade(made: readonly Made[]): string {
+  return JSON.stringify(made);
+}
+
+function parseMade(x: unknown): Made | undefined {
+  if (!x || typeof x !== 'object') return undefined;
+  const r = x as Record<string, unknown>;
+  const kind = KIND_NAMES.find((k) => k === r.kind);
+  const name = parseName(r.name);
+  const endDate = parseUtcDay(r.endDate);
+  const id = r.id === '' ? '' : parseId(r.id);
+  const userId = r.userId === '' ? '' : parseId(r.userId);
+  if (!kind || !name || !endDate || id === undefined || userId === undefined) return undefined;
+  // A token is listed under its user: without the user, a lost token could not be found.
+  if (kind === 'api-token' && !userId) return undefined;
+  return { kind, id, name, userId, endDate };
+}
+
+/** Reads and checks the state; `why` (for a warning) when it does not fit what main writes. */
+export function loadState(getState: (name: string) => string): LoadedState {
+  const host = getState(STATE.host);
+  const raw = getState(STATE.credentials);
+  if (raw === '' || raw === '[]') return { ok: true, state: { host, made: [] } };
+  if (raw.length > MAX_STATE) return { ok: false, why: 'the saved list of credentials is larger than main ever writes' };
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    return { ok: false, why: 'the saved list of credentials is not the JSON main writes' };
+  }
+  if (!Array.isArray(list) || list.length > MAX_RECORDS) return { ok: false, why: 'the saved list of credentials is not a list main writes' };
+  const made = list.map(parseMade);
+  if (made.some((m) => !m)) return { ok: false, why: 'a saved credential has a kind, id, name or end date main never writes' };
+  return { ok: true, state: { host, made: made as Made[] } };
 }

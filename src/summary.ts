@@ -1,5 +1,6 @@
-/** Job summary: what was minted and what happened to it. No secret ever reaches this file. */
+/** Job summary: what was minted and what happened to it. No secret ever reaches this file, nor raw server text. */
 import type { Core } from './core.js';
+import { logSafe } from './log-safe.js';
 
 export interface SummaryRow {
   kind: string;
@@ -11,18 +12,32 @@ export interface SummaryRow {
   endDate: string;
 }
 
-function cell(s: string): string {
-  return s.replace(/[|\r\n]/g, ' ');
+/**
+ * Text of ours with values in it: one line, and no Markdown or HTML that could render (links, images, emphasis,
+ * code, tables, tags): that punctuation is backslash-escaped, so it is shown as written.
+ */
+export function plain(s: string): string {
+  return logSafe(s, 500).replace(/[\\`*[\]()!<>&|~#]/g, (c) => `\\${c}`);
+}
+
+/**
+ * A value that came from outside (names, ids, role names, the host): shown as inline code, where Markdown and HTML
+ * do not render and bare URLs are not turned into links. Backticks and pipes (which would end the span or the cell)
+ * are replaced.
+ */
+export function code(s: string): string {
+  const v = logSafe(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
+  return v.trim() ? `\`${v}\`` : '';
 }
 
 export async function writeMintSummary(core: Core, r: SummaryRow): Promise<void> {
   await core.summary
     .addRaw('### DigiCert ONE credential\n\n', false)
     .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
-    .addRaw(`| ${[r.kind, r.name, r.id, r.user, r.scope, r.host, `${r.endDate} 23:59:59`].map(cell).join(' | ')} |\n\n`, false)
+    .addRaw(`| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n\n`, false)
     .write();
 }
 
 export async function writeRevokeSummary(core: Core, line: string): Promise<void> {
-  await core.summary.addRaw(`Revoked in post step: ${cell(line)}\n`, false).write();
+  await core.summary.addRaw(`Revoked in post step: ${plain(line)}\n`, false).write();
 }

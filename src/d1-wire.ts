@@ -1,0 +1,272 @@
+/**
+ * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
+ * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
+ * anything else sees it: ids that are safe in a URL path, names in the documented character set, UTC days, short
+ * clean text. A value that does not parse is dropped (`undefined`), never passed on as it came.
+ *
+ * Field names marked *unconfirmed* are not in the public documentation (see shared/d1-api.md, "What the public
+ * documentation confirms"); each is read from a short list of plausible spellings, and when an answer lacks one the
+ * error names the fields that were present (their names only, themselves parsed).
+ */
+
+export const API_PREFIX = '/account/api/v1';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values
+
+/** An id we may put in a URL path and a log line: no `/`, no `%`, no white space, not `.` or `..`, bounded. */
+export type Id = string & { readonly __brand: 'Id' };
+const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+export function parseId(v: unknown): Id | undefined {
+  const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
+  if (typeof s !== 'string' || !ID.test(s) || s === '.' || s === '..') return undefined;
+  return s as Id;
+}
+
+/** DigiCert ONE names: letters, digits, spaces, dashes and underscores (documented for friendly and token names). */
+export type Name = string & { readonly __brand: 'Name' };
+export const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+export const NAME_READ_MAX = 256;
+export function parseName(v: unknown): Name | undefined {
+  return typeof v === 'string' && v.length <= NAME_READ_MAX && NAME_PATTERN.test(v) && v.trim() !== '' ? (v as Name) : undefined;
+}
+
+/** A UTC day, `YYYY-MM-DD`; the credential works until 23:59:59 UTC that day. */
+export type UtcDay = string & { readonly __brand: 'UtcDay' };
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Strict `YYYY-MM-DD` (a real calendar day), or an ISO 8601 date-time reduced to its UTC day; else undefined. */
+export function parseUtcDay(v: unknown): UtcDay | undefined {
+  if (typeof v !== 'string' || v.length > 40) return undefined;
+  const day = DAY.exec(v);
+  if (day) {
+    const d = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
+    return d.toISOString().slice(0, 10) === v ? (v as UtcDay) : undefined;
+  }
+  if (!DATE_TIME.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : (new Date(t).toISOString().slice(0, 10) as UtcDay);
+}
+
+export function utcDayOf(d: Date, addDays = 0): UtcDay {
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays)).toISOString().slice(0, 10) as UtcDay;
+}
+
+/** An instant (ISO 8601 date-time with a zone), as epoch ms; else undefined. */
+export function parseInstant(v: unknown): number | undefined {
+  if (typeof v !== 'string' || v.length > 40 || !DATE_TIME.test(v)) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** A code such as `duplicate_error`, `ACTIVE`, `SIGN_SM_HASH`, `secure_software_manager`. */
+export type Code = string & { readonly __brand: 'Code' };
+const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+export function parseCode(v: unknown): Code | undefined {
+  return typeof v === 'string' && CODE.test(v) ? (v as Code) : undefined;
+}
+
+/**
+ * Free text (an error message, a role's display name): control characters become spaces and the length is
+ * bounded. It is still text from outside: it reaches the log only through logSafe, the summary only escaped.
+ */
+export const TEXT_MAX = 2000;
+export function parseText(v: unknown, max = TEXT_MAX): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  // Cut generously first (a 1 MiB message), then clean; the caller scrubs secrets before any tighter cut.
+  const s = v.slice(0, max * 4).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+  return s ? s.slice(0, max) : undefined;
+}
+
+/**
+ * The names of an answer's fields, for "fields present: …" in errors and traces: only names that look like field
+ * names, at most 30, so a hostile answer cannot print through its keys.
+ */
+export function fieldNames(body: unknown): string {
+  if (Array.isArray(body)) return '(a JSON array)';
+  if (!body || typeof body !== 'object') return `(a ${typeof body === 'string' ? 'text' : typeof body} body, not a JSON object)`;
+  const keys = Object.keys(body);
+  const shown = keys.filter((k) => /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)).slice(0, 30);
+  const rest = keys.length - shown.length;
+  return (shown.join(', ') || '(none)') + (rest > 0 ? ` (+${rest} other${rest === 1 ? '' : 's'})` : '');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
+
+export const PATHS = {
+  users: `${API_PREFIX}/user`,
+  serviceUsers: `${API_PREFIX}/user?user_type=service`,
+  user: (id: Id | 'me') => `${API_PREFIX}/user/${id}`,
+  roles: (applicationCode: Code) => `${API_PREFIX}/role?application_code=${applicationCode}`,
+  accounts: `${API_PREFIX}/account`,
+  tokens: `${API_PREFIX}/api-access-token`,
+  tokensOf: (userId: Id) => `${API_PREFIX}/api-access-token?user_id=${userId}`,
+  token: (id: Id) => `${API_PREFIX}/api-access-token/${id}`,
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Request bodies
+
+/** POST /api-access-token. *Unconfirmed*: the docs say "a descriptive name and expiration date", not the keys. */
+export function createTokenBody(t: { name: Name; endDate: UtcDay; userId: Id }): Record<string, string> {
+  return { name: t.name, end_date: t.endDate, user_id: t.userId };
+}
+
+export interface NewServiceUser {
+  name: Name;
+  description: string;
+  email: string;
+  endDate: UtcDay;
+  accounts: Id[];
+  roles: Id[];
+}
+
+/** POST /user for a service user. *Unconfirmed*: the console's fields are documented, not the JSON keys. */
+export function createServiceUserBody(u: NewServiceUser): Record<string, unknown> {
+  return { user_type: 'service', friendly_name: u.name, description: u.description, email: u.email, end_date: u.endDate, accounts: u.accounts, roles: u.roles };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+
+/** Where a secret may be in a create's answer (*unconfirmed*), at the top level or under `api_token`. */
+export const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'] as const;
+/** A token value: printable ASCII without spaces, bounded. Anything else is not one we can hand on. */
+const SECRET = /^[\x21-\x7e]{8,512}$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const first = <T>(o: Obj, names: readonly string[], parse: (v: unknown) => T | undefined): T | undefined => {
+  for (const n of names) {
+    const v = parse(o[n]);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+};
+
+const WHOLE = 1024 * 1024;
+
+export interface ServerError {
+  code: Code | undefined;
+  message: string | undefined;
+}
+
+/** The docs show both `{"error": {...}}` and `{"errors": [{...}]}` ("Error handling and rate limits"); read either. */
+export function parseServerError(body: unknown): ServerError {
+  if (isObj(body)) {
+    const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
+    // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
+    if (isObj(e)) return { code: parseCode(e.code), message: parseText(e.message, WHOLE) };
+    if (typeof body.error === 'string') return { code: parseCode(body.error), message: undefined };
+  }
+  return { code: undefined, message: typeof body === 'string' ? parseText(body, WHOLE) : undefined };
+}
+
+/** A bare JSON array as documented for the listings; a wrapper object is tolerated. */
+export function parseList(body: unknown): Obj[] | undefined {
+  let items: unknown = body;
+  if (isObj(body)) items = ['items', 'data', 'tokens', 'results', 'users'].map((k) => body[k]).find(Array.isArray);
+  return Array.isArray(items) ? items.filter(isObj) : undefined;
+}
+
+export interface User {
+  id: Id;
+  status: Code | undefined;
+  /** *Unconfirmed* field name; absent from the documented list example. */
+  endDate: UtcDay | undefined;
+  primaryAccountId: Id | undefined;
+  /** Every permission across the user's applications (managers). */
+  permissions: Code[];
+}
+
+export function parseUser(body: unknown): User | undefined {
+  if (!isObj(body)) return undefined;
+  const id = first(body, ['id', 'user_id'], parseId);
+  if (!id) return undefined;
+  const apps = Array.isArray(body.applications) ? body.applications.filter(isObj) : [];
+  return {
+    id,
+    status: parseCode(body.status),
+    endDate: first(body, ['end_date', 'expiration_date'], parseUtcDay),
+    primaryAccountId: parseId(body.primary_account_id),
+    permissions: apps.flatMap((a) => (Array.isArray(a.permissions) ? a.permissions.map(parseCode).filter((p): p is Code => !!p) : [])),
+  };
+}
+
+/** A credential in a listing (a token of a user, or a service user): only what is needed to find or sweep it. */
+export interface Listed {
+  id: Id;
+  /** Undefined when the name is not a valid DigiCert ONE name: such an entry is never ours. */
+  name: Name | undefined;
+  endDate: UtcDay | undefined;
+  createdAt: number | undefined;
+}
+
+function parseListed(x: Obj, nameField: string): Listed | undefined {
+  const id = parseId(x.id);
+  return id ? { id, name: parseName(x[nameField]), endDate: parseUtcDay(x.end_date), createdAt: parseInstant(x.created_at) } : undefined;
+}
+export const parseTokenItem = (x: Obj): Listed | undefined => parseListed(x, 'name');
+export const parseServiceUserItem = (x: Obj): Listed | undefined => parseListed(x, 'friendly_name');
+
+export interface Role {
+  id: Id;
+  /** Display name (free text, bounded). */
+  name: string;
+  permissions: Code[];
+}
+export function parseRole(x: Obj): Role | undefined {
+  const id = first(x, ['id', 'code'], parseId);
+  if (!id) return undefined;
+  return { id, name: parseText(x.name, 100) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p): p is Code => !!p) : [] };
+}
+
+export interface Account {
+  id: Id;
+  name: string;
+}
+export function parseAccount(x: Obj): Account | undefined {
+  const id = parseId(x.id);
+  return id ? { id, name: parseText(x.name, 100) ?? id } : undefined;
+}
+
+export interface Created {
+  /** The new credential's id (the token's, or the service user's). */
+  id: Id | undefined;
+  secret: string | undefined;
+  endDate: UtcDay | undefined;
+}
+
+/** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
+export function parseCreatedToken(body: unknown): Created {
+  if (!isObj(body)) return { id: undefined, secret: undefined, endDate: undefined };
+  return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
+}
+
+/** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
+export function parseCreatedServiceUser(body: unknown): Created {
+  if (!isObj(body)) return { id: undefined, secret: undefined, endDate: undefined };
+  const nested = isObj(body.api_token) ? body.api_token : undefined;
+  return {
+    id: first(body, ['id', 'user_id'], parseId),
+    secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
+    endDate: parseUtcDay(body.end_date),
+  };
+}
+
+function parseSecret(v: unknown): string | undefined {
+  return typeof v === 'string' && SECRET.test(v) ? v : undefined;
+}
+
+/** Retry-After in seconds or as an HTTP date ("Error handling and rate limits"), as ms from `now`; else undefined. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (!value || value.length > 64) return undefined;
+  const v = value.trim();
+  if (/^\d{1,6}$/.test(v)) return Number(v) * 1000;
+  // An IMF-fixdate (RFC 9110): letters, digits, spaces, commas and colons only.
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
