@@ -182,6 +182,22 @@ describe('file commands (FileCommandManager.cs)', () => {
   });
 });
 
+describe('GITHUB_PATH and the step summary (FileCommandManager.cs, Handler.cs)', () => {
+  it('prepends GITHUB_PATH entries (last added first) for later steps, and masks the summary it uploads', async () => {
+    const j = job(`if (!isPost) {
+        console.log('::add-mask::summary-secret');
+        appendFileSync(process.env.GITHUB_STATE, 'isPost=true\\n');
+        appendFileSync(process.env.GITHUB_PATH, '/opt/a\\n/opt/b\\n');
+        appendFileSync(process.env.GITHUB_STEP_SUMMARY, 'value summary-secret here\\n');
+      }`);
+    const main = await j.main();
+    expect(main.summary).toBe('value summary-secret here\n'); // the file as written (leak scans read it)
+    expect(main.summaryUploaded).toBe('value *** here\n');
+    const post = await j.post();
+    expect(post.processEnv.PATH!.startsWith('/opt/b:/opt/a:')).toBe(true);
+  });
+});
+
 describe('post step (ActionManifestManager post-if, StepsRunner)', () => {
   it('a failed main still runs post (post-if defaults to always()); success() would skip it', async () => {
     const body = `if (!isPost) { appendFileSync(process.env.GITHUB_STATE, 'isPost=true\\n'); process.exitCode = 1; } else console.log('post ran');`;
