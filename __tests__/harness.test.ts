@@ -9,7 +9,7 @@ import { maskSecret, redact } from '../src/secrets.js';
 describe('runner harness', () => {
   it('reads name=value lines and heredocs as the runner does', () => {
     expect(parseCommandFile('a=1\nb<<EOF_x\nline1\nline2\nEOF_x\nc=x=y\n')).toEqual({ a: '1', b: 'line1\nline2', c: 'x=y' });
-    expect(() => parseCommandFile('b<<E\nno end\n')).toThrow('unterminated');
+    expect(() => parseCommandFile('b<<E\nno end\n')).toThrow("Matching delimiter not found 'E'");
   });
 
   it('hides a value only from the moment it is masked, line by line for multi-line values', () => {

@@ -29680,6 +29680,8 @@ function parseConfig(getInput, env, run, now) {
     }
     const tokenName = givenName ?? (0,naming/* defaultTokenName */.KQ)(run);
     const cleanupStale = bool(getInput, 'cleanup-stale', false);
+    // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
+    // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
     if (!cleanupStale && getInput('stale-after-hours').trim()) {
         throw new input_error/* InputError */.d('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
     }

@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_COMMAND_DIR } from './file-commands.js';
 import type { RunnerJob } from './runner.js';
 
 export interface Leak {
@@ -36,8 +37,10 @@ export function scanJob(job: RunnerJob, secrets: Record<string, string>, opts: S
     places.push([`${s.phase} GITHUB_STEP_SUMMARY`, s.files.summary]);
     places.push([`${s.phase} GITHUB_ENV`, s.files.env]);
     places.push([`${s.phase} GITHUB_OUTPUT`, s.files.output]);
+    places.push([`${s.phase} GITHUB_PATH`, s.files.path]);
   }
-  for (const f of readdirSync(job.runnerTemp, { recursive: true }).map(String)) {
+  // The runner's own file-command files are scanned above, per step.
+  for (const f of readdirSync(job.runnerTemp, { recursive: true }).map(String).filter((x) => !x.startsWith(FILE_COMMAND_DIR))) {
     const p = join(job.runnerTemp, f);
     if (statSync(p).isFile()) places.push([`RUNNER_TEMP/${f}`, readFileSync(p, 'utf8')]);
   }

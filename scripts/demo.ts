@@ -59,6 +59,8 @@ if (mtls) {
 }
 
 const job = new RunnerJob({ inputs, caPem: emu.caPem });
+const defaulted = Object.keys(job.inputs).filter((k) => !(k in inputs));
+console.log(`\nthe runner model adds action.yml's ${defaulted.length} other inputs with their defaults (as GitHub's runner does): ${defaulted.map((k) => `${k}='${job.inputs[k]}'`).join(', ')}`);
 let ok = true;
 try {
   let seen = emu.requests.length;
@@ -91,7 +93,7 @@ try {
   console.log(`files left in RUNNER_TEMP: ${left.length}; live tokens minted by this run: ${emu.model.liveTokens().filter((t) => t.name === main.outputs['token-name']).length}`);
   // With a certificate, both calls must have gone to the clientauth. name without x-api-key.
   const onClientAuth = [...mainSeen, ...postSeen].every((l) => l.includes('SNI clientauth.localhost, x-api-key absent'));
-  ok = main.exitCode === 0 && post.exitCode === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth);
+  ok = main.outcome === 'success' && post.outcome === 'success' && main.annotations.length === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth);
 } finally {
   job.cleanup();
   await emu.close();

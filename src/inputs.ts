@@ -314,6 +314,8 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   const tokenName = givenName ?? (defaultTokenName(run) as Name);
 
   const cleanupStale = bool(getInput, 'cleanup-stale', false);
+  // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
+  // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
   if (!cleanupStale && getInput('stale-after-hours').trim()) {
     throw new InputError('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
   }

@@ -2,7 +2,7 @@
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { scanJob } from '../../harness/leaks.js';
-import { RunnerJob } from '../../harness/runner.js';
+import { RunnerJob, type JobOptions } from '../../harness/runner.js';
 import { D1Emulator, type EmulatorOptions } from '../../emulator/server.js';
 import { seedScenario, type Scenario } from '../../emulator/scenario.js';
 
@@ -45,7 +45,11 @@ function secretsOf(j: RunnerJob): Record<string, string> {
  * env, outputs but the `token` output, summary, RUNNER_TEMP) are scanned for its secrets, RUNNER_TEMP must be as it
  * was, and the jobs are cleaned up and the emulator's faults cleared.
  */
-export function useTenant(): { readonly tenant: Tenant; job(inputs: Record<string, string>, env?: Record<string, string>): RunnerJob } {
+export function useTenant(): {
+  readonly tenant: Tenant;
+  /** `env` is the job's env:; `more` sets other runner-model options (stepEnv, secrets, postIf, stepDebug, github…). */
+  job(inputs: Record<string, string>, env?: Record<string, string>, more?: Omit<Partial<JobOptions>, 'inputs' | 'env' | 'caPem'>): RunnerJob;
+} {
   let tenant: Tenant | undefined;
   const jobs: RunnerJob[] = [];
   beforeAll(async () => {
@@ -70,8 +74,8 @@ export function useTenant(): { readonly tenant: Tenant; job(inputs: Record<strin
     get tenant() {
       return tenant!;
     },
-    job(inputs, env = {}) {
-      const j = new RunnerJob({ inputs, env, caPem: tenant!.emu.caPem });
+    job(inputs, env = {}, more = {}) {
+      const j = new RunnerJob({ ...more, inputs, env, caPem: tenant!.emu.caPem });
       jobs.push(j);
       return j;
     },
