@@ -32,7 +32,8 @@ export type Fault = {
   /** How many requests it applies to (default 1). */
   times?: number;
 } & (
-  | { kind: 'status'; status: number; retryAfter?: string; code?: string }
+  /** Answered before the request is carried out (nothing changes); `body`/`raw` replace the documented error JSON. */
+  | { kind: 'status'; status: number; retryAfter?: string; code?: string; body?: unknown; raw?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'drop' }
   | { kind: 'drop-after-commit' }
@@ -238,7 +239,7 @@ export class D1Emulator {
       rec.status = fault.status;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-      res.writeHead(fault.status, headers).end(JSON.stringify(this.errorBody(fault.code ?? CODES[fault.status] ?? 'server_error', `Emulated ${fault.status}`)));
+      res.writeHead(fault.status, headers).end(fault.raw ?? JSON.stringify(fault.body ?? this.errorBody(fault.code ?? CODES[fault.status] ?? 'server_error', `Emulated ${fault.status}`)));
       return;
     }
 
