@@ -111,6 +111,11 @@ describe('documented workflows run through the runner model', () => {
     expect(all.filter((u) => u.source.startsWith('README.md')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('a snippet naming a secret or variable the table lacks fails with every unknown name', () => {
+    const [use] = usesIn('new.md', '      - uses: ./\n        with:\n          api-key: ${{ secrets.NEW_ONE }}\n          scope: ${{ vars.OTHER }}\n');
+    expect(() => fill(use!.step.with ?? {}, use!.source)).toThrow('new.md: no emulator value for secrets.NEW_ONE, vars.OTHER; add it to the table in this test');
+  });
+
   it.each(all.map((u) => [u.source, u] as const))('%s: main and post succeed, and the credential is dead afterwards', async (_source, use) => {
     const inputs = fill(use.step.with ?? {}, use.source);
     const stepEnv = fill(use.step.env ?? {}, use.source);

@@ -66,7 +66,7 @@ export interface StepResult {
   summaryUploaded: string;
   /** Raw bytes of the files the runner keeps, for leak scans. */
   files: { output: string; state: string; env: string; summary: string; path: string };
-  /** Values registered with the masker during this step (::add-mask::, long stop tokens), in order. */
+  /** Values this step registered with the masker (::add-mask:: and each of its lines, long stop tokens), in order, once each. */
   masks: string[];
   /** Annotations the run would show (10 per level at most, as the runner keeps). */
   annotations: Annotation[];
@@ -265,7 +265,6 @@ export class RunnerJob {
     for (const p of Object.values(paths)) writeFileSync(p, '');
     writeFileSync(join(this.dir, 'event.json'), '{}');
 
-    const ctxBefore = this.masker.registered().length;
     // ActionRunner.RunAsync prints its input warnings in every stage it runs (main and post).
     const preLog = new StepContext(this.masker, this.opts.stepDebug ?? false, {});
     for (const w of this.inputWarnings) preLog.issue('warning', w);
@@ -332,7 +331,7 @@ export class RunnerJob {
       summary: raw.summary,
       summaryUploaded: fx.summary,
       files: raw,
-      masks: this.masker.registered().slice(ctxBefore),
+      masks: [...new Set(ctx.masked)],
       annotations: ctx.annotations,
       commands: ctx.commands,
       debug: ctx.debug,

@@ -97,6 +97,8 @@ export class StepContext {
   readonly annotations: Annotation[] = [];
   readonly debug: string[] = [];
   readonly commands: WorkflowCommand[] = [];
+  /** Values this step asked the masker to hide (::add-mask:: and its lines, long stop tokens), even if already known. */
+  readonly masked: string[] = [];
   /** IntraActionState written by ::save-state:: (GITHUB_STATE adds to the same map after the step). */
   readonly state: Record<string, string> = {};
   readonly legacyOutputs: Record<string, string> = {};
@@ -197,7 +199,10 @@ export class CommandProcessor {
       }
       this.stopToken = token;
       this.registered.add(token.toLowerCase());
-      if (token.length > 6) ctx.masker.add(token);
+      if (token.length > 6) {
+        ctx.masker.add(token);
+        ctx.masked.push(token);
+      }
       ctx.output(input);
       ctx.debugLine('Paused processing commands until the token you called ::stopCommands:: with is received');
       return true;
@@ -225,8 +230,13 @@ export class CommandProcessor {
         }
         if (ctx.echo) ctx.output('::add-mask::***');
         ctx.masker.add(cmd.data);
+        ctx.masked.push(cmd.data);
         // Each line too (trimmed, empty ones dropped): a multi-line secret is printed line by line.
-        for (const part of cmd.data.split(/[\r\n]/)) if (part.trim()) ctx.masker.add(part.trim());
+        for (const part of cmd.data.split(/[\r\n]/)) {
+          if (!part.trim()) continue;
+          ctx.masker.add(part.trim());
+          ctx.masked.push(part.trim());
+        }
         return;
       case 'debug':
         ctx.debugLine(cmd.data);
