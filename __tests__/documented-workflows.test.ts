@@ -5,7 +5,9 @@
  *
  * What the test changes in a snippet, and only this: `${{ secrets.X }}` / `${{ vars.X }}` / `${{ runner.temp }}`
  * are filled from the table below (an unknown name fails, so a new example forces an update), and the host is the
- * emulator's: a `host:` input is replaced by it; without one, the job env gets DC_BASE (the documented fallback).
+ * emulator's: a `host:` input is replaced by it; a snippet without one targets the default host (one.digicert.com),
+ * for which the emulator stands in as the host input (DC_BASE may name only DigiCert ONE's own hosts, which the
+ * emulator is not: see parseTargetHost).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,8 +122,7 @@ describe('documented workflows run through the runner model', () => {
     const inputs = fill(use.step.with ?? {}, use.source);
     const stepEnv = fill(use.step.env ?? {}, use.source);
     const jobEnv = fill(use.jobEnv, use.source);
-    if ('host' in inputs.values) inputs.values.host = t.emu.host;
-    else jobEnv.values.DC_BASE = t.emu.host;
+    inputs.values.host = t.emu.host;
     // The runner masks every secret the workflow references from the start of the job.
     const secrets = [...inputs.secrets, ...stepEnv.secrets, ...jobEnv.secrets];
     const j = tenantEnv.job(inputs.values, jobEnv.values, { stepEnv: stepEnv.values, secrets });
