@@ -55,7 +55,9 @@ export interface JobOptions {
 /** Reads a runner file command file: `name=value` lines and `name<<DELIM` heredocs. */
 export function parseCommandFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const lines = text.split('\n');
+  // The runner ends a line at LF, and on Windows also at CRLF (@actions/core writes os.EOL there):
+  // actions/runner src/Runner.Worker/FileCommandManager.cs ReadLine (#if OS_WINDOWS), commit 03182cf8.
+  const lines = text.split(process.platform === 'win32' ? /\r?\n/ : '\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!line) continue;
@@ -76,6 +78,12 @@ export function parseCommandFile(text: string): Record<string, string> {
   return out;
 }
 
+function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) if (from[n] !== undefined) out[n] = from[n]!;
+  return out;
+}
+
 function unescapeData(s: string): string {
   return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
@@ -89,7 +97,9 @@ export function renderLog(stdout: string, stderr: string, masks: string[]): stri
     return out;
   };
   const log: string[] = [];
-  for (const line of stdout.split('\n')) {
+  // The runner reads step output line by line with .NET's reader, which ends a line at LF or CRLF on every OS
+  // (a Windows step writes CRLF); without this a `::add-mask::` value would keep a trailing CR.
+  for (const line of stdout.split(/\r?\n/)) {
     if (line === '') continue;
     const cmd = /^::([a-z-]+)( [^:]*)?::(.*)$/.exec(line);
     if (cmd) {
@@ -107,7 +117,7 @@ export function renderLog(stdout: string, stderr: string, masks: string[]): stri
     }
     log.push(apply(line));
   }
-  for (const line of stderr.split('\n')) if (line) log.push(apply(line));
+  for (const line of stderr.split(/\r?\n/)) if (line) log.push(apply(line));
   return log;
 }
 
@@ -160,6 +170,9 @@ export class RunnerJob {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? this.dir,
+      // A Windows process needs these to start sockets and find its temp and profile folders; the real runner
+      // passes the whole machine environment, so a step there always has them.
+      ...(process.platform === 'win32' ? pick(process.env, ['SystemRoot', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE']) : {}),
       GITHUB_ACTIONS: 'true',
       CI: 'true',
       GITHUB_REPOSITORY: 'octo-org/release-tools',
