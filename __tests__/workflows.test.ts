@@ -61,3 +61,39 @@ describe('docs: one name for one thing', () => {
     expect([...names]).toEqual(['D1_SERVICE_USER_ID']);
   });
 });
+
+describe('hygiene', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    license: string;
+    engines: { node: string };
+    devDependencies: Record<string, string>;
+    optionalDependencies: Record<string, string>;
+  };
+
+  it('LICENSE is the MIT licence package.json names; SECURITY.md and CONTRIBUTING.md exist', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync('LICENSE', 'utf8')).toMatch(/^MIT License\n/);
+    expect(readFileSync('SECURITY.md', 'utf8')).toMatch(/Report a vulnerability/);
+    expect(readFileSync('CONTRIBUTING.md', 'utf8')).toMatch(/## Releasing/);
+  });
+
+  it('engines, @types/node and the Node that npm scripts run on match the action runtime (node24)', () => {
+    expect(readFileSync('action.yml', 'utf8')).toMatch(/using: 'node24'/);
+    expect(pkg.engines.node).toBe('>=24');
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./);
+    // Exact versions: the platform packages are the toolchain, pinned with integrity in the lock.
+    for (const [name, v] of Object.entries(pkg.optionalDependencies)) {
+      expect(name).toMatch(/^node-(linux|win|darwin)-/);
+      expect(v).toMatch(/^24\.\d+\.\d+$/);
+    }
+    expect(pkg.devDependencies).not.toHaveProperty('node'); // its preinstall script fetched an unpinned package
+  });
+
+  it('no dependency in the lock needs an install script (npm ci --ignore-scripts leaves a working tree)', () => {
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean; integrity?: string; link?: boolean }> };
+    const withScripts = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript).map(([k]) => k);
+    expect(withScripts).toEqual([]);
+    const unpinned = Object.entries(lock.packages).filter(([k, p]) => k !== '' && !p.link && !p.integrity).map(([k]) => k);
+    expect(unpinned).toEqual([]);
+  });
+});

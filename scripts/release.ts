@@ -154,7 +154,7 @@ export function plan(files: ReleaseFiles, opts: { ifReady?: boolean } = {}): str
     return 'ready=false\n';
   }
   const { tag, major } = tagNames(version);
-  return ['ready=true', `version=${version}`, `tag=${tag}`, `major=${major ?? ''}`, `prerelease=${major === undefined}`].join('\n') + '\n';
+  return `${['ready=true', `version=${version}`, `tag=${tag}`, `major=${major ?? ''}`, `prerelease=${major === undefined}`].join('\n')}\n`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
