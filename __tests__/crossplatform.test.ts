@@ -21,3 +21,11 @@ describe('runner model on Windows line endings', () => {
     expect(parseCommandFile('token-id=42\nname<<EOF\nline one\nEOF\n')).toEqual({ 'token-id': '42', name: 'line one' });
   });
 });
+
+describe('leak scanner on Windows line endings', () => {
+  it('sees a mask command written with CRLF as the mask it is', async () => {
+    const { maskedBeforeUse } = await import('../harness/leaks.js');
+    expect(maskedBeforeUse('::add-mask::s3cret-value\r\nusing ***\r\n', 's3cret-value')).toBe(true);
+    expect(maskedBeforeUse('leaked s3cret-value\r\n::add-mask::s3cret-value\r\n', 's3cret-value')).toBe(false);
+  });
+});
