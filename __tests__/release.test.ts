@@ -144,6 +144,11 @@ describe('release: the workflow runs these scripts', () => {
     const attest = steps.findIndex((s) => s.uses?.startsWith('actions/attest@'));
     const create = steps.findIndex((s) => s.run?.includes('gh release create'));
     expect(attest).toBeGreaterThan(-1);
+    // The attested dist/ is built in the attesting job itself and compared with the committed one.
+    const build = steps.findIndex((s) => s.run?.includes('npm run -s bundle'));
+    expect(build).toBeGreaterThan(-1);
+    expect(build).toBeLessThan(attest);
+    expect(steps[build]!.run).toContain('git status --porcelain -- dist');
     expect(attest).toBeLessThan(create);
     expect(steps[attest]!.with!['subject-path']).toContain('dist/index.js');
     expect(runs('release')).toContain('node .build/scripts/release.js notes "$VERSION" > .tmp/release-notes.md');
