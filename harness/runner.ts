@@ -117,6 +117,12 @@ export function renderLog(stdout: string, stderr: string, masks: string[]): stri
 }
 
 /** .NET StreamReader.ReadLine: a line ends at LF, CR or CRLF; a final line without terminator still counts. */
+function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) if (from[n] !== undefined) out[n] = from[n]!;
+  return out;
+}
+
 function splitLines(text: string): string[] {
   if (!text) return [];
   const lines = text.split(/\r\n|\r|\n/);
@@ -274,6 +280,9 @@ export class RunnerJob {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? this.dir,
+      // A Windows process needs these to start sockets and find its temp and profile folders; the real runner
+      // passes the whole machine environment, so a step there always has them.
+      ...(process.platform === 'win32' ? pick(process.env, ['SystemRoot', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE']) : {}),
       ...(this.caFile ? { NODE_EXTRA_CA_CERTS: this.caFile } : {}),
       ...envContext,
     };

@@ -32,7 +32,7 @@ export const REGISTERED_COMMANDS = [
   'warning', 'error', 'notice', 'debug', 'group', 'endgroup', 'echo',
 ] as const;
 
-const unescape = (s: string, table: [string, string][]): string => table.reduce((acc, [from, to]) => acc.split(from).join(to), s);
+const unescapeBy = (s: string, table: [string, string][]): string => table.reduce((acc, [from, to]) => acc.split(from).join(to), s);
 // Order matters and is the runner's: %25 last, so "%250A" becomes "%0A", not a line break.
 const DATA: [string, string][] = [['%0D', '\r'], ['%0A', '\n'], ['%25', '%']];
 const PROPERTY: [string, string][] = [['%0D', '\r'], ['%0A', '\n'], ['%3A', ':'], ['%2C', ','], ['%25', '%']];
@@ -59,10 +59,10 @@ export function parseCommandV2(line: string, registered: ReadonlySet<string>): W
     for (const part of info.slice(space + 1).trim().split(',').filter(Boolean)) {
       const eq = part.indexOf('=');
       // Split('=', 2, RemoveEmptyEntries): "k=" and "=v" carry no pair.
-      if (eq > 0 && eq < part.length - 1) setProperty(properties, part.slice(0, eq), unescape(part.slice(eq + 1), PROPERTY));
+      if (eq > 0 && eq < part.length - 1) setProperty(properties, part.slice(0, eq), unescapeBy(part.slice(eq + 1), PROPERTY));
     }
   }
-  return { name, properties, data: unescape(message.slice(end + 2), DATA) };
+  return { name, properties, data: unescapeBy(message.slice(end + 2), DATA) };
 }
 
 /** Legacy `##[name k=v;k=v]data`, found anywhere in the line. */
@@ -79,10 +79,10 @@ export function parseCommandLegacy(line: string, registered: ReadonlySet<string>
   if (space > 0) {
     for (const part of info.slice(space + 1).split(';').filter(Boolean)) {
       const eq = part.indexOf('=');
-      if (eq > 0 && eq < part.length - 1) setProperty(properties, part.slice(0, eq), unescape(part.slice(eq + 1), LEGACY));
+      if (eq > 0 && eq < part.length - 1) setProperty(properties, part.slice(0, eq), unescapeBy(part.slice(eq + 1), LEGACY));
     }
   }
-  return { name, properties, data: unescape(line.slice(rb + 1), LEGACY) };
+  return { name, properties, data: unescapeBy(line.slice(rb + 1), LEGACY) };
 }
 
 const get = (props: Record<string, string>, key: string): string | undefined =>

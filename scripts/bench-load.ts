@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario } from '../emulator/scenario.js';
 
@@ -24,7 +25,8 @@ const s = seedScenario(emu);
 const dir = mkdtempSync(join(tmpdir(), 'd1-load-'));
 const caFile = join(dir, 'ca.pem');
 writeFileSync(caFile, emu.caPem);
-const worker = new URL('./load-worker.js', import.meta.url).pathname;
+// fileURLToPath, not URL.pathname: on Windows the latter is `/C:/…`, which no API opens.
+const worker = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 
 console.log(`load: ${runs} jobs at once, main then post each, against the emulator limited to ${rate} requests/s (429 + Retry-After: 1 past it); Node ${process.version}`);
 const started = performance.now();

@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 interface ActionYml {
@@ -34,7 +35,8 @@ export function updateReadme(readme: string, actionYml: string): string {
   return put(put(readme, 'inputs', t.inputs), 'outputs', t.outputs);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+// Run as a script, not imported by a test. Compared as URLs so a Windows path (backslashes, drive letter) matches too.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = process.cwd();
   const readmePath = join(root, 'README.md');
   const next = updateReadme(readFileSync(readmePath, 'utf8'), readFileSync(join(root, 'action.yml'), 'utf8'));

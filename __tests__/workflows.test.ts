@@ -1,0 +1,99 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const dir = '.github/workflows';
+const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+
+// `uses:` lines of every workflow, with file and line for the failure message.
+const uses = files.flatMap((f) =>
+  readFileSync(join(dir, f), 'utf8')
+    .split(/\r?\n/)
+    .map((line, i) => ({ where: `${f}:${i + 1}`, line: line.trim() }))
+    .filter((x) => /^-?\s*uses:/.test(x.line)),
+);
+
+describe('supply chain: workflows', () => {
+  it('there are workflows to check', () => {
+    expect(files).toEqual(expect.arrayContaining(['ci.yml', 'check-dist.yml', 'release.yml']));
+    expect(uses.length).toBeGreaterThan(5);
+  });
+
+  it('every third-party `uses:` is pinned to a full commit SHA with its version in a comment', () => {
+    const bad = uses
+      .filter((u) => !/^-?\s*uses: \.\//.test(u.line)) // this repository's own action
+      .filter((u) => !/^-?\s*uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+){0,2}$/.test(u.line))
+      .map((u) => `${u.where}: ${u.line}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('the same action is pinned to the same commit everywhere (Dependabot bumps them together)', () => {
+    const pins = new Map<string, Set<string>>();
+    for (const u of uses) {
+      const m = /uses: ([^@\s]+)@([0-9a-f]{40})/.exec(u.line);
+      if (m) pins.set(m[1]!, (pins.get(m[1]!) ?? new Set()).add(m[2]!));
+    }
+    for (const [action, shas] of pins) expect([...shas], action).toHaveLength(1);
+  });
+
+  it('checkout never leaves the token in .git/config', () => {
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const checkouts = text.match(/uses: actions\/checkout@/g)?.length ?? 0;
+      const without = text.match(/persist-credentials: false/g)?.length ?? 0;
+      expect(without, f).toBe(checkouts);
+    }
+  });
+
+  it('Dependabot watches npm and GitHub Actions, grouped', () => {
+    const text = readFileSync('.github/dependabot.yml', 'utf8');
+    expect(text).toMatch(/package-ecosystem: npm/);
+    expect(text).toMatch(/package-ecosystem: github-actions/);
+    expect(text.match(/groups:/g)?.length).toBe(2);
+  });
+});
+
+describe('docs: one name for one thing', () => {
+  it('the service user id variable is vars.D1_SERVICE_USER_ID in the README, examples and workflows', () => {
+    const places = ['README.md', ...readdirSync('examples').map((f) => join('examples', f)), ...files.map((f) => join(dir, f))];
+    const names = new Set<string>();
+    for (const p of places) for (const m of readFileSync(p, 'utf8').matchAll(/vars\.(D1_\w*USER\w*)/g)) names.add(m[1]!);
+    expect([...names]).toEqual(['D1_SERVICE_USER_ID']);
+  });
+});
+
+describe('hygiene', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    license: string;
+    engines: { node: string };
+    devDependencies: Record<string, string>;
+    optionalDependencies: Record<string, string>;
+  };
+
+  it('LICENSE is the MIT licence package.json names; SECURITY.md and CONTRIBUTING.md exist', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync('LICENSE', 'utf8')).toMatch(/^MIT License\n/);
+    expect(readFileSync('SECURITY.md', 'utf8')).toMatch(/Report a vulnerability/);
+    expect(readFileSync('CONTRIBUTING.md', 'utf8')).toMatch(/## Releasing/);
+  });
+
+  it('engines, @types/node and the Node that npm scripts run on match the action runtime (node24)', () => {
+    expect(readFileSync('action.yml', 'utf8')).toMatch(/using: 'node24'/);
+    expect(pkg.engines.node).toBe('>=24');
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./);
+    // Exact versions: the platform packages are the toolchain, pinned with integrity in the lock.
+    for (const [name, v] of Object.entries(pkg.optionalDependencies)) {
+      expect(name).toMatch(/^node-(linux|win|darwin)-/);
+      expect(v).toMatch(/^24\.\d+\.\d+$/);
+    }
+    expect(pkg.devDependencies).not.toHaveProperty('node'); // its preinstall script fetched an unpinned package
+  });
+
+  it('no dependency in the lock needs an install script (npm ci --ignore-scripts leaves a working tree)', () => {
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean; integrity?: string; link?: boolean }> };
+    const withScripts = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript).map(([k]) => k);
+    expect(withScripts).toEqual([]);
+    const unpinned = Object.entries(lock.packages).filter(([k, p]) => k !== '' && !p.link && !p.integrity).map(([k]) => k);
+    expect(unpinned).toEqual([]);
+  });
+});
