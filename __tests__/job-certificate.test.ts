@@ -50,6 +50,15 @@ describe('makeJobCertificateRequest', () => {
     expect(forge.pki.publicKeyToPem(csr.publicKey!).replace(/\r/g, '')).toBe(spki);
   });
 
+  it('the key leaves the process only encrypted: the PKCS#12 holds no plaintext key', async () => {
+    const password = randomPassword();
+    const p12 = await toPkcs12(certPem, [], req.privateKey, password);
+    const plain = req.privateKey.export({ type: 'pkcs8', format: 'der' });
+    // The RSA private exponent's bytes (any 32 from the middle of the key) do not appear in the file.
+    expect(p12.includes(plain.subarray(300, 332))).toBe(false);
+    expect(p12.toString('latin1')).not.toContain(password);
+  });
+
   it('two requests, two keys', async () => {
     const other = await makeJobCertificateRequest('d1 job 42');
     expect(other.csrPem).not.toBe(req.csrPem);
@@ -72,6 +81,7 @@ describe('toPkcs12', () => {
     const info = openssl(['pkcs12', '-in', file, '-passin', `pass:${password}`, '-info', '-noout']).out;
     expect(info).toContain('Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC');
     expect(info).toContain('PRF hmacWithSHA256');
+    expect(info).toContain('MAC: sha256');
     expect(info).not.toMatch(/RC2|3DES|40-bit/i);
 
     // The key and certificate inside are the ones given.
@@ -97,6 +107,7 @@ describe('toPkcs12', () => {
     await expect(toPkcs12('hello', [], req.privateKey, 'pw')).rejects.toThrow(/not a PEM X.509 certificate/);
     await expect(toPkcs12(certPem, ['junk'], req.privateKey, 'pw')).rejects.toThrow(/not a PEM X.509 certificate/);
     await expect(toPkcs12(certPem, [], req.privateKey, '')).rejects.toThrow(/password is required/);
+    await expect(toPkcs12(certPem, [], req.privateKey, 'pässwort')).rejects.toThrow(/printable ASCII/);
   });
 });
 
