@@ -4,12 +4,12 @@
  * clientauth. name answering only to both factors of one user. The CSRs and PKCS#12 come from src/job-certificate.ts,
  * so these tests also show that what the action will make is what the emulator takes.
  */
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopbackSubdomainLookup } from '../src/http.js';
 import { makeJobCertificateRequest, randomPassword, toPkcs12, type JobCertificateRequest } from '../src/job-certificate.js';
-import { startTenant, type Tenant } from './support/emulator.js';
+import { softwareTrustStatus, startTenant, type Tenant } from './support/emulator.js';
 
 let t: Tenant;
 const DAY = 86_400_000;
@@ -178,6 +178,9 @@ describe('PUT /client-auth-certificate/{id}/enable, and no DELETE', () => {
     await expect(call({ path: '/account/api/v1/user/me', clientAuth: true, tls: { cert: old.certPem, key: old.keyPem } })).rejects.toThrow();
     expect(t.emu.requests.length).toBe(before);
     expect(t.emu.handshakeFailures.slice(failures)).toEqual([{ servername: 'clientauth.localhost', reason: 'CERT_HAS_EXPIRED' }]);
+    const oldPfx = await toPkcs12(old.certPem, [], createPrivateKey(old.keyPem), 'pw');
+    const { token: any } = await mintFor(t.s.signer.id, 'second factor 7');
+    expect(await softwareTrustStatus(t.emu, any, oldPfx, 'pw')).toBe('handshake');
   });
 });
 
@@ -191,6 +194,10 @@ describe('Software Trust on the clientauth. name: both factors of the same activ
 
     expect(await call({ path: ST, clientAuth: true, apiKey: signer.token, tls })).toEqual({ status: 200, body: [] });
     expect(t.emu.requests.at(-1)).toMatchObject({ servername: 'clientauth.localhost', clientCertUser: t.s.signer.id, tokenId: signer.id, hadApiKey: true });
+    // The helper later e2e tests use (a step holding SM_API_KEY, SM_CLIENT_CERT_FILE and its password).
+    expect(await softwareTrustStatus(t.emu, signer.token, pfx, password)).toBe(200);
+    expect(await softwareTrustStatus(t.emu, t.s.bootstrap.apiKey, pfx, password)).toBe(401);
+    await expect(softwareTrustStatus(t.emu, signer.token, pfx, 'wrong password')).rejects.toThrow(/mac verify failure/);
 
     expect(await call({ path: ST, clientAuth: true, tls })).toMatchObject({ status: 401, body: { errors: [{ message: /both factors/ }] } });
     // Another user's token over the signer's certificate (the bootstrap holds VIEW_SM_CERTIFICATE too).
