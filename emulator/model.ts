@@ -54,9 +54,16 @@ export function utcDay(d: Date): string {
 
 /** A client authentication certificate registered to a user, known by its SHA-256 fingerprint. */
 export interface EmuClientCert {
+  id: string;
+  /** Nickname (unique per user), when issued through the API. */
+  name: string | undefined;
   fingerprint256: string;
+  serial_number: string;
   user_id: string;
   enabled: boolean;
+  /** UTC day; the certificate stops working at 23:59:59 UTC that day (also its notAfter). */
+  end_date: string | undefined;
+  created_at: string;
 }
 
 export class Model {
@@ -109,14 +116,49 @@ export class Model {
   }
 
   /** Registers a client authentication certificate (PEM) to a user; its fingerprint identifies the caller. */
-  addClientCert(userId: string, certPem: string): EmuClientCert {
-    const c: EmuClientCert = { fingerprint256: new X509Certificate(certPem).fingerprint256, user_id: userId, enabled: true };
+  addClientCert(userId: string, certPem: string, o: { name?: string; end_date?: string } = {}): EmuClientCert {
+    const x = new X509Certificate(certPem);
+    const c: EmuClientCert = {
+      id: randomUUID(),
+      name: o.name,
+      fingerprint256: x.fingerprint256,
+      serial_number: x.serialNumber,
+      user_id: userId,
+      enabled: true,
+      end_date: o.end_date,
+      created_at: this.clock().toISOString(),
+    };
     this.clientCerts.set(c.fingerprint256, c);
     return c;
   }
 
   findClientCert(fingerprint256: string): EmuClientCert | undefined {
     return this.clientCerts.get(fingerprint256);
+  }
+
+  clientCertById(id: string): EmuClientCert | undefined {
+    for (const c of this.clientCerts.values()) if (c.id === id) return c;
+    return undefined;
+  }
+
+  /** Certificates that would authenticate now: enabled, not past their end date, of an active user. */
+  liveClientCerts(): EmuClientCert[] {
+    return [...this.clientCerts.values()].filter((c) => {
+      const u = this.users.get(c.user_id);
+      return c.enabled && !this.expired(c.end_date) && !!u && u.status === 'ACTIVE' && !this.expired(u.end_date);
+    });
+  }
+
+  publicClientCert(c: EmuClientCert): Record<string, unknown> {
+    return {
+      id: c.id,
+      name: c.name ?? null,
+      user_id: c.user_id,
+      serial_number: c.serial_number,
+      end_date: c.end_date ?? null,
+      enabled: c.enabled,
+      created_at: c.created_at,
+    };
   }
 
   /** Past its end date means after 23:59:59 UTC of that day. */

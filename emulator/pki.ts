@@ -28,8 +28,20 @@ function rsaKeyPem(): string {
 export function makeCert(o: CertOptions): KeyPair {
   const keyPem = rsaKeyPem();
   const key = forge.pki.privateKeyFromPem(keyPem);
+  return { certPem: signCert(o, forge.pki.setRsaPublicKey(key.n, key.e), keyPem), keyPem };
+}
+
+/**
+ * Certifies a public key someone else holds (a CSR's), as a CA does: only the certificate comes back. Needs an
+ * issuer; forge reads RSA keys only, which is why the emulator's CSRs must be RSA.
+ */
+export function certifyPublicKey(o: CertOptions & { issuer: KeyPair }, publicKey: forge.pki.rsa.PublicKey): string {
+  return signCert(o, publicKey, o.issuer.keyPem);
+}
+
+function signCert(o: CertOptions, publicKey: forge.pki.rsa.PublicKey, ownKeyPem: string): string {
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.publicKey = publicKey;
   cert.serialNumber = '01' + randomBytes(8).toString('hex');
   cert.validity.notBefore = o.notBefore ?? new Date(Date.now() - 60 * 60 * 1000);
   cert.validity.notAfter = o.notAfter ?? new Date(Date.now() + 30 * 24 * 60 * 60 * 1000);
@@ -48,9 +60,8 @@ export function makeCert(o: CertOptions): KeyPair {
   if (alt.length) exts.push({ name: 'subjectAltName', altNames: alt });
   exts.push({ name: 'subjectKeyIdentifier' });
   cert.setExtensions(exts);
-  const signer = o.issuer ? forge.pki.privateKeyFromPem(o.issuer.keyPem) : key;
-  cert.sign(signer, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem };
+  cert.sign(forge.pki.privateKeyFromPem(o.issuer ? o.issuer.keyPem : ownKeyPem), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
 }
 
 export interface ServerPki {

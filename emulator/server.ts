@@ -20,10 +20,15 @@ import { MANAGE_USERS, Model, NAME_MAX, NAME_RE, VIEW_USERS, type Application, t
 import { makeCert, makeServerPki, type KeyPair, type ServerPki } from './pki.js';
 import { APPLICATIONS, ROLES } from './roles.js';
 import { readSni } from './sni.js';
+import { ApiError } from './api-error.js';
+import { createClientAuthCert, setClientAuthCertEnabled } from './client-auth-certs.js';
 
 export const CLIENTAUTH = 'clientauth.';
 
 export const API = '/account/api/v1';
+
+/** Software Trust Manager's API prefix (dev.digicert.com "Software Trust Manager API"). */
+export const SOFTWARE_TRUST = '/signingmanager/api/v1';
 
 export type Fault = {
   method?: string;
@@ -75,15 +80,6 @@ export interface EmulatorOptions {
   rateLimitPerSecond?: number;
 }
 
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'invalid_api_key', 403: 'access_denied', 404: 'resource_not_found', 429: 'rate_limit_exceeded', 503: 'service_unavailable' };
 
@@ -261,7 +257,11 @@ export class D1Emulator {
           throw new ApiError(400, 'invalid_request', 'Request body is not valid JSON');
         }
       }
-      const caller = clientAuth ? this.authenticateCert(req, rec) : this.authenticate(req, rec);
+      const caller = !clientAuth
+        ? this.authenticate(req, rec)
+        : url.pathname.startsWith(SOFTWARE_TRUST)
+          ? this.authenticateTwoFactor(req, rec)
+          : this.authenticateCert(req, rec);
       [status, body] = this.route(method, url, caller, rec.body);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
@@ -320,10 +320,36 @@ export class D1Emulator {
     if (req.headers['x-api-key'] !== undefined) {
       throw new ApiError(400, 'invalid_request', 'x-api-key must not be sent to the client authentication host; the client certificate authenticates the call');
     }
+    return this.certUser(req, rec);
+  }
+
+  /**
+   * Software Trust on the clientauth. name: "Two-factor authentication is required to sign your software. The API
+   * key acts as the first factor of authentication and the client authentication certificate acts as the second"
+   * (docs.digicert.com, Software Trust Manager "Requirements"); smctl sends SM_API_KEY as x-api-key over the
+   * handshake made with SM_CLIENT_CERT_FILE. So here x-api-key is required rather than refused, and both factors
+   * must be of the same active user: one user's token with another's certificate is 401, as is either factor alone.
+   */
+  private authenticateTwoFactor(req: IncomingMessage, rec: RecordedRequest): EmuUser {
+    const certUser = this.certUser(req, rec);
+    if (req.headers['x-api-key'] === undefined) {
+      throw new ApiError(401, 'invalid_api_key', 'Software Trust needs both factors: an x-api-key header and the client certificate');
+    }
+    const keyUser = this.authenticate(req, rec);
+    if (keyUser.id !== certUser.id) throw new ApiError(401, 'invalid_api_key', 'The API key and the client certificate belong to different users');
+    return keyUser;
+  }
+
+  /**
+   * The user whose client certificate made the handshake. Disabled, past its end date (by the model's clock; the
+   * handshake already refused one past its notAfter by the real clock), unknown, or of an inactive user: 401.
+   */
+  private certUser(req: IncomingMessage, rec: RecordedRequest): EmuUser {
     const socket = req.socket as TLSSocket;
     const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
     const registered = cert?.fingerprint256 ? this.model.findClientCert(cert.fingerprint256) : undefined;
     if (!registered || !registered.enabled) throw new ApiError(401, 'invalid_api_key', 'Client certificate is not registered to an active user');
+    if (this.model.expired(registered.end_date)) throw new ApiError(401, 'invalid_api_key', 'Client certificate has passed its end date');
     rec.clientCertUser = registered.user_id;
     const user = this.model.users.get(registered.user_id);
     if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
@@ -410,6 +436,9 @@ export class D1Emulator {
       if (u.id === caller.id) throw new ApiError(400, 'invalid_request', 'A user cannot delete itself');
       m.users.delete(u.id);
       for (const t of m.tokens.values()) if (t.user_id === u.id) t.deleted = true;
+      // Its client authentication certificates go with it ("if the service user expires or is disabled, any API
+      // integrations using the client authentication certificate will stop working").
+      for (const [fp, c] of m.clientCerts) if (c.user_id === u.id) m.clientCerts.delete(fp);
       return [204, undefined];
     }
 
@@ -430,8 +459,16 @@ export class D1Emulator {
       ];
     }
 
-    // A Software Trust read, so a test can show a scoped token works inside its scope and not outside.
-    if (p === '/signingmanager/api/v1/certificates' && method === 'GET') {
+    if (p === `${API}/client-auth-certificate` && method === 'POST') return createClientAuthCert(m, this.pki.clientCa, caller, body);
+    if ((match = new RegExp(`^${API}/client-auth-certificate/([^/]+)/enable$`).exec(p)) && method === 'PUT') {
+      return setClientAuthCertEnabled(m, caller, decodeURIComponent(match[1]!), body);
+    }
+    // No DELETE for client authentication certificates: the tutorial lists POST and PUT .../enable only, so a DELETE
+    // falls through to 404 like any unknown endpoint.
+
+    // A Software Trust read, so a test can show a scoped token works inside its scope and not outside. On the
+    // clientauth. name it is reached only with both factors of one user (see authenticateTwoFactor).
+    if (p === `${SOFTWARE_TRUST}/certificates` && method === 'GET') {
       if (!m.has(caller, 'VIEW_SM_CERTIFICATE')) throw new ApiError(403, 'access_denied', 'Permission VIEW_SM_CERTIFICATE (Software Trust Manager) is required');
       return [200, []];
     }

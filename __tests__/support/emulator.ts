@@ -5,6 +5,7 @@ import { scanJob } from '../../harness/leaks.js';
 import { RunnerJob, type JobOptions } from '../../harness/runner.js';
 import { D1Emulator, type EmulatorOptions } from '../../emulator/server.js';
 import { seedScenario, type Scenario } from '../../emulator/scenario.js';
+import { loopbackSubdomainLookup } from '../../src/http.js';
 
 export interface Tenant {
   emu: D1Emulator;
@@ -23,6 +24,27 @@ export async function statusWith(emu: D1Emulator, apiKey: string, path = '/accou
     const res = await request(`https://${emu.host}${path}`, { headers: { 'x-api-key': apiKey }, dispatcher });
     await res.body.dump();
     return res.statusCode;
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+/**
+ * What a later signing step does with both factors: Software Trust on the clientauth. name, with the token as
+ * x-api-key and the client certificate (a PKCS#12 and its password, as SM_CLIENT_CERT_FILE/_PASSWORD give it) in the
+ * handshake. Returns the HTTP status, or 'handshake' when the TLS handshake failed.
+ */
+export async function softwareTrustStatus(emu: D1Emulator, apiKey: string, pfx: Buffer, passphrase: string): Promise<number | 'handshake'> {
+  const dispatcher = new Agent({ connect: { ca: emu.caPem, pfx, passphrase, lookup: loopbackSubdomainLookup } });
+  try {
+    const res = await request(`https://${emu.clientAuthHost}/signingmanager/api/v1/certificates`, { headers: { 'x-api-key': apiKey }, dispatcher });
+    await res.body.dump();
+    return res.statusCode;
+  } catch (err) {
+    // The server ends the handshake (closed socket, reset, or a TLS alert); anything else is the caller's error.
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code.startsWith('ERR_SSL_')) return 'handshake';
+    throw err;
   } finally {
     await dispatcher.destroy();
   }
