@@ -80,8 +80,14 @@ function unescapeData(s: string): string {
   return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
-/** Applies the runner's log processing to one step's stdout and stderr. */
-export function renderLog(stdout: string, stderr: string, masks: string[]): string[] {
+/**
+ * Applies the runner's log processing to one step's stdout and stderr. `::debug::` lines are shown, as
+ * `##[debug]<line>`, only with step debug logging on (actions/runner@258d6c857db3519913f7deb6004b60172f8043ae
+ * src/Runner.Worker/ActionCommandManager.cs DebugCommandExtension -> ExecutionContext.cs Debug(), which writes
+ * WellKnownTags.Debug per line when Global.WriteDebug, i.e. ACTIONS_STEP_DEBUG, is set; GitHub then sets
+ * RUNNER_DEBUG=1 for the step, which is what the harness reads).
+ */
+export function renderLog(stdout: string, stderr: string, masks: string[], debug = false): string[] {
   const apply = (line: string): string => {
     let out = line;
     // Longest first, as the runner does, so a value containing another is hidden whole.
@@ -100,7 +106,10 @@ export function renderLog(stdout: string, stderr: string, masks: string[]): stri
         for (const part of value.split(/\r?\n/)) if (part) masks.push(part);
         continue;
       }
-      if (name === 'debug') continue;
+      if (name === 'debug') {
+        if (debug) for (const part of unescapeData(data).replace(/\r\n/g, '\n').split('\n')) log.push(apply(`##[debug]${part}`));
+        continue;
+      }
       const label = name === 'warning' ? 'Warning: ' : name === 'error' ? 'Error: ' : name === 'notice' ? 'Notice: ' : `${name}: `;
       log.push(apply(label + unescapeData(data)));
       continue;
@@ -190,7 +199,7 @@ export class RunnerJob {
       summary: readFileSync(files.summary, 'utf8'),
     };
     const before = this.masks.length;
-    const log = renderLog(stdout, stderr, this.masks);
+    const log = renderLog(stdout, stderr, this.masks, env.RUNNER_DEBUG === '1');
     const result: StepResult = {
       phase,
       exitCode: code,

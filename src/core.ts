@@ -3,5 +3,5 @@ import type * as actionsCore from '@actions/core';
 
 export type Core = Pick<
   typeof actionsCore,
-  'getInput' | 'getState' | 'saveState' | 'setOutput' | 'setSecret' | 'exportVariable' | 'info' | 'warning' | 'setFailed' | 'summary'
+  'getInput' | 'getState' | 'saveState' | 'setOutput' | 'setSecret' | 'exportVariable' | 'info' | 'debug' | 'warning' | 'setFailed' | 'summary'
 >;

@@ -6,7 +6,8 @@ import * as core from '@actions/core';
 import { createHttpClient, proxyPasswords } from './http.js';
 import { runMain } from './main.js';
 import { runPost } from './post.js';
-import { secretInputValues } from './inputs.js';
+import { runPreflight } from './preflight.js';
+import { parsePreflight, secretInputValues } from './inputs.js';
 import { runInfoFromEnv } from './run-context.js';
 import { redact } from './secrets.js';
 import { STATE } from './state.js';
@@ -25,7 +26,10 @@ if (core.getState(STATE.isPost) === 'true') {
 } else {
   core.saveState(STATE.isPost, 'true');
   try {
-    await runMain({ core, env: process.env, now: new Date(), createHttp: createHttpClient, run: runInfoFromEnv(process.env) });
+    const deps = { core, env: process.env, now: new Date(), createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
+    // Preflight reads and reports, and saves nothing for post: post then finds nothing to revoke.
+    if (parsePreflight(core.getInput)) await runPreflight(deps);
+    else await runMain(deps);
   } catch (err) {
     core.setFailed(message(err));
   }

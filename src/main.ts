@@ -12,6 +12,7 @@ import type { RunInfo } from './naming.js';
 import type { Clock } from './retry.js';
 import { createEphemeralUser, describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
+import { traceFor } from './trace.js';
 import { STATE } from './state.js';
 import { writeMintSummary } from './summary.js';
 import { sweepStale, type SweepTarget } from './sweep.js';
@@ -62,6 +63,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
       clock,
       log: (line) => core.info(line),
       authKind: config.auth.kind,
+      trace: traceFor((line) => core.debug(line), env),
     });
 
     // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.

@@ -10,6 +10,7 @@ import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
 import { parseAuth, parseStepConfig, secretInputValues, type Auth, type StepConfig } from './inputs.js';
 import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
+import { traceFor } from './trace.js';
 import { loadState } from './state.js';
 import { writeRevokeSummary } from './summary.js';
 
@@ -93,6 +94,7 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
       clock,
       log: (line) => core.info(line),
       authKind: auth.kind,
+      trace: traceFor((line) => core.debug(line), env),
     });
     let id = knownId;
     if (!id) {
