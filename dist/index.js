@@ -30079,7 +30079,7 @@ function hostEnvironment(host) {
 /**
  * The proxy the requests to `host` go through, as host:port (never its credentials), or undefined. Follows the
  * variables undici's EnvHttpProxyAgent reads (HTTPS_PROXY / https_proxy, then HTTP_PROXY / http_proxy) and the
- * common NO_PROXY forms (`*`, `name`, `.domain`, `name:port`); an entry it does not understand is not matched.
+ * common NO_PROXY forms (`*`, `name`, `.domain`, `*.domain`, `name:port`); an entry it does not understand is not matched.
  */
 function proxyFor(host, env) {
     const raw = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
@@ -30093,8 +30093,10 @@ function proxyFor(host, env) {
         const [eName, ePort] = e.split(':');
         if (ePort && ePort !== port)
             continue;
+        // As the README states undici's rule: a bare name matches exactly; a leading `.` or `*.` matches subdomains.
+        const wild = /^\*?\./.test(eName);
         const bare = eName.replace(/^\*?\./, '');
-        if (name === bare || name.endsWith(`.${bare}`))
+        if (wild ? name.endsWith(`.${bare}`) : name === bare)
             return undefined;
     }
     try {

@@ -71,3 +71,13 @@ export function seenSpelling(rule: FieldRule, shape: AnswerShape): string | unde
 export function endpointKey(endpoint: string): string {
   return endpoint.replace(/\/user\/(?!me$)[^/]+$/, '/user/{id}').replace(/\/api-access-token\/[^/]+$/, '/api-access-token/{id}');
 }
+
+/** The README's field-by-field table (between <!-- fields:start/end -->), generated so it cannot drift from FIELDS. */
+export function renderFieldTable(): string {
+  const rows = FIELDS.map((r) => {
+    const accepted = r.accepted.map((a) => (a === BARE_ARRAY ? 'bare array' : `\`${a}\``)).join(', ');
+    const emu = r.emulator === BARE_ARRAY ? 'bare array' : `\`${r.emulator}\``;
+    return `| \`${r.endpoint.replace('/account/api/v1', '')}\` | ${r.field}${r.required ? '' : ' (optional)'} | ${emu} | ${accepted} | ${r.seenOnRealTenant ? 'yes' : 'not yet'} |`;
+  });
+  return ['| request | field | emulator answers | action accepts | seen on a real tenant |', '|---|---|---|---|---|', ...rows].join('\n');
+}

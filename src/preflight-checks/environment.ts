@@ -44,7 +44,7 @@ export function hostEnvironment(host: string): HostEnvironment {
 /**
  * The proxy the requests to `host` go through, as host:port (never its credentials), or undefined. Follows the
  * variables undici's EnvHttpProxyAgent reads (HTTPS_PROXY / https_proxy, then HTTP_PROXY / http_proxy) and the
- * common NO_PROXY forms (`*`, `name`, `.domain`, `name:port`); an entry it does not understand is not matched.
+ * common NO_PROXY forms (`*`, `name`, `.domain`, `*.domain`, `name:port`); an entry it does not understand is not matched.
  */
 export function proxyFor(host: string, env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
@@ -55,8 +55,10 @@ export function proxyFor(host: string, env: NodeJS.ProcessEnv): string | undefin
     if (e === '*') return undefined;
     const [eName, ePort] = e.split(':') as [string, string?];
     if (ePort && ePort !== port) continue;
+    // As the README states undici's rule: a bare name matches exactly; a leading `.` or `*.` matches subdomains.
+    const wild = /^\*?\./.test(eName);
     const bare = eName.replace(/^\*?\./, '');
-    if (name === bare || name.endsWith(`.${bare}`)) return undefined;
+    if (wild ? name.endsWith(`.${bare}`) : name === bare) return undefined;
   }
   try {
     const u = new URL(raw);
