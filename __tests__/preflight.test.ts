@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerJob, StepResult } from '../harness/runner.js';
 import { ConnectProxy } from '../harness/proxy.js';
-import { toP12Base64 } from '../emulator/pki.js';
+import { makeCert, toP12Base64 } from '../emulator/pki.js';
 import { useTenant, type Tenant } from './support/emulator.js';
 
 const env = useTenant();
@@ -146,4 +146,20 @@ describe('preflight: each broken set-up fails with its own line and exit code 1'
     expect(lines(main, '[FAIL] proxy')[0]).toContain('the proxy (HTTPS_PROXY) refused to open a tunnel');
     expect(lines(main, '[SKIP] bootstrap credential')).toHaveLength(1);
   });
+
+  it('a client certificate the host does not trust: refused in the handshake, named as such', async () => {
+    const stranger = makeCert({ commonName: 'ci-bootstrap', clientAuth: true, notAfter: new Date(Date.now() + 30 * DAY) });
+    const main = await failing({ 'api-key': '', 'client-certificate': toP12Base64(stranger, 'pw-stranger'), 'client-certificate-password': 'pw-stranger' });
+    expect(lines(main, '[FAIL] client certificate accepted')[0]).toContain('refused the client certificate in the TLS handshake');
+  });
+
+  it("server text in a [FAIL] line cannot issue a workflow command or break the line", async () => {
+    t.emu.fault({ path: /\/api-access-token$/, kind: 'status', status: 403, code: 'denied\n::error::forged%0A##[group]forged' });
+    const main = await failing({});
+    const line = lines(main, '[FAIL] token rights')[0]!;
+    expect(line).toContain('denied ::error::forged%0A## [group]forged');
+    expect(main.stdout.split('\n').filter((l) => /^\s*::error::forged|##\[group\]/.test(l))).toEqual([]);
+    expect(main.log.filter((l) => l.startsWith('Error: forged'))).toEqual([]);
+  });
 });
+
