@@ -6,7 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { D1Emulator } from '../emulator/server.js';
+import { toP12Base64 } from '../emulator/pki.js';
 import { seedScenario } from '../emulator/scenario.js';
 
 const arg = (name: string): string | undefined => {
@@ -33,6 +35,11 @@ const envFile = arg('--write-env');
 if (envFile) {
   mkdirSync(dirname(resolve(envFile)), { recursive: true });
   writeFileSync(envFile, `${live.map((l) => `export ${l}`).join('\n')}\n`, { mode: 0o600 });
+  // The same with the bootstrap's client certificate (a .p12 as users store it) instead of its API key.
+  const password = randomBytes(12).toString('hex');
+  const p12 = toP12Base64(emu.issueClientCert(s.bootstrap.user.id), password);
+  const mtls = [...live.filter((l) => !l.startsWith('D1_LIVE_API_KEY=')), `D1_LIVE_CLIENT_CERT=${p12}`, `D1_LIVE_CLIENT_CERT_PASSWORD=${password}`];
+  writeFileSync(`${envFile}.mtls`, `${mtls.map((l) => `export ${l}`).join('\n')}\n`, { mode: 0o600 });
 }
 console.log(`DigiCert ONE emulator on https://${emu.host} (demo environment: https://${emu.demoHost})
 CA certificate: ${caFile}  (export NODE_EXTRA_CA_CERTS=${caFile})
@@ -43,7 +50,7 @@ administrator          ${s.admin.user.id}  x-api-key: ${s.admin.apiKey}
 demo bootstrap         ${s.demo.user.id}  x-api-key: ${s.demo.apiKey}  (works on ${emu.demoHost} only)
 mutual TLS             https://${emu.clientAuthHost} (same port; client certificates from the emulator's client CA)
 
-npm run test:live against this emulator (the same code path as a real tenant)${envFile ? `; also written to ${envFile}` : ''}:
+npm run test:live against this emulator (the same code path as a real tenant)${envFile ? `; also written to ${envFile} (and with a client certificate instead of the key: ${envFile}.mtls)` : ''}:
 ${live.map((l) => `  export ${l}`).join('\n')}
 
 try: curl --cacert ${caFile} -H "x-api-key: ${s.bootstrap.apiKey}" https://${emu.host}/account/api/v1/user/me`);

@@ -7,18 +7,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIVE_VARS, REQUIRED_LIVE } from '../__tests__/contract/target.js';
+import { LIVE_VARS, REQUIRED_LIVE, missingLive } from '../__tests__/contract/target.js';
 
-const missing = REQUIRED_LIVE.filter((name) => !process.env[name]?.trim());
+const missing = missingLive(process.env);
 if (missing.length) {
-  const lines = Object.entries(LIVE_VARS).map(([name, what]) => `  ${name.padEnd(29)} ${REQUIRED_LIVE.includes(name as never) ? '(required) ' : ''}${what}`);
+  const lines = Object.entries(LIVE_VARS).map(([name, what]) => `  ${name.padEnd(29)} ${REQUIRED_LIVE.includes(name as never) || name === 'D1_LIVE_API_KEY' ? '(required) ' : ''}${what}`);
   console.log(`test:live: NOT RUN, nothing was tested: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set.
 
 It runs the contract suite against a real DigiCert ONE tenant. Set:
 ${lines.join('\n')}
 
 Everything it creates is named d1ta-contract-* and deleted, also after a failure. To try it against the emulator:
-  npm run emulator -- --write-env .tmp/live.env   (in another shell), then: set -a; . .tmp/live.env; set +a; npm run test:live`);
+  npm run emulator -- --write-env .tmp/live.env   (in another shell), then: set -a; . .tmp/live.env; set +a; npm run test:live
+  (.tmp/live.env.mtls holds the same with a client certificate instead of the API key)`);
   process.exit(0);
 }
 

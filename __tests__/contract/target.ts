@@ -19,7 +19,7 @@ export const CONTRACT_PREFIX = 'd1ta-contract-';
 /** The variables `npm run test:live` reads; the first three are required. */
 export const LIVE_VARS = {
   D1_LIVE_HOST: 'the DigiCert ONE host, e.g. demo.one.digicert.com',
-  D1_LIVE_API_KEY: 'bootstrap API token with Account Manager "Manage users" on the target user\'s account',
+  D1_LIVE_API_KEY: 'bootstrap API token with Account Manager "Manage users" on the target user\'s account (or D1_LIVE_CLIENT_CERT)',
   D1_LIVE_SERVICE_USER_ID: 'id of a service user the bootstrap may mint tokens for (tokens named d1ta-contract-* are made and deleted)',
   D1_LIVE_CLIENT_CERT: 'optional: bootstrap by client certificate instead of the API key (base64 .p12, or PEM)',
   D1_LIVE_CLIENT_CERT_PASSWORD: 'optional: password of that .p12 (or of an encrypted PEM key)',
@@ -28,7 +28,17 @@ export const LIVE_VARS = {
   D1_LIVE_CA_FILE: 'optional: a PEM CA to trust (a TLS-inspecting proxy, or the standalone emulator)',
 } as const;
 
-export const REQUIRED_LIVE = ['D1_LIVE_HOST', 'D1_LIVE_API_KEY', 'D1_LIVE_SERVICE_USER_ID'] as const;
+export const REQUIRED_LIVE = ['D1_LIVE_HOST', 'D1_LIVE_SERVICE_USER_ID'] as const;
+
+/** What is missing for a live run: the required variables, and one bootstrap credential (API key or certificate). */
+export function missingLive(env: NodeJS.ProcessEnv): string[] {
+  const missing: string[] = REQUIRED_LIVE.filter((n) => !env[n]?.trim());
+  if (!env.D1_LIVE_API_KEY?.trim() && !env.D1_LIVE_CLIENT_CERT?.trim()) missing.push('D1_LIVE_API_KEY (or D1_LIVE_CLIENT_CERT)');
+  return missing;
+}
+
+/** The emulator targets `npm test` runs the suite against: both ways the action authenticates. */
+export const EMULATOR_AUTH = ['api-key', 'client-cert'] as const;
 
 export interface ContractTarget {
   mode: 'emulator' | 'live';
@@ -46,16 +56,22 @@ export interface ContractTarget {
   close(): Promise<void>;
 }
 
-export async function openTarget(env: NodeJS.ProcessEnv = process.env): Promise<ContractTarget> {
+export async function openTarget(env: NodeJS.ProcessEnv = process.env, emulatorAuth: (typeof EMULATOR_AUTH)[number] = 'api-key'): Promise<ContractTarget> {
   if (env.D1_CONTRACT_TARGET === 'live') return liveTarget(env);
   const emu = await D1Emulator.start();
   const s = seedScenario(emu);
   // An end date on the bootstrap, so the emulator states its spelling of that optional field too.
   s.bootstrap.user.end_date = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10);
+  let auth: Auth = { kind: 'api-key', apiKey: s.bootstrap.apiKey };
+  if (emulatorAuth === 'client-cert') {
+    const pair = emu.issueClientCert(s.bootstrap.user.id);
+    const inputs: Record<string, string> = { 'client-certificate': pair.certPem, 'client-key': pair.keyPem };
+    auth = parseAuth((name) => inputs[name] ?? '', new Date());
+  }
   const target = build({
     mode: 'emulator',
     host: emu.host,
-    auth: { kind: 'api-key', apiKey: s.bootstrap.apiKey },
+    auth,
     serviceUserId: s.signer.id,
     scope: parseScope('Software Trust: Signer'),
     ca: emu.caPem,
@@ -71,7 +87,7 @@ export async function openTarget(env: NodeJS.ProcessEnv = process.env): Promise<
 }
 
 function liveTarget(env: NodeJS.ProcessEnv): ContractTarget {
-  const missing = REQUIRED_LIVE.filter((n) => !env[n]?.trim());
+  const missing = missingLive(env);
   if (missing.length) throw new Error(`D1_CONTRACT_TARGET=live needs ${missing.join(', ')}`);
   const inputs: Record<string, string | undefined> = {
     'api-key': env.D1_LIVE_CLIENT_CERT?.trim() ? '' : env.D1_LIVE_API_KEY,
