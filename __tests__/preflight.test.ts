@@ -86,6 +86,27 @@ describe('preflight: a good set-up', () => {
   });
 });
 
+describe('preflight: the bootstrap itself', () => {
+  it('`me` with an administrator (standard user): passes; the bootstrap near its end date is a warning, not a failure', async () => {
+    const admin = t.s.admin.user;
+    admin.end_date = new Date(Date.now() + 3 * DAY).toISOString().slice(0, 10);
+    try {
+      const { main } = await preflight(job({ 'api-key': t.s.admin.apiKey, 'service-user-id': 'me' }));
+      expect(main.exitCode, main.log.join('\n')).toBe(0);
+      expect(main.log).toContain('[PASS] target user: `me`: the bootstrap (a standard user) mints for itself.');
+      expect(lines(main, 'Warning: [WARN] bootstrap user')[0]).toMatch(/stops working on \d{4}-\d{2}-\d{2} at 23:59:59 UTC \(in [23] days\)/);
+    } finally {
+      delete admin.end_date;
+    }
+  });
+
+  it('`me` with a service user: fails, since service users cannot mint for themselves', async () => {
+    const { main } = await preflight(job({ 'service-user-id': 'me' }));
+    expect(main.exitCode).toBe(1);
+    expect(lines(main, '[FAIL] target user')[0]).toContain('service users cannot create API tokens for themselves');
+  });
+});
+
 describe('preflight: each broken set-up fails with its own line and exit code 1', () => {
   async function failing(inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<StepResult> {
     const { main } = await preflight(job(inputs, extraEnv));

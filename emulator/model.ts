@@ -29,6 +29,8 @@ export interface EmuUser {
    * runs demo and production as separate services per region, `demo.one.digicert.com` next to `one.digicert.com`
    * (DigiCert's allow-listed URLs page), and "demo credentials do not work in production" (the reverse too): a key
    * of the other environment is simply unknown there, so it gets the same 401 as a wrong key.
+   * Leaves out: only authentication is per environment; lookups and listings are not (the seeded demo user lives
+   * in its own account, so production listings do not show it), and both share one role catalogue and client CA.
    */
   environment: Environment;
 }
