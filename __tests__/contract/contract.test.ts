@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeShape, type AnswerShape } from '../../src/answer-fields.js';
-import { D1Error, type D1Client } from '../../src/d1-api.js';
+import { D1Error, createServiceUserBody, createTokenBody, type D1Client } from '../../src/d1-api.js';
 import { resolveScope } from '../../src/scoped.js';
 import { VERSION } from '../../src/version.js';
 import { CONTRACT_PREFIX, EMULATOR_AUTH, openTarget, type ContractTarget } from './target.js';
@@ -195,6 +195,13 @@ describe.each(LIVE ? [undefined] : [...EMULATOR_AUTH])('contract against %s', (a
       '|---|---|---|---|---|',
       ...rows,
       `| \`GET /api-access-token\` | end date format | YYYY-MM-DD | a UTC day | ${seen.get('tokens.end_date.format') ?? '(not called)'} |`,
+      '',
+      'Request bodies: the field names the action sends (src/d1-api.ts); a 200/201 for that request in the table below means this target took them.',
+      '',
+      '| request | body fields sent |',
+      '|---|---|',
+      `| \`POST /api-access-token\` | ${Object.keys(createTokenBody({ name: 'n', endDate: 'd', userId: 'u' })).join(', ')} |`,
+      `| \`POST /user\` | ${Object.keys(createServiceUserBody({ name: 'n', description: 'd', email: 'e', endDate: 'd', accounts: [], roles: [] })).join(', ')} |`,
       '',
       '| answer | fields |',
       '|---|---|',
