@@ -58,7 +58,7 @@ describe('answers', () => {
 
   it('a user: permissions are codes, a hostile status is dropped', () => {
     const u = parseUser({ id: 'me1', status: HOSTILE, applications: [{ permissions: ['SIGN_SM_HASH', HOSTILE, 3] }] });
-    expect(u).toEqual({ id: 'me1', status: undefined, endDate: undefined, primaryAccountId: undefined, permissions: ['SIGN_SM_HASH'] });
+    expect(u).toEqual({ id: 'me1', userType: undefined, status: undefined, endDate: undefined, primaryAccountId: undefined, permissions: ['SIGN_SM_HASH'] });
   });
 
   it('errors: both documented shapes; the message keeps no control character and is not cut before scrubbing', () => {

@@ -127,9 +127,20 @@ describe('documented workflows run through the runner model', () => {
     const secrets = [...inputs.secrets, ...stepEnv.secrets, ...jobEnv.secrets];
     const j = tenantEnv.job(inputs.values, jobEnv.values, { stepEnv: stepEnv.values, secrets });
 
+    const tokensBefore = t.emu.model.tokens.size;
+    const usersBefore = t.emu.model.users.size;
     const main = await j.main();
     expect(main.outcome, main.log.join('\n')).toBe('success');
     expect(main.annotations, 'no warning or error with the defaults').toEqual([]);
+    if (inputs.values.preflight === 'true') {
+      // A preflight step checks and makes nothing: no token, no user, nothing for post to revoke.
+      expect(main.outputs.token).toBeUndefined();
+      expect([t.emu.model.tokens.size, t.emu.model.users.size]).toEqual([tokensBefore, usersBefore]);
+      const post = await j.post();
+      expect(post.outcome, post.log.join('\n')).toBe('success');
+      expect(post.log).toContain('Nothing to revoke: the main step did not mint a token.');
+      return;
+    }
     const token = main.outputs.token!;
     expect(token).toBeTruthy();
     expect(await statusWith(t.emu, token)).toBe(200);

@@ -27,6 +27,7 @@ const files = [
     .filter((f) => /\.ya?ml$/.test(f))
     .map((f) => join('examples', f)),
   '.github/workflows/example-release.yml',
+  '.github/workflows/live.yml',
 ];
 
 /** This action, as a user (`owner/d1-token-action@ref`) or this repository (`./`) names it. */

@@ -28370,6 +28370,58 @@ module.exports = {
 
 /***/ }),
 
+/***/ 6987:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   mQ: () => (/* binding */ answerShape),
+/* harmony export */   vJ: () => (/* binding */ describeShape)
+/* harmony export */ });
+/* unused harmony export FIELD_NAMES_MAX */
+const FIELD_NAMES_MAX = 40;
+const KEY = /^[A-Za-z0-9_$@.-]{1,64}$/;
+function addKeys(into, obj) {
+    for (const k of Object.keys(obj)) {
+        const name = KEY.test(k) ? k : '?';
+        if (!into.includes(name))
+            into.push(name);
+    }
+}
+function answerShape(body) {
+    if (body === undefined || body === null || body === '')
+        return { kind: 'empty', names: [] };
+    if (Array.isArray(body)) {
+        const names = [];
+        for (const item of body)
+            if (item && typeof item === 'object' && !Array.isArray(item))
+                addKeys(names, item);
+        return { kind: 'array', names, items: body.length };
+    }
+    if (typeof body === 'object') {
+        const names = [];
+        addKeys(names, body);
+        return { kind: 'object', names };
+    }
+    return { kind: 'other', names: [] };
+}
+/** One short, log-safe phrase: `fields id, name` / `array of 2 with fields id, name` / `empty body`. */
+function describeShape(s) {
+    const shown = s.names.slice(0, FIELD_NAMES_MAX).join(', ') + (s.names.length > FIELD_NAMES_MAX ? `, … (+${s.names.length - FIELD_NAMES_MAX})` : '');
+    switch (s.kind) {
+        case 'empty':
+            return 'empty body';
+        case 'other':
+            return 'a body that is not JSON';
+        case 'array':
+            return s.items ? `array of ${s.items} with fields ${shown || '(none)'}` : 'empty array (no item fields to show)';
+        default:
+            return `fields ${shown || '(none)'}`;
+    }
+}
+
+
+/***/ }),
+
 /***/ 7651:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28539,7 +28591,10 @@ const realClock = {
 
 // EXTERNAL MODULE: ./src/secrets.ts
 var secrets = __nccwpck_require__(7194);
+// EXTERNAL MODULE: ./src/answer-fields.ts
+var answer_fields = __nccwpck_require__(6987);
 ;// CONCATENATED MODULE: ./src/d1-api.ts
+
 
 
 
@@ -28577,6 +28632,8 @@ class D1Client {
     clock;
     log;
     authKind;
+    onAnswer;
+    trace;
     deadline;
     constructor(http, opts) {
         this.http = http;
@@ -28586,6 +28643,8 @@ class D1Client {
         this.clock = opts.clock ?? realClock;
         this.log = opts.log ?? (() => undefined);
         this.authKind = opts.authKind ?? 'api-key';
+        this.onAnswer = opts.onAnswer;
+        this.trace = opts.trace;
     }
     /**
      * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
@@ -28602,9 +28661,14 @@ class D1Client {
                 throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
             let wait;
             let why;
+            const sentAt = this.clock.now();
             try {
                 const res = await this.http.send(method, path, body, remaining);
+                // Observers see names only: the shape is computed here, the body never leaves this module.
+                const shape = this.trace || this.onAnswer ? (0,answer_fields/* answerShape */.mQ)(res.body) : undefined;
+                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, status: res.status, shape });
                 if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
+                    this.onAnswer?.(endpoint, res.status, shape);
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
                 const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
@@ -28612,12 +28676,15 @@ class D1Client {
                 wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
                 // The header's own text never reaches the log: only what it parsed to.
                 why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
-                if (this.clock.now() + wait >= this.deadline)
+                if (this.clock.now() + wait >= this.deadline) {
+                    this.onAnswer?.(endpoint, res.status, shape);
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+                }
             }
             catch (err) {
                 if (!(err instanceof http/* NetworkError */.Dr))
                     throw err;
+                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });
                 const kind = classifyNetworkCode(err.code);
                 // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
                 // certificate looks the same (the server closes the connection), and should fail in seconds.
@@ -28942,6 +29009,7 @@ function parseUser(body) {
     const apps = Array.isArray(body.applications) ? body.applications.filter(isObj) : [];
     return {
         id,
+        userType: parseCode(body.user_type),
         status: parseCode(body.status),
         endDate: first(body, ['end_date', 'expiration_date'], parseUtcDay),
         primaryAccountId: parseId(body.primary_account_id),
@@ -28996,6 +29064,37 @@ function parseRetryAfter(value, now) {
         return undefined;
     const at = Date.parse(v);
     return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+
+/***/ }),
+
+/***/ 6440:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (/* binding */ daysUntil),
+/* harmony export */   g: () => (/* binding */ checkExpiry)
+/* harmony export */ });
+/** Whole days from now until `end`, rounded down. */
+function daysUntil(end, now) {
+    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
+}
+/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
+function endOfDay(endDate) {
+    return new Date(`${endDate}T23:59:59Z`);
+}
+function checkExpiry(what, endDate, now, warnDays) {
+    if (!endDate || warnDays <= 0)
+        return { level: 'ok' };
+    const left = daysUntil(endOfDay(endDate), now);
+    if (endOfDay(endDate) < now) {
+        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+    }
+    if (left < warnDays) {
+        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
+    }
+    return { level: 'ok' };
 }
 
 
@@ -29216,14 +29315,15 @@ function createHttpClient(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _core_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(828);
+/* harmony import */ var _core_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(828);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(923);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3365);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8151);
-/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3564);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
+/* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1526);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8151);
+/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3564);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2462);
 /**
  * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
  * once. The post step is recognised by the flag main saves before it does anything else.
@@ -29237,11 +29337,12 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-const core = (0,_core_js__WEBPACK_IMPORTED_MODULE_6__/* .guardedCore */ .A)(_actions_core__WEBPACK_IMPORTED_MODULE_0__);
+
+const core = (0,_core_js__WEBPACK_IMPORTED_MODULE_7__/* .guardedCore */ .A)(_actions_core__WEBPACK_IMPORTED_MODULE_0__);
 function message(err) {
-    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)((name) => core.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(process.env)]);
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_8__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .secretInputValues */ .fl)((name) => core.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(process.env)]);
 }
-if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c4.isPost) === 'true') {
+if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_6__/* .STATE */ .c4.isPost) === 'true') {
     try {
         await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT });
     }
@@ -29251,9 +29352,16 @@ if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c4.isPost)
     }
 }
 else {
-    core.saveState(_state_js__WEBPACK_IMPORTED_MODULE_5__/* .STATE */ .c4.isPost, 'true');
+    // Every state key first, in every mode, before anything can fail (see state.ts): a key main leaves unwritten
+    // could be supplied to post by the job's environment, which the runner applies before STATE_*.
+    (0,_state_js__WEBPACK_IMPORTED_MODULE_6__/* .initState */ .Ws)(core.saveState);
     try {
-        await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)({ core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_8__/* .runInfoFromEnv */ .P)(process.env) });
+        const deps = { core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_9__/* .runInfoFromEnv */ .P)(process.env) };
+        // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
+        if ((0,_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .parsePreflight */ .f_)(core.getInput))
+            await (0,_preflight_js__WEBPACK_IMPORTED_MODULE_4__/* .runPreflight */ .h)(deps);
+        else
+            await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)(deps);
     }
     catch (err) {
         core.setFailed(message(err));
@@ -29295,6 +29403,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   dz: () => (/* reexport */ input_error/* InputError */.d),
   kU: () => (/* binding */ parseAuth),
   o4: () => (/* binding */ parseConfig),
+  f_: () => (/* binding */ parsePreflight),
   mA: () => (/* binding */ parseStepConfig),
   b6: () => (/* binding */ parseTargetHost),
   fl: () => (/* binding */ secretInputValues)
@@ -29537,6 +29646,10 @@ function inputs_int(getInput, name, min, max, fallback, meaning) {
     }
     return Number(raw);
 }
+/** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
+function parsePreflight(getInput) {
+    return bool(getInput, 'preflight', false);
+}
 function parseStepConfig(getInput) {
     return {
         skipRevoke: bool(getInput, 'skip-revoke', false),
@@ -29739,7 +29852,7 @@ function logSafe(text, max = LOG_TEXT_MAX) {
 
 /***/ }),
 
-/***/ 923:
+/***/ 3365:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29754,28 +29867,8 @@ var bootstrap = __nccwpck_require__(7651);
 var credentials = __nccwpck_require__(9540);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
-;// CONCATENATED MODULE: ./src/expiry.ts
-/** Whole days from now until `end`, rounded down. */
-function daysUntil(end, now) {
-    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
-}
-/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
-function endOfDay(endDate) {
-    return new Date(`${endDate}T23:59:59Z`);
-}
-function checkExpiry(what, endDate, now, warnDays) {
-    if (!endDate || warnDays <= 0)
-        return { level: 'ok' };
-    const left = daysUntil(endOfDay(endDate), now);
-    if (endOfDay(endDate) < now) {
-        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
-    }
-    if (left < warnDays) {
-        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
-    }
-    return { level: 'ok' };
-}
-
+// EXTERNAL MODULE: ./src/expiry.ts
+var expiry = __nccwpck_require__(6440);
 // EXTERNAL MODULE: ./src/http.ts
 var src_http = __nccwpck_require__(6803);
 // EXTERNAL MODULE: ./src/inputs.ts + 1 modules
@@ -29906,6 +29999,8 @@ function describeRun(run, env, now) {
 var src_secrets = __nccwpck_require__(7194);
 // EXTERNAL MODULE: ./src/state.ts
 var state = __nccwpck_require__(2462);
+// EXTERNAL MODULE: ./src/trace.ts
+var trace = __nccwpck_require__(3606);
 // EXTERNAL MODULE: ./src/summary.ts
 var summary = __nccwpck_require__(8855);
 // EXTERNAL MODULE: ./src/naming.ts
@@ -29944,6 +30039,7 @@ async function sweepStale(target, run, o) {
 
 
 
+
 /** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
 class Ledger {
     core;
@@ -29969,10 +30065,6 @@ class Ledger {
     }
 }
 async function runMain({ core, run, env, now, createHttp, clock }) {
-    // Every state key first, before anything can fail: a key main leaves unwritten could be supplied to post by the
-    // job's environment (the runner applies it before STATE_*).
-    core.saveState(state/* STATE */.c4.host, '');
-    core.saveState(state/* STATE */.c4.credentials, '[]');
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
@@ -29980,7 +30072,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
     const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
     if (config.auth.kind === 'client-cert') {
         const cert = config.auth.certificate;
-        const left = daysUntil(cert.notAfter, now);
+        const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
         if (left < config.certificateExpiryWarningDays) {
             core.warning(`The client certificate in client-certificate (${(0,log_safe/* logSafe */.s)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
         }
@@ -29995,6 +30087,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             clock,
             log: (line) => core.info(line),
             authKind: config.auth.kind,
+            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
         });
         // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
         const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
@@ -30032,7 +30125,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         if (mePromise && config.expiryWarningDays > 0) {
             try {
                 const me = await mePromise;
-                const verdict = checkExpiry(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
+                const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
                 if (verdict.level !== 'ok')
                     core.warning(verdict.message);
             }
@@ -30182,6 +30275,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8151);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
+/* harmony import */ var _trace_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3606);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8855);
 /**
  * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
@@ -30191,6 +30285,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
  * Revocation is never skipped on a guess: when post knows an id it sends the delete, whatever the saved end date
  * says (404 means gone). The end date only explains a failure (a 401 after the credential's end date).
  */
+
 
 
 
@@ -30271,6 +30366,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
             clock,
             log: (line) => core.info(line),
             authKind: auth.kind,
+            trace: (0,_trace_js__WEBPACK_IMPORTED_MODULE_9__/* .traceFor */ .F)((line) => core.debug(line), env),
         });
         let worst = 'nothing';
         const lines = [];
@@ -30331,6 +30427,420 @@ async function revokeOne(core, client, m, saved, now, manual) {
         }
         core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
         return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
+    }
+}
+
+
+/***/ }),
+
+/***/ 1526:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  h: () => (/* binding */ runPreflight)
+});
+
+// EXTERNAL MODULE: ./src/bootstrap.ts + 1 modules
+var bootstrap = __nccwpck_require__(7651);
+// EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
+var d1_api = __nccwpck_require__(827);
+// EXTERNAL MODULE: ./src/expiry.ts
+var expiry = __nccwpck_require__(6440);
+// EXTERNAL MODULE: ./src/http.ts
+var http = __nccwpck_require__(6803);
+// EXTERNAL MODULE: ./src/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(8151);
+;// CONCATENATED MODULE: ./src/preflight-checks/environment.ts
+const PRODUCTION_HOSTS = {
+    'one.digicert.com': 'US',
+    'one.digicert.co.jp': 'JP',
+    'one.ch.digicert.com': 'CH',
+    'one.nl.digicert.com': 'NL',
+};
+function hostEnvironment(host) {
+    const m = /^(.*?)(:\d+)?$/.exec(host);
+    const name = m[1];
+    const port = m[2] ?? '';
+    const demo = name.startsWith('demo.');
+    const base = demo ? name.slice('demo.'.length) : name;
+    const environment = demo ? 'demo' : 'production';
+    const region = PRODUCTION_HOSTS[base];
+    if (region) {
+        return { environment, label: `DigiCert ONE ${environment} (${region})`, counterpart: `${demo ? base : `demo.${base}`}${port}` };
+    }
+    if (base === 'localhost') {
+        return { environment, label: `a loopback DigiCert ONE (the emulator), ${environment} name`, counterpart: `${demo ? base : `demo.${base}`}${port}` };
+    }
+    return { environment: undefined, label: 'not one of the DigiCert ONE hosts DigiCert publishes (environment unknown)', counterpart: undefined };
+}
+/**
+ * The proxy the requests to `host` go through, as host:port (never its credentials), or undefined. Follows the
+ * variables undici's EnvHttpProxyAgent reads (HTTPS_PROXY / https_proxy, then HTTP_PROXY / http_proxy) and the
+ * common NO_PROXY forms (`*`, `name`, `.domain`, `*.domain`, `name:port`); an entry it does not understand is not matched.
+ */
+function proxyFor(host, env) {
+    const raw = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
+    if (!raw)
+        return undefined;
+    const [name, port = '443'] = host.split(':');
+    for (const entry of (env.NO_PROXY ?? env.no_proxy ?? '').split(/[\s,]+/).filter(Boolean)) {
+        const e = entry.toLowerCase();
+        if (e === '*')
+            return undefined;
+        const [eName, ePort] = e.split(':');
+        if (ePort && ePort !== port)
+            continue;
+        // As the README states undici's rule: a bare name matches exactly; a leading `.` or `*.` matches subdomains.
+        const wild = /^\*?\./.test(eName);
+        const bare = eName.replace(/^\*?\./, '');
+        if (wild ? name.endsWith(`.${bare}`) : name === bare)
+            return undefined;
+    }
+    try {
+        const u = new URL(raw);
+        return u.host;
+    }
+    catch {
+        return '(unreadable proxy URL)';
+    }
+}
+
+// EXTERNAL MODULE: ./src/answer-fields.ts
+var answer_fields = __nccwpck_require__(6987);
+// EXTERNAL MODULE: ./src/log-safe.ts
+var log_safe = __nccwpck_require__(6963);
+// EXTERNAL MODULE: ./src/secrets.ts
+var src_secrets = __nccwpck_require__(7194);
+;// CONCATENATED MODULE: ./src/preflight-checks/report.ts
+/**
+ * What preflight shows: one log line per check, the field NAMES of every answer it read, and the same as two
+ * job-summary tables. Every detail goes through redact (secrets) and logSafe (workflow commands, line breaks),
+ * because it may quote a server's error message.
+ */
+
+
+
+const TAG = { pass: '[PASS]', warn: '[WARN]', fail: '[FAIL]', skip: '[SKIP]' };
+const DETAIL_MAX = 1200;
+/** A Markdown table cell: no pipe, no line break, no HTML. */
+function cell(s) {
+    return s.replace(/[|\r\n]/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+class PreflightReport {
+    core;
+    secrets;
+    checks = [];
+    answers = [];
+    constructor(core, secrets) {
+        this.core = core;
+        this.secrets = secrets;
+    }
+    add(check, verdict, detail) {
+        const safe = (0,log_safe/* logSafe */.s)((0,src_secrets/* redact */.E$)(detail, this.secrets), DETAIL_MAX);
+        this.checks.push({ check, verdict, detail: safe });
+        const line = `${TAG[verdict]} ${check}: ${safe}`;
+        if (verdict === 'warn')
+            this.core.warning(line);
+        else
+            this.core.info(line);
+    }
+    answer(host, endpoint, status, shape) {
+        this.answers.push({ host, endpoint, status, shape });
+    }
+    get failed() {
+        return this.checks.filter((c) => c.verdict === 'fail');
+    }
+    /** The field-name block: what a user pastes into an issue when their tenant answers differently. */
+    printAnswers() {
+        this.core.info('Fields in the answers preflight read (names only, never values; paste these lines when reporting a tenant that answers differently):');
+        for (const a of this.answers)
+            this.core.info(`  ${(0,log_safe/* logSafe */.s)(`${a.endpoint} on ${a.host} -> ${a.status}: ${(0,answer_fields/* describeShape */.vJ)(a.shape)}`, 2000)}`);
+    }
+    async writeSummary() {
+        const rows = this.checks.map((c) => `| ${cell(c.check)} | ${c.verdict.toUpperCase()} | ${cell(c.detail)} |`);
+        const answers = this.answers.map((a) => `| \`${cell(a.endpoint)}\` | ${cell(a.host)} | ${a.status} | ${cell((0,answer_fields/* describeShape */.vJ)(a.shape))} |`);
+        await this.core.summary
+            .addRaw(`### DigiCert ONE preflight: ${this.failed.length ? `${this.failed.length} check(s) failed` : 'all checks passed'}\n\n`, false)
+            .addRaw(`| check | result | detail |\n|---|---|---|\n${rows.join('\n')}\n\n`, false)
+            .addRaw(`#### Fields in the answers read (names only)\n\n| request | host | status | fields |\n|---|---|---|---|\n${answers.join('\n')}\n\n`, false)
+            .addRaw('Preflight created, changed and deleted nothing.\n', false)
+            .write();
+    }
+}
+
+// EXTERNAL MODULE: ./src/trace.ts
+var trace = __nccwpck_require__(3606);
+;// CONCATENATED MODULE: ./src/preflight.ts
+/**
+ * `preflight: true`: authenticate and check, read-only, everything a real run will need, then stop. It mints
+ * nothing, deletes nothing and saves no state that the post step would act on (post finds "nothing to revoke").
+ * Each check prints one line (PASS / WARN / FAIL / SKIP and what to fix); the answers' field names are listed so a
+ * tenant that answers differently can be reported in one paste. A failed check fails the step.
+ */
+
+
+
+
+
+
+
+
+
+const message = (err) => (err instanceof Error ? err.message : String(err));
+async function runPreflight(deps) {
+    const { core, env, now } = deps;
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];
+    for (const value of secrets)
+        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
+    const report = new PreflightReport(core, secrets);
+    core.info('Preflight: checking the set-up read-only; nothing will be created, changed or deleted.');
+    let config;
+    try {
+        config = (0,inputs/* parseConfig */.o4)(core.getInput, env, deps.run, now);
+    }
+    catch (err) {
+        if (!(err instanceof inputs/* InputError */.dz))
+            throw err;
+        report.add(err.input.startsWith('client-') ? 'client certificate' : 'inputs', 'fail', err.message);
+    }
+    if (config)
+        await checkService(deps, config, secrets, report);
+    report.printAnswers();
+    if (!config || config.step.jobSummary)
+        await report.writeSummary().catch((err) => core.warning(`Could not write the job summary: ${message(err)}`));
+    const failed = report.failed;
+    if (failed.length) {
+        core.setFailed(`Preflight: ${failed.length} check(s) failed (${failed.map((c) => c.check).join('; ')}). Fix what the [FAIL] lines say and run it again; nothing was created.`);
+    }
+    else {
+        core.info('Preflight: all checks passed. Remove `preflight: true` to mint.');
+    }
+    return report.checks;
+}
+async function checkService(deps, config, secrets, report) {
+    const { core, env, now, createHttp, clock } = deps;
+    const auth = config.auth;
+    const target = config.scoped ? `scope (${config.scoped.scope.map((s) => `${s.manager}: ${s.roles.join(', ')}`).join('; ')})` : `service-user-id ${config.serviceUserId}`;
+    report.add('inputs', 'pass', `host ${config.host}; bootstrap by ${auth.kind === 'api-key' ? 'api-key' : 'client certificate'}; ${target}.`);
+    if (auth.kind === 'client-cert') {
+        const left = (0,expiry/* daysUntil */.A)(auth.certificate.notAfter, now);
+        const soon = left < config.certificateExpiryWarningDays;
+        report.add('client certificate', soon ? 'warn' : 'pass', `${auth.certificate.subject}, valid until ${auth.certificate.notAfter.toISOString()} (${left} days)${soon ? ': request a new one in Account Manager soon' : ''}; whether DigiCert ONE accepts it is the bootstrap credential check.`);
+    }
+    const place = hostEnvironment(config.host);
+    const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, auth);
+    const proxy = proxyFor(conn.requestHost, env);
+    const methods = [];
+    const debugTrace = (0,trace/* traceFor */.F)((line) => core.debug(line), env);
+    const open = (requestHost, http) => new d1_api/* D1Client */.X1(http, {
+        host: requestHost,
+        secrets,
+        deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+        clock,
+        log: (line) => core.info(line),
+        authKind: auth.kind,
+        onAnswer: (endpoint, status, shape) => report.answer(requestHost, endpoint, status, shape),
+        trace: (t) => {
+            methods.push(t.method);
+            debugTrace?.(t);
+        },
+    });
+    const http = createHttp({ ...conn.http, env });
+    try {
+        const client = open(conn.requestHost, http);
+        let me;
+        try {
+            me = await client.getUser('me');
+        }
+        catch (err) {
+            if (!(err instanceof d1_api/* D1Error */.w$))
+                throw err;
+            await credentialRefused(err);
+        }
+        if (me) {
+            if (proxy)
+                report.add('proxy', 'pass', `requests to ${conn.requestHost} tunnel through the proxy ${proxy}.`);
+            else
+                report.add('proxy', 'skip', 'no proxy applies (HTTPS_PROXY / HTTP_PROXY unset, or NO_PROXY lists the host).');
+            report.add('host environment', place.environment ? 'pass' : 'warn', `${config.host} is ${place.label}; the bootstrap credential works there.`);
+            report.add('bootstrap credential', 'pass', `accepted on ${conn.requestHost}${auth.kind === 'client-cert' ? ' (client certificate in the TLS handshake)' : ''}: ${me.userType ?? 'unknown type of'} user ${me.id}.`);
+            checkBootstrapUser(me);
+            if (config.scoped)
+                await checkScope(client, me, config);
+            else
+                await checkTarget(client, me, config.serviceUserId);
+        }
+        else {
+            report.add('remaining checks', 'skip', 'they need an accepted bootstrap credential.');
+        }
+    }
+    finally {
+        await http.close();
+    }
+    const writes = methods.filter((m) => m !== 'GET');
+    report.add('read-only', writes.length ? 'fail' : 'pass', writes.length ? `preflight sent ${writes.join(', ')}: this is a bug, please report it.` : `${methods.length} request(s), all GET; nothing was created, changed or deleted.`);
+    async function credentialRefused(err) {
+        if (err.kind === 'network' && proxy && /proxy/i.test(err.message)) {
+            report.add('proxy', 'fail', err.message);
+            report.add('bootstrap credential', 'skip', `DigiCert ONE was not reached through the proxy ${proxy}.`);
+            return;
+        }
+        if (proxy)
+            report.add('proxy', 'skip', `set (${proxy}), but the request failed before it could be judged.`);
+        if (err.kind === 'network' && auth.kind === 'client-cert') {
+            report.add('client certificate accepted', 'fail', err.message);
+            return;
+        }
+        if (err.kind !== 'auth' || auth.kind !== 'api-key') {
+            report.add('bootstrap credential', 'fail', err.message);
+            return;
+        }
+        // A 401: a wrong key, or a key of the other environment. Only the counterpart host can tell them apart.
+        if (!place.counterpart) {
+            report.add('host environment', 'warn', `${config.host} is ${place.label}: preflight cannot tell a wrong key from a key of another DigiCert ONE environment here.`);
+            report.add('bootstrap credential', 'fail', err.message);
+            return;
+        }
+        const other = hostEnvironment(place.counterpart);
+        const probeConn = (0,bootstrap/* bootstrapConnection */.T)(place.counterpart, auth);
+        const probeHttp = createHttp({ ...probeConn.http, env });
+        let worksThere = false;
+        try {
+            await open(probeConn.requestHost, probeHttp).getUser('me');
+            worksThere = true;
+        }
+        catch (probeErr) {
+            if (!(probeErr instanceof d1_api/* D1Error */.w$))
+                throw probeErr;
+        }
+        finally {
+            await probeHttp.close();
+        }
+        if (worksThere) {
+            report.add('host environment', 'fail', `the api-key was made in ${other.label} (${place.counterpart}), but host is ${config.host}, ${place.label}: credentials work only in the environment they were made in (demo credentials do not work in production). Set host: ${place.counterpart}, or use a key made on ${config.host}.`);
+            report.add('bootstrap credential', 'fail', `refused on ${config.host} (401): it is a key of ${place.counterpart}, see host environment.`);
+        }
+        else {
+            report.add('host environment', 'pass', `${config.host} is ${place.label}; the key does not work on ${place.counterpart} either, so it is not a key of the other environment.`);
+            report.add('bootstrap credential', 'fail', err.message);
+        }
+    }
+    function checkBootstrapUser(me) {
+        if (me.status && me.status.toUpperCase() !== 'ACTIVE') {
+            report.add('bootstrap user', 'fail', `user ${me.id} has status ${me.status}: activate it in Account Manager, or use an active bootstrap user.`);
+            return;
+        }
+        const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays || 14);
+        if (verdict.level === 'expired')
+            report.add('bootstrap user', 'fail', verdict.message);
+        else if (verdict.level === 'warn')
+            report.add('bootstrap user', 'warn', verdict.message);
+        else
+            report.add('bootstrap user', 'pass', `active${me.endDate ? `, ends ${me.endDate} 23:59:59 UTC` : ', no end date in the answer'}.`);
+    }
+    async function checkTarget(client, me, serviceUserId) {
+        // `me` is replaced by the caller's own id below; listTokens takes a real id.
+        let userId = serviceUserId;
+        if (serviceUserId === 'me') {
+            if (me.userType === 'service') {
+                report.add('target user', 'fail', 'service-user-id is `me`, but the bootstrap is a service user, and DigiCert ONE service users cannot create API tokens for themselves: name the service user this job should act as, or use scope.');
+                return;
+            }
+            userId = me.id;
+            report.add('target user', 'pass', `\`me\`: the bootstrap (a ${me.userType ?? 'standard'} user) mints for itself.`);
+        }
+        else {
+            try {
+                const t = await client.getUser(serviceUserId);
+                const ends = (0,expiry/* checkExpiry */.g)(`The target user ${t.id}`, t.endDate, now, 1);
+                if (t.status && t.status.toUpperCase() !== 'ACTIVE')
+                    report.add('target user', 'fail', `${t.id} has status ${t.status}: a token minted for it would not work; activate it in Account Manager.`);
+                else if (ends.level === 'expired')
+                    report.add('target user', 'fail', ends.message);
+                else
+                    report.add('target user', 'pass', `${t.id} exists (${t.userType ?? 'unknown type'}, ${t.status ?? 'status not given'}${t.endDate ? `, ends ${t.endDate}` : ''}).`);
+            }
+            catch (err) {
+                if (!(err instanceof d1_api/* D1Error */.w$))
+                    throw err;
+                if (err.kind === 'not-found') {
+                    report.add('target user', 'fail', `service-user-id ${serviceUserId} does not exist on ${config.host} (ids differ between demo and production): copy the id from Account Manager > Service users on this host.`);
+                    return;
+                }
+                // May manage tokens without seeing the user record: the token listing below decides.
+                report.add('target user', err.kind === 'forbidden' ? 'warn' : 'fail', err.message);
+            }
+        }
+        try {
+            const tokens = await client.listTokens(userId);
+            report.add('token rights', 'pass', `the bootstrap may manage the API tokens of ${userId} (it listed ${tokens.length}; none created).`);
+        }
+        catch (err) {
+            if (!(err instanceof d1_api/* D1Error */.w$))
+                throw err;
+            report.add('token rights', 'fail', err.message);
+        }
+    }
+    async function checkScope(client, me, config) {
+        const scoped = config.scoped;
+        const held = new Set(me.permissions);
+        for (const entry of scoped.scope) {
+            let roles;
+            try {
+                roles = await client.listRoles(entry.applicationCode);
+            }
+            catch (err) {
+                if (!(err instanceof d1_api/* D1Error */.w$))
+                    throw err;
+                report.add(`roles of ${entry.manager}`, 'fail', err.message);
+                continue;
+            }
+            for (const wanted of entry.roles) {
+                const name = `role ${entry.manager}: ${wanted}`;
+                const role = roles.find((r) => r.id === wanted) ?? roles.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
+                if (!role) {
+                    report.add(name, 'fail', `${entry.manager} has no role '${wanted}'. Roles there: ${roles.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+                    continue;
+                }
+                const missing = role.permissions.filter((p) => !held.has(p));
+                if (missing.length)
+                    report.add(name, 'fail', `the bootstrap user ${me.id} does not hold role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it: ask for a role it holds, or give the bootstrap user that role first.`);
+                else
+                    report.add(name, 'pass', `resolves to ${role.id}, and the bootstrap holds all ${role.permissions.length} of its permissions.`);
+            }
+        }
+        try {
+            if (scoped.accounts.length) {
+                const reachable = await client.listAccounts();
+                const unknown = scoped.accounts.filter((a) => !reachable.some((r) => r.id === a));
+                if (unknown.length)
+                    report.add('accounts', 'fail', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
+                else
+                    report.add('accounts', 'pass', `the bootstrap reaches ${scoped.accounts.join(', ')}.`);
+            }
+            else if (me.primaryAccountId) {
+                report.add('accounts', 'pass', `the ephemeral service user would go to the bootstrap's primary account ${me.primaryAccountId}.`);
+            }
+            else {
+                report.add('accounts', 'fail', 'the bootstrap user has no primary account in its answer: name the account ids in accounts.');
+            }
+        }
+        catch (err) {
+            if (!(err instanceof d1_api/* D1Error */.w$))
+                throw err;
+            report.add('accounts', 'fail', err.message);
+        }
+        try {
+            await client.listServiceUsers();
+            report.add('service users', 'pass', 'the bootstrap may list service users (how the post step finds one whose create answer was lost). Creating one needs Account Manager "Manage users", which only a real run proves.');
+        }
+        catch (err) {
+            if (!(err instanceof d1_api/* D1Error */.w$))
+                throw err;
+            report.add('service users', 'fail', err.message);
+        }
     }
 }
 
@@ -30439,6 +30949,7 @@ function redact(text, secrets) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   C7: () => (/* binding */ loadState),
+/* harmony export */   Ws: () => (/* binding */ initState),
 /* harmony export */   c4: () => (/* binding */ STATE),
 /* harmony export */   uq: () => (/* binding */ serializeMade)
 /* harmony export */ });
@@ -30460,6 +30971,12 @@ const STATE = {
 const MAX_STATE = 8 * 1024;
 const MAX_RECORDS = 8;
 const KIND_NAMES = ['api-token', 'service-user'];
+/** Main's first act: every key, empty where unused, so none can come from the job's environment instead. */
+function initState(saveState) {
+    saveState(STATE.isPost, 'true');
+    saveState(STATE.host, '');
+    saveState(STATE.credentials, '[]');
+}
 function serializeMade(made) {
     return JSON.stringify(made);
 }
@@ -30540,6 +31057,36 @@ async function writeMintSummary(core, r) {
 }
 async function writeRevokeSummary(core, line) {
     await core.summary.addRaw(`Revoked in post step: ${plain(line)}\n`, false).write();
+}
+
+
+/***/ }),
+
+/***/ 3606:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F: () => (/* binding */ traceFor)
+/* harmony export */ });
+/* unused harmony export formatTrace */
+/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6987);
+/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
+/**
+ * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
+ * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
+ * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
+ * NAMES): never a header, a body value or a secret.
+ */
+
+
+function formatTrace(t) {
+    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${(0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(t.error ?? 'unknown', 60)})`;
+    const shape = t.shape ? `; ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_1__/* .describeShape */ .vJ)(t.shape)}` : '';
+    return (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
+}
+/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
+function traceFor(debug, env) {
+    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
 }
 
 

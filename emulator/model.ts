@@ -24,6 +24,23 @@ export interface EmuUser {
   applications: Application[];
   created_at: string;
   created_by: string;
+  /**
+   * Which DigiCert ONE environment the user (and so its API tokens and client certificates) was made in. DigiCert
+   * runs demo and production as separate services per region, `demo.one.digicert.com` next to `one.digicert.com`
+   * (DigiCert's allow-listed URLs page), and "demo credentials do not work in production" (the reverse too): a key
+   * of the other environment is simply unknown there, so it gets the same 401 as a wrong key.
+   * Leaves out: only authentication is per environment; lookups and listings are not (the seeded demo user lives
+   * in its own account, so production listings do not show it), and both share one role catalogue and client CA.
+   */
+  environment: Environment;
+}
+
+export type Environment = 'production' | 'demo';
+
+/** The environment a request reached, from the host name it used: `demo.<name>` (after any `clientauth.`) is demo. */
+export function environmentOf(hostHeader: string | undefined): Environment {
+  const name = (hostHeader ?? '').toLowerCase().replace(/:\d+$/, '').replace(/^clientauth\./, '');
+  return name.startsWith('demo.') ? 'demo' : 'production';
 }
 
 export interface Account {
@@ -96,6 +113,7 @@ export class Model {
       applications: u.applications ?? [],
       created_at: this.clock().toISOString(),
       created_by: u.created_by ?? 'emulator',
+      environment: u.environment ?? 'production',
     };
     this.users.set(id, user);
     return user;

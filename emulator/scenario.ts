@@ -13,6 +13,8 @@ export interface Scenario {
   admin: { user: EmuUser; apiKey: string };
   /** A service user with no Account Manager rights: it can log in but may not mint for others. */
   powerless: { user: EmuUser; apiKey: string };
+  /** A bootstrap made in the demo environment (emu.demoHost): its key is refused on the production name. */
+  demo: { user: EmuUser; apiKey: string };
 }
 
 export function seedScenario(emu: D1Emulator): Scenario {
@@ -40,7 +42,16 @@ export function seedScenario(emu: D1Emulator): Scenario {
   const adminToken = m.addToken(adminUser.id, 'ada personal', undefined);
   const powerlessUser = m.addUser({ friendly_name: 'viewer-only', applications: [] });
   const powerlessToken = m.addToken(powerlessUser.id, 'viewer token', undefined);
+  // Its own account, so production listings of the main account do not show it.
+  const demoUser = m.addUser({
+    friendly_name: 'ci-bootstrap demo',
+    environment: 'demo',
+    primary_account_id: 'acct-demo',
+    applications: [{ id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] }],
+  });
+  const demoToken = m.addToken(demoUser.id, 'ci-bootstrap demo token', undefined);
   return {
+    demo: { user: demoUser, apiKey: demoToken.secret },
     bootstrap: { user: bootstrapUser, apiKey: bootstrapToken.secret, tokenId: bootstrapToken.id },
     signer,
     outsider,

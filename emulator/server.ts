@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { MANAGE_USERS, Model, NAME_MAX, NAME_RE, VIEW_USERS, type Application, type EmuUser } from './model.js';
+import { MANAGE_USERS, Model, NAME_MAX, NAME_RE, VIEW_USERS, environmentOf, type Application, type EmuUser } from './model.js';
 import { makeCert, makeServerPki, type KeyPair, type ServerPki } from './pki.js';
 import { APPLICATIONS, ROLES } from './roles.js';
 import { readSni } from './sni.js';
@@ -112,7 +112,8 @@ export class D1Emulator {
     const emu = new D1Emulator();
     emu.errorShape = opts.errorShape ?? 'errors';
     emu.rateLimitPerSecond = opts.rateLimitPerSecond;
-    emu.pki = opts.pki ?? makeServerPki(['localhost', ...(opts.hostnames ?? [])]);
+    // `demo.localhost` is the emulator's demo environment, served on the same port (see Model.environment).
+    emu.pki = opts.pki ?? makeServerPki(['localhost', 'demo.localhost', ...(opts.hostnames ?? [])]);
     const tlsId = { key: emu.pki.server.keyPem, cert: emu.pki.server.certPem };
     emu.server = createServer(tlsId, (req, res) => void emu.handle(req, res, false));
     emu.clientAuthServer = createServer(
@@ -158,6 +159,11 @@ export class D1Emulator {
   /** host:port that the action's `host` input takes. */
   get host(): string {
     return `localhost:${this.port}`;
+  }
+
+  /** host:port of the emulator's demo environment: same server, but only demo users' credentials work there. */
+  get demoHost(): string {
+    return `demo.${this.host}`;
   }
 
   /** host:port of the mutual-TLS name (same port; the SNI name selects it). */
@@ -306,6 +312,8 @@ export class D1Emulator {
     rec.tokenId = token.id;
     const user = this.model.users.get(token.user_id);
     if (this.model.expired(token.end_date)) throw new ApiError(401, 'invalid_api_key', 'API key has expired');
+    // A key of the other environment does not exist here: the same answer as an unknown key.
+    if (user && user.environment !== environmentOf(req.headers.host)) throw new ApiError(401, 'invalid_api_key', 'Invalid API key');
     if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
     if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
     return user;
@@ -352,6 +360,7 @@ export class D1Emulator {
     if (this.model.expired(registered.end_date)) throw new ApiError(401, 'invalid_api_key', 'Client certificate has passed its end date');
     rec.clientCertUser = registered.user_id;
     const user = this.model.users.get(registered.user_id);
+    if (user && user.environment !== environmentOf(req.headers.host)) throw new ApiError(401, 'invalid_api_key', 'Client certificate is not registered to an active user');
     if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
     if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
     return user;

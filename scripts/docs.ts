@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
+import { renderFieldTable } from '../__tests__/contract/fields.js';
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>;
@@ -32,7 +33,7 @@ export function updateReadme(readme: string, actionYml: string): string {
     if (!re.test(text)) throw new Error(`README.md lacks the <!-- ${tag}:start/end --> markers`);
     return text.replace(re, (_m, start: string, end: string) => `${start}\n${body}\n${end}`);
   };
-  return put(put(readme, 'inputs', t.inputs), 'outputs', t.outputs);
+  return put(put(put(readme, 'inputs', t.inputs), 'outputs', t.outputs), 'fields', renderFieldTable());
 }
 
 // Run as a script, not imported by a test. Compared as URLs so a Windows path (backslashes, drive letter) matches too.

@@ -4,7 +4,7 @@ import { logSafe } from './log-safe.js';
 
 export type Core = Pick<
   typeof actionsCore,
-  'getInput' | 'getState' | 'saveState' | 'setOutput' | 'setSecret' | 'exportVariable' | 'info' | 'warning' | 'setFailed' | 'summary'
+  'getInput' | 'getState' | 'saveState' | 'setOutput' | 'setSecret' | 'exportVariable' | 'info' | 'debug' | 'warning' | 'setFailed' | 'summary'
 >;
 
 /** Longer than any line the action writes on purpose; a longer one is a value from outside that ran on. */

@@ -34,6 +34,8 @@ import {
 import { logSafe } from './log-safe.js';
 import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, realClock, statusMaybeCommitted, type Clock } from './retry.js';
 import { redact } from './secrets.js';
+import { answerShape, type AnswerShape } from './answer-fields.js';
+import type { TraceEvent } from './trace.js';
 
 export { PATHS, parseServerError };
 export type { Account, Id, Listed, Name, Role, User, UtcDay };
@@ -75,6 +77,10 @@ export interface ClientOptions {
   log?: (line: string) => void;
   /** How the bootstrap identity authenticates: the hints for 401 and for TLS failures differ. */
   authKind?: 'api-key' | 'client-cert';
+  /** Observers (preflight, contract suite): the field NAMES of each answer a method goes on to read, never values. */
+  onAnswer?: (endpoint: string, status: number, shape: AnswerShape) => void;
+  /** Request tracing (debug log): one event per HTTP attempt. */
+  trace?: (t: TraceEvent) => void;
 }
 
 type Answer = HttpResponse & { attempts: number; waitedMs: number };
@@ -94,6 +100,8 @@ export class D1Client {
   private readonly clock: Clock;
   private readonly log: (line: string) => void;
   private readonly authKind: 'api-key' | 'client-cert';
+  private readonly onAnswer: ClientOptions['onAnswer'];
+  private readonly trace: ClientOptions['trace'];
   readonly deadline: number;
 
   constructor(
@@ -106,6 +114,8 @@ export class D1Client {
     this.clock = opts.clock ?? realClock;
     this.log = opts.log ?? (() => undefined);
     this.authKind = opts.authKind ?? 'api-key';
+    this.onAnswer = opts.onAnswer;
+    this.trace = opts.trace;
   }
 
   /**
@@ -122,9 +132,14 @@ export class D1Client {
       if (remaining <= 0) throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
       let wait: number;
       let why: string;
+      const sentAt = this.clock.now();
       try {
         const res = await this.http.send(method, path, body, remaining);
+        // Observers see names only: the shape is computed here, the body never leaves this module.
+        const shape = this.trace || this.onAnswer ? answerShape(res.body) : undefined;
+        this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, status: res.status, shape });
         if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
+          this.onAnswer?.(endpoint, res.status, shape!);
           return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
         }
         const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
@@ -132,9 +147,13 @@ export class D1Client {
         wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
         // The header's own text never reaches the log: only what it parsed to.
         why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
-        if (this.clock.now() + wait >= this.deadline) return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+        if (this.clock.now() + wait >= this.deadline) {
+          this.onAnswer?.(endpoint, res.status, shape!);
+          return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+        }
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
+        this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });
         const kind = classifyNetworkCode(err.code);
         // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
         // certificate looks the same (the server closes the connection), and should fail in seconds.

@@ -173,6 +173,8 @@ export function parseList(body: unknown): Obj[] | undefined {
 
 export interface User {
   id: Id;
+  /** `service` or `standard`. */
+  userType: Code | undefined;
   status: Code | undefined;
   /** *Unconfirmed* field name; absent from the documented list example. */
   endDate: UtcDay | undefined;
@@ -188,6 +190,7 @@ export function parseUser(body: unknown): User | undefined {
   const apps = Array.isArray(body.applications) ? body.applications.filter(isObj) : [];
   return {
     id,
+    userType: parseCode(body.user_type),
     status: parseCode(body.status),
     endDate: first(body, ['end_date', 'expiration_date'], parseUtcDay),
     primaryAccountId: parseId(body.primary_account_id),

@@ -7,10 +7,11 @@ import { guardedCore } from './core.js';
 import { createHttpClient, proxyPasswords } from './http.js';
 import { runMain } from './main.js';
 import { runPost } from './post.js';
-import { secretInputValues } from './inputs.js';
+import { runPreflight } from './preflight.js';
+import { parsePreflight, secretInputValues } from './inputs.js';
 import { runInfoFromEnv } from './run-context.js';
 import { redact } from './secrets.js';
-import { STATE } from './state.js';
+import { STATE, initState } from './state.js';
 
 const core = guardedCore(actionsCore);
 
@@ -26,9 +27,14 @@ if (core.getState(STATE.isPost) === 'true') {
     core.warning(`Post step: ${message(err)}`);
   }
 } else {
-  core.saveState(STATE.isPost, 'true');
+  // Every state key first, in every mode, before anything can fail (see state.ts): a key main leaves unwritten
+  // could be supplied to post by the job's environment, which the runner applies before STATE_*.
+  initState(core.saveState);
   try {
-    await runMain({ core, env: process.env, now: new Date(), createHttp: createHttpClient, run: runInfoFromEnv(process.env) });
+    const deps = { core, env: process.env, now: new Date(), createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
+    // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
+    if (parsePreflight(core.getInput)) await runPreflight(deps);
+    else await runMain(deps);
   } catch (err) {
     core.setFailed(message(err));
   }

@@ -157,6 +157,11 @@ function int(getInput: GetInput, name: string, min: number, max: number, fallbac
   return Number(raw);
 }
 
+/** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
+export function parsePreflight(getInput: GetInput): boolean {
+  return bool(getInput, 'preflight', false);
+}
+
 export function parseStepConfig(getInput: GetInput): StepConfig {
   return {
     skipRevoke: bool(getInput, 'skip-revoke', false),

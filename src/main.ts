@@ -15,6 +15,7 @@ import type { Clock } from './retry.js';
 import { describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
 import { STATE, serializeMade } from './state.js';
+import { traceFor } from './trace.js';
 import { writeMintSummary } from './summary.js';
 import { sweepStale } from './sweep.js';
 
@@ -48,10 +49,6 @@ class Ledger {
 }
 
 export async function runMain({ core, run, env, now, createHttp, clock }: MainDeps): Promise<void> {
-  // Every state key first, before anything can fail: a key main leaves unwritten could be supplied to post by the
-  // job's environment (the runner applies it before STATE_*).
-  core.saveState(STATE.host, '');
-  core.saveState(STATE.credentials, '[]');
   // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
@@ -76,6 +73,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
       clock,
       log: (line) => core.info(line),
       authKind: config.auth.kind,
+      trace: traceFor((line) => core.debug(line), env),
     });
 
     // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.

@@ -16,6 +16,7 @@ import { parseAuth, parseStepConfig, parseTargetHost, secretInputValues, type Au
 import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState, type SavedState } from './state.js';
+import { traceFor } from './trace.js';
 import { writeRevokeSummary } from './summary.js';
 
 export interface PostDeps {
@@ -99,6 +100,7 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
       clock,
       log: (line) => core.info(line),
       authKind: auth.kind,
+      trace: traceFor((line) => core.debug(line), env),
     });
     let worst: PostOutcome = 'nothing';
     const lines: string[] = [];

@@ -26,6 +26,13 @@ export interface SavedState {
 
 export type LoadedState = { ok: true; state: SavedState } | { ok: false; why: string };
 
+/** Main's first act: every key, empty where unused, so none can come from the job's environment instead. */
+export function initState(saveState: (name: string, value: string) => void): void {
+  saveState(STATE.isPost, 'true');
+  saveState(STATE.host, '');
+  saveState(STATE.credentials, '[]');
+}
+
 export function serializeMade(made: readonly Made[]): string {
   return JSON.stringify(made);
 }

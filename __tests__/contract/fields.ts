@@ -1,0 +1,85 @@
+/**
+ * The wire contract, field by field: for every response field the action reads, the spelling the emulator answers
+ * with and the spellings the action accepts (src/d1-api.ts, the one place that reads them). `fields.test.ts` proves
+ * each accepted spelling really is accepted, so this table cannot drift from the code; the contract suite checks
+ * each answer against it and records which spelling the target used, so a live run's failure names the exact
+ * assumption a real tenant broke. `seenOnRealTenant` is updated from contributed live runs (README: API table).
+ */
+import type { AnswerShape } from '../../src/answer-fields.js';
+import { D1Client } from '../../src/d1-api.js';
+import type { Code, Id, Name, UtcDay } from '../../src/d1-wire.js';
+
+export const BARE_ARRAY = '(bare array)';
+
+export interface FieldRule {
+  id: string;
+  /** Endpoint as the action's client names it, ids replaced by {id}. */
+  endpoint: string;
+  field: string;
+  emulator: string;
+  accepted: string[];
+  /** The action fails without it (otherwise it only reads it when present). */
+  required: boolean;
+  /** `container`: how a list arrives; `item`: a field of each list item; `top`: a field of an object answer. */
+  where: 'top' | 'item' | 'container';
+  /** Run with a fake HTTP answer holding just this spelling; returns what the action read. */
+  read: (client: D1Client) => Promise<unknown>;
+  answer: (spelling: string) => unknown;
+  expect: unknown;
+  seenOnRealTenant: boolean;
+}
+
+const P = '/account/api/v1';
+const wrap = (s: string, item: object) => (s === BARE_ARRAY ? [item] : { [s]: [item] });
+
+export const FIELDS: FieldRule[] = [
+  { id: 'me.id', endpoint: `GET ${P}/user/me`, field: 'user id', emulator: 'id', accepted: ['id', 'user_id'], required: true, where: 'top', read: (c) => c.getUser('me').then((u) => u.id), answer: (s) => ({ [s]: 'u1' }), expect: 'u1', seenOnRealTenant: false },
+  { id: 'me.end_date', endpoint: `GET ${P}/user/me`, field: 'user end date (YYYY-MM-DD)', emulator: 'end_date', accepted: ['end_date', 'expiration_date'], required: false, where: 'top', read: (c) => c.getUser('me').then((u) => u.endDate), answer: (s) => ({ id: 'u1', [s]: '2030-01-31' }), expect: '2030-01-31', seenOnRealTenant: false },
+  { id: 'me.user_type', endpoint: `GET ${P}/user/me`, field: 'user type (service / standard)', emulator: 'user_type', accepted: ['user_type'], required: false, where: 'top', read: (c) => c.getUser('me').then((u) => u.userType), answer: (s) => ({ id: 'u1', [s]: 'service' }), expect: 'service', seenOnRealTenant: false },
+  { id: 'me.status', endpoint: `GET ${P}/user/me`, field: 'user status (ACTIVE)', emulator: 'status', accepted: ['status'], required: false, where: 'top', read: (c) => c.getUser('me').then((u) => u.status), answer: (s) => ({ id: 'u1', [s]: 'ACTIVE' }), expect: 'ACTIVE', seenOnRealTenant: false },
+  { id: 'me.primary_account_id', endpoint: `GET ${P}/user/me`, field: 'primary account (scope)', emulator: 'primary_account_id', accepted: ['primary_account_id'], required: false, where: 'top', read: (c) => c.getUser('me').then((u) => u.primaryAccountId), answer: (s) => ({ id: 'u1', [s]: 'a1' }), expect: 'a1', seenOnRealTenant: false },
+  { id: 'me.applications', endpoint: `GET ${P}/user/me`, field: 'permissions held (scope)', emulator: 'applications', accepted: ['applications'], required: false, where: 'top', read: (c) => c.getUser('me').then((u) => u.permissions), answer: (s) => ({ id: 'u1', [s]: [{ permissions: ['P1'] }] }), expect: ['P1'], seenOnRealTenant: false },
+  { id: 'user.id', endpoint: `GET ${P}/user/{id}`, field: 'user id', emulator: 'id', accepted: ['id', 'user_id'], required: true, where: 'top', read: (c) => c.getUser('x' as Id).then((u) => u.id), answer: (s) => ({ [s]: 'u1' }), expect: 'u1', seenOnRealTenant: false },
+  { id: 'tokens.list', endpoint: `GET ${P}/api-access-token`, field: 'token list', emulator: BARE_ARRAY, accepted: [BARE_ARRAY, 'items', 'data', 'tokens', 'results'], required: true, where: 'container', read: (c) => c.listTokens('u1' as Id).then((l) => l[0]?.id), answer: (s) => wrap(s, { id: 't1', name: 'n' }), expect: 't1', seenOnRealTenant: false },
+  { id: 'tokens.item.id', endpoint: `GET ${P}/api-access-token`, field: 'token id', emulator: 'id', accepted: ['id'], required: true, where: 'item', read: (c) => c.listTokens('u1' as Id).then((l) => l[0]?.id), answer: (s) => [{ [s]: 't1', name: 'n' }], expect: 't1', seenOnRealTenant: false },
+  { id: 'tokens.item.name', endpoint: `GET ${P}/api-access-token`, field: 'token name', emulator: 'name', accepted: ['name'], required: true, where: 'item', read: (c) => c.listTokens('u1' as Id).then((l) => l[0]?.name), answer: (s) => [{ id: 't1', [s]: 'n' }], expect: 'n', seenOnRealTenant: false },
+  { id: 'tokens.item.end_date', endpoint: `GET ${P}/api-access-token`, field: 'token end date', emulator: 'end_date', accepted: ['end_date'], required: false, where: 'item', read: (c) => c.listTokens('u1' as Id).then((l) => l[0]?.endDate), answer: (s) => [{ id: 't1', [s]: '2030-01-31' }], expect: '2030-01-31', seenOnRealTenant: false },
+  { id: 'tokens.item.created_at', endpoint: `GET ${P}/api-access-token`, field: 'token creation time (cleanup-stale)', emulator: 'created_at', accepted: ['created_at'], required: false, where: 'item', read: (c) => c.listTokens('u1' as Id).then((l) => l[0]?.createdAt), answer: (s) => [{ id: 't1', [s]: '2030-01-01T00:00:00Z' }], expect: Date.parse('2030-01-01T00:00:00Z'), seenOnRealTenant: false },
+  { id: 'token.create.secret', endpoint: `POST ${P}/api-access-token`, field: 'minted token value', emulator: 'token', accepted: ['token', 'api_token', 'api_key', 'key'], required: true, where: 'top', read: (c) => c.createToken(newToken).then((t) => t.secret), answer: (s) => ({ id: 't1', [s]: 'sec-value-1' }), expect: 'sec-value-1', seenOnRealTenant: false },
+  { id: 'token.create.id', endpoint: `POST ${P}/api-access-token`, field: 'minted token id', emulator: 'id', accepted: ['id', 'token_id'], required: true, where: 'top', read: (c) => c.createToken(newToken).then((t) => t.id), answer: (s) => ({ [s]: 't1', token: 'sec-value-1' }), expect: 't1', seenOnRealTenant: false },
+  { id: 'user.create.secret', endpoint: `POST ${P}/user`, field: "service user's API token", emulator: 'api_token', accepted: ['api_token', 'token', 'api_key', 'key'], required: true, where: 'top', read: (c) => c.createServiceUser(newUser).then((u) => u.secret), answer: (s) => ({ id: 'u9', [s]: 'sec-value-1' }), expect: 'sec-value-1', seenOnRealTenant: false },
+  { id: 'user.create.id', endpoint: `POST ${P}/user`, field: 'service user id', emulator: 'id', accepted: ['id', 'user_id'], required: true, where: 'top', read: (c) => c.createServiceUser(newUser).then((u) => u.id), answer: (s) => ({ [s]: 'u9', api_token: 'sec-value-1' }), expect: 'u9', seenOnRealTenant: false },
+  { id: 'users.item.friendly_name', endpoint: `GET ${P}/user`, field: 'service user name', emulator: 'friendly_name', accepted: ['friendly_name'], required: true, where: 'item', read: (c) => c.listServiceUsers().then((l) => l[0]?.name), answer: (s) => [{ id: 'u9', [s]: 'n' }], expect: 'n', seenOnRealTenant: false },
+  { id: 'roles.item.id', endpoint: `GET ${P}/role`, field: 'role id', emulator: 'id', accepted: ['id', 'code'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.id), answer: (s) => [{ [s]: 'R1', name: 'r' }], expect: 'R1', seenOnRealTenant: false },
+  { id: 'roles.item.name', endpoint: `GET ${P}/role`, field: 'role name', emulator: 'name', accepted: ['name'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.name), answer: (s) => [{ id: 'R1', [s]: 'r' }], expect: 'r', seenOnRealTenant: false },
+  { id: 'roles.item.permissions', endpoint: `GET ${P}/role`, field: 'role permissions', emulator: 'permissions', accepted: ['permissions'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.permissions), answer: (s) => [{ id: 'R1', [s]: ['P1'] }], expect: ['P1'], seenOnRealTenant: false },
+  { id: 'accounts.item.id', endpoint: `GET ${P}/account`, field: 'account id', emulator: 'id', accepted: ['id'], required: true, where: 'item', read: (c) => c.listAccounts().then((l) => l[0]?.id), answer: (s) => [{ [s]: 'a1', name: 'A' }], expect: 'a1', seenOnRealTenant: false },
+];
+
+const newUser = { name: 'n' as Name, description: 'd', email: 'e@x.invalid', endDate: '2030-01-31' as UtcDay, accounts: ['a1' as Id], roles: ['R1' as Id] };
+const newToken = { userId: 'u1' as Id, name: 'n' as Name, endDate: '2030-01-31' as UtcDay };
+
+/** The spelling of a rule present in an answer, or undefined (for an item rule, also when the list was empty). */
+export function seenSpelling(rule: FieldRule, shape: AnswerShape): string | undefined {
+  if (rule.where === 'container') return shape.kind === 'array' ? BARE_ARRAY : rule.accepted.find((a) => a !== BARE_ARRAY && shape.names.includes(a));
+  if (rule.where === 'item' && shape.kind === 'object') {
+    // A wrapped list: its items' names are not visible at the top; the container rule reports the wrapper.
+    return undefined;
+  }
+  return rule.accepted.find((a) => shape.names.includes(a));
+}
+
+/** The endpoint key of the rules for an answer the client saw (`GET /account/api/v1/user/5b1c…` -> `…/user/{id}`). */
+export function endpointKey(endpoint: string): string {
+  return endpoint.replace(/\/user\/(?!me$)[^/]+$/, '/user/{id}').replace(/\/api-access-token\/[^/]+$/, '/api-access-token/{id}');
+}
+
+/** The README's field-by-field table (between <!-- fields:start/end -->), generated so it cannot drift from FIELDS. */
+export function renderFieldTable(): string {
+  const rows = FIELDS.map((r) => {
+    const accepted = r.accepted.map((a) => (a === BARE_ARRAY ? 'bare array' : `\`${a}\``)).join(', ');
+    const emu = r.emulator === BARE_ARRAY ? 'bare array' : `\`${r.emulator}\``;
+    return `| \`${r.endpoint.replace('/account/api/v1', '')}\` | ${r.field}${r.required ? '' : ' (optional)'} | ${emu} | ${accepted} | ${r.seenOnRealTenant ? 'yes' : 'not yet'} |`;
+  });
+  return ['| request | field | emulator answers | action accepts | seen on a real tenant |', '|---|---|---|---|---|', ...rows].join('\n');
+}
