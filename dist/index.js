@@ -28422,29 +28422,22 @@ function describeShape(s) {
 
 /***/ }),
 
-/***/ 7651:
+/***/ 1273:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  l: () => (/* binding */ CLIENTAUTH_PREFIX),
-  T: () => (/* binding */ bootstrapConnection)
-});
-
-;// CONCATENATED MODULE: ./src/version.ts
-const VERSION = '1.0.0';
-const USER_AGENT = `d1-token-action/${VERSION}`;
-
-;// CONCATENATED MODULE: ./src/bootstrap.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   T: () => (/* binding */ bootstrapConnection),
+/* harmony export */   l: () => (/* binding */ CLIENTAUTH_PREFIX)
+/* harmony export */ });
+/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(311);
 
 const CLIENTAUTH_PREFIX = 'clientauth.';
 function bootstrapConnection(host, auth) {
     if (auth.kind === 'api-key') {
-        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': USER_AGENT } } };
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ } } };
     }
     const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
-    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ }, tls: auth.tls } };
 }
 
 
@@ -28479,56 +28472,129 @@ function guardedCore(core) {
 
 /***/ }),
 
-/***/ 9540:
+/***/ 6334:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  G: () => (/* binding */ KINDS),
-  _: () => (/* reexport */ findByName)
+  GW: () => (/* binding */ KINDS),
+  kd: () => (/* reexport */ KIND_NAMES),
+  _U: () => (/* reexport */ findByName)
 });
 
 // EXTERNAL MODULE: ./src/d1-wire.ts
 var d1_wire = __nccwpck_require__(9736);
+;// CONCATENATED MODULE: ./src/credentials/kind.ts
+const KIND_NAMES = ['api-token', 'service-user', 'client-certificate', 'pkcs12-file'];
+/** The one credential in a listing that carries this name, if any. */
+function findByName(listed, name) {
+    return listed.find((x) => x.name === name);
+}
+/** The client for a remote kind; post gives one whenever a remote kind is in the list. */
+function remote(ctx) {
+    if (!ctx.client)
+        throw new Error('no DigiCert ONE client for a remote credential');
+    return ctx.client;
+}
+
 ;// CONCATENATED MODULE: ./src/credentials/api-token.ts
 /** An API token of an existing user (service-user-id): minted for the job, deleted by post. */
+
 
 const apiToken = {
     kind: 'api-token',
     noun: 'token',
     revokes: 'revokes it',
+    local: false,
     // A token's owner is known before its create is sent, so its listing is always reachable.
     list: (client, made) => (made.userId ? client.listTokens(made.userId) : Promise.resolve([])),
-    revoke: (client, id) => client.deleteToken(id),
-    path: (id) => d1_wire/* PATHS */.R7.token(id),
-    listPath: (made) => (made.userId ? d1_wire/* PATHS */.R7.tokensOf(made.userId) : d1_wire/* PATHS */.R7.tokens),
+    revoke: (ctx, id) => remote(ctx).deleteToken(id),
+    manual: (m, { base, credentialArgs }) => m.id
+        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.token(m.id)}`
+        : `find it with curl ${credentialArgs} "${base}${m.userId ? d1_wire/* PATHS */.R7.tokensOf(m.userId) : d1_wire/* PATHS */.R7.tokens}" and delete it by id`,
+};
+
+;// CONCATENATED MODULE: ./src/credentials/client-certificate.ts
+/**
+ * A client authentication certificate made for the job (client-certificate-for-job): the second factor Software
+ * Trust asks for. Post disables it (the documented PUT .../enable; no DELETE is documented). No listing of a user's
+ * certificates is documented either, so one whose answer was lost cannot be found; it is also unusable, as its
+ * private key never left the job's memory, and it ends on its end date (with scope, with its user).
+ */
+
+
+const clientCertificate = {
+    kind: 'client-certificate',
+    noun: 'client authentication certificate',
+    revokes: 'disables it',
+    local: false,
+    revoke: (ctx, id) => remote(ctx).disableClientCert(id),
+    manual: (m, { base, credentialArgs }) => m.id
+        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${d1_wire/* PATHS */.R7.clientCertEnable(m.id)}`
+        : 'its answer was lost, so its id is unknown; its private key never left the job, so nobody can use it, and it ends on its end date',
+};
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/credentials/pkcs12-file.ts
+/**
+ * The PKCS#12 file of the job's client certificate, under RUNNER_TEMP. Its id is the file's name there (parsed as
+ * an Id: no `/`, not `.` or `..`), so post can only ever remove a file directly in RUNNER_TEMP. Removing it needs
+ * no credential: post does it first, whatever else fails.
+ */
+
+
+const pkcs12File = {
+    kind: 'pkcs12-file',
+    noun: 'PKCS#12 file',
+    revokes: 'removes it',
+    local: true,
+    async revoke(ctx, id) {
+        if (!(0,external_node_path_.isAbsolute)(ctx.runnerTemp))
+            throw new Error('RUNNER_TEMP is not set in the post step, so the file cannot be found.');
+        try {
+            // rm of a path unlinks a symbolic link itself, never what it points to.
+            await (0,promises_.rm)((0,external_node_path_.join)(ctx.runnerTemp, id));
+            return 'deleted';
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return 'gone';
+            throw err;
+        }
+    },
+    manual: (m) => `remove it with: rm -f "$RUNNER_TEMP/${m.id}" (the runner also empties RUNNER_TEMP when the job ends)`,
 };
 
 ;// CONCATENATED MODULE: ./src/credentials/service-user.ts
-/** An ephemeral service user (scope): it "is the token", so deleting the user ends its token too. */
+/** An ephemeral service user (scope): it "is the token", so deleting the user ends its token (and certificates) too. */
+
 
 const serviceUser = {
     kind: 'service-user',
     noun: 'ephemeral service user',
     revokes: 'deletes the user and so its token',
+    local: false,
     list: (client) => client.listServiceUsers(),
-    revoke: (client, id) => client.deleteUser(id),
-    path: (id) => d1_wire/* PATHS */.R7.user(id),
-    listPath: () => d1_wire/* PATHS */.R7.serviceUsers,
+    revoke: (ctx, id) => remote(ctx).deleteUser(id),
+    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${d1_wire/* PATHS */.R7.serviceUsers}" and delete it by id`,
 };
-
-;// CONCATENATED MODULE: ./src/credentials/kind.ts
-/** The one credential in a listing that carries this name, if any. */
-function findByName(listed, name) {
-    return listed.find((x) => x.name === name);
-}
 
 ;// CONCATENATED MODULE: ./src/credentials/index.ts
 
 
 
-const KINDS = { 'api-token': apiToken, 'service-user': serviceUser };
+
+
+const KINDS = {
+    'api-token': apiToken,
+    'service-user': serviceUser,
+    'client-certificate': clientCertificate,
+    'pkcs12-file': pkcs12File,
+};
 
 
 /***/ }),
@@ -28834,6 +28900,29 @@ class D1Client {
     deleteToken(id) {
         return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
     }
+    /** A client authentication certificate for the caller (called with the job's own token). */
+    async createClientCert(c) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.clientCerts);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.clientCerts, (0,d1_wire/* createClientCertBody */.yk)(c), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
+        const parsed = (0,d1_wire/* parseCreatedClientCert */.vH)(res.body);
+        if (!parsed.id || !parsed.certificatePem) {
+            const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
+            throw this.missing(endpoint, res, wanted, { id: parsed.id });
+        }
+        return { id: parsed.id, certificatePem: parsed.certificatePem };
+    }
+    /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
+    async disableClientCert(id) {
+        const path = d1_wire/* PATHS */.R7.clientCertEnable(id);
+        const res = await this.call('PUT', path, (0,d1_wire/* enableClientCertBody */.hl)(false), true);
+        if (res.status === 200 || res.status === 204)
+            return 'deleted';
+        if (res.status === 404)
+            return 'gone';
+        throw this.failure(endpointOf('PUT', path), res, `disable client authentication certificate ${id}`);
+    }
 }
 
 
@@ -28856,14 +28945,17 @@ class D1Client {
 /* harmony export */   ZR: () => (/* binding */ createServiceUserBody),
 /* harmony export */   dj: () => (/* binding */ parseServiceUserItem),
 /* harmony export */   gP: () => (/* binding */ parseRole),
+/* harmony export */   hl: () => (/* binding */ enableClientCertBody),
 /* harmony export */   kv: () => (/* binding */ utcDayOf),
 /* harmony export */   mu: () => (/* binding */ parseRetryAfter),
 /* harmony export */   om: () => (/* binding */ parseTokenItem),
 /* harmony export */   pi: () => (/* binding */ fieldNames),
 /* harmony export */   qF: () => (/* binding */ createTokenBody),
-/* harmony export */   tN: () => (/* binding */ parseUser)
+/* harmony export */   tN: () => (/* binding */ parseUser),
+/* harmony export */   vH: () => (/* binding */ parseCreatedClientCert),
+/* harmony export */   yk: () => (/* binding */ createClientCertBody)
 /* harmony export */ });
-/* unused harmony exports API_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, TEXT_MAX, parseText, SECRET_FIELDS */
+/* unused harmony exports API_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, TEXT_MAX, parseText, SECRET_FIELDS, parseCertificatePem */
 /**
  * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
  * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
@@ -28954,6 +29046,9 @@ const PATHS = {
     tokens: `${API_PREFIX}/api-access-token`,
     tokensOf: (userId) => `${API_PREFIX}/api-access-token?user_id=${userId}`,
     token: (id) => `${API_PREFIX}/api-access-token/${id}`,
+    // dev.digicert.com "Set up service user multi-factor authentication" (paths confirmed, bodies not public).
+    clientCerts: `${API_PREFIX}/client-auth-certificate`,
+    clientCertEnable: (id) => `${API_PREFIX}/client-auth-certificate/${id}/enable`,
 };
 // ---------------------------------------------------------------------------------------------------------------
 // Request bodies
@@ -28964,6 +29059,17 @@ function createTokenBody(t) {
 /** POST /user for a service user. *Unconfirmed*: the console's fields are documented, not the JSON keys. */
 function createServiceUserBody(u) {
     return { user_type: 'service', friendly_name: u.name, description: u.description, email: u.email, end_date: u.endDate, accounts: u.accounts, roles: u.roles };
+}
+/**
+ * POST /client-auth-certificate, "for the authenticated user" (sent with the job's own token). *Unconfirmed* keys:
+ * the console asks for a nickname and an end date; the CSR's key name is not public.
+ */
+function createClientCertBody(c) {
+    return { csr: c.csrPem, name: c.name, end_date: c.endDate };
+}
+/** PUT /client-auth-certificate/{id}/enable: enable or disable. *Unconfirmed* key. */
+function enableClientCertBody(enabled) {
+    return { enabled };
 }
 // ---------------------------------------------------------------------------------------------------------------
 // Answers
@@ -29048,6 +29154,17 @@ function parseCreatedServiceUser(body) {
         secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
         endDate: parseUtcDay(body.end_date),
     };
+}
+/** One PEM certificate: armour, base64 lines, bounded; anything else (text, HTML, a chain glued on) is not one. */
+const CERT_PEM = /^-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----\r?\n?$/;
+function parseCertificatePem(v) {
+    return typeof v === 'string' && v.length <= 16 * 1024 && CERT_PEM.test(v) ? v : undefined;
+}
+/** The answer to POST /client-auth-certificate (*unconfirmed*). */
+function parseCreatedClientCert(body) {
+    if (!isObj(body))
+        return { id: undefined, certificatePem: undefined };
+    return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
 }
 function parseSecret(v) {
     return typeof v === 'string' && SECRET.test(v) ? v : undefined;
@@ -29317,7 +29434,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _core_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(828);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3365);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9415);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
 /* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1526);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8151);
@@ -29798,6 +29915,10 @@ function parseConfig(getInput, env, run, now) {
     if (!cleanupStale && getInput('stale-after-hours').trim()) {
         throw new input_error/* InputError */.d('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
     }
+    const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
+    if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
+        throw new input_error/* InputError */.d('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
+    }
     const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
@@ -29809,6 +29930,7 @@ function parseConfig(getInput, env, run, now) {
         tokenNameGiven: givenName !== undefined,
         endDate: (0,d1_wire/* utcDayOf */.kv)(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
+        clientCertificateForJob,
         cleanupStale,
         staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
@@ -29852,7 +29974,7 @@ function logSafe(text, max = LOG_TEXT_MAX) {
 
 /***/ }),
 
-/***/ 3365:
+/***/ 9415:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29861,10 +29983,18 @@ __nccwpck_require__.d(__webpack_exports__, {
   V: () => (/* binding */ runMain)
 });
 
-// EXTERNAL MODULE: ./src/bootstrap.ts + 1 modules
-var bootstrap = __nccwpck_require__(7651);
-// EXTERNAL MODULE: ./src/credentials/index.ts + 3 modules
-var credentials = __nccwpck_require__(9540);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/bootstrap.ts
+var bootstrap = __nccwpck_require__(1273);
+// EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
+var credentials = __nccwpck_require__(6334);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
 // EXTERNAL MODULE: ./src/expiry.ts
@@ -29891,20 +30021,25 @@ var input_error = __nccwpck_require__(6236);
 
 
 const MAX_ROUNDS = 3;
+/** The one with this name among those of its kind, or undefined (also for a kind that cannot be listed). */
+async function findMine(ctx) {
+    return ctx.kind.list ? (0,credentials/* findByName */._U)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
+}
+const revoke = (ctx, id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
 /** For a name the workflow gave: refuse before creating when a credential already has it (names are unique). */
 async function checkNameFree(ctx, input) {
-    const existing = (0,credentials/* findByName */._)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name);
+    const existing = await findMine(ctx);
     if (existing) {
         throw new input_error/* InputError */.d(input, `a ${ctx.kind.noun} named '${ctx.pending.name}' already exists (id ${existing.id}), and DigiCert ONE names are unique. Leave ${input} empty for a name unique to this run (it ends in a random part), or choose another; the existing one is left as it is.`);
     }
 }
 async function deleteUnreadable(ctx, err) {
-    const { client, kind, pending } = ctx;
+    const { kind, pending } = ctx;
     let id = err.made?.id;
     try {
-        id ??= (0,credentials/* findByName */._)(await kind.list(client, pending), pending.name)?.id;
+        id ??= (await findMine(ctx))?.id;
         if (id)
-            await kind.revoke(client, id);
+            await revoke(ctx, id);
     }
     catch (removeErr) {
         const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
@@ -29915,7 +30050,7 @@ async function deleteUnreadable(ctx, err) {
     throw new d1_api/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
 }
 async function createOnce(ctx, create) {
-    const { client, kind, pending, log } = ctx;
+    const { kind, pending, log } = ctx;
     for (let round = 1;; round++) {
         try {
             return await create();
@@ -29927,11 +30062,18 @@ async function createOnce(ctx, create) {
                 return deleteUnreadable(ctx, err);
             if (!err.maybeCommitted)
                 throw err;
+            if (!kind.list) {
+                // No listing to look in (a client certificate): what may have been made is unusable without this step's key.
+                log(`The answer to the request for ${kind.noun} '${pending.name}' was lost; one it may have made cannot be used (its private key never left this job), so it is requested again.`);
+                if (round >= MAX_ROUNDS)
+                    throw err;
+                continue;
+            }
             try {
-                const made = (0,credentials/* findByName */._)(await kind.list(client, pending), pending.name);
+                const made = await findMine(ctx);
                 if (made) {
                     log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
-                    await kind.revoke(client, made.id);
+                    await revoke(ctx, made.id);
                 }
                 else {
                     log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
@@ -30003,6 +30145,8 @@ var state = __nccwpck_require__(2462);
 var trace = __nccwpck_require__(3606);
 // EXTERNAL MODULE: ./src/summary.ts
 var summary = __nccwpck_require__(8855);
+// EXTERNAL MODULE: ./src/version.ts
+var version = __nccwpck_require__(311);
 // EXTERNAL MODULE: ./src/naming.ts
 var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/sweep.ts
@@ -30026,6 +30170,11 @@ async function sweepStale(target, run, o) {
 /**
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
+
+
+
+
+
 
 
 
@@ -30099,9 +30248,10 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             ? await mintScoped(core, client, ledger, config, run, env, now, mePromise)
             : await mintForUser(core, client, ledger, config, run, now, mePromise);
         const { made, secret } = minted;
-        const kind = credentials/* KINDS */.G[made.kind];
+        const kind = credentials/* KINDS */.GW[made.kind];
         // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
         (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
+        const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, now, createHttp, clock }, ledger, config, minted, secrets) : undefined;
         core.setOutput('token', secret);
         core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
         core.setOutput('token-name', made.name);
@@ -30109,19 +30259,26 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         core.setOutput('service-user-id', made.kind === 'service-user' ? made.id : '');
         core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
         core.setOutput('base-url', config.baseUrl);
+        core.setOutput('client-certificate-file', jobCert?.file ?? '');
+        core.setOutput('client-certificate-password', jobCert?.password ?? '');
         if (config.exportEnv) {
             // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
             core.exportVariable('DC_API_KEY', secret);
             core.exportVariable('DC_BASE', config.baseUrl);
             core.exportVariable('SM_API_KEY', secret);
             core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
+            if (jobCert) {
+                core.exportVariable('SM_CLIENT_CERT_FILE', jobCert.file);
+                core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
+            }
         }
         const what = made.kind === 'api-token'
             ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
             : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
         const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
-        core.info(`Created ${what} on ${config.host}${via}; it ends ${made.endDate} 23:59:59 UTC` +
-            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes} when the job ends`}.`);
+        const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
+        core.info(`Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${made.endDate} 23:59:59 UTC` +
+            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`);
         if (mePromise && config.expiryWarningDays > 0) {
             try {
                 const me = await mePromise;
@@ -30134,15 +30291,11 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
             }
         }
         if (config.step.jobSummary) {
-            await (0,summary/* writeMintSummary */.Ef)(core, {
-                kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user',
-                name: made.name,
-                id: made.id,
-                user: made.userId,
-                scope: minted.scope.join('; ') || 'the roles of that user',
-                host: config.host,
-                endDate: made.endDate,
-            });
+            const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
+            await (0,summary/* writeMintSummary */.Ef)(core, [
+                { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
+                ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
+            ]);
         }
     }
     finally {
@@ -30153,7 +30306,10 @@ async function cleanupStale(core, config, run, now, ctx) {
     if (!config.cleanupStale)
         return;
     const { kind, client, pending } = ctx;
-    const deleted = await sweepStale({ list: () => kind.list(client, pending), remove: (id) => kind.revoke(client, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+    if (!kind.list)
+        return;
+    const list = kind.list;
+    const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
     const noun = `${kind.noun}(s)`;
     core.info(deleted.length
         ? `cleanup-stale: deleted ${deleted.length} ${noun} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
@@ -30167,10 +30323,14 @@ async function make(core, ledger, config, run, now, ctx, create) {
     if (config.tokenNameGiven)
         await checkNameFree(ctx, 'token-name');
     await cleanupStale(core, config, run, now, ctx);
+    return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+}
+/** Records ctx.pending, creates it (with recovery), and settles the record from what the create answered. */
+async function recorded(ledger, ctx, create, settle) {
     ledger.pending(ctx.pending);
     try {
         const created = await createOnce(ctx, create);
-        ledger.settle(ctx.pending, { id: created.id, endDate: created.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: created.id } : {}) });
+        ledger.settle(ctx.pending, settle(created));
         return created;
     }
     catch (err) {
@@ -30187,7 +30347,7 @@ async function make(core, ledger, config, run, now, ctx, create) {
 async function mintForUser(core, client, ledger, config, run, now, me) {
     const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
     const pending = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
-    const ctx = { client, kind: credentials/* KINDS */.G['api-token'], pending, log: (l) => core.info(l) };
+    const ctx = { client, kind: credentials/* KINDS */.GW['api-token'], pending, log: (l) => core.info(l) };
     const created = await make(core, ledger, config, run, now, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
     return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
 }
@@ -30195,7 +30355,7 @@ async function mintScoped(core, client, ledger, config, run, env, now, me) {
     const scoped = config.scoped;
     const resolved = await resolveScope(client, await me, scoped);
     const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
-    const ctx = { client, kind: credentials/* KINDS */.G['service-user'], pending, log: (l) => core.info(l) };
+    const ctx = { client, kind: credentials/* KINDS */.GW['service-user'], pending, log: (l) => core.info(l) };
     const created = await make(core, ledger, config, run, now, ctx, () => client.createServiceUser({
         name: config.tokenName,
         description: describeRun(run, env, now),
@@ -30205,6 +30365,62 @@ async function mintScoped(core, client, ledger, config, run, env, now, me) {
         roles: resolved.roleIds,
     }));
     return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
+}
+/**
+ * The second factor for the job: a key pair made here, in memory; a CSR sent with the job's own token (the API
+ * issues certificates "for the authenticated user"); the certificate and key written once, as a PKCS#12 with a fresh
+ * random password, to a new file under RUNNER_TEMP. Each piece is recorded before it exists, so post disables the
+ * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
+ */
+async function makeJobCertificate(deps, ledger, config, minted, secrets) {
+    const { core, env, now, createHttp, clock } = deps;
+    const runnerTemp = env.RUNNER_TEMP ?? '';
+    if (!(0,external_node_path_.isAbsolute)(runnerTemp)) {
+        throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
+    }
+    const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 894).then(__nccwpck_require__.bind(__nccwpck_require__, 5894));
+    const { made, secret } = minted;
+    const request = await makeJobCertificateRequest(made.name);
+    // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
+    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': version/* USER_AGENT */._ }, env });
+    let certificate;
+    try {
+        const client = new d1_api/* D1Client */.X1(http, {
+            host: config.host,
+            secrets: [...secrets, secret],
+            deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+            clock,
+            log: (line) => core.info(line),
+            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
+        });
+        const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
+        const ctx = { client, kind: credentials/* KINDS */.GW['client-certificate'], pending, log: (l) => core.info(l) };
+        // Its end date is the token's, which is no later than the user's.
+        // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
+        const nickname = () => `${made.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+        certificate = await recorded(ledger, ctx, () => client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate }), (c) => ({ id: c.id }));
+    }
+    finally {
+        await http.close();
+    }
+    const password = randomPassword();
+    (0,src_secrets/* maskSecret */.$l)(password, core.setSecret);
+    const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
+    const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
+    const file = (0,external_node_path_.join)(runnerTemp, name);
+    ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: made.userId, endDate: made.endDate });
+    await writeNewFile(file, pfx);
+    return { id: certificate.id, file, password };
+}
+/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
+async function writeNewFile(path, data) {
+    const handle = await (0,promises_.open)(path, external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0), 0o600);
+    try {
+        await handle.writeFile(data);
+    }
+    finally {
+        await handle.close();
+    }
 }
 
 
@@ -30267,8 +30483,8 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
-/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7651);
-/* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9540);
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(1273);
+/* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6334);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(827);
 /* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9736);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6803);
@@ -30330,15 +30546,31 @@ async function runPost({ core, env, now, createHttp, clock }) {
     }
     const certInput = core.getInput('client-certificate').trim() !== '';
     const manual = manualCommands(saved.host, certInput);
+    const outcomes = [];
+    const finish = () => {
+        const worst = outcomes.reduce((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
+        return summary(worst, outcomes.map(([, line]) => line).join('; '));
+    };
+    // Newest first: what was made last may depend on what was made before it (a certificate on its user).
+    const newestFirst = [...saved.made].reverse();
+    // Files first, with no credential needed: nothing is left on disk whatever happens to the revocations below.
+    const runnerTemp = env.RUNNER_TEMP ?? '';
+    for (const m of newestFirst.filter((x) => _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[x.kind].local))
+        outcomes.push(await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
+    const remote = newestFirst.filter((x) => !_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[x.kind].local);
+    if (remote.length === 0)
+        return finish();
     if (config.skipRevoke) {
-        for (const m of saved.made)
+        for (const m of remote)
             core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
-        return summary('skipped', `skipped (skip-revoke); live until ${saved.made[0].endDate} 23:59:59 UTC`);
+        outcomes.push(['skipped', `skipped (skip-revoke); live until ${remote[0].endDate} 23:59:59 UTC`]);
+        return finish();
     }
-    const fail = async (why, line) => {
-        for (const m of saved.made)
+    const fail = (why, line) => {
+        for (const m of remote)
             core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-        return summary('failed', line);
+        outcomes.push(['failed', line]);
+        return finish();
     };
     if (!core.getInput('api-key').trim() && !certInput) {
         return fail('the api-key and client-certificate inputs are empty in the post step.', 'FAILED (no bootstrap credential)');
@@ -30368,54 +30600,49 @@ async function runPost({ core, env, now, createHttp, clock }) {
             authKind: auth.kind,
             trace: (0,_trace_js__WEBPACK_IMPORTED_MODULE_9__/* .traceFor */ .F)((line) => core.debug(line), env),
         });
-        let worst = 'nothing';
-        const lines = [];
-        // Newest first: what was made last may depend on what was made before it.
-        for (const m of [...saved.made].reverse()) {
-            const [outcome, line] = await revokeOne(core, client, m, saved, now, manual);
-            if (RANK.indexOf(outcome) > RANK.indexOf(worst))
-                worst = outcome;
-            lines.push(line);
-        }
-        return summary(worst, lines.join('; '));
+        for (const m of remote)
+            outcomes.push(await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+        return finish();
     }
     finally {
         await http.close();
     }
 }
 function describe(m, host) {
-    return `${_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .G[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
+    return _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].local ? `${_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
 }
+const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
 /** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
 function manualCommands(host, certInput) {
     const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
     const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__/* .CLIENTAUTH_PREFIX */ .l : ''}${host}`;
-    return (m) => {
-        const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .G[m.kind];
-        return m.id
-            ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${kind.path(m.id)}`
-            : `find it with curl ${credentialArgs} "${base}${kind.listPath(m)}" and delete it by id`;
-    };
+    return (m) => _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].manual(m, { base, credentialArgs });
 }
-async function revokeOne(core, client, m, saved, now, manual) {
-    const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .G[m.kind];
-    const what = describe(m, saved.host);
+async function revokeOne(core, ctx, m, host, now, manual) {
+    const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind];
+    const what = describe(m, host);
     try {
         let id = m.id;
-        if (!id) {
+        if (!id && !kind.list) {
+            core.info(`${what}: ${manual(m)}.`);
+            return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
+        }
+        if (!id && kind.list && ctx.client) {
             // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
-            id = (0,_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .findByName */ ._)(await kind.list(client, m), m.name)?.id ?? '';
+            id = (0,_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .findByName */ ._U)(await kind.list(ctx.client, m), m.name)?.id ?? '';
             if (!id) {
                 core.info(`${what} was never created; nothing to revoke.`);
                 return ['nothing', 'not needed (nothing was created)'];
             }
-            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
         }
-        if ((await kind.revoke(client, id)) === 'gone') {
+        if (!id)
+            return ['nothing', 'not needed (nothing was created)'];
+        if ((await kind.revoke(ctx, id)) === 'gone') {
             core.info(`${what} was already deleted.`);
             return ['gone', 'yes (it was already deleted)'];
         }
-        core.info(`${m.kind === 'api-token' ? 'Revoked' : 'Deleted'} ${what}${m.id ? '' : ` (id ${id})`}.`);
+        core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
         return ['revoked', 'yes'];
     }
     catch (err) {
@@ -30442,8 +30669,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   h: () => (/* binding */ runPreflight)
 });
 
-// EXTERNAL MODULE: ./src/bootstrap.ts + 1 modules
-var bootstrap = __nccwpck_require__(7651);
+// EXTERNAL MODULE: ./src/bootstrap.ts
+var bootstrap = __nccwpck_require__(1273);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
 // EXTERNAL MODULE: ./src/expiry.ts
@@ -30954,6 +31181,7 @@ function redact(text, secrets) {
 /* harmony export */   uq: () => (/* binding */ serializeMade)
 /* harmony export */ });
 /* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
+/* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6334);
 /**
  * What main hands to post through GITHUB_STATE: the host and the list of what main made, never a secret.
  *
@@ -30961,6 +31189,7 @@ function redact(text, secrets) {
  * did not write could come from an earlier step's GITHUB_ENV. Main therefore writes every key first thing (empty
  * where unused), and post parses what it reads like any other outside value: a list it cannot trust is not acted on.
  */
+
 
 const STATE = {
     isPost: 'isPost',
@@ -30970,7 +31199,6 @@ const STATE = {
 };
 const MAX_STATE = 8 * 1024;
 const MAX_RECORDS = 8;
-const KIND_NAMES = ['api-token', 'service-user'];
 /** Main's first act: every key, empty where unused, so none can come from the job's environment instead. */
 function initState(saveState) {
     saveState(STATE.isPost, 'true');
@@ -30984,7 +31212,7 @@ function parseMade(x) {
     if (!x || typeof x !== 'object')
         return undefined;
     const r = x;
-    const kind = KIND_NAMES.find((k) => k === r.kind);
+    const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_1__/* .KIND_NAMES */ .kd.find((k) => k === r.kind);
     const name = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseName */ .$q)(r.name);
     const endDate = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseUtcDay */ .GC)(r.endDate);
     const id = r.id === '' ? '' : (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(r.id);
@@ -31048,11 +31276,12 @@ function code(s) {
     const v = (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
     return v.trim() ? `\`${v}\`` : '';
 }
-async function writeMintSummary(core, r) {
+async function writeMintSummary(core, rows) {
+    const lines = rows.map((r) => `| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n`);
     await core.summary
         .addRaw('### DigiCert ONE credential\n\n', false)
         .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
-        .addRaw(`| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n\n`, false)
+        .addRaw(`${lines.join('')}\n`, false)
         .write();
 }
 async function writeRevokeSummary(core, line) {
@@ -31088,6 +31317,19 @@ function formatTrace(t) {
 function traceFor(debug, env) {
     return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
 }
+
+
+/***/ }),
+
+/***/ 311:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ USER_AGENT)
+/* harmony export */ });
+/* unused harmony export VERSION */
+const VERSION = '1.0.0';
+const USER_AGENT = `d1-token-action/${VERSION}`;
 
 
 /***/ }),
@@ -31183,6 +31425,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -31201,6 +31450,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -34320,6 +34576,9 @@ function getIDToken(aud) {
 /******/ 	return module.exports;
 /******/ }
 /******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
@@ -34447,6 +34706,28 @@ function getIDToken(aud) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
@@ -34461,6 +34742,69 @@ function getIDToken(aud) {
 /******/ 		}
 /******/ 		Object.defineProperty(exports, '__esModule', { value: true });
 /******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

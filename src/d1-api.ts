@@ -3,14 +3,17 @@
  * errors that say what to do. What is sent and how answers are read is in d1-wire.ts: this file never reads a
  * field of an answer itself, and every server text it repeats is scrubbed of secrets and made safe to print.
  */
-import type { HttpClient, HttpResponse } from './http.js';
+import type { HttpClient, HttpMethod, HttpResponse } from './http.js';
 import { NetworkError } from './http.js';
 import {
   PATHS,
+  createClientCertBody,
   createServiceUserBody,
   createTokenBody,
+  enableClientCertBody,
   fieldNames,
   parseAccount,
+  parseCreatedClientCert,
   parseCreatedServiceUser,
   parseCreatedToken,
   parseList,
@@ -122,7 +125,7 @@ export class D1Client {
    * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
    * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
    */
-  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, repeatable: boolean): Promise<Answer> {
+  private async call(method: HttpMethod, path: string, body: unknown, repeatable: boolean): Promise<Answer> {
     const endpoint = endpointOf(method, path);
     const started = this.clock.now();
     let networkFailures = 0;
@@ -323,5 +326,27 @@ export class D1Client {
 
   deleteToken(id: Id): Promise<'deleted' | 'gone'> {
     return this.remove(PATHS.token(id), `delete API token ${id}`);
+  }
+
+  /** A client authentication certificate for the caller (called with the job's own token). */
+  async createClientCert(c: { csrPem: string; name: Name; endDate: UtcDay }): Promise<{ id: Id; certificatePem: string }> {
+    const endpoint = endpointOf('POST', PATHS.clientCerts);
+    const res = await this.call('POST', PATHS.clientCerts, createClientCertBody(c), false);
+    if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
+    const parsed = parseCreatedClientCert(res.body);
+    if (!parsed.id || !parsed.certificatePem) {
+      const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
+      throw this.missing(endpoint, res, wanted, { id: parsed.id });
+    }
+    return { id: parsed.id, certificatePem: parsed.certificatePem };
+  }
+
+  /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
+  async disableClientCert(id: Id): Promise<'deleted' | 'gone'> {
+    const path = PATHS.clientCertEnable(id);
+    const res = await this.call('PUT', path, enableClientCertBody(false), true);
+    if (res.status === 200 || res.status === 204) return 'deleted';
+    if (res.status === 404) return 'gone';
+    throw this.failure(endpointOf('PUT', path), res, `disable client authentication certificate ${id}`);
   }
 }

@@ -104,6 +104,9 @@ export const PATHS = {
   tokens: `${API_PREFIX}/api-access-token`,
   tokensOf: (userId: Id) => `${API_PREFIX}/api-access-token?user_id=${userId}`,
   token: (id: Id) => `${API_PREFIX}/api-access-token/${id}`,
+  // dev.digicert.com "Set up service user multi-factor authentication" (paths confirmed, bodies not public).
+  clientCerts: `${API_PREFIX}/client-auth-certificate`,
+  clientCertEnable: (id: Id) => `${API_PREFIX}/client-auth-certificate/${id}/enable`,
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -126,6 +129,19 @@ export interface NewServiceUser {
 /** POST /user for a service user. *Unconfirmed*: the console's fields are documented, not the JSON keys. */
 export function createServiceUserBody(u: NewServiceUser): Record<string, unknown> {
   return { user_type: 'service', friendly_name: u.name, description: u.description, email: u.email, end_date: u.endDate, accounts: u.accounts, roles: u.roles };
+}
+
+/**
+ * POST /client-auth-certificate, "for the authenticated user" (sent with the job's own token). *Unconfirmed* keys:
+ * the console asks for a nickname and an end date; the CSR's key name is not public.
+ */
+export function createClientCertBody(c: { csrPem: string; name: Name; endDate: UtcDay }): Record<string, string> {
+  return { csr: c.csrPem, name: c.name, end_date: c.endDate };
+}
+
+/** PUT /client-auth-certificate/{id}/enable: enable or disable. *Unconfirmed* key. */
+export function enableClientCertBody(enabled: boolean): Record<string, boolean> {
+  return { enabled };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -257,6 +273,24 @@ export function parseCreatedServiceUser(body: unknown): Created {
     secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
     endDate: parseUtcDay(body.end_date),
   };
+}
+
+/** One PEM certificate: armour, base64 lines, bounded; anything else (text, HTML, a chain glued on) is not one. */
+const CERT_PEM = /^-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----\r?\n?$/;
+export function parseCertificatePem(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length <= 16 * 1024 && CERT_PEM.test(v) ? v : undefined;
+}
+
+export interface CreatedCertificate {
+  id: Id | undefined;
+  /** *Unconfirmed* field name `certificate`; also read: `certificate_pem`, `pem`. */
+  certificatePem: string | undefined;
+}
+
+/** The answer to POST /client-auth-certificate (*unconfirmed*). */
+export function parseCreatedClientCert(body: unknown): CreatedCertificate {
+  if (!isObj(body)) return { id: undefined, certificatePem: undefined };
+  return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
 }
 
 function parseSecret(v: unknown): string | undefined {

@@ -32,9 +32,11 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }):
   return Buffer.concat(chunks).toString('utf8');
 }
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export interface HttpClient {
   /** One request; `timeoutMs` bounds it whole (connect, headers, body). */
-  send(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, timeoutMs: number): Promise<HttpResponse>;
+  send(method: HttpMethod, path: string, body: unknown, timeoutMs: number): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 

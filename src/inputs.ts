@@ -56,6 +56,11 @@ export interface Config {
   /** UTC day, YYYY-MM-DD: the token stops working at 23:59:59 UTC that day. */
   endDate: UtcDay;
   exportEnv: boolean;
+  /**
+   * Also make a client authentication certificate for the job's user (the second factor Software Trust asks for),
+   * handed over as a PKCS#12 file under RUNNER_TEMP with a random password; post disables it and removes the file.
+   */
+  clientCertificateForJob: boolean;
   /** Delete this repository's tokens from runs that are over before minting. */
   cleanupStale: boolean;
   staleAfterHours: number;
@@ -325,6 +330,14 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     throw new InputError('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
   }
 
+  const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
+  if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
+    throw new InputError(
+      'client-certificate-for-job',
+      'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.',
+    );
+  }
+
   const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
 
   return {
@@ -337,6 +350,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     tokenNameGiven: givenName !== undefined,
     endDate: utcDayOf(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),
+    clientCertificateForJob,
     cleanupStale,
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),

@@ -1,13 +1,17 @@
 /**
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import { bootstrapConnection } from './bootstrap.js';
 import type { Core } from './core.js';
 import { KINDS, type Made } from './credentials/index.js';
-import { D1Client, D1Error, type CreatedCredential, type Id, type User } from './d1-api.js';
+import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
-import { parseConfig, secretInputValues, type Config } from './inputs.js';
+import { InputError, parseConfig, secretInputValues, type Config } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { checkNameFree, createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
@@ -17,6 +21,7 @@ import { maskSecret } from './secrets.js';
 import { STATE, serializeMade } from './state.js';
 import { traceFor } from './trace.js';
 import { writeMintSummary } from './summary.js';
+import { USER_AGENT } from './version.js';
 import { sweepStale } from './sweep.js';
 
 export interface MainDeps {
@@ -91,6 +96,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
 
     // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
     maskSecret(secret, core.setSecret);
+    const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, now, createHttp, clock }, ledger, config, minted, secrets) : undefined;
 
     core.setOutput('token', secret);
     core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
@@ -99,6 +105,8 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     core.setOutput('service-user-id', made.kind === 'service-user' ? made.id : '');
     core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
     core.setOutput('base-url', config.baseUrl);
+    core.setOutput('client-certificate-file', jobCert?.file ?? '');
+    core.setOutput('client-certificate-password', jobCert?.password ?? '');
 
     if (config.exportEnv) {
       // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
@@ -106,6 +114,10 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
       core.exportVariable('DC_BASE', config.baseUrl);
       core.exportVariable('SM_API_KEY', secret);
       core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
+      if (jobCert) {
+        core.exportVariable('SM_CLIENT_CERT_FILE', jobCert.file);
+        core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
+      }
     }
 
     const what =
@@ -113,9 +125,10 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
         ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
         : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
     const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
+    const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
     core.info(
-      `Created ${what} on ${config.host}${via}; it ends ${made.endDate} 23:59:59 UTC` +
-        `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes} when the job ends`}.`,
+      `Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${made.endDate} 23:59:59 UTC` +
+        `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`,
     );
 
     if (mePromise && config.expiryWarningDays > 0) {
@@ -129,15 +142,11 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     }
 
     if (config.step.jobSummary) {
-      await writeMintSummary(core, {
-        kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user',
-        name: made.name,
-        id: made.id,
-        user: made.userId,
-        scope: minted.scope.join('; ') || 'the roles of that user',
-        host: config.host,
-        endDate: made.endDate,
-      });
+      const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
+      await writeMintSummary(core, [
+        { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
+        ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
+      ]);
     }
   } finally {
     await http.close();
@@ -153,7 +162,9 @@ interface Minted {
 async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date, ctx: CreateContext): Promise<void> {
   if (!config.cleanupStale) return;
   const { kind, client, pending } = ctx;
-  const deleted = await sweepStale({ list: () => kind.list(client, pending), remove: (id) => kind.revoke(client, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+  if (!kind.list) return;
+  const list = kind.list;
+  const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
   const noun = `${kind.noun}(s)`;
   core.info(
     deleted.length
@@ -169,10 +180,15 @@ async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date,
 async function make(core: Core, ledger: Ledger, config: Config, run: RunInfo, now: Date, ctx: CreateContext, create: () => Promise<CreatedCredential>): Promise<CreatedCredential> {
   if (config.tokenNameGiven) await checkNameFree(ctx, 'token-name');
   await cleanupStale(core, config, run, now, ctx);
+  return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+}
+
+/** Records ctx.pending, creates it (with recovery), and settles the record from what the create answered. */
+async function recorded<T>(ledger: Ledger, ctx: CreateContext, create: () => Promise<T>, settle: (created: T) => Partial<Made>): Promise<T> {
   ledger.pending(ctx.pending);
   try {
     const created = await createOnce(ctx, create);
-    ledger.settle(ctx.pending, { id: created.id, endDate: created.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: created.id } : {}) });
+    ledger.settle(ctx.pending, settle(created));
     return created;
   } catch (err) {
     if (err instanceof D1Error && err.maybeCommitted) {
@@ -208,4 +224,69 @@ async function mintScoped(core: Core, client: D1Client, ledger: Ledger, config: 
     }),
   );
   return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
+}
+
+interface JobCertificate {
+  id: Id;
+  /** Absolute path of the PKCS#12 file under RUNNER_TEMP. */
+  file: string;
+  password: string;
+}
+
+/**
+ * The second factor for the job: a key pair made here, in memory; a CSR sent with the job's own token (the API
+ * issues certificates "for the authenticated user"); the certificate and key written once, as a PKCS#12 with a fresh
+ * random password, to a new file under RUNNER_TEMP. Each piece is recorded before it exists, so post disables the
+ * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
+ */
+async function makeJobCertificate(deps: Pick<MainDeps, 'core' | 'env' | 'now' | 'createHttp' | 'clock'>, ledger: Ledger, config: Config, minted: Minted, secrets: string[]): Promise<JobCertificate> {
+  const { core, env, now, createHttp, clock } = deps;
+  const runnerTemp = env.RUNNER_TEMP ?? '';
+  if (!isAbsolute(runnerTemp)) {
+    throw new InputError('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
+  }
+  const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await import('./job-certificate.js');
+  const { made, secret } = minted;
+  const request = await makeJobCertificateRequest(made.name);
+
+  // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
+  const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': USER_AGENT }, env });
+  let certificate: { id: Id; certificatePem: string };
+  try {
+    const client = new D1Client(http, {
+      host: config.host,
+      secrets: [...secrets, secret],
+      deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+      clock,
+      log: (line) => core.info(line),
+      trace: traceFor((line) => core.debug(line), env),
+    });
+    const pending: Made = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
+    const ctx: CreateContext = { client, kind: KINDS['client-certificate'], pending, log: (l) => core.info(l) };
+    // Its end date is the token's, which is no later than the user's.
+    // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
+    const nickname = (): Name => `${made.name.slice(0, 56)}_c${randomBytes(3).toString('hex')}` as Name;
+    certificate = await recorded(ledger, ctx, () => client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate }), (c) => ({ id: c.id }));
+  } finally {
+    await http.close();
+  }
+
+  const password = randomPassword();
+  maskSecret(password, core.setSecret);
+  const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
+  const name = `d1-job-${randomBytes(8).toString('hex')}.p12` as Id;
+  const file = join(runnerTemp, name);
+  ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate' as Name, userId: made.userId, endDate: made.endDate });
+  await writeNewFile(file, pfx);
+  return { id: certificate.id, file, password };
+}
+
+/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
+async function writeNewFile(path: string, data: Buffer): Promise<void> {
+  const handle = await open(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | (fsConstants.O_NOFOLLOW ?? 0), 0o600);
+  try {
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
 }

@@ -8,10 +8,17 @@
  * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
  */
 import { findByName, type CredentialKind, type Made } from './credentials/index.js';
-import { D1Error, type CreatedCredential, type D1Client, type Id } from './d1-api.js';
+import { D1Error, type D1Client, type Id } from './d1-api.js';
 import { InputError } from './input-error.js';
 
 const MAX_ROUNDS = 3;
+
+/** The one with this name among those of its kind, or undefined (also for a kind that cannot be listed). */
+async function findMine(ctx: CreateContext): Promise<{ id: Id } | undefined> {
+  return ctx.kind.list ? findByName(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
+}
+
+const revoke = (ctx: CreateContext, id: Id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
 
 export interface CreateContext {
   client: D1Client;
@@ -23,7 +30,7 @@ export interface CreateContext {
 
 /** For a name the workflow gave: refuse before creating when a credential already has it (names are unique). */
 export async function checkNameFree(ctx: CreateContext, input: string): Promise<void> {
-  const existing = findByName(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name);
+  const existing = await findMine(ctx);
   if (existing) {
     throw new InputError(
       input,
@@ -33,11 +40,11 @@ export async function checkNameFree(ctx: CreateContext, input: string): Promise<
 }
 
 async function deleteUnreadable(ctx: CreateContext, err: D1Error): Promise<never> {
-  const { client, kind, pending } = ctx;
+  const { kind, pending } = ctx;
   let id: Id | undefined = err.made?.id;
   try {
-    id ??= findByName(await kind.list(client, pending), pending.name)?.id;
-    if (id) await kind.revoke(client, id);
+    id ??= (await findMine(ctx))?.id;
+    if (id) await revoke(ctx, id);
   } catch (removeErr) {
     const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
     // Still made and live: post deletes it (by id when the answer had one, else by name).
@@ -47,8 +54,8 @@ async function deleteUnreadable(ctx: CreateContext, err: D1Error): Promise<never
   throw new D1Error(`${err.message} ${what}`, 'protocol', err.status, false);
 }
 
-export async function createOnce(ctx: CreateContext, create: () => Promise<CreatedCredential>): Promise<CreatedCredential> {
-  const { client, kind, pending, log } = ctx;
+export async function createOnce<T>(ctx: CreateContext, create: () => Promise<T>): Promise<T> {
+  const { kind, pending, log } = ctx;
   for (let round = 1; ; round++) {
     try {
       return await create();
@@ -56,11 +63,17 @@ export async function createOnce(ctx: CreateContext, create: () => Promise<Creat
       if (!(err instanceof D1Error)) throw err;
       if (err.made) return deleteUnreadable(ctx, err);
       if (!err.maybeCommitted) throw err;
+      if (!kind.list) {
+        // No listing to look in (a client certificate): what may have been made is unusable without this step's key.
+        log(`The answer to the request for ${kind.noun} '${pending.name}' was lost; one it may have made cannot be used (its private key never left this job), so it is requested again.`);
+        if (round >= MAX_ROUNDS) throw err;
+        continue;
+      }
       try {
-        const made = findByName(await kind.list(client, pending), pending.name);
+        const made = await findMine(ctx);
         if (made) {
           log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
-          await kind.revoke(client, made.id);
+          await revoke(ctx, made.id);
         } else {
           log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
         }

@@ -8,14 +8,14 @@
  */
 import { bootstrapConnection, CLIENTAUTH_PREFIX } from './bootstrap.js';
 import type { Core } from './core.js';
-import { KINDS, findByName, type Made } from './credentials/index.js';
+import { KINDS, findByName, type Made, type RevokeContext } from './credentials/index.js';
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
 import { parseAuth, parseStepConfig, parseTargetHost, secretInputValues, type Auth, type StepConfig } from './inputs.js';
 import type { Clock } from './retry.js';
 import { maskSecret, redact } from './secrets.js';
-import { loadState, type SavedState } from './state.js';
+import { loadState } from './state.js';
 import { traceFor } from './trace.js';
 import { writeRevokeSummary } from './summary.js';
 
@@ -64,15 +64,30 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
   }
   const certInput = core.getInput('client-certificate').trim() !== '';
   const manual = manualCommands(saved.host, certInput);
+  const outcomes: [PostOutcome, string][] = [];
+  const finish = (): Promise<PostOutcome> => {
+    const worst = outcomes.reduce<PostOutcome>((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
+    return summary(worst, outcomes.map(([, line]) => line).join('; '));
+  };
+  // Newest first: what was made last may depend on what was made before it (a certificate on its user).
+  const newestFirst = [...saved.made].reverse();
+
+  // Files first, with no credential needed: nothing is left on disk whatever happens to the revocations below.
+  const runnerTemp = env.RUNNER_TEMP ?? '';
+  for (const m of newestFirst.filter((x) => KINDS[x.kind].local)) outcomes.push(await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
+  const remote = newestFirst.filter((x) => !KINDS[x.kind].local);
+  if (remote.length === 0) return finish();
 
   if (config.skipRevoke) {
-    for (const m of saved.made) core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
-    return summary('skipped', `skipped (skip-revoke); live until ${saved.made[0]!.endDate} 23:59:59 UTC`);
+    for (const m of remote) core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
+    outcomes.push(['skipped', `skipped (skip-revoke); live until ${remote[0]!.endDate} 23:59:59 UTC`]);
+    return finish();
   }
 
-  const fail = async (why: string, line: string): Promise<PostOutcome> => {
-    for (const m of saved.made) core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-    return summary('failed', line);
+  const fail = (why: string, line: string): Promise<PostOutcome> => {
+    for (const m of remote) core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+    outcomes.push(['failed', line]);
+    return finish();
   };
   if (!core.getInput('api-key').trim() && !certInput) {
     return fail('the api-key and client-certificate inputs are empty in the post step.', 'FAILED (no bootstrap credential)');
@@ -102,55 +117,50 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
       authKind: auth.kind,
       trace: traceFor((line) => core.debug(line), env),
     });
-    let worst: PostOutcome = 'nothing';
-    const lines: string[] = [];
-    // Newest first: what was made last may depend on what was made before it.
-    for (const m of [...saved.made].reverse()) {
-      const [outcome, line] = await revokeOne(core, client, m, saved, now, manual);
-      if (RANK.indexOf(outcome) > RANK.indexOf(worst)) worst = outcome;
-      lines.push(line);
-    }
-    return summary(worst, lines.join('; '));
+    for (const m of remote) outcomes.push(await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+    return finish();
   } finally {
     await http.close();
   }
 }
 
 function describe(m: Made, host: string): string {
-  return `${KINDS[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
+  return KINDS[m.kind].local ? `${KINDS[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${KINDS[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
 }
+
+const REVOKED: Record<Made['kind'], string> = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
 
 /** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
 function manualCommands(host: string, certInput: boolean): (m: Made) => string {
   const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
   const base = `https://${certInput ? CLIENTAUTH_PREFIX : ''}${host}`;
-  return (m) => {
-    const kind = KINDS[m.kind];
-    return m.id
-      ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${kind.path(m.id)}`
-      : `find it with curl ${credentialArgs} "${base}${kind.listPath(m)}" and delete it by id`;
-  };
+  return (m) => KINDS[m.kind].manual(m, { base, credentialArgs });
 }
 
-async function revokeOne(core: Core, client: D1Client, m: Made, saved: SavedState, now: Date, manual: (m: Made) => string): Promise<[PostOutcome, string]> {
+async function revokeOne(core: Core, ctx: RevokeContext, m: Made, host: string, now: Date, manual: (m: Made) => string): Promise<[PostOutcome, string]> {
   const kind = KINDS[m.kind];
-  const what = describe(m, saved.host);
+  const what = describe(m, host);
   try {
     let id: Id | '' = m.id;
-    if (!id) {
+    if (!id && !kind.list) {
+      core.info(`${what}: ${manual(m)}.`);
+      return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
+    }
+    if (!id && kind.list && ctx.client) {
       // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
-      id = findByName(await kind.list(client, m), m.name)?.id ?? '';
+      id = findByName(await kind.list(ctx.client, m), m.name)?.id ?? '';
       if (!id) {
         core.info(`${what} was never created; nothing to revoke.`);
         return ['nothing', 'not needed (nothing was created)'];
       }
-      core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${saved.host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+      core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
     }
-    if ((await kind.revoke(client, id)) === 'gone') {
+    if (!id) return ['nothing', 'not needed (nothing was created)'];
+    if ((await kind.revoke(ctx, id)) === 'gone') {
       core.info(`${what} was already deleted.`);
       return ['gone', 'yes (it was already deleted)'];
     }
-    core.info(`${m.kind === 'api-token' ? 'Revoked' : 'Deleted'} ${what}${m.id ? '' : ` (id ${id})`}.`);
+    core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
     return ['revoked', 'yes'];
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

@@ -6,7 +6,7 @@
  * where unused), and post parses what it reads like any other outside value: a list it cannot trust is not acted on.
  */
 import { parseId, parseName, parseUtcDay } from './d1-wire.js';
-import type { KindName, Made } from './credentials/index.js';
+import { KIND_NAMES, type Made } from './credentials/index.js';
 
 export const STATE = {
   isPost: 'isPost',
@@ -17,7 +17,6 @@ export const STATE = {
 
 const MAX_STATE = 8 * 1024;
 const MAX_RECORDS = 8;
-const KIND_NAMES: readonly KindName[] = ['api-token', 'service-user'];
 
 export interface SavedState {
   host: string;

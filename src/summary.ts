@@ -30,11 +30,12 @@ export function code(s: string): string {
   return v.trim() ? `\`${v}\`` : '';
 }
 
-export async function writeMintSummary(core: Core, r: SummaryRow): Promise<void> {
+export async function writeMintSummary(core: Core, rows: SummaryRow[]): Promise<void> {
+  const lines = rows.map((r) => `| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n`);
   await core.summary
     .addRaw('### DigiCert ONE credential\n\n', false)
     .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
-    .addRaw(`| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n\n`, false)
+    .addRaw(`${lines.join('')}\n`, false)
     .write();
 }
 
