@@ -30549,27 +30549,29 @@ async function runPost({ core, env, now, createHttp, clock }) {
     const outcomes = [];
     const finish = () => {
         const worst = outcomes.reduce((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
-        return summary(worst, outcomes.map(([, line]) => line).join('; '));
+        // One credential: just its outcome; several: each named.
+        return summary(worst, outcomes.map(([, line, noun]) => (outcomes.length > 1 && noun ? `${noun}: ${line}` : line)).join('; '));
     };
+    const record = (m, r) => void outcomes.push([...r, m ? _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].noun : '']);
     // Newest first: what was made last may depend on what was made before it (a certificate on its user).
     const newestFirst = [...saved.made].reverse();
     // Files first, with no credential needed: nothing is left on disk whatever happens to the revocations below.
     const runnerTemp = env.RUNNER_TEMP ?? '';
     for (const m of newestFirst.filter((x) => _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[x.kind].local))
-        outcomes.push(await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
+        record(m, await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
     const remote = newestFirst.filter((x) => !_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[x.kind].local);
     if (remote.length === 0)
         return finish();
     if (config.skipRevoke) {
         for (const m of remote)
             core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
-        outcomes.push(['skipped', `skipped (skip-revoke); live until ${remote[0].endDate} 23:59:59 UTC`]);
+        record(undefined, ['skipped', `skipped (skip-revoke); live until ${remote[0].endDate} 23:59:59 UTC`]);
         return finish();
     }
     const fail = (why, line) => {
         for (const m of remote)
             core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-        outcomes.push(['failed', line]);
+        record(undefined, ['failed', line]);
         return finish();
     };
     if (!core.getInput('api-key').trim() && !certInput) {
@@ -30601,7 +30603,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
             trace: (0,_trace_js__WEBPACK_IMPORTED_MODULE_9__/* .traceFor */ .F)((line) => core.debug(line), env),
         });
         for (const m of remote)
-            outcomes.push(await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+            record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
         return finish();
     }
     finally {

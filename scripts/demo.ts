@@ -4,13 +4,17 @@
  * `npm run demo -- --mtls`: the same with a client authentication certificate (a PKCS#12 made for this run);
  * `npm run demo -- --scope`: with an ephemeral service user holding only Software Trust's Signer role
  * as the bootstrap credential, on the emulator's clientauth. name.
+ * `npm run demo -- --sign`: both factors for the job (scope + client-certificate-for-job + export-env): a later step
+ * calls Software Trust on the clientauth. name with the token AND the PKCS#12 (200), and again after post (refused).
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario } from '../emulator/scenario.js';
 import { toP12Base64 } from '../emulator/pki.js';
 import { RunnerJob } from '../harness/runner.js';
 import { scanJob } from '../harness/leaks.js';
+import { loopbackSubdomainLookup } from '../src/http.js';
 
 const c = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', off: '\x1b[0m' } : { dim: '', bold: '', green: '', red: '', off: '' };
 
@@ -20,6 +24,20 @@ async function status(emu: D1Emulator, key: string): Promise<number> {
     const res = await request(`https://${emu.host}/account/api/v1/user/me`, { headers: { 'x-api-key': key }, dispatcher });
     await res.body.dump();
     return res.statusCode;
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+/** What smctl does with SM_API_KEY and SM_CLIENT_CERT_FILE/PASSWORD: both factors, on the clientauth. name. */
+async function softwareTrust(emu: D1Emulator, key: string, pfx: Buffer, passphrase: string): Promise<number | string> {
+  const dispatcher = new Agent({ connect: { ca: emu.caPem, pfx, passphrase, lookup: loopbackSubdomainLookup } });
+  try {
+    const res = await request(`https://${emu.clientAuthHost}/signingmanager/api/v1/certificates`, { headers: { 'x-api-key': key }, dispatcher });
+    await res.body.dump();
+    return res.statusCode;
+  } catch (err) {
+    return `refused in the TLS handshake (${(err as { code?: string }).code ?? 'error'})`;
   } finally {
     await dispatcher.destroy();
   }
@@ -37,7 +55,8 @@ console.log(`${c.bold}DigiCert ONE emulator${c.off} on https://${emu.host} (CA g
 console.log(`  bootstrap service user: ${s.bootstrap.user.friendly_name} (${s.bootstrap.user.id})`);
 console.log(`  target service user:    ${s.signer.friendly_name} (${s.signer.id})`);
 const mtls = process.argv.includes('--mtls');
-const scoped = process.argv.includes('--scope');
+const sign = process.argv.includes('--sign');
+const scoped = process.argv.includes('--scope') || sign;
 let inputs: Record<string, string>;
 let secrets: Record<string, string>;
 if (mtls) {
@@ -48,6 +67,10 @@ if (mtls) {
   secrets = { p12, password };
   console.log(`  client certificate:     issued to ${s.bootstrap.user.friendly_name} by the emulator's client CA (PKCS#12, AES, ${p12.length} base64 characters)`);
   console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}\n      client-certificate-password: \${{ secrets.D1_CLIENT_P12_PASSWORD }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
+} else if (sign) {
+  inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, scope: 'Software Trust: Signer', 'client-certificate-for-job': 'true', 'export-env': 'true' };
+  secrets = { bootstrap: s.bootstrap.apiKey };
+  console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      scope: |\n        Software Trust: Signer\n      client-certificate-for-job: true\n      export-env: true`);
 } else if (scoped) {
   inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, scope: 'Software Trust: Signer' };
   secrets = { bootstrap: s.bootstrap.apiKey };
@@ -75,6 +98,13 @@ try {
   console.log(`  saved state for post: ${Object.keys(main.state).join(', ')} (no secret)`);
   const live = await status(emu, token);
   console.log(`  a later step calls GET /account/api/v1/user/me with steps.d1.outputs.token → ${live === 200 ? c.green : c.red}${live}${c.off}`);
+  const password = main.outputs['client-certificate-password'] ?? '';
+  const pfx = sign ? readFileSync(main.outputs['client-certificate-file']!) : Buffer.alloc(0);
+  const signLive = sign ? await softwareTrust(emu, token, pfx, password) : 200;
+  if (sign) {
+    console.log(`  exported for smctl: ${Object.keys(main.env).join(', ')}`);
+    console.log(`  a later step calls Software Trust (GET /signingmanager/api/v1/certificates on ${emu.clientAuthHost}) with SM_API_KEY and SM_CLIENT_CERT_FILE/PASSWORD → ${signLive === 200 ? c.green : c.red}${signLive}${c.off}`);
+  }
 
   seen = emu.requests.length;
   const post = await job.post();
@@ -83,17 +113,19 @@ try {
   console.log(`\n  the emulator saw: ${postSeen.join('\n                    ')}`);
   const dead = await status(emu, token);
   console.log(`\n  the same call after the post step → ${dead === 401 ? c.green : c.red}${dead}${c.off} (revoked)`);
+  const signDead = sign ? await softwareTrust(emu, token, pfx, password) : 401;
+  if (sign) console.log(`  the Software Trust call with both factors after the post step → ${signDead !== 200 ? c.green : c.red}${signDead}${c.off}`);
 
   const summary = job.steps.map((x) => x.summary).join('');
   show('Job summary', summary.trim().split('\n'));
 
-  const leaks = scanJob(job, { ...secrets, minted: token }, { allowInOutput: { token: 'minted' } });
+  const leaks = scanJob(job, { ...secrets, minted: token, ...(sign ? { password } : {}) }, { allowInOutput: { token: 'minted', 'client-certificate-password': 'password' }, allowInEnv: sign ? ['minted', 'password'] : [] });
   const left = job.runnerTempFiles();
   console.log(`\nleak scan of log, stderr, GITHUB_STATE/ENV/OUTPUT (token output aside), summary, RUNNER_TEMP: ${leaks.length === 0 ? `${c.green}clean${c.off}` : `${c.red}${JSON.stringify(leaks)}${c.off}`}`);
   console.log(`files left in RUNNER_TEMP: ${left.length}; live tokens minted by this run: ${emu.model.liveTokens().filter((t) => t.name === main.outputs['token-name']).length}`);
   // With a certificate, both calls must have gone to the clientauth. name without x-api-key.
   const onClientAuth = [...mainSeen, ...postSeen].every((l) => l.includes('SNI clientauth.localhost, x-api-key absent'));
-  ok = main.outcome === 'success' && post.outcome === 'success' && main.annotations.length === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth);
+  ok = main.outcome === 'success' && post.outcome === 'success' && main.annotations.length === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth) && signLive === 200 && signDead !== 200;
 } finally {
   job.cleanup();
   await emu.close();

@@ -25,7 +25,7 @@ Everything it creates is named d1ta-contract-* and deleted, also after a failure
 
 const vitest = join(process.cwd(), 'node_modules', 'vitest', 'vitest.mjs');
 // --reporter on the command line: the JSON report CI reads for `npm test` is not overwritten by this run.
-const run = spawnSync(process.execPath, [vitest, 'run', '__tests__/contract/contract.test.ts', '--reporter=default', '--testTimeout=120000', '--hookTimeout=180000'], {
+const run = spawnSync(process.execPath, [vitest, 'run', '__tests__/contract/contract.test.ts', '--reporter=default', '--coverage.enabled=false', '--testTimeout=120000', '--hookTimeout=180000'], {
   stdio: 'inherit',
   env: { ...process.env, D1_CONTRACT_TARGET: 'live' },
 });

@@ -64,29 +64,31 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
   }
   const certInput = core.getInput('client-certificate').trim() !== '';
   const manual = manualCommands(saved.host, certInput);
-  const outcomes: [PostOutcome, string][] = [];
+  const outcomes: [PostOutcome, string, string][] = [];
   const finish = (): Promise<PostOutcome> => {
     const worst = outcomes.reduce<PostOutcome>((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
-    return summary(worst, outcomes.map(([, line]) => line).join('; '));
+    // One credential: just its outcome; several: each named.
+    return summary(worst, outcomes.map(([, line, noun]) => (outcomes.length > 1 && noun ? `${noun}: ${line}` : line)).join('; '));
   };
+  const record = (m: Made | undefined, r: [PostOutcome, string]): void => void outcomes.push([...r, m ? KINDS[m.kind].noun : '']);
   // Newest first: what was made last may depend on what was made before it (a certificate on its user).
   const newestFirst = [...saved.made].reverse();
 
   // Files first, with no credential needed: nothing is left on disk whatever happens to the revocations below.
   const runnerTemp = env.RUNNER_TEMP ?? '';
-  for (const m of newestFirst.filter((x) => KINDS[x.kind].local)) outcomes.push(await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
+  for (const m of newestFirst.filter((x) => KINDS[x.kind].local)) record(m, await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
   const remote = newestFirst.filter((x) => !KINDS[x.kind].local);
   if (remote.length === 0) return finish();
 
   if (config.skipRevoke) {
     for (const m of remote) core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
-    outcomes.push(['skipped', `skipped (skip-revoke); live until ${remote[0]!.endDate} 23:59:59 UTC`]);
+    record(undefined, ['skipped', `skipped (skip-revoke); live until ${remote[0]!.endDate} 23:59:59 UTC`]);
     return finish();
   }
 
   const fail = (why: string, line: string): Promise<PostOutcome> => {
     for (const m of remote) core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-    outcomes.push(['failed', line]);
+    record(undefined, ['failed', line]);
     return finish();
   };
   if (!core.getInput('api-key').trim() && !certInput) {
@@ -117,7 +119,7 @@ export async function runPost({ core, env, now, createHttp, clock }: PostDeps): 
       authKind: auth.kind,
       trace: traceFor((line) => core.debug(line), env),
     });
-    for (const m of remote) outcomes.push(await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+    for (const m of remote) record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
     return finish();
   } finally {
     await http.close();
