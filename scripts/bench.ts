@@ -8,6 +8,8 @@
  * Warm-up, then ROUNDS rounds; within a round the six steps run in turn, the order of the three commands rotating
  * per round, so machine drift hits all alike. Reports medians, ratios, request counts, undici copies, dist/ sizes.
  *
+ * BENCH_BASELINE=path/to/index.js adds an earlier bundle (e.g. `git show REV:dist/index.js` written out beside a
+ * `{"type":"module"}` package.json) run the same way, to compare before and after a change.
  * BENCH_ROUNDS=n (default 30, at least 15), BENCH_PROFILE=1 adds a --cpu-prof run of main and post with the
  * top self-time functions.
  */
@@ -128,6 +130,7 @@ const commands: Command[] = [
   { label: 'action (dist/index.js)', entry: DIST_ENTRY, main: [], post: [], mainRequests: [], postRequests: [] },
   { label: 'dependency floor', entry: depFloor, main: [], post: [], mainRequests: [], postRequests: [] },
   { label: 'physical floor', entry: httpsFloor, main: [], post: [], mainRequests: [], postRequests: [] },
+  ...(process.env.BENCH_BASELINE ? [{ label: `baseline (${relative(ROOT, process.env.BENCH_BASELINE)})`, entry: process.env.BENCH_BASELINE, main: [], post: [], mainRequests: [], postRequests: [] }] : []),
 ];
 
 function check(step: StepResult, what: string, reqs: { method: string; status: number }[], want: string): void {
