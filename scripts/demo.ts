@@ -8,40 +8,14 @@
  * calls Software Trust on the clientauth. name with the token AND the PKCS#12 (200), and again after post (refused).
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario } from '../emulator/scenario.js';
 import { toP12Base64 } from '../emulator/pki.js';
 import { RunnerJob } from '../harness/runner.js';
 import { scanJob } from '../harness/leaks.js';
-import { loopbackSubdomainLookup } from '../src/http.js';
+import { softwareTrustStatus, statusWith as status } from '../harness/later-step.js';
 
 const c = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', off: '\x1b[0m' } : { dim: '', bold: '', green: '', red: '', off: '' };
-
-async function status(emu: D1Emulator, key: string): Promise<number> {
-  const dispatcher = new Agent({ connect: { ca: emu.caPem } });
-  try {
-    const res = await request(`https://${emu.host}/account/api/v1/user/me`, { headers: { 'x-api-key': key }, dispatcher });
-    await res.body.dump();
-    return res.statusCode;
-  } finally {
-    await dispatcher.destroy();
-  }
-}
-
-/** What smctl does with SM_API_KEY and SM_CLIENT_CERT_FILE/PASSWORD: both factors, on the clientauth. name. */
-async function softwareTrust(emu: D1Emulator, key: string, pfx: Buffer, passphrase: string): Promise<number | string> {
-  const dispatcher = new Agent({ connect: { ca: emu.caPem, pfx, passphrase, lookup: loopbackSubdomainLookup } });
-  try {
-    const res = await request(`https://${emu.clientAuthHost}/signingmanager/api/v1/certificates`, { headers: { 'x-api-key': key }, dispatcher });
-    await res.body.dump();
-    return res.statusCode;
-  } catch (err) {
-    return `refused in the TLS handshake (${(err as { code?: string }).code ?? 'error'})`;
-  } finally {
-    await dispatcher.destroy();
-  }
-}
 
 function show(title: string, lines: string[]): void {
   console.log(`\n${c.bold}▶ ${title}${c.off}`);
@@ -100,7 +74,7 @@ try {
   console.log(`  a later step calls GET /account/api/v1/user/me with steps.d1.outputs.token → ${live === 200 ? c.green : c.red}${live}${c.off}`);
   const password = main.outputs['client-certificate-password'] ?? '';
   const pfx = sign ? readFileSync(main.outputs['client-certificate-file']!) : Buffer.alloc(0);
-  const signLive = sign ? await softwareTrust(emu, token, pfx, password) : 200;
+  const signLive = sign ? await softwareTrustStatus(emu, token, pfx, password) : 200;
   if (sign) {
     console.log(`  exported for smctl: ${Object.keys(main.env).join(', ')}`);
     console.log(`  a later step calls Software Trust (GET /signingmanager/api/v1/certificates on ${emu.clientAuthHost}) with SM_API_KEY and SM_CLIENT_CERT_FILE/PASSWORD → ${signLive === 200 ? c.green : c.red}${signLive}${c.off}`);
@@ -113,7 +87,7 @@ try {
   console.log(`\n  the emulator saw: ${postSeen.join('\n                    ')}`);
   const dead = await status(emu, token);
   console.log(`\n  the same call after the post step → ${dead === 401 ? c.green : c.red}${dead}${c.off} (revoked)`);
-  const signDead = sign ? await softwareTrust(emu, token, pfx, password) : 401;
+  const signDead = sign ? await softwareTrustStatus(emu, token, pfx, password) : 401;
   if (sign) console.log(`  the Software Trust call with both factors after the post step → ${signDead !== 200 ? c.green : c.red}${signDead}${c.off}`);
 
   const summary = job.steps.map((x) => x.summary).join('');

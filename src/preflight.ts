@@ -5,26 +5,18 @@
  * tenant that answers differently can be reported in one paste. A failed check fails the step.
  */
 import { bootstrapConnection } from './bootstrap.js';
-import type { Core } from './core.js';
 import { D1Client, D1Error, type Id, type Role, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
-import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
+import { proxyPasswords, type HttpClient } from './http.js';
 import { InputError, parseConfig, secretInputValues, type Config } from './inputs.js';
-import type { RunInfo } from './naming.js';
 import { hostEnvironment, proxyFor } from './preflight-checks/environment.js';
 import { PreflightReport, type CheckResult } from './preflight-checks/report.js';
-import type { Clock } from './retry.js';
+import type { MainDeps } from './main.js';
 import { maskSecret } from './secrets.js';
 import { traceFor, type TraceEvent } from './trace.js';
 
-export interface PreflightDeps {
-  core: Core;
-  run: RunInfo;
-  env: NodeJS.ProcessEnv;
-  now: Date;
-  createHttp: (opts: HttpOptions) => HttpClient;
-  clock?: Clock;
-}
+/** The same collaborators as main: preflight runs in its place. */
+export type PreflightDeps = MainDeps;
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
