@@ -57,6 +57,9 @@ describe('D1Client.createToken', () => {
     expect(e.kind).toBe('protocol');
     expect(e.message).toContain('POST /account/api/v1/api-access-token returned 201 without its API token');
     expect(e.message).toContain('fields present: id, secret_value');
+    // A hostile key is shown as `?`, never as it came.
+    const h = await failure(new D1Client(fake({ status: 201, headers: {}, body: { id: 't1', 'x\n::error::forged': 1 } }), opts([])).createToken(t));
+    expect(h.message).toContain('fields present: id, ?');
     expect(e.message).not.toContain('leaky');
   });
 

@@ -1,7 +1,6 @@
 /** The one boundary for DigiCert ONE's answers: every value parsed into a typed, bounded value, or dropped. */
 import { describe, expect, it } from 'vitest';
 import {
-  fieldNames,
   parseCreatedServiceUser,
   parseCreatedToken,
   parseId,
@@ -68,10 +67,6 @@ describe('answers', () => {
     expect(parseServerError(long).message).toContain('SECRETVALUE');
   });
 
-  it('field names: only names that look like field names, bounded', () => {
-    expect(fieldNames({ id: 1, [HOSTILE]: 2, secret_value: 3 })).toBe('id, secret_value (+1 other)');
-    expect(fieldNames('text')).toBe('(a text body, not a JSON object)');
-  });
 });
 
 describe('printing outside text', () => {

@@ -28687,6 +28687,11 @@ class D1Error extends Error {
 }
 const MAX_NETWORK_ATTEMPTS = 3;
 const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
+/** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: …". */
+function presentFields(body) {
+    const shape = (0,answer_fields/* answerShape */.mQ)(body);
+    return shape.kind === 'object' ? shape.names.join(', ') || '(none)' : (0,answer_fields/* describeShape */.vJ)(shape);
+}
 /** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
 function endpointOf(method, path) {
     return `${method} ${path.split('?')[0]}`;
@@ -28829,7 +28834,7 @@ class D1Client {
         }
     }
     missing(endpoint, res, wanted, made) {
-        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : (0,d1_wire/* fieldNames */.pi)(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
+        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
     }
     async getUser(id) {
         const path = d1_wire/* PATHS */.R7.user(id);
@@ -28949,7 +28954,6 @@ class D1Client {
 /* harmony export */   kv: () => (/* binding */ utcDayOf),
 /* harmony export */   mu: () => (/* binding */ parseRetryAfter),
 /* harmony export */   om: () => (/* binding */ parseTokenItem),
-/* harmony export */   pi: () => (/* binding */ fieldNames),
 /* harmony export */   qF: () => (/* binding */ createTokenBody),
 /* harmony export */   tN: () => (/* binding */ parseUser),
 /* harmony export */   vH: () => (/* binding */ parseCreatedClientCert),
@@ -29020,20 +29024,6 @@ function parseText(v, max = TEXT_MAX) {
     // Cut generously first (a 1 MiB message), then clean; the caller scrubs secrets before any tighter cut.
     const s = v.slice(0, max * 4).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
     return s ? s.slice(0, max) : undefined;
-}
-/**
- * The names of an answer's fields, for "fields present: …" in errors and traces: only names that look like field
- * names, at most 30, so a hostile answer cannot print through its keys.
- */
-function fieldNames(body) {
-    if (Array.isArray(body))
-        return '(a JSON array)';
-    if (!body || typeof body !== 'object')
-        return `(a ${typeof body === 'string' ? 'text' : typeof body} body, not a JSON object)`;
-    const keys = Object.keys(body);
-    const shown = keys.filter((k) => /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)).slice(0, 30);
-    const rest = keys.length - shown.length;
-    return (shown.join(', ') || '(none)') + (rest > 0 ? ` (+${rest} other${rest === 1 ? '' : 's'})` : '');
 }
 // ---------------------------------------------------------------------------------------------------------------
 // Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")

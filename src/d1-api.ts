@@ -11,7 +11,6 @@ import {
   createServiceUserBody,
   createTokenBody,
   enableClientCertBody,
-  fieldNames,
   parseAccount,
   parseCreatedClientCert,
   parseCreatedServiceUser,
@@ -37,7 +36,7 @@ import {
 import { logSafe } from './log-safe.js';
 import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, realClock, statusMaybeCommitted, type Clock } from './retry.js';
 import { redact } from './secrets.js';
-import { answerShape, type AnswerShape } from './answer-fields.js';
+import { answerShape, describeShape, type AnswerShape } from './answer-fields.js';
 import type { TraceEvent } from './trace.js';
 
 export { PATHS, parseServerError };
@@ -91,6 +90,12 @@ type Answer = HttpResponse & { attempts: number; waitedMs: number };
 const MAX_NETWORK_ATTEMPTS = 3;
 
 const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
+
+/** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: …". */
+function presentFields(body: unknown): string {
+  const shape = answerShape(body);
+  return shape.kind === 'object' ? shape.names.join(', ') || '(none)' : describeShape(shape);
+}
 
 /** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
 function endpointOf(method: string, path: string): string {
@@ -247,7 +252,7 @@ export class D1Client {
 
   private missing(endpoint: string, res: Answer, wanted: string, made?: { id: Id | undefined }): D1Error {
     return new D1Error(
-      `${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : fieldNames(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`,
+      `${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`,
       'protocol',
       res.status,
       made !== undefined,

@@ -79,19 +79,6 @@ export function parseText(v: unknown, max = TEXT_MAX): string | undefined {
   return s ? s.slice(0, max) : undefined;
 }
 
-/**
- * The names of an answer's fields, for "fields present: …" in errors and traces: only names that look like field
- * names, at most 30, so a hostile answer cannot print through its keys.
- */
-export function fieldNames(body: unknown): string {
-  if (Array.isArray(body)) return '(a JSON array)';
-  if (!body || typeof body !== 'object') return `(a ${typeof body === 'string' ? 'text' : typeof body} body, not a JSON object)`;
-  const keys = Object.keys(body);
-  const shown = keys.filter((k) => /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)).slice(0, 30);
-  const rest = keys.length - shown.length;
-  return (shown.join(', ') || '(none)') + (rest > 0 ? ` (+${rest} other${rest === 1 ? '' : 's'})` : '');
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
 
