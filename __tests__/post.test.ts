@@ -48,6 +48,7 @@ describe('runPost', () => {
     ['an id that is a path', { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'api-token', id: '../user/victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
     ['a kind main never writes', { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'user', id: 'victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
     ['another host', { host: 'evil.example', credentials: saved.credentials }],
+    ['a host that is not a host name', { host: 'x\n::warning::forged', credentials: saved.credentials }],
   ])('state that does not fit is not acted on: %s (issue 12, finding 6)', async (_what, state) => {
     const { core, log } = fakeCore({ 'api-key': 'k' }, state);
     expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');

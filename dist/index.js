@@ -31219,6 +31219,9 @@ function parseMade(x) {
 /** Reads and checks the state; `why` (for a warning) when it does not fit what main writes. */
 function loadState(getState) {
     const host = getState(STATE.host);
+    // A host main wrote (parsed by inputs.ts): a name, maybe a port. Anything else is not printed, let alone used.
+    if (host !== '' && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$/.test(host))
+        return { ok: false, why: 'the saved host is not a host name main writes' };
     const raw = getState(STATE.credentials);
     if (raw === '' || raw === '[]')
         return { ok: true, state: { host, made: [] } };
