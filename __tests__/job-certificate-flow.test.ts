@@ -171,6 +171,23 @@ describe('client-certificate-for-job: faults', () => {
     t.emu.model.tokens.get(main.outputs['token-id']!)!.deleted = true;
   });
 
+  it('a user whose end date is today, with the default lifetime: the error names lifetime-days, nothing is left', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const short = t.emu.model.addUser({ friendly_name: 'ends today', end_date: today, applications: [] });
+    const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': short.id, 'client-certificate-for-job': 'true' });
+    const main = await j.main();
+    expect(main.exitCode).toBe(1);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('lower lifetime-days (0 ends today at 23:59:59 UTC)');
+    await j.post();
+    expect(t.emu.model.liveTokens().filter((x) => x.user_id === short.id)).toEqual([]);
+    // With lifetime-days: 0 both factors fit inside the user's last day.
+    const k = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': short.id, 'client-certificate-for-job': 'true', 'lifetime-days': '0' });
+    const f = await factors(k, await k.main());
+    await k.post();
+    await allGone(k, f, short.id);
+    t.emu.model.users.delete(short.id);
+  });
+
   it('with skip-revoke: refused before anything is made, naming the input', async () => {
     const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'client-certificate-for-job': 'true', 'skip-revoke': 'true' });
     const before = t.emu.requests.length;

@@ -28828,7 +28828,7 @@ class D1Client {
             case res.status >= 500:
                 return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
             case code === 'duplicate_error':
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'invalid', res.status);
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'duplicate', res.status);
             default:
                 return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
         }
@@ -30324,6 +30324,11 @@ async function recorded(ledger, ctx, create, settle) {
         return created;
     }
     catch (err) {
+        // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
+        if (err instanceof d1_api/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
+            ledger.settle(ctx.pending, 'forget');
+            throw new d1_api/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
+        }
         if (err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted) {
             if (err.made?.id)
                 ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });

@@ -43,7 +43,7 @@ export { PATHS, parseServerError };
 export type { Account, Id, Listed, Name, Role, User, UtcDay };
 
 /** Kinds of failure the entry points treat differently (message text is for people). */
-export type FailureKind = 'auth' | 'forbidden' | 'not-found' | 'invalid' | 'rate-limited' | 'unavailable' | 'server' | 'network' | 'protocol';
+export type FailureKind = 'auth' | 'forbidden' | 'not-found' | 'invalid' | 'duplicate' | 'rate-limited' | 'unavailable' | 'server' | 'network' | 'protocol';
 
 export class D1Error extends Error {
   constructor(
@@ -242,7 +242,7 @@ export class D1Client {
       case code === 'duplicate_error':
         return new D1Error(
           `${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`,
-          'invalid',
+          'duplicate',
           res.status,
         );
       default:

@@ -191,6 +191,11 @@ async function recorded<T>(ledger: Ledger, ctx: CreateContext, create: () => Pro
     ledger.settle(ctx.pending, settle(created));
     return created;
   } catch (err) {
+    // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
+    if (err instanceof D1Error && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
+      ledger.settle(ctx.pending, 'forget');
+      throw new D1Error(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
+    }
     if (err instanceof D1Error && err.maybeCommitted) {
       if (err.made?.id) ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
     } else {

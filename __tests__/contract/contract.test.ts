@@ -123,7 +123,7 @@ describe.each(LIVE ? [undefined] : [...EMULATOR_AUTH])('contract against %s', (a
           },
           (err: unknown) => err,
         );
-        expect(dup instanceof D1Error && dup.kind === 'invalid', 'a second token with the same name is refused (4xx)').toBe(true);
+        expect(dup instanceof D1Error && dup.kind === 'duplicate', 'a second token with the same name is refused as a duplicate (4xx)').toBe(true);
 
         expect(await c.deleteToken(minted.id)).toBe('deleted');
         deleted = true;
