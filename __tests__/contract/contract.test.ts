@@ -5,6 +5,7 @@
  * file to paste when contributing a live run. In `npm test` it runs twice: bootstrap by API key and by client certificate. Everything created is named d1ta-contract-*, deleted in the test,
  * and swept again at the end even when a test failed.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeShape, type AnswerShape } from '../../src/answer-fields.js';
@@ -131,6 +132,30 @@ describe.each(LIVE ? [undefined] : [...EMULATOR_AUTH])('contract against %s', (a
         expect(await c.deleteToken(minted.id), 'deleting it again: 404, read as gone').toBe('gone');
       } finally {
         if (!deleted) await c.deleteToken(minted.id).catch(() => undefined);
+      }
+    });
+  });
+
+  describe('contract: a client certificate for the job (client-certificate-for-job)', () => {
+    it('requested with a minted token, for that token\'s user: an id and a PEM certificate for the CSR\'s key; disabling it answers 2xx', async () => {
+      const c = client();
+      const name = target.name('cert');
+      const minted = await c.createToken({ userId: target.serviceUserId, name, endDate: utcDay(1) });
+      hide(minted.secret);
+      try {
+        const { makeJobCertificateRequest } = await import('../../src/job-certificate.js');
+        const request = await makeJobCertificateRequest(name);
+        const asUser = target.clientAs(minted.secret, {
+          onAnswer: (endpoint, _status, shape) => void (last = { endpoint: endpointKey(endpoint), shape }),
+        });
+        const cert = await asUser.createClientCert({ csrPem: request.csrPem, name, endDate: utcDay(1) });
+        checkFields();
+        const x509 = new X509Certificate(cert.certificatePem);
+        expect(x509.checkPrivateKey(request.privateKey), 'the certificate is for the key of the CSR sent').toBe(true);
+        expect(new Date(x509.validTo).getTime(), 'it ends no later than the end date asked for').toBeLessThanOrEqual(Date.parse(`${utcDay(1)}T23:59:59Z`) + 1000);
+        expect(await c.disableClientCert(cert.id), 'the bootstrap may disable it').toBe('deleted');
+      } finally {
+        await c.deleteToken(minted.id).catch(() => undefined);
       }
     });
   });

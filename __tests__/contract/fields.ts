@@ -32,6 +32,10 @@ export interface FieldRule {
 const P = '/account/api/v1';
 const wrap = (s: string, item: object) => (s === BARE_ARRAY ? [item] : { [s]: [item] });
 
+/** The shape of a PEM certificate, which the wire module checks (armour and base64 lines), not a real one. */
+const PEM = `-----BEGIN CERTIFICATE-----\n${'QUJD'.repeat(16)}\n-----END CERTIFICATE-----\n`;
+const newCert = { csrPem: 'csr', name: 'n' as Name, endDate: '2030-01-31' as UtcDay };
+
 export const FIELDS: FieldRule[] = [
   { id: 'me.id', endpoint: `GET ${P}/user/me`, field: 'user id', emulator: 'id', accepted: ['id', 'user_id'], required: true, where: 'top', read: (c) => c.getUser('me').then((u) => u.id), answer: (s) => ({ [s]: 'u1' }), expect: 'u1', seenOnRealTenant: false },
   { id: 'me.end_date', endpoint: `GET ${P}/user/me`, field: 'user end date (YYYY-MM-DD)', emulator: 'end_date', accepted: ['end_date', 'expiration_date'], required: false, where: 'top', read: (c) => c.getUser('me').then((u) => u.endDate), answer: (s) => ({ id: 'u1', [s]: '2030-01-31' }), expect: '2030-01-31', seenOnRealTenant: false },
@@ -53,6 +57,8 @@ export const FIELDS: FieldRule[] = [
   { id: 'roles.item.id', endpoint: `GET ${P}/role`, field: 'role id', emulator: 'id', accepted: ['id', 'code'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.id), answer: (s) => [{ [s]: 'R1', name: 'r' }], expect: 'R1', seenOnRealTenant: false },
   { id: 'roles.item.name', endpoint: `GET ${P}/role`, field: 'role name', emulator: 'name', accepted: ['name'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.name), answer: (s) => [{ id: 'R1', [s]: 'r' }], expect: 'r', seenOnRealTenant: false },
   { id: 'roles.item.permissions', endpoint: `GET ${P}/role`, field: 'role permissions', emulator: 'permissions', accepted: ['permissions'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.permissions), answer: (s) => [{ id: 'R1', [s]: ['P1'] }], expect: ['P1'], seenOnRealTenant: false },
+  { id: 'cert.create.id', endpoint: `POST ${P}/client-auth-certificate`, field: 'client certificate id', emulator: 'id', accepted: ['id', 'certificate_id'], required: true, where: 'top', read: (c) => c.createClientCert(newCert).then((x) => x.id), answer: (s) => ({ [s]: 'c1', certificate: PEM }), expect: 'c1', seenOnRealTenant: false },
+  { id: 'cert.create.certificate', endpoint: `POST ${P}/client-auth-certificate`, field: 'client certificate (PEM)', emulator: 'certificate', accepted: ['certificate', 'certificate_pem', 'pem'], required: true, where: 'top', read: (c) => c.createClientCert(newCert).then((x) => x.certificatePem), answer: (s) => ({ id: 'c1', [s]: PEM }), expect: PEM, seenOnRealTenant: false },
   { id: 'accounts.item.id', endpoint: `GET ${P}/account`, field: 'account id', emulator: 'id', accepted: ['id'], required: true, where: 'item', read: (c) => c.listAccounts().then((l) => l[0]?.id), answer: (s) => [{ [s]: 'a1', name: 'A' }], expect: 'a1', seenOnRealTenant: false },
 ];
 

@@ -50,6 +50,8 @@ export interface ContractTarget {
   scope: ScopeEntry[] | undefined;
   /** A client as the action builds it, with observers. */
   client(observe?: Pick<ClientOptions, 'onAnswer' | 'trace'>): D1Client;
+  /** A client that authenticates with a minted token, as the action's client-certificate-for-job request does. */
+  clientAs(apiKey: string, observe?: Pick<ClientOptions, 'onAnswer' | 'trace'>): D1Client;
   /** What a later step does with a minted token: GET /user/me with it on the plain host. Returns the status. */
   statusWith(apiKey: string): Promise<number>;
   /** A unique name with the prefix (letters, digits, dashes: valid as a token or service user name). */
@@ -131,6 +133,9 @@ function build(o: { mode: 'emulator' | 'live'; host: string; auth: Auth; service
     client(observe = {}) {
       const conn = bootstrapConnection(o.host, o.auth);
       return new D1Client(open(o.host, o.auth), { host: conn.requestHost, secrets, deadline: Date.now() + 60_000, authKind: o.auth.kind, ...observe });
+    },
+    clientAs(apiKey, observe = {}) {
+      return new D1Client(open(o.host, { kind: 'api-key', apiKey }), { host: o.host, secrets: [...secrets, apiKey], deadline: Date.now() + 60_000, ...observe });
     },
     async statusWith(apiKey) {
       const http = open(o.host, { kind: 'api-key', apiKey });
