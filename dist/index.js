@@ -30196,6 +30196,8 @@ class Ledger {
     }
     settle(m, update) {
         const i = this.made.indexOf(m);
+        if (i < 0)
+            return;
         if (update === 'forget')
             this.made.splice(i, 1);
         else

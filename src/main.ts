@@ -47,6 +47,7 @@ class Ledger {
   }
   settle(m: Made, update: Partial<Made> | 'forget'): void {
     const i = this.made.indexOf(m);
+    if (i < 0) return;
     if (update === 'forget') this.made.splice(i, 1);
     else Object.assign(m, update);
     this.save();
