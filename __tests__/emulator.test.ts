@@ -29,6 +29,11 @@ async function call(method: string, path: string, key: string | undefined, body?
 const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
 
 describe('emulator', () => {
+  it('a fault of its own (a malformed %-escape in a path) answers 500 at once instead of leaving the request hanging', async () => {
+    const answer = await Promise.race([call('GET', '/user/%E0%A4%A', t.s.bootstrap.apiKey), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+    expect(answer).toMatchObject({ status: 500, body: { errors: [{ code: 'server_error' }] } });
+  });
+
   it('401 invalid_api_key without or with an unknown key', async () => {
     expect(await call('GET', '/user/me', undefined)).toMatchObject({ status: 401, body: { errors: [{ code: 'invalid_api_key' }] } });
     expect((await call('GET', '/user/me', 'nope')).status).toBe(401);
