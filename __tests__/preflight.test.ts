@@ -65,6 +65,12 @@ describe('preflight: a good set-up', () => {
     expect(main.summary).toContain('| `GET /account/api/v1/user/me` |');
   });
 
+  it('with client-certificate-for-job: says the certificate is not tried, and still mints nothing', async () => {
+    const { main } = await preflight(job({ 'client-certificate-for-job': 'true' }));
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(lines(main, '[SKIP] job certificate')).toHaveLength(1);
+  });
+
   it('scope and accounts: each role resolves and is held, accounts reachable', async () => {
     const { main } = await preflight(job({ 'service-user-id': '', scope: 'Software Trust: Signer\nAccount Manager: Account User', accounts: 'acct-main' }));
     expect(main.exitCode, main.log.join('\n')).toBe(0);

@@ -30123,7 +30123,8 @@ async function resolveScope(client, me, scoped) {
     return { roleIds: [...new Set(roleIds)], labels, accounts };
 }
 function describeRun(run, env, now) {
-    const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${env.GITHUB_WORKFLOW})` : '';
+    // The workflow's name is the environment's text: one line, bounded, in the description DigiCert ONE keeps.
+    const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${(0,log_safe/* logSafe */.s)(env.GITHUB_WORKFLOW, 100)})` : '';
     return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
 }
 
@@ -30850,6 +30851,10 @@ async function checkService(deps, config, secrets, report) {
     const auth = config.auth;
     const target = config.scoped ? `scope (${config.scoped.scope.map((s) => `${s.manager}: ${s.roles.join(', ')}`).join('; ')})` : `service-user-id ${config.serviceUserId}`;
     report.add('inputs', 'pass', `host ${config.host}; bootstrap by ${auth.kind === 'api-key' ? 'api-key' : 'client certificate'}; ${target}.`);
+    if (config.clientCertificateForJob) {
+        // Said, not silently dropped: a real run requests the certificate with the token it mints, which preflight does not make.
+        report.add('job certificate', 'skip', 'client-certificate-for-job is not tried: a real run requests the certificate with the token it mints, and preflight mints nothing. It relies on the token rights checked below.');
+    }
     if (auth.kind === 'client-cert') {
         const left = (0,expiry/* daysUntil */.A)(auth.certificate.notAfter, now);
         const soon = left < config.certificateExpiryWarningDays;

@@ -52,6 +52,10 @@ async function checkService(deps: PreflightDeps, config: Config, secrets: string
   const auth = config.auth;
   const target = config.scoped ? `scope (${config.scoped.scope.map((s) => `${s.manager}: ${s.roles.join(', ')}`).join('; ')})` : `service-user-id ${config.serviceUserId}`;
   report.add('inputs', 'pass', `host ${config.host}; bootstrap by ${auth.kind === 'api-key' ? 'api-key' : 'client certificate'}; ${target}.`);
+  if (config.clientCertificateForJob) {
+    // Said, not silently dropped: a real run requests the certificate with the token it mints, which preflight does not make.
+    report.add('job certificate', 'skip', 'client-certificate-for-job is not tried: a real run requests the certificate with the token it mints, and preflight mints nothing. It relies on the token rights checked below.');
+  }
   if (auth.kind === 'client-cert') {
     const left = daysUntil(auth.certificate.notAfter, now);
     const soon = left < config.certificateExpiryWarningDays;

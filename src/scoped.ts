@@ -63,6 +63,7 @@ export async function resolveScope(client: D1Client, me: User, scoped: ScopedCon
 }
 
 export function describeRun(run: RunInfo, env: NodeJS.ProcessEnv, now: Date): string {
-  const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${env.GITHUB_WORKFLOW})` : '';
+  // The workflow's name is the environment's text: one line, bounded, in the description DigiCert ONE keeps.
+  const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${logSafe(env.GITHUB_WORKFLOW, 100)})` : '';
   return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
 }
