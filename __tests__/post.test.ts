@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Core } from '../src/core.js';
 import type { HttpClient } from '../src/http.js';
 import { runPost } from '../src/post.js';
+import { virtualClock } from './support/clock.js';
 
 function fakeCore(inputs: Record<string, string>, state: Record<string, string>) {
   const log: string[] = [];
@@ -33,7 +34,7 @@ describe('runPost', () => {
     const outcome = await runPost({
       core,
       env: {},
-      now: new Date('2026-11-25T00:00:01Z'),
+      clock: virtualClock('2026-11-25T00:00:01Z'),
       createHttp: () => ({ send: async (m, p) => (calls.push(`${m} ${p}`), answer), close: async () => {} }),
     });
     expect(calls).toEqual(['DELETE /account/api/v1/api-access-token/t1']);
@@ -51,7 +52,7 @@ describe('runPost', () => {
     ['a host that is not a host name', { host: 'x\n::warning::forged', credentials: saved.credentials }],
   ])('state that does not fit is not acted on: %s (issue 12, finding 6)', async (_what, state) => {
     const { core, log } = fakeCore({ 'api-key': 'k' }, state);
-    expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
+    expect(await runPost({ core, env: {}, clock: virtualClock('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
     expect(log.some((l) => l.startsWith('warning:'))).toBe(true);
   });
 
@@ -61,7 +62,7 @@ describe('runPost', () => {
     const outcome = await runPost({
       core,
       env: {},
-      now: new Date('2026-11-24T23:59:00Z'),
+      clock: virtualClock('2026-11-24T23:59:00Z'),
       createHttp: (o) => ({
         send: async (m, p) => (calls.push(`${m} ${p} ${o.baseUrl}`), { status: 204, headers: {}, body: undefined }),
         close: async () => {},
@@ -73,13 +74,13 @@ describe('runPost', () => {
 
   it('warns, with the manual command, when api-key is gone in post', async () => {
     const { core, log } = fakeCore({}, saved);
-    expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
+    expect(await runPost({ core, env: {}, clock: virtualClock('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
     expect(log.join('\n')).toContain('curl -X DELETE');
   });
 
   it('with a client-certificate it cannot use, warns with the mutual-TLS delete command and sends nothing', async () => {
     const { core, log } = fakeCore({ 'client-certificate': 'bm90IGEgcDEy', 'client-certificate-password': 'pw-value' }, saved);
-    expect(await runPost({ core, env: {}, now: new Date('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
+    expect(await runPost({ core, env: {}, clock: virtualClock('2026-11-23T12:00:00Z'), createHttp: noHttp })).toBe('failed');
     const text = log.join('\n');
     expect(text).toContain("warning:Could not revoke token 'n' (id t1) on one.digicert.com: Input 'client-certificate': is neither a base64-encoded PKCS#12 file");
     expect(text).toContain('curl -X DELETE --cert-type P12 --cert cert.p12:"$P12_PASSWORD" https://clientauth.one.digicert.com/account/api/v1/api-access-token/t1');

@@ -28443,6 +28443,26 @@ function bootstrapConnection(host, auth) {
 
 /***/ }),
 
+/***/ 9373:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ dateOf),
+/* harmony export */   m: () => (/* binding */ systemClock)
+/* harmony export */ });
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+};
+/** The clock's time as a Date (for day arithmetic and certificate validity). */
+function dateOf(clock) {
+    return new Date(clock.now());
+}
+
+
+/***/ }),
+
 /***/ 828:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28649,11 +28669,6 @@ function backoffMs(attempt, random = Math.random) {
     // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
     return Math.round(exp / 2 + (exp / 2) * random());
 }
-const realClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    random: Math.random,
-};
 
 // EXTERNAL MODULE: ./src/secrets.ts
 var secrets = __nccwpck_require__(7194);
@@ -28711,7 +28726,7 @@ class D1Client {
         this.host = opts.host;
         this.secrets = opts.secrets;
         this.deadline = opts.deadline;
-        this.clock = opts.clock ?? realClock;
+        this.clock = opts.clock;
         this.log = opts.log ?? (() => undefined);
         this.authKind = opts.authKind ?? 'api-key';
         this.onAnswer = opts.onAnswer;
@@ -29422,15 +29437,16 @@ function createHttpClient(opts) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _core_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(828);
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6803);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9415);
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6661);
-/* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1526);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8151);
-/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3564);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2462);
+/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9373);
+/* harmony import */ var _core_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(828);
+/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6803);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9415);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6661);
+/* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1526);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8151);
+/* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3564);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2462);
 /**
  * Entry point for both steps: action.yml runs this file as `main` and as `post`, so the dependencies are bundled
  * once. The post step is recognised by the flag main saves before it does anything else.
@@ -29445,13 +29461,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-const core = (0,_core_js__WEBPACK_IMPORTED_MODULE_7__/* .guardedCore */ .A)(_actions_core__WEBPACK_IMPORTED_MODULE_0__);
+
+const core = (0,_core_js__WEBPACK_IMPORTED_MODULE_8__/* .guardedCore */ .A)(_actions_core__WEBPACK_IMPORTED_MODULE_0__);
 function message(err) {
-    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_8__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .secretInputValues */ .fl)((name) => core.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_1__/* .proxyPasswords */ .PK)(process.env)]);
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_9__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_6__/* .secretInputValues */ .fl)((name) => core.getInput(name)), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_2__/* .proxyPasswords */ .PK)(process.env)]);
 }
-if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_6__/* .STATE */ .c4.isPost) === 'true') {
+if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_7__/* .STATE */ .c4.isPost) === 'true') {
     try {
-        await (0,_post_js__WEBPACK_IMPORTED_MODULE_3__/* .runPost */ .a)({ core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT });
+        await (0,_post_js__WEBPACK_IMPORTED_MODULE_4__/* .runPost */ .a)({ core, env: process.env, clock: _clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
@@ -29461,14 +29478,14 @@ if (core.getState(_state_js__WEBPACK_IMPORTED_MODULE_6__/* .STATE */ .c4.isPost)
 else {
     // Every state key first, in every mode, before anything can fail (see state.ts): a key main leaves unwritten
     // could be supplied to post by the job's environment, which the runner applies before STATE_*.
-    (0,_state_js__WEBPACK_IMPORTED_MODULE_6__/* .initState */ .Ws)(core.saveState);
+    (0,_state_js__WEBPACK_IMPORTED_MODULE_7__/* .initState */ .Ws)(core.saveState);
     try {
-        const deps = { core, env: process.env, now: new Date(), createHttp: _http_js__WEBPACK_IMPORTED_MODULE_1__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_9__/* .runInfoFromEnv */ .P)(process.env) };
+        const deps = { core, env: process.env, clock: _clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, run: (0,_run_context_js__WEBPACK_IMPORTED_MODULE_10__/* .runInfoFromEnv */ .P)(process.env) };
         // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
-        if ((0,_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .parsePreflight */ .f_)(core.getInput))
-            await (0,_preflight_js__WEBPACK_IMPORTED_MODULE_4__/* .runPreflight */ .h)(deps);
+        if ((0,_inputs_js__WEBPACK_IMPORTED_MODULE_6__/* .parsePreflight */ .f_)(core.getInput))
+            await (0,_preflight_js__WEBPACK_IMPORTED_MODULE_5__/* .runPreflight */ .h)(deps);
         else
-            await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runMain */ .V)(deps);
+            await (0,_main_js__WEBPACK_IMPORTED_MODULE_3__/* .runMain */ .V)(deps);
     }
     catch (err) {
         core.setFailed(message(err));
@@ -30079,6 +30096,8 @@ async function createOnce(ctx, create) {
     }
 }
 
+// EXTERNAL MODULE: ./src/clock.ts
+var src_clock = __nccwpck_require__(9373);
 ;// CONCATENATED MODULE: ./src/scoped.ts
 
 
@@ -30180,6 +30199,7 @@ async function sweepStale(target, run, o) {
 
 
 
+
 /** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
 class Ledger {
     core;
@@ -30206,12 +30226,15 @@ class Ledger {
         this.save();
     }
 }
-async function runMain({ core, run, env, now, createHttp, clock }) {
+async function runMain({ core, run, env, createHttp, clock }) {
+    // The step's start: today's date and the deadline come from this one reading of the one clock.
+    const now = (0,src_clock/* dateOf */.Q)(clock);
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
         (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
     const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
+    const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
     if (config.auth.kind === 'client-cert') {
         const cert = config.auth.certificate;
         const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
@@ -30225,7 +30248,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         const client = new d1_api/* D1Client */.X1(http, {
             host: conn.requestHost,
             secrets,
-            deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+            deadline,
             clock,
             log: (line) => core.info(line),
             authKind: config.auth.kind,
@@ -30244,7 +30267,7 @@ async function runMain({ core, run, env, now, createHttp, clock }) {
         const kind = credentials/* KINDS */.GW[made.kind];
         // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
         (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
-        const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, now, createHttp, clock }, ledger, config, minted, secrets) : undefined;
+        const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
         core.setOutput('token', secret);
         core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
         core.setOutput('token-name', made.name);
@@ -30371,7 +30394,7 @@ async function mintScoped(core, client, ledger, config, run, env, now, me) {
  * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
  */
 async function makeJobCertificate(deps, ledger, config, minted, secrets) {
-    const { core, env, now, createHttp, clock } = deps;
+    const { core, env, createHttp, clock, deadline } = deps;
     const runnerTemp = env.RUNNER_TEMP ?? '';
     if (!(0,external_node_path_.isAbsolute)(runnerTemp)) {
         throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
@@ -30386,7 +30409,7 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
         const client = new d1_api/* D1Client */.X1(http, {
             host: config.host,
             secrets: [...secrets, secret],
-            deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+            deadline,
             clock,
             log: (line) => core.info(line),
             trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
@@ -30481,16 +30504,17 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
-/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(1273);
+/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(1273);
 /* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6334);
 /* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(827);
 /* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9736);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6803);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8151);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2462);
-/* harmony import */ var _trace_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(3606);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8855);
+/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9373);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7194);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2462);
+/* harmony import */ var _trace_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3606);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8855);
 /**
  * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
  * (checked, as outside input) and the bootstrap credential, which is never saved: it is read from the inputs again.
@@ -30499,6 +30523,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
  * Revocation is never skipped on a guess: when post knows an id it sends the delete, whatever the saved end date
  * says (404 means gone). The end date only explains a failure (a 401 after the credential's end date).
  */
+
 
 
 
@@ -30521,18 +30546,19 @@ function stepConfig(core) {
 }
 /** The worst outcome wins the summary line: a failure must not hide behind a success. */
 const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
-async function runPost({ core, env, now, createHttp, clock }) {
+async function runPost({ core, env, createHttp, clock }) {
+    const now = (0,_clock_js__WEBPACK_IMPORTED_MODULE_5__/* .dateOf */ .Q)(clock);
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
     const secrets = [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)(core.getInput), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_3__/* .proxyPasswords */ .PK)(env)];
     for (const value of secrets)
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecret */ .$l)(value, core.setSecret);
+        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .maskSecret */ .$l)(value, core.setSecret);
     const config = stepConfig(core);
     const summary = async (outcome, line) => {
         if (config.jobSummary)
-            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_7__/* .writeRevokeSummary */ .cm)(core, line).catch(() => undefined);
+            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_8__/* .writeRevokeSummary */ .cm)(core, line).catch(() => undefined);
         return outcome;
     };
-    const loaded = (0,_state_js__WEBPACK_IMPORTED_MODULE_5__/* .loadState */ .C7)(core.getState);
+    const loaded = (0,_state_js__WEBPACK_IMPORTED_MODULE_6__/* .loadState */ .C7)(core.getState);
     if (!loaded.ok) {
         core.warning(`The post step did not act: ${loaded.why}. Something other than this action's main step wrote its state (an earlier step's GITHUB_ENV can set STATE_* variables). Check Account Manager for credentials named gha_… of this run.`);
         return summary('failed', 'FAILED (state did not fit; nothing was sent)');
@@ -30582,13 +30608,13 @@ async function runPost({ core, env, now, createHttp, clock }) {
         host = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTargetHost */ .b6)(core.getInput, env, auth.kind);
     }
     catch (err) {
-        return fail((0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
+        return fail((0,_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
     }
     // The bootstrap credential goes where main sent it, by the same rule; state that names another host is not obeyed.
     if (saved.host !== host) {
         return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
     }
-    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_8__/* .bootstrapConnection */ .T)(host, auth);
+    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_9__/* .bootstrapConnection */ .T)(host, auth);
     const http = createHttp({ ...conn.http, env });
     try {
         const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_1__/* .D1Client */ .X1(http, {
@@ -30598,7 +30624,7 @@ async function runPost({ core, env, now, createHttp, clock }) {
             clock,
             log: (line) => core.info(line),
             authKind: auth.kind,
-            trace: (0,_trace_js__WEBPACK_IMPORTED_MODULE_9__/* .traceFor */ .F)((line) => core.debug(line), env),
+            trace: (0,_trace_js__WEBPACK_IMPORTED_MODULE_10__/* .traceFor */ .F)((line) => core.debug(line), env),
         });
         for (const m of remote)
             record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
@@ -30615,7 +30641,7 @@ const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-cer
 /** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
 function manualCommands(host, certInput) {
     const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_8__/* .CLIENTAUTH_PREFIX */ .l : ''}${host}`;
+    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_9__/* .CLIENTAUTH_PREFIX */ .l : ''}${host}`;
     return (m) => _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].manual(m, { base, credentialArgs });
 }
 async function revokeOne(core, ctx, m, host, now, manual) {
@@ -30671,6 +30697,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/bootstrap.ts
 var bootstrap = __nccwpck_require__(1273);
+// EXTERNAL MODULE: ./src/clock.ts
+var src_clock = __nccwpck_require__(9373);
 // EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
 var d1_api = __nccwpck_require__(827);
 // EXTERNAL MODULE: ./src/expiry.ts
@@ -30815,9 +30843,11 @@ var trace = __nccwpck_require__(3606);
 
 
 
+
 const message = (err) => (err instanceof Error ? err.message : String(err));
 async function runPreflight(deps) {
-    const { core, env, now } = deps;
+    const { core, env, clock } = deps;
+    const now = (0,src_clock/* dateOf */.Q)(clock);
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
         (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
@@ -30833,7 +30863,7 @@ async function runPreflight(deps) {
         report.add(err.input.startsWith('client-') ? 'client certificate' : 'inputs', 'fail', err.message);
     }
     if (config)
-        await checkService(deps, config, secrets, report);
+        await checkService(deps, config, secrets, report, now);
     report.printAnswers();
     if (!config || config.step.jobSummary)
         await report.writeSummary().catch((err) => core.warning(`Could not write the job summary: ${message(err)}`));
@@ -30846,8 +30876,8 @@ async function runPreflight(deps) {
     }
     return report.checks;
 }
-async function checkService(deps, config, secrets, report) {
-    const { core, env, now, createHttp, clock } = deps;
+async function checkService(deps, config, secrets, report, now) {
+    const { core, env, createHttp, clock } = deps;
     const auth = config.auth;
     const target = config.scoped ? `scope (${config.scoped.scope.map((s) => `${s.manager}: ${s.roles.join(', ')}`).join('; ')})` : `service-user-id ${config.serviceUserId}`;
     report.add('inputs', 'pass', `host ${config.host}; bootstrap by ${auth.kind === 'api-key' ? 'api-key' : 'client certificate'}; ${target}.`);

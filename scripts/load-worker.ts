@@ -3,6 +3,7 @@
  * named on the command line, with the real HTTP client and an in-memory stand-in for the runner's files.
  * Started by bench-load.ts with NODE_EXTRA_CA_CERTS set, as the runner would be.
  */
+import { systemClock } from '../src/clock.js';
 import type { Core } from '../src/core.js';
 import { createHttpClient } from '../src/http.js';
 import { runMain } from '../src/main.js';
@@ -42,12 +43,12 @@ async function oneJob(i: number, host: string, apiKey: string, userId: string): 
   const run = { repository: 'octo-org/load', runId: String(100000 + i), runAttempt: '1', job: 'sign' };
   const t0 = performance.now();
   try {
-    await runMain({ core, run, env: {}, now: new Date(), createHttp: createHttpClient });
+    await runMain({ core, run, env: {}, clock: systemClock, createHttp: createHttpClient });
   } catch (err) {
     return { ok: false, outcome: 'main-failed', mainMs: performance.now() - t0, postMs: 0, tokenId: '', warnings: out.warnings, error: String(err) };
   }
   const t1 = performance.now();
-  const outcome = await runPost({ core, env: {}, now: new Date(), createHttp: createHttpClient });
+  const outcome = await runPost({ core, env: {}, clock: systemClock, createHttp: createHttpClient });
   return { ok: outcome === 'revoked', outcome, mainMs: t1 - t0, postMs: performance.now() - t1, tokenId: out.outputs.get('token-id') ?? '', warnings: out.warnings };
 }
 

@@ -34,7 +34,8 @@ import {
   type UtcDay,
 } from './d1-wire.js';
 import { logSafe } from './log-safe.js';
-import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, realClock, statusMaybeCommitted, type Clock } from './retry.js';
+import type { Clock } from './clock.js';
+import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, statusMaybeCommitted } from './retry.js';
 import { redact } from './secrets.js';
 import { answerShape, describeShape, type AnswerShape } from './answer-fields.js';
 import type { TraceEvent } from './trace.js';
@@ -72,9 +73,10 @@ export interface ClientOptions {
   host: string;
   /** Values to scrub from any server text we repeat. */
   secrets: readonly string[];
-  /** Epoch ms by which every request and retry of this step must be done. */
+  /** Epoch ms, on `clock`, by which every request and retry of this step must be done. */
   deadline: number;
-  clock?: Clock;
+  /** The step's clock: the deadline above was computed from it, and only it is read against the deadline. */
+  clock: Clock;
   /** One line per retry, for the job log. */
   log?: (line: string) => void;
   /** How the bootstrap identity authenticates: the hints for 401 and for TLS failures differ. */
@@ -119,7 +121,7 @@ export class D1Client {
     this.host = opts.host;
     this.secrets = opts.secrets;
     this.deadline = opts.deadline;
-    this.clock = opts.clock ?? realClock;
+    this.clock = opts.clock;
     this.log = opts.log ?? (() => undefined);
     this.authKind = opts.authKind ?? 'api-key';
     this.onAnswer = opts.onAnswer;

@@ -3,6 +3,7 @@
  * once. The post step is recognised by the flag main saves before it does anything else.
  */
 import * as actionsCore from '@actions/core';
+import { systemClock } from './clock.js';
 import { guardedCore } from './core.js';
 import { createHttpClient, proxyPasswords } from './http.js';
 import { runMain } from './main.js';
@@ -21,7 +22,7 @@ function message(err: unknown): string {
 
 if (core.getState(STATE.isPost) === 'true') {
   try {
-    await runPost({ core, env: process.env, now: new Date(), createHttp: createHttpClient });
+    await runPost({ core, env: process.env, clock: systemClock, createHttp: createHttpClient });
   } catch (err) {
     // Post must never fail the job or hide main's result.
     core.warning(`Post step: ${message(err)}`);
@@ -31,7 +32,7 @@ if (core.getState(STATE.isPost) === 'true') {
   // could be supplied to post by the job's environment, which the runner applies before STATE_*.
   initState(core.saveState);
   try {
-    const deps = { core, env: process.env, now: new Date(), createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
+    const deps = { core, env: process.env, clock: systemClock, createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
     // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
     if (parsePreflight(core.getInput)) await runPreflight(deps);
     else await runMain(deps);

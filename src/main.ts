@@ -15,7 +15,7 @@ import { InputError, parseConfig, secretInputValues, type Config } from './input
 import { logSafe } from './log-safe.js';
 import { checkNameFree, createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
-import type { Clock } from './retry.js';
+import { dateOf, type Clock } from './clock.js';
 import { describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
 import { STATE, serializeMade } from './state.js';
@@ -28,9 +28,9 @@ export interface MainDeps {
   core: Core;
   run: RunInfo;
   env: NodeJS.ProcessEnv;
-  now: Date;
   createHttp: (opts: HttpOptions) => HttpClient;
-  clock?: Clock;
+  /** The one source of time: today's date and every deadline of the step. */
+  clock: Clock;
 }
 
 /** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
@@ -54,12 +54,15 @@ class Ledger {
   }
 }
 
-export async function runMain({ core, run, env, now, createHttp, clock }: MainDeps): Promise<void> {
+export async function runMain({ core, run, env, createHttp, clock }: MainDeps): Promise<void> {
+  // The step's start: today's date and the deadline come from this one reading of the one clock.
+  const now = dateOf(clock);
   // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
 
   const config = parseConfig(core.getInput, env, run, now);
+  const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
   if (config.auth.kind === 'client-cert') {
     const cert = config.auth.certificate;
     const left = daysUntil(cert.notAfter, now);
@@ -75,7 +78,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
     const client = new D1Client(http, {
       host: conn.requestHost,
       secrets,
-      deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+      deadline,
       clock,
       log: (line) => core.info(line),
       authKind: config.auth.kind,
@@ -97,7 +100,7 @@ export async function runMain({ core, run, env, now, createHttp, clock }: MainDe
 
     // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
     maskSecret(secret, core.setSecret);
-    const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, now, createHttp, clock }, ledger, config, minted, secrets) : undefined;
+    const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
 
     core.setOutput('token', secret);
     core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
@@ -245,8 +248,14 @@ interface JobCertificate {
  * random password, to a new file under RUNNER_TEMP. Each piece is recorded before it exists, so post disables the
  * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
  */
-async function makeJobCertificate(deps: Pick<MainDeps, 'core' | 'env' | 'now' | 'createHttp' | 'clock'>, ledger: Ledger, config: Config, minted: Minted, secrets: string[]): Promise<JobCertificate> {
-  const { core, env, now, createHttp, clock } = deps;
+async function makeJobCertificate(
+  deps: Pick<MainDeps, 'core' | 'env' | 'createHttp' | 'clock'> & { deadline: number },
+  ledger: Ledger,
+  config: Config,
+  minted: Minted,
+  secrets: string[],
+): Promise<JobCertificate> {
+  const { core, env, createHttp, clock, deadline } = deps;
   const runnerTemp = env.RUNNER_TEMP ?? '';
   if (!isAbsolute(runnerTemp)) {
     throw new InputError('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
@@ -262,7 +271,7 @@ async function makeJobCertificate(deps: Pick<MainDeps, 'core' | 'env' | 'now' | 
     const client = new D1Client(http, {
       host: config.host,
       secrets: [...secrets, secret],
-      deadline: now.getTime() + config.step.timeoutSeconds * 1000,
+      deadline,
       clock,
       log: (line) => core.info(line),
       trace: traceFor((line) => core.debug(line), env),

@@ -13,7 +13,7 @@ import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
 import { parseAuth, parseStepConfig, parseTargetHost, secretInputValues, type Auth, type StepConfig } from './inputs.js';
-import type { Clock } from './retry.js';
+import { dateOf, type Clock } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
 import { traceFor } from './trace.js';
@@ -22,9 +22,9 @@ import { writeRevokeSummary } from './summary.js';
 export interface PostDeps {
   core: Core;
   env: NodeJS.ProcessEnv;
-  now: Date;
   createHttp: (opts: HttpOptions) => HttpClient;
-  clock?: Clock;
+  /** The one source of time: today's date and every deadline of the step. */
+  clock: Clock;
 }
 
 export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
@@ -42,7 +42,8 @@ function stepConfig(core: Core): StepConfig {
 /** The worst outcome wins the summary line: a failure must not hide behind a success. */
 const RANK: PostOutcome[] = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 
-export async function runPost({ core, env, now, createHttp, clock }: PostDeps): Promise<PostOutcome> {
+export async function runPost({ core, env, createHttp, clock }: PostDeps): Promise<PostOutcome> {
+  const now = dateOf(clock);
   // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);

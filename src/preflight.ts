@@ -5,6 +5,7 @@
  * tenant that answers differently can be reported in one paste. A failed check fails the step.
  */
 import { bootstrapConnection } from './bootstrap.js';
+import { dateOf } from './clock.js';
 import { D1Client, D1Error, type Id, type Role, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { proxyPasswords, type HttpClient } from './http.js';
@@ -21,7 +22,8 @@ export type PreflightDeps = MainDeps;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export async function runPreflight(deps: PreflightDeps): Promise<CheckResult[]> {
-  const { core, env, now } = deps;
+  const { core, env, clock } = deps;
+  const now = dateOf(clock);
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
   const report = new PreflightReport(core, secrets);
@@ -34,7 +36,7 @@ export async function runPreflight(deps: PreflightDeps): Promise<CheckResult[]> 
     if (!(err instanceof InputError)) throw err;
     report.add(err.input.startsWith('client-') ? 'client certificate' : 'inputs', 'fail', err.message);
   }
-  if (config) await checkService(deps, config, secrets, report);
+  if (config) await checkService(deps, config, secrets, report, now);
 
   report.printAnswers();
   if (!config || config.step.jobSummary) await report.writeSummary().catch((err) => core.warning(`Could not write the job summary: ${message(err)}`));
@@ -47,8 +49,8 @@ export async function runPreflight(deps: PreflightDeps): Promise<CheckResult[]> 
   return report.checks;
 }
 
-async function checkService(deps: PreflightDeps, config: Config, secrets: string[], report: PreflightReport): Promise<void> {
-  const { core, env, now, createHttp, clock } = deps;
+async function checkService(deps: PreflightDeps, config: Config, secrets: string[], report: PreflightReport, now: Date): Promise<void> {
+  const { core, env, createHttp, clock } = deps;
   const auth = config.auth;
   const target = config.scoped ? `scope (${config.scoped.scope.map((s) => `${s.manager}: ${s.roles.join(', ')}`).join('; ')})` : `service-user-id ${config.serviceUserId}`;
   report.add('inputs', 'pass', `host ${config.host}; bootstrap by ${auth.kind === 'api-key' ? 'api-key' : 'client certificate'}; ${target}.`);

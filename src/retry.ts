@@ -29,6 +29,7 @@ export const RETRY_AFTER_JITTER_MS = 1000;
 
 /** Parsed where the header is read, at the wire boundary. */
 export { parseRetryAfter } from './d1-wire.js';
+export type { Clock } from './clock.js';
 
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
@@ -36,14 +37,3 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(exp / 2 + (exp / 2) * random());
 }
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  random: Math.random,
-};

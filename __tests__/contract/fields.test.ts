@@ -2,6 +2,7 @@
  * The spelling table in fields.ts against the action's client: every spelling it lists as accepted is accepted
  * (so the table states what src/d1-api.ts does), and the emulator's spelling is one of them.
  */
+import { virtualClock } from '../support/clock.js';
 import { describe, expect, it } from 'vitest';
 import { D1Client } from '../../src/d1-api.js';
 import type { HttpClient } from '../../src/http.js';
@@ -10,7 +11,8 @@ import { FIELDS } from './fields.js';
 function answering(body: unknown): HttpClient {
   return { send: async (method) => ({ status: method === 'POST' ? 201 : 200, headers: {}, body }), close: async () => {} };
 }
-const opts = { host: 'h', secrets: [], deadline: Date.now() + 60_000 };
+const clock = virtualClock('2026-01-01T00:00:00Z');
+const opts = { host: 'h', secrets: [], deadline: clock.now() + 60_000, clock };
 
 describe('the field contract table matches the client', () => {
   for (const rule of FIELDS) {

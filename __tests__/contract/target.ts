@@ -3,6 +3,7 @@
  * sets D1_CONTRACT_TARGET=live). Both go through the action's own inputs parsing, bootstrap connection, HTTP client
  * and D1Client: the same code path a real run takes. Every D1_LIVE_* value is parsed here, once.
  */
+import { systemClock } from '../../src/clock.js';
 import { readFileSync } from 'node:fs';
 import type { Id, Name } from '../../src/d1-wire.js';
 import { randomBytes } from 'node:crypto';
@@ -132,10 +133,10 @@ function build(o: { mode: 'emulator' | 'live'; host: string; auth: Auth; service
     scope: o.scope,
     client(observe = {}) {
       const conn = bootstrapConnection(o.host, o.auth);
-      return new D1Client(open(o.host, o.auth), { host: conn.requestHost, secrets, deadline: Date.now() + 60_000, authKind: o.auth.kind, ...observe });
+      return new D1Client(open(o.host, o.auth), { host: conn.requestHost, secrets, deadline: systemClock.now() + 60_000, clock: systemClock, authKind: o.auth.kind, ...observe });
     },
     clientAs(apiKey, observe = {}) {
-      return new D1Client(open(o.host, { kind: 'api-key', apiKey }), { host: o.host, secrets: [...secrets, apiKey], deadline: Date.now() + 60_000, ...observe });
+      return new D1Client(open(o.host, { kind: 'api-key', apiKey }), { host: o.host, secrets: [...secrets, apiKey], deadline: systemClock.now() + 60_000, clock: systemClock, ...observe });
     },
     async statusWith(apiKey) {
       const http = open(o.host, { kind: 'api-key', apiKey });
