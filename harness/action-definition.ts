@@ -18,6 +18,9 @@ export interface ActionDefinition {
   postIf: string;
   hasPost: boolean;
   using: string;
+  /** runs.main and runs.post: the files the runner starts for each step, relative to the action's folder. */
+  main: string;
+  post: string | undefined;
 }
 
 /** Parses action.yml text. A default that is an expression (`${{ … }}`) is refused: the model cannot evaluate it. */
@@ -43,6 +46,8 @@ export function parseActionDefinition(text: string): ActionDefinition {
     postIf: typeof runs['post-if'] === 'string' ? runs['post-if'] : 'always()',
     hasPost: typeof runs.post === 'string',
     using: String(runs.using ?? ''),
+    main: String(runs.main ?? ''),
+    post: typeof runs.post === 'string' ? runs.post : undefined,
   };
 }
 

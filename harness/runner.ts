@@ -36,7 +36,8 @@ export function projectRoot(): string {
   return dir;
 }
 
-export const DIST_ENTRY = join(projectRoot(), 'dist', 'index.js');
+/** The shared bundle both entries import (bench and size checks read it). */
+export const DIST_BUNDLE = join(projectRoot(), 'dist', 'index.js');
 export const ACTION_YML = join(projectRoot(), 'action.yml');
 
 export type StepOutcome = 'success' | 'failure' | 'skipped';
@@ -86,8 +87,13 @@ export interface JobOptions {
   env?: Record<string, string>;
   /** The step's own `env:`; it overrides the job env and earlier steps' GITHUB_ENV. */
   stepEnv?: Record<string, string>;
-  /** PEM of a CA the action must trust (the emulator's), passed as NODE_EXTRA_CA_CERTS in the runner machine's env. */
+  /**
+   * PEM of a CA the action must trust (the emulator's). The action trusts only Node's roots and its
+   * tls-ca-certificates input (never NODE_EXTRA_CA_CERTS, which any earlier step can set), so the model hands it over
+   * as that input, as a workflow behind a TLS-inspecting proxy would, unless the workflow set the input itself.
+   */
   caPem?: string;
+  /** One script for both steps, in place of action.yml's runs.main and runs.post (unit tests of the model, benches). */
   entry?: string;
   node?: string;
   /** Arguments before the entry script, e.g. --cpu-prof. */
@@ -115,6 +121,11 @@ export function renderLog(stdout: string, stderr: string, masks: string[]): stri
   masks.push(...masker.registered().slice(before));
   return ctx.log;
 }
+
+const CA_INPUT = 'tls-ca-certificates';
+
+/** libfaketime's variables: CI runs the suite once on a shifted clock, and the steps must run on it too. */
+const FAKETIME_VARS = ['LD_PRELOAD', 'FAKETIME', 'FAKETIME_NO_CACHE', 'FAKETIME_DONT_RESET', 'DONT_FAKE_MONOTONIC'];
 
 /** .NET StreamReader.ReadLine: a line ends at LF, CR or CRLF; a final line without terminator still counts. */
 function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
@@ -164,7 +175,6 @@ export class RunnerJob {
   /** Global.EnvironmentVariables: the job env, then GITHUB_ENV of each finished step. */
   private readonly globalEnv: Record<string, string>;
   private readonly prependPath: string[] = [];
-  private readonly caFile: string | undefined;
 
   constructor(private readonly opts: JobOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'd1-job-'));
@@ -172,12 +182,9 @@ export class RunnerJob {
     this.workspace = join(this.dir, 'workspace');
     mkdirSync(this.runnerTemp);
     mkdirSync(this.workspace);
-    if (opts.caPem) {
-      this.caFile = join(this.dir, 'emulator-ca.pem');
-      writeFileSync(this.caFile, opts.caPem);
-    }
     this.definition = loadActionDefinition(opts.actionYml ?? ACTION_YML);
-    const r = resolveInputs(this.definition, opts.inputs);
+    const withCa = opts.caPem && this.definition.inputNames.includes(CA_INPUT) && !opts.inputs[CA_INPUT] ? { ...opts.inputs, [CA_INPUT]: opts.caPem } : opts.inputs;
+    const r = resolveInputs(this.definition, withCa);
     this.resolved = r.inputs;
     this.inputWarnings = r.warnings;
     this.globalEnv = { ...(opts.env ?? {}) };
@@ -203,6 +210,14 @@ export class RunnerJob {
     const condition = this.opts.postIf ?? this.definition.postIf;
     if (!evaluateCondition(condition, this.failed)) return Promise.resolve(this.skipped('post'));
     return this.step('post');
+  }
+
+  /**
+   * A step between this action's steps (or before them) wrote these lines to GITHUB_ENV: they join the env context of
+   * every later step (FileCommandManager's SetEnvFileCommand; NODE_OPTIONS aside, which the runner refuses).
+   */
+  writeGithubEnv(pairs: Record<string, string>): void {
+    for (const [k, v] of Object.entries(pairs)) if (k !== 'NODE_OPTIONS') this.globalEnv[k] = v;
   }
 
   /** Files the action left in RUNNER_TEMP (the runner's own file-command files excluded; it empties RUNNER_TEMP only at job end). */
@@ -283,7 +298,8 @@ export class RunnerJob {
       // A Windows process needs these to start sockets and find its temp and profile folders; the real runner
       // passes the whole machine environment, so a step there always has them.
       ...(process.platform === 'win32' ? pick(process.env, ['SystemRoot', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE']) : {}),
-      ...(this.caFile ? { NODE_EXTRA_CA_CERTS: this.caFile } : {}),
+      // The machine's clock shift (libfaketime in CI's shifted-clock run) reaches the step as it reaches every process.
+      ...pick(process.env, FAKETIME_VARS),
       ...envContext,
     };
     if (phase === 'post') for (const [k, v] of Object.entries(this.intraActionState)) env[`STATE_${k}`] = v ?? '';
@@ -307,7 +323,9 @@ export class RunnerJob {
     const commands = new CommandProcessor(ctx);
 
     const started = performance.now();
-    const { code, stdout, stderr } = await run(this.opts.node ?? process.execPath, [...(this.opts.nodeArgs ?? []), this.opts.entry ?? DIST_ENTRY], env, this.workspace, (line) => commands.line(line));
+    // HandlerFactory/NodeScriptActionHandler: the file action.yml names for this stage (runs.main or runs.post).
+    const script = this.opts.entry ?? join(dirname(this.opts.actionYml ?? ACTION_YML), phase === 'main' ? this.definition.main : (this.definition.post ?? ''));
+    const { code, stdout, stderr } = await run(this.opts.node ?? process.execPath, [...(this.opts.nodeArgs ?? []), script], env, this.workspace, (line) => commands.line(line));
     const wallMs = performance.now() - started;
 
     const raw = {

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join, relative } from 'node:path';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario } from '../emulator/scenario.js';
-import { DIST_ENTRY, RunnerJob, projectRoot, type StepResult } from '../harness/runner.js';
+import { DIST_BUNDLE, RunnerJob, projectRoot, type StepResult } from '../harness/runner.js';
 
 const started = performance.now();
 const BUDGET_MS = 115_000;
@@ -59,7 +59,7 @@ function buildDepFloor(): string {
 function undiciCopies(): { installed: string[]; inBundle: number } {
   const r = spawnSync('npm', ['ls', 'undici', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' });
   const installed = [...new Set(r.stdout.split('\n').filter((l) => l.trim()))].map((p) => relative(ROOT, p));
-  const bundle = readFileSync(DIST_ENTRY, 'utf8');
+  const bundle = readFileSync(DIST_BUNDLE, 'utf8');
   // One class definition per bundled copy of undici.
   const inBundle = bundle.match(/class EnvHttpProxyAgent extends/g)?.length ?? 0;
   return { installed, inBundle };
@@ -108,7 +108,8 @@ function summariseProfiles(files: string[], top = 10): string[] {
 
 interface Command {
   label: string;
-  entry: string;
+  /** undefined: the action as action.yml starts it (dist/main.js, dist/post.js). */
+  entry: string | undefined;
   main: number[];
   post: number[];
   mainRequests: number[];
@@ -120,14 +121,14 @@ console.log(`d1-token-action bench: node ${process.version} (${process.execPath.
 const depFloor = buildDepFloor();
 const httpsFloor = join(BUILD, 'bench', 'floor-https.js');
 if (!existsSync(httpsFloor)) throw new Error(`${httpsFloor} is missing: run through \`npm run bench\` (it compiles bench/ first)`);
-if (!existsSync(DIST_ENTRY)) throw new Error('dist/index.js is missing: run `npm run bundle`');
+if (!existsSync(DIST_BUNDLE)) throw new Error('dist/index.js is missing: run `npm run bundle`');
 
 const emu = await D1Emulator.start();
 const s = seedScenario(emu);
 const inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, 'service-user-id': s.signer.id };
 
 const commands: Command[] = [
-  { label: 'action (dist/index.js)', entry: DIST_ENTRY, main: [], post: [], mainRequests: [], postRequests: [] },
+  { label: 'action (dist/main.js, dist/post.js)', entry: undefined, main: [], post: [], mainRequests: [], postRequests: [] },
   { label: 'dependency floor', entry: depFloor, main: [], post: [], mainRequests: [], postRequests: [] },
   { label: 'physical floor', entry: httpsFloor, main: [], post: [], mainRequests: [], postRequests: [] },
   ...(process.env.BENCH_BASELINE ? [{ label: `baseline (${relative(ROOT, process.env.BENCH_BASELINE)})`, entry: process.env.BENCH_BASELINE, main: [], post: [], mainRequests: [], postRequests: [] }] : []),

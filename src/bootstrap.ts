@@ -11,7 +11,7 @@ export const CLIENTAUTH_PREFIX = 'clientauth.';
 export interface BootstrapConnection {
   /** host[:port] the requests go to (named in error messages). */
   requestHost: string;
-  http: Omit<HttpOptions, 'env'>;
+  http: Omit<HttpOptions, 'env' | 'ca'>;
 }
 
 export function bootstrapConnection(host: string, auth: Auth): BootstrapConnection {

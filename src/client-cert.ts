@@ -8,13 +8,9 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { TLSSocket, createSecureContext } from 'node:tls';
 import { InputError } from './input-error.js';
 
-/** What undici hands to tls.connect. */
-export interface ClientTls {
-  pfx?: Buffer;
-  cert?: string;
-  key?: string;
-  passphrase?: string;
-}
+import type { ClientTls } from './http.js';
+
+export type { ClientTls };
 
 export interface CertificateInfo {
   format: 'pkcs12' | 'pem';

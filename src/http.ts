@@ -1,10 +1,19 @@
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
+import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
-import type { ClientTls } from './client-cert.js';
+
+/** A client certificate for mutual TLS, as undici hands it to tls.connect (client-cert.ts makes it from the inputs). */
+export interface ClientTls {
+  pfx?: Buffer;
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+}
 
 export interface HttpResponse {
   status: number;
@@ -46,6 +55,48 @@ export interface HttpOptions {
   env: NodeJS.ProcessEnv;
   /** Client certificate for mutual TLS, held in memory and given to the TLS handshake. */
   tls?: ClientTls;
+  /** The only CAs trusted for this connection (trustAnchors): never what the environment names. */
+  ca: readonly string[];
+}
+
+/**
+ * The CAs every connection trusts: Node's bundled Mozilla roots, plus the certificates the workflow gave in the
+ * tls-ca-certificates input (a TLS-inspecting proxy's CA). Passing `ca` explicitly means NODE_EXTRA_CA_CERTS and the
+ * system store are not consulted: any earlier step of the job can set those (GITHUB_ENV), and a CA it plants
+ * would let a man in the middle read the bootstrap credential.
+ */
+export function trustAnchors(extra: readonly string[] = []): string[] {
+  return [...rootCertificates, ...extra];
+}
+
+/** Variables that steer where requests go or how TLS is checked; any earlier step can set them (GITHUB_ENV). */
+const NETWORK_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
+
+export interface NetworkEnvironment {
+  /** A digest of the proxy settings: main saves it, and post sends the bootstrap credential only along the same path. */
+  digest: string;
+  /** Variables that would turn TLS verification off: ignored, with a warning. */
+  weakening: string[];
+  /** Variables that would add trust: not used, said in the log. */
+  notUsed: string[];
+}
+
+export function networkEnvironment(env: NodeJS.ProcessEnv): NetworkEnvironment {
+  const hash = createHash('sha256');
+  for (const name of NETWORK_VARS) hash.update(`${name}=${env[name] ?? ''}\n`);
+  const weakening = env.NODE_TLS_REJECT_UNAUTHORIZED === '0' ? ['NODE_TLS_REJECT_UNAUTHORIZED'] : [];
+  const notUsed = env.NODE_EXTRA_CA_CERTS ? ['NODE_EXTRA_CA_CERTS'] : [];
+  return { digest: hash.digest('hex').slice(0, 32), weakening, notUsed };
+}
+
+/** What the log says about variables the action does not obey (both steps say it). */
+export function sayNetworkEnvironment(net: NetworkEnvironment, log: { warning(m: string): void; info(m: string): void }): void {
+  for (const name of net.weakening) {
+    log.warning(`${name}=0 is set in this step's environment and is ignored: the action always verifies DigiCert ONE's TLS certificate, so the bootstrap credential cannot be sent to a man in the middle.`);
+  }
+  for (const name of net.notUsed) {
+    log.info(`${name} is set and is not used for DigiCert ONE (an earlier step of the job could set it); a TLS-inspecting proxy's CA goes in the tls-ca-certificates input.`);
+  }
 }
 
 /**
@@ -145,7 +196,9 @@ function watchedConnector(options: buildConnector.BuildOptions, onClose: () => v
 
 export function createHttpClient(opts: HttpOptions): HttpClient {
   const pending = new Set<() => void>();
-  const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
+  // rejectUnauthorized is explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off.
+  const verified = { ca: [...opts.ca], rejectUnauthorized: true };
+  const connect = { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup };
   const dispatcher: Dispatcher = usesProxy(opts.env)
     ? withoutExperimentalWarning(
         () =>
@@ -154,11 +207,13 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
             // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
             // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
             connect,
-            requestTls: { ...opts.tls },
+            requestTls: { ...opts.tls, ...verified },
+            // An https:// proxy is verified against the same CAs (its own TLS session carries only the CONNECT line).
+            proxyTls: verified,
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
-          } as EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls'>),
+          } as EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls' | 'proxyTls'>),
       )
     : new Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
 

@@ -4,6 +4,8 @@
  */
 import { loadClientCertificate, type CertificateInfo, type ClientTls } from './client-cert.js';
 import { parseCode, parseId, parseName, utcDayOf, type Code, type Id, type Name, type UtcDay } from './d1-wire.js';
+import { X509Certificate } from 'node:crypto';
+import { trustAnchors } from './http.js';
 import { InputError } from './input-error.js';
 import { NAME_MAX_LENGTH, defaultTokenName, type RunInfo } from './naming.js';
 
@@ -73,6 +75,8 @@ export interface Config {
   expiryCheckAlways: boolean;
   /** Warn when the client certificate ends within this many days. */
   certificateExpiryWarningDays: number;
+  /** The CAs TLS trusts: Node's roots plus tls-ca-certificates (never NODE_EXTRA_CA_CERTS, which the job's env can set). */
+  trust: string[];
   step: StepConfig;
 }
 
@@ -160,6 +164,34 @@ function int(getInput: GetInput, name: string, min: number, max: number, fallbac
     throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
   }
   return Number(raw);
+}
+
+const MAX_CA_CERTIFICATES = 16;
+const MAX_CA_INPUT = 256 * 1024;
+
+/**
+ * tls-ca-certificates: PEM CA certificates to trust besides Node's bundled roots (a TLS-inspecting proxy's CA on a
+ * self-hosted runner). An input, because the workflow's author writes it; NODE_EXTRA_CA_CERTS is any earlier step's.
+ */
+export function parseTrust(getInput: GetInput): string[] {
+  const name = 'tls-ca-certificates';
+  const raw = getInput(name).trim();
+  if (!raw) return trustAnchors();
+  if (raw.length > MAX_CA_INPUT) throw new InputError(name, `is longer than ${MAX_CA_INPUT / 1024} KiB; give only the CA certificates the proxy needs.`);
+  const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const rest = raw.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim();
+  if (blocks.length === 0 || rest) throw new InputError(name, 'expected PEM certificates only (-----BEGIN CERTIFICATE----- blocks), e.g. your proxy\'s CA certificate.');
+  if (blocks.length > MAX_CA_CERTIFICATES) throw new InputError(name, `holds ${blocks.length} certificates; at most ${MAX_CA_CERTIFICATES}.`);
+  for (const [i, pem] of blocks.entries()) {
+    let ca = false;
+    try {
+      ca = new X509Certificate(pem).ca;
+    } catch {
+      throw new InputError(name, `certificate ${i + 1} is not a readable X.509 certificate.`);
+    }
+    if (!ca) throw new InputError(name, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); give the CA that signs the proxy's certificates.`);
+  }
+  return trustAnchors(blocks);
 }
 
 /** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
@@ -356,6 +388,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
     expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
     certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+    trust: parseTrust(getInput),
     step: parseStepConfig(getInput),
   };
 }

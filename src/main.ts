@@ -10,7 +10,7 @@ import type { Core } from './core.js';
 import { KINDS, type Made } from './credentials/index.js';
 import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
-import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
+import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
 import { InputError, parseConfig, secretInputValues, type Config } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { checkNameFree, createOnce, type CreateContext } from './mint.js';
@@ -61,6 +61,9 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
   for (const value of secrets) maskSecret(value, core.setSecret);
 
+  const network = networkEnvironment(env);
+  sayNetworkEnvironment(network, core);
+
   const config = parseConfig(core.getInput, env, run, now);
   const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
   if (config.auth.kind === 'client-cert') {
@@ -73,7 +76,7 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
     }
   }
   const conn = bootstrapConnection(config.host, config.auth);
-  const http = createHttp({ ...conn.http, env });
+  const http = createHttp({ ...conn.http, env, ca: config.trust });
   try {
     const client = new D1Client(http, {
       host: conn.requestHost,
@@ -91,6 +94,7 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
     mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
 
     core.saveState(STATE.host, config.host);
+    core.saveState(STATE.network, network.digest);
     const ledger = new Ledger(core);
     const minted = config.scoped
       ? await mintScoped(core, client, ledger, config, run, env, now, mePromise!)
@@ -265,7 +269,7 @@ async function makeJobCertificate(
   const request = await makeJobCertificateRequest(made.name);
 
   // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
-  const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': USER_AGENT }, env });
+  const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': USER_AGENT }, env, ca: config.trust });
   let certificate: { id: Id; certificatePem: string };
   try {
     const client = new D1Client(http, {

@@ -11,8 +11,8 @@ import type { Core } from './core.js';
 import { KINDS, findByName, type Made, type RevokeContext } from './credentials/index.js';
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
-import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
-import { parseAuth, parseStepConfig, parseTargetHost, secretInputValues, type Auth, type StepConfig } from './inputs.js';
+import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
+import { parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, type Auth, type StepConfig } from './inputs.js';
 import { dateOf, type Clock } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
@@ -97,9 +97,11 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
   }
   let auth: Auth;
   let host: string;
+  let trust: string[];
   try {
     auth = parseAuth(core.getInput, now);
     host = parseTargetHost(core.getInput, env, auth.kind);
+    trust = parseTrust(core.getInput);
   } catch (err) {
     return fail(redact(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
   }
@@ -108,8 +110,18 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
     return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
   }
 
+  // Nor along another path: proxy settings that changed since main came from a step in between (GITHUB_ENV).
+  const network = networkEnvironment(env);
+  sayNetworkEnvironment(network, core);
+  if (network.digest !== saved.network) {
+    return fail(
+      'the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) differ from those the main step used, so a step in between changed them; the bootstrap credential goes only along the path main used, and nothing was sent.',
+      'FAILED (proxy settings changed since main; nothing was sent)',
+    );
+  }
+
   const conn = bootstrapConnection(host, auth);
-  const http = createHttp({ ...conn.http, env });
+  const http = createHttp({ ...conn.http, env, ca: trust });
   try {
     const client = new D1Client(http, {
       host: conn.requestHost,

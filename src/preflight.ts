@@ -88,7 +88,7 @@ async function checkService(deps: PreflightDeps, config: Config, secrets: string
       },
     });
 
-  const http = createHttp({ ...conn.http, env });
+  const http = createHttp({ ...conn.http, env, ca: config.trust });
   try {
     const client = open(conn.requestHost, http);
     let me: User | undefined;
@@ -138,7 +138,7 @@ async function checkService(deps: PreflightDeps, config: Config, secrets: string
     }
     const other = hostEnvironment(place.counterpart);
     const probeConn = bootstrapConnection(place.counterpart, auth);
-    const probeHttp = createHttp({ ...probeConn.http, env });
+    const probeHttp = createHttp({ ...probeConn.http, env, ca: config.trust });
     let worksThere = false;
     try {
       await open(probeConn.requestHost, probeHttp).getUser('me');

@@ -9,8 +9,9 @@ import { parseId, parseName, parseUtcDay } from './d1-wire.js';
 import { KIND_NAMES, type Made } from './credentials/index.js';
 
 export const STATE = {
-  isPost: 'isPost',
   host: 'host',
+  /** Digest of main's proxy settings: post sends the bootstrap credential only along the path main used. */
+  network: 'network',
   /** JSON array of Made, in the order main made them. */
   credentials: 'credentials',
 } as const;
@@ -20,6 +21,8 @@ const MAX_RECORDS = 8;
 
 export interface SavedState {
   host: string;
+  /** '' when main saved none (it then made nothing). */
+  network: string;
   made: Made[];
 }
 
@@ -27,8 +30,8 @@ export type LoadedState = { ok: true; state: SavedState } | { ok: false; why: st
 
 /** Main's first act: every key, empty where unused, so none can come from the job's environment instead. */
 export function initState(saveState: (name: string, value: string) => void): void {
-  saveState(STATE.isPost, 'true');
   saveState(STATE.host, '');
+  saveState(STATE.network, '');
   saveState(STATE.credentials, '[]');
 }
 
@@ -55,8 +58,10 @@ export function loadState(getState: (name: string) => string): LoadedState {
   const host = getState(STATE.host);
   // A host main wrote (parsed by inputs.ts): a name, maybe a port. Anything else is not printed, let alone used.
   if (host !== '' && !/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$/.test(host)) return { ok: false, why: 'the saved host is not a host name main writes' };
+  const network = getState(STATE.network);
+  if (network !== '' && !/^[0-9a-f]{32}$/.test(network)) return { ok: false, why: 'the saved network digest is not one main writes' };
   const raw = getState(STATE.credentials);
-  if (raw === '' || raw === '[]') return { ok: true, state: { host, made: [] } };
+  if (raw === '' || raw === '[]') return { ok: true, state: { host, network, made: [] } };
   if (raw.length > MAX_STATE) return { ok: false, why: 'the saved list of credentials is larger than main ever writes' };
   let list: unknown;
   try {
@@ -67,5 +72,6 @@ export function loadState(getState: (name: string) => string): LoadedState {
   if (!Array.isArray(list) || list.length > MAX_RECORDS) return { ok: false, why: 'the saved list of credentials is not a list main writes' };
   const made = list.map(parseMade);
   if (made.some((m) => !m)) return { ok: false, why: 'a saved credential has a kind, id, name or end date main never writes' };
-  return { ok: true, state: { host, made: made as Made[] } };
+  if (network === '') return { ok: false, why: 'credentials were saved without the network digest main saves before any create' };
+  return { ok: true, state: { host, network, made: made as Made[] } };
 }

@@ -8,9 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { Id, Name } from '../../src/d1-wire.js';
 import { randomBytes } from 'node:crypto';
 import { bootstrapConnection } from '../../src/bootstrap.js';
-import type { ClientTls } from '../../src/client-cert.js';
 import { D1Client, type ClientOptions } from '../../src/d1-api.js';
-import { createHttpClient, type HttpClient } from '../../src/http.js';
+import { createHttpClient, trustAnchors, type HttpClient } from '../../src/http.js';
 import { parseAuth, parseHost, parseScope, type Auth, type ScopeEntry } from '../../src/inputs.js';
 import { D1Emulator } from '../../emulator/server.js';
 import { seedScenario } from '../../emulator/scenario.js';
@@ -115,12 +114,12 @@ function liveTarget(env: NodeJS.ProcessEnv): ContractTarget {
 
 function build(o: { mode: 'emulator' | 'live'; host: string; auth: Auth; serviceUserId: string; scope: ScopeEntry[] | undefined; ca: string | undefined; env: NodeJS.ProcessEnv }): ContractTarget {
   const https: HttpClient[] = [];
-  // `ca` rides along in the TLS options the client hands to undici's connector (test-only: the action trusts the system store).
-  const withCa = (tls: ClientTls | undefined): ClientTls | undefined => (o.ca ? ({ ...tls, ca: o.ca } as ClientTls) : tls);
+  // A CA of the target's own (the emulator's) is trusted as the action trusts a proxy's CA: as tls-ca-certificates would add it.
+  const ca = trustAnchors(o.ca ? [o.ca] : []);
   const proxyEnv = { HTTPS_PROXY: o.env.HTTPS_PROXY, NO_PROXY: o.env.NO_PROXY } as NodeJS.ProcessEnv;
   const open = (host: string, auth: Auth): HttpClient => {
     const conn = bootstrapConnection(host, auth);
-    const http = createHttpClient({ ...conn.http, tls: withCa(conn.http.tls), env: proxyEnv });
+    const http = createHttpClient({ ...conn.http, env: proxyEnv, ca });
     https.push(http);
     return http;
   };

@@ -1,4 +1,7 @@
 
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { scanJob } from '../../harness/leaks.js';
 import { RunnerJob, type JobOptions } from '../../harness/runner.js';
@@ -16,6 +19,12 @@ export async function startTenant(opts: EmulatorOptions = {}): Promise<Tenant> {
 }
 
 export { softwareTrustStatus, statusWith } from '../../harness/later-step.js';
+
+function caFile(pem: string): string {
+  const file = join(tmpdir(), `d1-emulator-ca-${process.pid}.pem`);
+  writeFileSync(file, pem);
+  return file;
+}
 
 /** The secret inputs a job was given, and the token its main step minted. */
 function secretsOf(j: RunnerJob): Record<string, string> {
@@ -64,7 +73,10 @@ export function useTenant(): {
       return tenant!;
     },
     job(inputs, env = {}, more = {}) {
-      const j = new RunnerJob({ ...more, inputs, env, caPem: tenant!.emu.caPem });
+      // D1_TEST_ENTRY=<an earlier single-file bundle> runs these tests against it (to show a new test fails there).
+      // Such a bundle trusted NODE_EXTRA_CA_CERTS, so the emulator's CA goes there too.
+      const earlier = process.env.D1_TEST_ENTRY ? { entry: process.env.D1_TEST_ENTRY, env: { NODE_EXTRA_CA_CERTS: caFile(tenant!.emu.caPem), ...env } } : { env };
+      const j = new RunnerJob({ ...more, inputs, caPem: tenant!.emu.caPem, ...earlier });
       jobs.push(j);
       return j;
     },

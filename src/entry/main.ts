@@ -1,0 +1,29 @@
+/**
+ * The main step with the real collaborators. Importing this module does nothing; the runner's entry (dist/main.js)
+ * calls run(). Which step runs is decided by the file action.yml names, never by anything the job's environment can
+ * set: an earlier step's GITHUB_ENV can supply STATE_* variables to this step.
+ */
+import * as actionsCore from '@actions/core';
+import { systemClock } from '../clock.js';
+import { guardedCore } from '../core.js';
+import { createHttpClient, proxyPasswords } from '../http.js';
+import { parsePreflight, secretInputValues } from '../inputs.js';
+import { runMain } from '../main.js';
+import { runPreflight } from '../preflight.js';
+import { runInfoFromEnv } from '../run-context.js';
+import { redact } from '../secrets.js';
+import { initState } from '../state.js';
+
+export async function run(): Promise<void> {
+  const core = guardedCore(actionsCore);
+  // Every state key first, before anything can fail (see state.ts).
+  initState(core.saveState);
+  try {
+    const deps = { core, env: process.env, clock: systemClock, createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
+    // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
+    if (parsePreflight(core.getInput)) await runPreflight(deps);
+    else await runMain(deps);
+  } catch (err) {
+    core.setFailed(redact(err instanceof Error ? err.message : String(err), [...secretInputValues(core.getInput), ...proxyPasswords(process.env)]));
+  }
+}
