@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -29,8 +30,17 @@ describe('docs', () => {
     expect(VERSION).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
   });
 
-  it('action.yml runs dist/index.js as main and post on node24', () => {
+  it('action.yml runs main and post from their own entry files on node24 (issue 18: never one file told apart by state)', () => {
     const a = parse(actionYml) as { runs: Record<string, string> };
-    expect(a.runs).toMatchObject({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js' });
+    expect(a.runs).toMatchObject({ using: 'node24', main: 'dist/main.js', post: 'dist/post.js' });
+  });
+
+  it('dist/main.js and dist/post.js each start their own step of the shared bundle, and importing the bundle runs nothing', () => {
+    const code = (f: string) => readFileSync(f, 'utf8').replace(/^\/\/.*\n/gm, '').trim();
+    expect(code('dist/main.js')).toBe("import { main } from './index.js';\n\nawait main();");
+    expect(code('dist/post.js')).toBe("import { post } from './index.js';\n\nawait post();");
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./dist/index.js'); console.log(Object.keys(m).sort().join(','));"], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('main,post\n');
   });
 });

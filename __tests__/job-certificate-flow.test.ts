@@ -4,7 +4,10 @@
  * step; after post the certificate is refused, the token is refused, a scope user is gone, RUNNER_TEMP holds nothing
  * new, and no byte the runner keeps holds the token, the PKCS#12 or its password.
  */
+import { createPublicKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import forge from 'node-forge';
 import { dirname } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scanJob } from '../harness/leaks.js';
@@ -22,6 +25,15 @@ interface Factors {
   file: string;
   pfx: Buffer;
   password: string;
+}
+
+/** The public key of the certificate in the job's PKCS#12 file, read by OpenSSL (an independent reader). */
+function publicKeyInPkcs12(f: Factors): string {
+  const certs = spawnSync('openssl', ['pkcs12', '-in', f.file, '-nokeys', '-clcerts', '-passin', 'env:P12_PASSWORD'], { env: { ...process.env, P12_PASSWORD: f.password }, encoding: 'utf8' });
+  expect(certs.status, certs.stderr).toBe(0);
+  const pub = spawnSync('openssl', ['x509', '-pubkey', '-noout'], { input: certs.stdout, encoding: 'utf8' });
+  expect(pub.status, pub.stderr).toBe(0);
+  return createPublicKey(pub.stdout).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** What a later step of the job gets, checked the way smctl would use it. */
@@ -125,6 +137,15 @@ describe('client-certificate-for-job: faults', () => {
     const f = await factors(j, main);
     expect(main.log.some((l) => l.includes('cannot be used (its private key never left this job), so it is requested again'))).toBe(true);
     expect(certsOf(t.s.signer.id).length - before).toBe(2);
+    // A key is certified once (issue 18, finding 3): each request carried a CSR for a fresh key, and the key handed
+    // out is the one of the answered request only, so the lost certificate (still enabled: its id was never seen)
+    // certifies a key that never left the job.
+    const csrKeys = t.emu.requests
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/client-auth-certificate'))
+      .slice(-2)
+      .map((r) => forge.pki.publicKeyToPem(forge.pki.certificationRequestFromPem((r.body as { csr: string }).csr).publicKey!).replace(/\r/g, ''));
+    expect(new Set(csrKeys).size).toBe(2);
+    expect(publicKeyInPkcs12(f)).toBe(createPublicKey(csrKeys[1]!).export({ type: 'spki', format: 'pem' }));
     await j.post();
     expect(await statusWith(t.emu, f.token)).toBe(401);
     expect(await softwareTrustStatus(t.emu, f.token, f.pfx, f.password)).not.toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Core } from '../src/core.js';
-import type { HttpClient } from '../src/http.js';
+import { networkEnvironment, type HttpClient } from '../src/http.js';
 import { runPost } from '../src/post.js';
 import { virtualClock } from './support/clock.js';
 
@@ -17,7 +17,9 @@ function fakeCore(inputs: Record<string, string>, state: Record<string, string>)
   return { core, log };
 }
 
-const saved = { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'api-token', id: 't1', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) };
+// Main's digest of the proxy settings; these tests run post with the same (empty) environment.
+const network = networkEnvironment({}).digest;
+const saved = { host: 'one.digicert.com', network, credentials: JSON.stringify([{ kind: 'api-token', id: 't1', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) };
 
 function noHttp(): HttpClient {
   return {
@@ -45,10 +47,10 @@ describe('runPost', () => {
   });
 
   it.each([
-    ['a saved list that is not JSON', { host: 'one.digicert.com', credentials: '{not json' }],
-    ['an id that is a path', { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'api-token', id: '../user/victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
-    ['a kind main never writes', { host: 'one.digicert.com', credentials: JSON.stringify([{ kind: 'user', id: 'victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
-    ['another host', { host: 'evil.example', credentials: saved.credentials }],
+    ['a saved list that is not JSON', { host: 'one.digicert.com', network, credentials: '{not json' }],
+    ['an id that is a path', { host: 'one.digicert.com', network, credentials: JSON.stringify([{ kind: 'api-token', id: '../user/victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
+    ['a kind main never writes', { host: 'one.digicert.com', network, credentials: JSON.stringify([{ kind: 'user', id: 'victim', name: 'n', userId: 'u1', endDate: '2026-11-24' }]) }],
+    ['another host', { host: 'evil.example', network, credentials: saved.credentials }],
     ['a host that is not a host name', { host: 'x\n::warning::forged', credentials: saved.credentials }],
   ])('state that does not fit is not acted on: %s (issue 12, finding 6)', async (_what, state) => {
     const { core, log } = fakeCore({ 'api-key': 'k' }, state);

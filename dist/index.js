@@ -31805,10 +31805,22 @@ const LOG_LINE_MAX = 4000;
  * line break followed by either) or flood the log. Values are parsed at their boundaries; this is the second line.
  */
 function guardedCore(core) {
-    const text = (m) => logSafe(m instanceof Error ? m.message : String(m), LOG_LINE_MAX);
+    // Every value masked so far, longest first, is also taken out of each line before the cut: the runner masks whole
+    // values only, so a line cut inside a secret would show the rest of it.
+    const masked = [];
+    const scrub = (m) => masked.reduce((out, v) => out.split(v).join('***'), m);
+    const text = (m) => logSafe(scrub(m instanceof Error ? m.message : String(m)), LOG_LINE_MAX);
     return {
         ...core,
+        setSecret: (v) => {
+            if (v && !masked.includes(v)) {
+                masked.push(v);
+                masked.sort((a, b) => b.length - a.length);
+            }
+            core.setSecret(v);
+        },
         info: (m) => core.info(text(m)),
+        debug: (m) => core.debug(text(m)),
         warning: (m, props) => core.warning(text(m), props),
         setFailed: (m) => core.setFailed(text(m)),
     };
@@ -32256,16 +32268,16 @@ function parseCode(v) {
     return typeof v === 'string' && CODE.test(v) ? v : undefined;
 }
 /**
- * Free text (an error message, a role's display name): control characters become spaces and the length is
- * bounded. It is still text from outside: it reaches the log only through logSafe, the summary only escaped.
+ * Free text (an error message, a role's display name): control characters become spaces. Never cut here: the body
+ * is at most 1 MiB (http.ts), and the client scrubs secrets from the whole text before anything shortens it (a cut
+ * first could leave a secret minus its last characters, which no mask matches). It reaches the log only through
+ * logSafe, the summary only escaped.
  */
-const TEXT_MAX = 2000;
-function parseText(v, max = TEXT_MAX) {
+function parseText(v) {
     if (typeof v !== 'string')
         return undefined;
-    // Cut generously first (a 1 MiB message), then clean; the caller scrubs secrets before any tighter cut.
-    const s = v.slice(0, max * 4).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
-    return s ? s.slice(0, max) : undefined;
+    const s = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+    return s || undefined;
 }
 // ---------------------------------------------------------------------------------------------------------------
 // Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
@@ -32318,18 +32330,17 @@ const first = (o, names, parse) => {
     }
     return undefined;
 };
-const WHOLE = 1024 * 1024;
 /** The docs show both `{"error": {...}}` and `{"errors": [{...}]}` ("Error handling and rate limits"); read either. */
 function parseServerError(body) {
     if (isObj(body)) {
         const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
         // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
         if (isObj(e))
-            return { code: parseCode(e.code), message: parseText(e.message, WHOLE) };
+            return { code: parseCode(e.code), message: parseText(e.message) };
         if (typeof body.error === 'string')
             return { code: parseCode(body.error), message: undefined };
     }
-    return { code: undefined, message: typeof body === 'string' ? parseText(body, WHOLE) : undefined };
+    return { code: undefined, message: typeof body === 'string' ? parseText(body) : undefined };
 }
 /** A bare JSON array as documented for the listings; a wrapper object is tolerated. */
 function parseList(body) {
@@ -32364,11 +32375,11 @@ function parseRole(x) {
     const id = first(x, ['id', 'code'], parseId);
     if (!id)
         return undefined;
-    return { id, name: parseText(x.name, 100) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p) => !!p) : [] };
+    return { id, name: parseText(x.name) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p) => !!p) : [] };
 }
 function parseAccount(x) {
     const id = parseId(x.id);
-    return id ? { id, name: parseText(x.name, 100) ?? id } : undefined;
+    return id ? { id, name: parseText(x.name) ?? id } : undefined;
 }
 /** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
 function parseCreatedToken(body) {
@@ -33221,11 +33232,15 @@ class D1Client {
         // An entry without a valid id cannot be acted on, and so is not passed on.
         return items.map(parse).filter((x) => x !== undefined);
     }
-    listRoles(applicationCode) {
-        return this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`, parseRole);
+    /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
+    scrubbed(x) {
+        return { ...x, name: redact(x.name, this.secrets) };
     }
-    listAccounts() {
-        return this.list(PATHS.accounts, 'list its accounts', parseAccount);
+    async listRoles(applicationCode) {
+        return (await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`, parseRole)).map((r) => this.scrubbed(r));
+    }
+    async listAccounts() {
+        return (await this.list(PATHS.accounts, 'list its accounts', parseAccount)).map((a) => this.scrubbed(a));
     }
     listServiceUsers() {
         return this.list(PATHS.serviceUsers, 'list service users', parseServiceUserItem);
@@ -33817,10 +33832,10 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
     }
     const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 894).then(__nccwpck_require__.bind(__nccwpck_require__, 5894));
     const { made, secret } = minted;
-    const request = await makeJobCertificateRequest(made.name);
     // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
     const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': USER_AGENT }, env, ca: config.trust });
     let certificate;
+    let request;
     try {
         const client = new D1Client(http, {
             host: config.host,
@@ -33835,13 +33850,19 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
         // Its end date is the token's, which is no later than the user's.
         // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
         const nickname = () => `${made.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-        certificate = await recorded(ledger, ctx, () => client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate }), (c) => ({ id: c.id }));
+        // A fresh key pair for every request attempt: after a lost answer, the certificate DigiCert ONE may have issued
+        // (its id unknown, so it cannot be disabled) certifies a key that is dropped here, never the one handed out.
+        certificate = await recorded(ledger, ctx, async () => {
+            request = await makeJobCertificateRequest(made.name);
+            return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
+        }, (c) => ({ id: c.id }));
     }
     finally {
         await http.close();
     }
     const password = randomPassword();
     maskSecret(password, core.setSecret);
+    // The key of the request that was answered (the create returned, so `request` is that attempt's).
     const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
     const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
     const file = (0,external_node_path_namespaceObject.join)(runnerTemp, name);

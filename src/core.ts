@@ -16,10 +16,22 @@ export const LOG_LINE_MAX = 4000;
  * line break followed by either) or flood the log. Values are parsed at their boundaries; this is the second line.
  */
 export function guardedCore(core: Core): Core {
-  const text = (m: string | Error): string => logSafe(m instanceof Error ? m.message : String(m), LOG_LINE_MAX);
+  // Every value masked so far, longest first, is also taken out of each line before the cut: the runner masks whole
+  // values only, so a line cut inside a secret would show the rest of it.
+  const masked: string[] = [];
+  const scrub = (m: string): string => masked.reduce((out, v) => out.split(v).join('***'), m);
+  const text = (m: string | Error): string => logSafe(scrub(m instanceof Error ? m.message : String(m)), LOG_LINE_MAX);
   return {
     ...core,
+    setSecret: (v) => {
+      if (v && !masked.includes(v)) {
+        masked.push(v);
+        masked.sort((a, b) => b.length - a.length);
+      }
+      core.setSecret(v);
+    },
     info: (m) => core.info(text(m)),
+    debug: (m) => core.debug(text(m)),
     warning: (m, props) => core.warning(text(m), props),
     setFailed: (m) => core.setFailed(text(m)),
   };

@@ -280,12 +280,17 @@ export class D1Client {
     return items.map(parse).filter((x): x is T => x !== undefined);
   }
 
-  listRoles(applicationCode: Code): Promise<Role[]> {
-    return this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`, parseRole);
+  /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
+  private scrubbed<T extends { name: string }>(x: T): T {
+    return { ...x, name: redact(x.name, this.secrets) };
   }
 
-  listAccounts(): Promise<Account[]> {
-    return this.list(PATHS.accounts, 'list its accounts', parseAccount);
+  async listRoles(applicationCode: Code): Promise<Role[]> {
+    return (await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`, parseRole)).map((r) => this.scrubbed(r));
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.list(PATHS.accounts, 'list its accounts', parseAccount)).map((a) => this.scrubbed(a));
   }
 
   listServiceUsers(): Promise<Listed[]> {

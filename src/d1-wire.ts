@@ -68,15 +68,15 @@ export function parseCode(v: unknown): Code | undefined {
 }
 
 /**
- * Free text (an error message, a role's display name): control characters become spaces and the length is
- * bounded. It is still text from outside: it reaches the log only through logSafe, the summary only escaped.
+ * Free text (an error message, a role's display name): control characters become spaces. Never cut here: the body
+ * is at most 1 MiB (http.ts), and the client scrubs secrets from the whole text before anything shortens it (a cut
+ * first could leave a secret minus its last characters, which no mask matches). It reaches the log only through
+ * logSafe, the summary only escaped.
  */
-export const TEXT_MAX = 2000;
-export function parseText(v: unknown, max = TEXT_MAX): string | undefined {
+export function parseText(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  // Cut generously first (a 1 MiB message), then clean; the caller scrubs secrets before any tighter cut.
-  const s = v.slice(0, max * 4).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
-  return s ? s.slice(0, max) : undefined;
+  const s = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+  return s || undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -149,8 +149,6 @@ const first = <T>(o: Obj, names: readonly string[], parse: (v: unknown) => T | u
   return undefined;
 };
 
-const WHOLE = 1024 * 1024;
-
 export interface ServerError {
   code: Code | undefined;
   message: string | undefined;
@@ -161,10 +159,10 @@ export function parseServerError(body: unknown): ServerError {
   if (isObj(body)) {
     const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
     // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
-    if (isObj(e)) return { code: parseCode(e.code), message: parseText(e.message, WHOLE) };
+    if (isObj(e)) return { code: parseCode(e.code), message: parseText(e.message) };
     if (typeof body.error === 'string') return { code: parseCode(body.error), message: undefined };
   }
-  return { code: undefined, message: typeof body === 'string' ? parseText(body, WHOLE) : undefined };
+  return { code: undefined, message: typeof body === 'string' ? parseText(body) : undefined };
 }
 
 /** A bare JSON array as documented for the listings; a wrapper object is tolerated. */
@@ -226,7 +224,7 @@ export interface Role {
 export function parseRole(x: Obj): Role | undefined {
   const id = first(x, ['id', 'code'], parseId);
   if (!id) return undefined;
-  return { id, name: parseText(x.name, 100) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p): p is Code => !!p) : [] };
+  return { id, name: parseText(x.name) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p): p is Code => !!p) : [] };
 }
 
 export interface Account {
@@ -235,7 +233,7 @@ export interface Account {
 }
 export function parseAccount(x: Obj): Account | undefined {
   const id = parseId(x.id);
-  return id ? { id, name: parseText(x.name, 100) ?? id } : undefined;
+  return id ? { id, name: parseText(x.name) ?? id } : undefined;
 }
 
 export interface Created {

@@ -266,11 +266,11 @@ async function makeJobCertificate(
   }
   const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await import('./job-certificate.js');
   const { made, secret } = minted;
-  const request = await makeJobCertificateRequest(made.name);
 
   // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
   const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': USER_AGENT }, env, ca: config.trust });
   let certificate: { id: Id; certificatePem: string };
+  let request: Awaited<ReturnType<typeof makeJobCertificateRequest>> | undefined;
   try {
     const client = new D1Client(http, {
       host: config.host,
@@ -285,14 +285,25 @@ async function makeJobCertificate(
     // Its end date is the token's, which is no later than the user's.
     // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
     const nickname = (): Name => `${made.name.slice(0, 56)}_c${randomBytes(3).toString('hex')}` as Name;
-    certificate = await recorded(ledger, ctx, () => client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate }), (c) => ({ id: c.id }));
+    // A fresh key pair for every request attempt: after a lost answer, the certificate DigiCert ONE may have issued
+    // (its id unknown, so it cannot be disabled) certifies a key that is dropped here, never the one handed out.
+    certificate = await recorded(
+      ledger,
+      ctx,
+      async () => {
+        request = await makeJobCertificateRequest(made.name);
+        return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
+      },
+      (c) => ({ id: c.id }),
+    );
   } finally {
     await http.close();
   }
 
   const password = randomPassword();
   maskSecret(password, core.setSecret);
-  const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
+  // The key of the request that was answered (the create returned, so `request` is that attempt's).
+  const pfx = await toPkcs12(certificate.certificatePem, [], request!.privateKey, password);
   const name = `d1-job-${randomBytes(8).toString('hex')}.p12` as Id;
   const file = join(runnerTemp, name);
   ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate' as Name, userId: made.userId, endDate: made.endDate });
