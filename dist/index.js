@@ -32463,6 +32463,15 @@ function defaultTokenName(run, random = (0,external_node_crypto_.randomBytes)(3)
     const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
     return `${head}${job}${tail}`;
 }
+/**
+ * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
+ * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
+ * between this job's steps would be found, and deleted, as this job's.
+ */
+function ownName(given, random = (0,external_node_crypto_.randomBytes)(3).toString('hex')) {
+    const tail = `_${random}`;
+    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
+}
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
 /**
@@ -32730,7 +32739,8 @@ function parseConfig(getInput, env, run, now) {
     if (nameInput && !givenName) {
         throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
     }
-    const tokenName = givenName ?? defaultTokenName(run);
+    // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
+    const tokenName = (givenName ? ownName(givenName) : defaultTokenName(run));
     const cleanupStale = bool(getInput, 'cleanup-stale', false);
     // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
     // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
@@ -32749,7 +32759,6 @@ function parseConfig(getInput, env, run, now) {
         serviceUserId,
         scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
         tokenName,
-        tokenNameGiven: givenName !== undefined,
         endDate: utcDayOf(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
         clientCertificateForJob,
@@ -33338,11 +33347,10 @@ function checkExpiry(what, endDate, now, warnDays) {
  *
  * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
  * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
- * part; a name the workflow gives is checked to be free just before the create (checkNameFree). So what the lookup
- * finds was made by this step. Its secret is shown only once, so it is deleted and created again.
+ * part, and a name the workflow gives gets a random tail too (naming.ts ownName). So what the lookup finds was made
+ * by this step. Its secret is shown only once, so it is deleted and created again.
  * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
  */
-
 
 
 const MAX_ROUNDS = 3;
@@ -33351,13 +33359,6 @@ async function findMine(ctx) {
     return ctx.kind.list ? findByName(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
 }
 const revoke = (ctx, id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
-/** For a name the workflow gave: refuse before creating when a credential already has it (names are unique). */
-async function checkNameFree(ctx, input) {
-    const existing = await findMine(ctx);
-    if (existing) {
-        throw new InputError(input, `a ${ctx.kind.noun} named '${ctx.pending.name}' already exists (id ${existing.id}), and DigiCert ONE names are unique. Leave ${input} empty for a name unique to this run (it ends in a random part), or choose another; the existing one is left as it is.`);
-    }
-}
 async function deleteUnreadable(ctx, err) {
     const { kind, pending } = ctx;
     let id = err.made?.id;
@@ -33763,12 +33764,10 @@ async function cleanupStale(core, config, run, now, ctx) {
         : `cleanup-stale: no ${noun} left by earlier runs.`);
 }
 /**
- * Checks the name, sweeps, records the credential as pending, creates it (with recovery), and settles the record:
+ * Sweeps, records the credential as pending, creates it (with recovery), and settles the record:
  * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
  */
 async function make(core, ledger, config, run, now, ctx, create) {
-    if (config.tokenNameGiven)
-        await checkNameFree(ctx, 'token-name');
     await cleanupStale(core, config, run, now, ctx);
     return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
 }

@@ -7,7 +7,7 @@ import { parseCode, parseId, parseName, utcDayOf, type Code, type Id, type Name,
 import { X509Certificate } from 'node:crypto';
 import { trustAnchors } from './http.js';
 import { InputError } from './input-error.js';
-import { NAME_MAX_LENGTH, defaultTokenName, type RunInfo } from './naming.js';
+import { NAME_MAX_LENGTH, defaultTokenName, ownName, type RunInfo } from './naming.js';
 
 export { InputError };
 
@@ -50,11 +50,6 @@ export interface Config {
   /** With `scope`: an ephemeral service user with exactly these roles is created (and deleted in post). */
   scoped: ScopedConfig | undefined;
   tokenName: Name;
-  /**
-   * The workflow named the credential. A generated name is unique to this step attempt; a given one is not, so main
-   * checks that no credential has it before creating one (recovery after a lost answer then finds only its own).
-   */
-  tokenNameGiven: boolean;
   /** UTC day, YYYY-MM-DD: the token stops working at 23:59:59 UTC that day. */
   endDate: UtcDay;
   exportEnv: boolean;
@@ -353,7 +348,8 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   if (nameInput && !givenName) {
     throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
   }
-  const tokenName = givenName ?? (defaultTokenName(run) as Name);
+  // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
+  const tokenName = (givenName ? ownName(givenName) : defaultTokenName(run)) as Name;
 
   const cleanupStale = bool(getInput, 'cleanup-stale', false);
   // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
@@ -379,7 +375,6 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     serviceUserId,
     scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
     tokenName,
-    tokenNameGiven: givenName !== undefined,
     endDate: utcDayOf(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),
     clientCertificateForJob,

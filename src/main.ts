@@ -13,7 +13,7 @@ import { checkExpiry, daysUntil } from './expiry.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
 import { InputError, parseConfig, secretInputValues, type Config } from './inputs.js';
 import { logSafe } from './log-safe.js';
-import { checkNameFree, createOnce, type CreateContext } from './mint.js';
+import { createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
 import { dateOf, type Clock } from './clock.js';
 import { describeRun, resolveScope } from './scoped.js';
@@ -182,11 +182,10 @@ async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date,
 }
 
 /**
- * Checks the name, sweeps, records the credential as pending, creates it (with recovery), and settles the record:
+ * Sweeps, records the credential as pending, creates it (with recovery), and settles the record:
  * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
  */
 async function make(core: Core, ledger: Ledger, config: Config, run: RunInfo, now: Date, ctx: CreateContext, create: () => Promise<CreatedCredential>): Promise<CreatedCredential> {
-  if (config.tokenNameGiven) await checkNameFree(ctx, 'token-name');
   await cleanupStale(core, config, run, now, ctx);
   return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
 }

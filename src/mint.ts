@@ -3,13 +3,12 @@
  *
  * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
  * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
- * part; a name the workflow gives is checked to be free just before the create (checkNameFree). So what the lookup
- * finds was made by this step. Its secret is shown only once, so it is deleted and created again.
+ * part, and a name the workflow gives gets a random tail too (naming.ts ownName). So what the lookup finds was made
+ * by this step. Its secret is shown only once, so it is deleted and created again.
  * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
  */
 import { findByName, type CredentialKind, type Made } from './credentials/index.js';
 import { D1Error, type D1Client, type Id } from './d1-api.js';
-import { InputError } from './input-error.js';
 
 const MAX_ROUNDS = 3;
 
@@ -26,17 +25,6 @@ export interface CreateContext {
   /** The record being made (id empty): its name and where it would be listed. */
   pending: Made;
   log: (line: string) => void;
-}
-
-/** For a name the workflow gave: refuse before creating when a credential already has it (names are unique). */
-export async function checkNameFree(ctx: CreateContext, input: string): Promise<void> {
-  const existing = await findMine(ctx);
-  if (existing) {
-    throw new InputError(
-      input,
-      `a ${ctx.kind.noun} named '${ctx.pending.name}' already exists (id ${existing.id}), and DigiCert ONE names are unique. Leave ${input} empty for a name unique to this run (it ends in a random part), or choose another; the existing one is left as it is.`,
-    );
-  }
 }
 
 async function deleteUnreadable(ctx: CreateContext, err: D1Error): Promise<never> {

@@ -47,3 +47,13 @@ export function defaultTokenName(run: RunInfo, random: string = randomBytes(3).t
   const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
   return `${head}${job}${tail}`;
 }
+
+/**
+ * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
+ * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
+ * between this job's steps would be found, and deleted, as this job's.
+ */
+export function ownName(given: string, random: string = randomBytes(3).toString('hex')): string {
+  const tail = `_${random}`;
+  return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
+}
