@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerJob } from '../harness/runner.js';
 import { scanJob } from '../harness/leaks.js';
-import { useTenant, type Tenant } from './support/emulator.js';
+import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
 const env = useTenant();
 let t: Tenant;
@@ -58,5 +58,19 @@ describe('export-env and job-summary', () => {
     const before = t.emu.requests.length;
     await j.post();
     expect(t.emu.requests.slice(before).map((r) => `${r.method} ${r.status}`)).toEqual(['DELETE 204']);
+  });
+});
+
+describe('a runner without a job summary (GITHUB_STEP_SUMMARY unset: older GHES, some self-hosted runners)', () => {
+  it('main mints and hands over its outputs, warns about the summary, and the step succeeds; post revokes (issue 18, finding 7)', async () => {
+    const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id }, {}, { withoutStepSummary: true });
+    const main = await j.main();
+    expect(main.processEnv.GITHUB_STEP_SUMMARY).toBeUndefined();
+    expect(main.outcome, main.log.join('\n')).toBe('success');
+    expect(main.outputs.token).toBeTruthy();
+    expect(main.log.join('\n')).toMatch(/Warning: Could not write the job summary \(the credentials were made and handed over all the same\)/);
+    const post = await j.post();
+    expect(post.outcome).toBe('success');
+    expect(await statusWith(t.emu, main.outputs.token!)).toBe(401);
   });
 });

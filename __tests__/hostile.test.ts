@@ -230,6 +230,19 @@ describe('issue 12 findings, each reproduced', () => {
     t.emu.model.tokens.get(other!.id)!.deleted = true;
   });
 
+  it('issue 18, finding 6: a create answer of 80,000 field names (under the 1 MiB cap) ends well within timeout-seconds', async () => {
+    const fields = Object.fromEntries(Array.from({ length: 80_000 }, (_, i) => [`f${i}`, 0]));
+    expect(JSON.stringify(fields).length).toBeLessThan(1024 * 1024);
+    t.emu.fault({ method: 'POST', path: TOKEN, kind: 'rewrite', body: () => fields });
+    const j = env.job({ ...base(), 'timeout-seconds': '3' });
+    const main = await j.main();
+    await j.post();
+    expect(main.exitCode).toBe(1);
+    // The error names some fields and counts the rest; reading them took no noticeable time.
+    expect(main.log.join('\n')).toMatch(/fields present: f0, f1, .*\(\+79960 more\)/);
+    expect(main.wallMs).toBeLessThan(3000);
+  });
+
   it('4. a key echoed across the old cut, or in base64, is not printed', async () => {
     const key = t.s.bootstrap.apiKey;
     for (const raw of [`${'x'.repeat(190)}${key} trailing`, `echo ${Buffer.from(key).toString('base64')}`]) {

@@ -13,7 +13,7 @@ describe('answerShape', () => {
     expect(describeShape(answerShape('<html>'))).toBe('a body that is not JSON');
     expect(describeShape(answerShape(undefined))).toBe('empty body');
     const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f${i}`, i]));
-    expect(describeShape(answerShape(many))).toMatch(/f39, … \(\+10\)$/);
+    expect(describeShape(answerShape(many))).toMatch(/f39, … \(\+10 more\)$/);
   });
 });
 

@@ -106,6 +106,8 @@ export interface JobOptions {
   secrets?: string[];
   /** ACTIONS_STEP_DEBUG: show ::debug:: lines and echo commands. */
   stepDebug?: boolean;
+  /** A runner that has no job summary (older GHES): GITHUB_STEP_SUMMARY is not set. */
+  withoutStepSummary?: boolean;
   /** github context values (repository, run_id, …); each becomes GITHUB_<NAME>. */
   github?: Record<string, string>;
 }
@@ -274,6 +276,8 @@ export class RunnerJob {
       ...this.opts.github,
     };
     for (const fc of FILE_COMMANDS) g[fc.context] = files[fc.context];
+    // Runners without the job summary file command (older GHES, some self-hosted set-ups, local runners) set no GITHUB_STEP_SUMMARY.
+    if (this.opts.withoutStepSummary) delete g.step_summary;
     return g;
   }
 

@@ -37,7 +37,7 @@ import { logSafe } from './log-safe.js';
 import type { Clock } from './clock.js';
 import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, statusMaybeCommitted } from './retry.js';
 import { redact } from './secrets.js';
-import { answerShape, describeShape, type AnswerShape } from './answer-fields.js';
+import { answerShape, describeShape, fieldList, type AnswerShape } from './answer-fields.js';
 import type { TraceEvent } from './trace.js';
 
 export { PATHS, parseServerError };
@@ -96,7 +96,7 @@ const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.j
 /** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: …". */
 function presentFields(body: unknown): string {
   const shape = answerShape(body);
-  return shape.kind === 'object' ? shape.names.join(', ') || '(none)' : describeShape(shape);
+  return shape.kind === 'object' ? fieldList(shape) || '(none)' : describeShape(shape);
 }
 
 /** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */

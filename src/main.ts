@@ -151,10 +151,11 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
 
     if (config.step.jobSummary) {
       const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
+      // A courtesy: a runner without a job summary (GITHUB_STEP_SUMMARY unset) gets a warning, never a failed step.
       await writeMintSummary(core, [
         { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
         ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
-      ]);
+      ]).catch((err: unknown) => core.warning(`Could not write the job summary (the credentials were made and handed over all the same): ${err instanceof Error ? err.message : String(err)}`));
     }
   } finally {
     await http.close();
