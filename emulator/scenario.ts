@@ -35,6 +35,8 @@ export function seedScenario(emu: D1Emulator): Scenario {
       { id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] },
       // It may hand out Software Trust's Signer role (it holds it), not Lead.
       { id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH'] },
+      // And Trust Lifecycle's Certificate Requester: scope for API work that needs no keypair (README, examples).
+      { id: 'mpki', name: 'Trust Lifecycle Manager', permissions: ['VIEW_MPKI_CERTIFICATE', 'REQUEST_MPKI_CERTIFICATE'] },
     ],
   });
   const bootstrapToken = m.addToken(bootstrapUser.id, 'ci-bootstrap token', undefined);
