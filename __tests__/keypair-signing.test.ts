@@ -127,7 +127,7 @@ describe('keypair-alias: the signer service user the keypair is assigned to', ()
     await j.post();
     nothingLive(t.s.signer.id);
 
-    t.emu.fault({ ...noCert, body: (b) => ({ ...(b as object), items: (b as { items: object[] }).items.map(({ default_certificate: _, ...k }: Record<string, unknown>) => k) }) });
+    t.emu.fault({ ...noCert, body: (b) => ({ ...(b as object), items: (b as { items: Record<string, unknown>[] }).items.map(({ default_certificate: _, ...k }) => k) }) });
     const k = env.job(signerInputs(t.s.signer.id));
     const ok = await k.main();
     expect(ok.outcome, ok.log.join('\n')).toBe('success');
