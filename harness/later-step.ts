@@ -33,12 +33,26 @@ export interface SoftwareTrustCaller {
   plain?: boolean;
 }
 
+/** A Software Trust answer: its status and parsed JSON body. */
+export interface StAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** The fields of a listed keypair and a certificate that a signing client reads (see signDigest). */
+interface ListedKeypair {
+  id: string;
+  alias: string;
+  account: string;
+  default_certificate: { id: string };
+}
+
 /**
  * One Software Trust call (`/signingmanager/api/v1` + path) as a later step makes it: on the clientauth. name with
  * the token as x-api-key and the client certificate in the handshake, as smctl does with SM_HOST, SM_API_KEY and
  * SM_CLIENT_CERT_FILE/_PASSWORD. 'handshake' when the server ended the TLS handshake.
  */
-export async function softwareTrustCall(emu: D1Emulator, who: SoftwareTrustCaller, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any } | 'handshake'> {
+export async function softwareTrustCall(emu: D1Emulator, who: SoftwareTrustCaller, method: 'GET' | 'POST', path: string, body?: unknown): Promise<StAnswer | 'handshake'> {
   const dispatcher = new Agent({ connect: { ca: emu.caPem, lookup: loopbackSubdomainLookup, ...who.tls } });
   try {
     const res = await request(`https://${who.plain ? emu.host : emu.clientAuthHost}/signingmanager/api/v1${path}`, {
@@ -85,19 +99,19 @@ export interface Signed {
  * `POST keypairs/{id}/sign {account, sig_alg, hash}`. Only the digest leaves the step, never the file.
  */
 export async function signDigest(emu: D1Emulator, who: SoftwareTrustCaller, alias: string, digest: Buffer): Promise<Signed> {
-  const refused = (r: { status: number; body: any } | 'handshake'): Signed =>
-    r === 'handshake' ? { status: r } : { status: r.status, message: r.body?.error?.message ?? JSON.stringify(r.body) };
+  const refused = (r: StAnswer | 'handshake'): Signed =>
+    r === 'handshake' ? { status: r } : { status: r.status, message: (r.body as { error?: { message?: string } } | undefined)?.error?.message ?? JSON.stringify(r.body) };
   const listed = await softwareTrustCall(emu, who, 'GET', `/keypairs?alias=${encodeURIComponent(alias)}`);
   if (listed === 'handshake' || listed.status !== 200) return refused(listed);
-  const kp = (listed.body.items as any[]).find((k) => k.alias === alias);
+  const kp = (listed.body as { items: ListedKeypair[] }).items.find((k) => k.alias === alias);
   if (!kp) return { status: 404, message: `no keypair '${alias}' listed for this user` };
   const certs = await softwareTrustCall(emu, who, 'GET', `/certificates?id=${encodeURIComponent(kp.default_certificate.id)}`);
   if (certs === 'handshake' || certs.status !== 200) return refused(certs);
-  const der = Buffer.from(certs.body.items[0].cert, 'base64');
+  const der = Buffer.from((certs.body as { items: { cert: string }[] }).items[0]!.cert, 'base64');
   const certificatePem = new X509Certificate(der).toString();
   const signed = await softwareTrustCall(emu, who, 'POST', `/keypairs/${kp.id}/sign`, { account: kp.account, sig_alg: 'SHA256withRSA', hash: digest.toString('base64') });
   if (signed === 'handshake' || signed.status !== 200) return { ...refused(signed), keypairId: kp.id, certificatePem };
-  return { status: 200, keypairId: kp.id, certificatePem, signature: Buffer.from(signed.body.signature, 'base64') };
+  return { status: 200, keypairId: kp.id, certificatePem, signature: Buffer.from((signed.body as { signature: string }).signature, 'base64') };
 }
 
 /**
