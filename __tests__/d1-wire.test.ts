@@ -4,6 +4,8 @@ import {
   parseCreatedServiceUser,
   parseCreatedToken,
   parseId,
+  parseKeypair,
+  parseKeypairAlias,
   parseName,
   parseRetryAfter,
   parseServerError,
@@ -93,5 +95,28 @@ describe('printing outside text', () => {
       expect(redact(`echo ${echo}`, [secret]), echo).toContain('***');
     }
     expect(secretForms([secret])).toContain(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
+  });
+});
+
+describe('Software Trust keypairs (keypair-alias check)', () => {
+  it('a keypair item: id and alias parsed; the certificate present, absent, or unknown when no field names it', () => {
+    expect(parseKeypair({ id: 'k1', alias: 'release-key', default_certificate: { id: 'c1' } })).toEqual({ id: 'k1', alias: 'release-key', certificate: 'present' });
+    expect(parseKeypair({ id: 'k1', alias: 'release-key', certificates: [{ id: 'c1' }] })?.certificate).toBe('present');
+    expect(parseKeypair({ id: 'k1', alias: 'release-key', certificate: 'c1' })?.certificate).toBe('present');
+    for (const none of [null, {}, [], '', { id: '../x' }]) expect(parseKeypair({ id: 'k1', alias: 'a', default_certificate: none })?.certificate).toBe('absent');
+    expect(parseKeypair({ id: 'k1', alias: 'a', key_alg: 'RSA' })?.certificate).toBe('unknown');
+    // A hostile alias is dropped (it then matches no input), an id that is not one drops the item.
+    expect(parseKeypair({ id: 'k1', alias: HOSTILE })?.alias).toBeUndefined();
+    expect(parseKeypair({ id: 'a/b', alias: 'a' })).toBeUndefined();
+  });
+
+  it('keypair aliases: letters, digits, dots, dashes, underscores, at most 100', () => {
+    expect(parseKeypairAlias('release-key_2026.v1')).toBe('release-key_2026.v1');
+    for (const bad of ['', 'a b', 'a/b', 'a?x=1', 'x'.repeat(101), HOSTILE, 7]) expect(parseKeypairAlias(bad)).toBeUndefined();
+  });
+
+  it("Software Trust's error code is read from error.status (ebourg/jsign's test answers)", () => {
+    expect(parseServerError({ error: { status: 'invalid_input_field', message: 'Keypair not present' } })).toEqual({ code: 'invalid_input_field', message: 'Keypair not present' });
+    expect(parseServerError({ error: { code: 'access_denied', status: 'x', message: 'm' } }).code).toBe('access_denied');
   });
 });

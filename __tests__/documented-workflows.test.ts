@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toP12Base64 } from '../emulator/pki.js';
+import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
 import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
 interface Step {
@@ -82,6 +83,8 @@ beforeAll(() => {
     'vars.D1_SIGNER_USER_ID': t.s.signer.id,
     'vars.D1_SIGNER_SERVICE_USER_ID': t.s.signer.id,
     'vars.D1_ACCOUNT_ID': 'acct-main',
+    // The scenario's keypair, assigned to the signer service user (emulator/scenario.ts).
+    'vars.SM_KEYPAIR_ALIAS': KEYPAIR_ALIAS,
     'runner.temp': '/tmp/runner-temp',
   };
 });
@@ -109,7 +112,11 @@ function fill(map: Record<string, unknown>, where: string): { values: Record<str
 describe('documented workflows run through the runner model', () => {
   it('finds every example workflow and README snippet that uses the action', () => {
     const sources = [...new Set(all.map((u) => u.source.replace(/:\d+$/, '')))];
-    expect(sources).toEqual(expect.arrayContaining(['examples/basic.yml', 'examples/mtls-bootstrap.yml', 'examples/release-signing-smctl.yml', 'examples/scoped-credential.yml', '.github/workflows/example-release.yml', 'README.md']));
+    expect(sources).toEqual(expect.arrayContaining(['examples/basic.yml', 'examples/mtls-bootstrap.yml', 'examples/release-signing-smctl.yml', 'examples/release-signing-windows.yml', 'examples/scoped-credential.yml', '.github/workflows/example-release.yml', 'README.md']));
+    // Every signing example and README signing snippet runs with the keypair check on.
+    const signing = all.filter((u) => String(u.step.with?.['client-certificate-for-job']) === 'true');
+    expect(signing.map((u) => u.source.replace(/:\d+$/, ''))).toEqual(expect.arrayContaining(['examples/release-signing-smctl.yml', 'examples/release-signing-windows.yml', 'README.md']));
+    for (const u of signing) expect(u.step.with?.['keypair-alias'], u.source).toBeTruthy();
     expect(all.filter((u) => u.source.startsWith('README.md')).length).toBeGreaterThanOrEqual(3);
   });
 
@@ -127,6 +134,7 @@ describe('documented workflows run through the runner model', () => {
     const secrets = [...inputs.secrets, ...stepEnv.secrets, ...jobEnv.secrets];
     const j = tenantEnv.job(inputs.values, jobEnv.values, { stepEnv: stepEnv.values, secrets });
 
+    const requestsBefore = t.emu.requests.length;
     const tokensBefore = t.emu.model.tokens.size;
     const usersBefore = t.emu.model.users.size;
     const main = await j.main();
@@ -144,6 +152,12 @@ describe('documented workflows run through the runner model', () => {
     const token = main.outputs.token!;
     expect(token).toBeTruthy();
     expect(await statusWith(t.emu, token)).toBe(200);
+    if (inputs.values['keypair-alias']) {
+      // The keypair check ran, with the minted token and the job's certificate of the same user, and passed.
+      expect(main.outputs['keypair-id']).toBe(t.s.keypair.id);
+      const check = t.emu.requests.slice(requestsBefore).filter((r) => r.path === '/signingmanager/api/v1/keypairs');
+      expect(check).toEqual([expect.objectContaining({ query: `?alias=${inputs.values['keypair-alias']}`, hadApiKey: true, clientCertUser: main.outputs['user-id'], status: 200 })]);
+    }
 
     const post = await j.post();
     expect(post.outcome, post.log.join('\n')).toBe('success');

@@ -192,16 +192,16 @@ describe('Software Trust on the clientauth. name: both factors of the same activ
     const pfx = await toPkcs12(certPem, [t.emu.pki.clientCa.certPem], req.privateKey, password);
     const tls = { pfx, passphrase: password };
 
-    expect(await call({ path: ST, clientAuth: true, apiKey: signer.token, tls })).toEqual({ status: 200, body: [] });
+    expect(await call({ path: ST, clientAuth: true, apiKey: signer.token, tls })).toMatchObject({ status: 200, body: { items: [{ keypair: { id: t.s.keypair.id } }] } });
     expect(t.emu.requests.at(-1)).toMatchObject({ servername: 'clientauth.localhost', clientCertUser: t.s.signer.id, tokenId: signer.id, hadApiKey: true });
     // The helper later e2e tests use (a step holding SM_API_KEY, SM_CLIENT_CERT_FILE and its password).
     expect(await softwareTrustStatus(t.emu, signer.token, pfx, password)).toBe(200);
     expect(await softwareTrustStatus(t.emu, t.s.bootstrap.apiKey, pfx, password)).toBe(401);
     await expect(softwareTrustStatus(t.emu, signer.token, pfx, 'wrong password')).rejects.toThrow(/mac verify failure/);
 
-    expect(await call({ path: ST, clientAuth: true, tls })).toMatchObject({ status: 401, body: { errors: [{ message: /both factors/ }] } });
+    expect(await call({ path: ST, clientAuth: true, tls })).toMatchObject({ status: 401, body: { error: { message: /both factors/ } } });
     // Another user's token over the signer's certificate (the bootstrap holds VIEW_SM_CERTIFICATE too).
-    expect(await call({ path: ST, clientAuth: true, apiKey: t.s.bootstrap.apiKey, tls })).toMatchObject({ status: 401, body: { errors: [{ message: /different users/ }] } });
+    expect(await call({ path: ST, clientAuth: true, apiKey: t.s.bootstrap.apiKey, tls })).toMatchObject({ status: 401, body: { error: { message: /different users/ } } });
     expect((await call({ path: ST, clientAuth: true, apiKey: 'not-a-token', tls })).status).toBe(401);
     // Without a certificate the clientauth. name refuses in the handshake.
     await expect(call({ path: ST, clientAuth: true, apiKey: signer.token })).rejects.toThrow();

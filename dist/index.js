@@ -32225,6 +32225,8 @@ function checkValidity(info, now) {
  * error names the fields that were present (their names only, themselves parsed).
  */
 const API_PREFIX = '/account/api/v1';
+/** Software Trust Manager (dev.digicert.com "Software Trust Manager API"), on `clientauth.<host>` with both factors. */
+const SOFTWARE_TRUST_PREFIX = '/signingmanager/api/v1';
 const ID = /^[A-Za-z0-9_.-]{1,128}$/;
 function parseId(v) {
     const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
@@ -32279,6 +32281,11 @@ function parseText(v) {
     const s = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
     return s || undefined;
 }
+const KEYPAIR_ALIAS_MAX = 100;
+const KEYPAIR_ALIAS = /^[A-Za-z0-9._-]+$/;
+function parseKeypairAlias(v) {
+    return typeof v === 'string' && v.length <= KEYPAIR_ALIAS_MAX && KEYPAIR_ALIAS.test(v) ? v : undefined;
+}
 // ---------------------------------------------------------------------------------------------------------------
 // Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
 const PATHS = {
@@ -32293,6 +32300,8 @@ const PATHS = {
     // dev.digicert.com "Set up service user multi-factor authentication" (paths confirmed, bodies not public).
     clientCerts: `${API_PREFIX}/client-auth-certificate`,
     clientCertEnable: (id) => `${API_PREFIX}/client-auth-certificate/${id}/enable`,
+    // Software Trust: `GET keypairs?alias=` as public clients list keypairs (see docs/software-trust-notes.md, section 6).
+    keypairsByAlias: (alias) => `${SOFTWARE_TRUST_PREFIX}/keypairs?alias=${encodeURIComponent(alias)}`,
 };
 // ---------------------------------------------------------------------------------------------------------------
 // Request bodies
@@ -32335,8 +32344,9 @@ function parseServerError(body) {
     if (isObj(body)) {
         const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
         // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
+        // Software Trust puts its code in `status` (`{"error": {"status": "invalid_input_field", ...}}`, ebourg/jsign tests).
         if (isObj(e))
-            return { code: parseCode(e.code), message: parseText(e.message) };
+            return { code: parseCode(e.code) ?? parseCode(e.status), message: parseText(e.message) };
         if (typeof body.error === 'string')
             return { code: parseCode(body.error), message: undefined };
     }
@@ -32408,6 +32418,16 @@ function parseCreatedClientCert(body) {
     if (!isObj(body))
         return { id: undefined, certificatePem: undefined };
     return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
+}
+const KEYPAIR_CERTIFICATE_FIELDS = ['default_certificate', 'certificate', 'certificates'];
+function parseKeypair(x) {
+    const id = parseId(x.id);
+    if (!id)
+        return undefined;
+    const named = KEYPAIR_CERTIFICATE_FIELDS.filter((f) => f in x);
+    const has = (v) => (Array.isArray(v) ? v.some(has) : isObj(v) ? parseId(v.id) !== undefined : parseId(v) !== undefined);
+    const certificate = named.length === 0 ? 'unknown' : named.some((f) => has(x[f])) ? 'present' : 'absent';
+    return { id, alias: parseKeypairAlias(x.alias), certificate };
 }
 function parseSecret(v) {
     return typeof v === 'string' && SECRET.test(v) ? v : undefined;
@@ -32751,6 +32771,7 @@ function parseConfig(getInput, env, run, now) {
     if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
         throw new InputError('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
     }
+    const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
     const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
@@ -32762,6 +32783,7 @@ function parseConfig(getInput, env, run, now) {
         endDate: utcDayOf(now, lifetimeDays),
         exportEnv: bool(getInput, 'export-env', false),
         clientCertificateForJob,
+        keypairAlias,
         cleanupStale,
         staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
@@ -32770,6 +32792,29 @@ function parseConfig(getInput, env, run, now) {
         trust: parseTrust(getInput),
         step: parseStepConfig(getInput),
     };
+}
+/**
+ * `keypair-alias`: the Software Trust keypair the job will sign with. Software Trust's Signer and Developer roles sign
+ * "with keypairs assigned to them" (docs.digicert.com, Software Trust Manager user roles), and a service user made
+ * for the job (`scope`) has none: assigning one takes "Manage keypair" (docs.digicert.com "Update keypair access",
+ * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
+ * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
+ */
+function parseKeypairAliasInput(getInput, scoped, clientCertificateForJob) {
+    const raw = getInput('keypair-alias').trim();
+    if (!raw)
+        return undefined;
+    if (scoped) {
+        throw new InputError('keypair-alias', "a service user made for the job has no keypair assigned, and Software Trust signs only with keypairs assigned to the signer (or its team). Sign as a long-lived signer service user the keypair is assigned to: remove scope, name it in service-user-id, and keep client-certificate-for-job: true so both of its factors are still made for this job only. Keep scope for API work that needs no keypair.", "Inputs 'scope' and 'keypair-alias'");
+    }
+    const alias = parseKeypairAlias(raw);
+    if (!alias) {
+        throw new InputError('keypair-alias', `expected a keypair alias as Software Trust shows it (Keypairs, first column; smctl keypair list): letters, digits, dots, dashes and underscores, at most ${KEYPAIR_ALIAS_MAX} characters.`);
+    }
+    if (!clientCertificateForJob) {
+        throw new InputError('keypair-alias', "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.");
+    }
+    return alias;
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -33193,7 +33238,8 @@ class D1Client {
         }
         return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
     }
-    failure(endpoint, res, subject) {
+    /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
+    failure(endpoint, res, subject, who = 'bootstrap') {
         const { code, message } = parseServerError(res.body);
         // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
         const said = logSafe(redact([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
@@ -33202,6 +33248,9 @@ class D1Client {
         const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
         const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
         switch (true) {
+            // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
+            case who === 'job factors' && (res.status === 401 || res.status === 403):
+                return new D1Error(`${head} Software Trust refused the job's token and client certificate to ${subject}.`, res.status === 401 ? 'auth' : 'forbidden', res.status);
             case res.status === 401 && this.authKind === 'client-cert':
                 return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
             case res.status === 401:
@@ -33235,10 +33284,10 @@ class D1Client {
             throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
         return user;
     }
-    async list(path, subject, parse) {
+    async list(path, subject, parse, who) {
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
-            throw this.failure(endpointOf('GET', path), res, subject);
+            throw this.failure(endpointOf('GET', path), res, subject, who);
         const items = parseList(res.body);
         if (!items)
             throw this.missing(endpointOf('GET', path), res, 'a JSON array');
@@ -33257,6 +33306,10 @@ class D1Client {
     }
     listServiceUsers() {
         return this.list(PATHS.serviceUsers, 'list service users', parseServiceUserItem);
+    }
+    /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
+    listKeypairs(alias) {
+        return this.list(PATHS.keypairsByAlias(alias), `list keypair '${alias}'`, parseKeypair, 'job factors');
     }
     listTokens(userId) {
         return this.list(PATHS.tokensOf(userId), `list the API tokens of user ${userId}`, parseTokenItem);
@@ -33609,10 +33662,78 @@ async function sweepStale(target, run, o) {
     return stale;
 }
 
+;// CONCATENATED MODULE: ./src/software-trust.ts
+/**
+ * The keypair check (`keypair-alias`, with `client-certificate-for-job`): right after both factors of the job's user
+ * are made, main asks Software Trust with exactly those factors whether that user can use the keypair the job will
+ * sign with, so a set-up that cannot sign fails in seconds, before the build, with what to fix.
+ *
+ * Why it is needed (docs/software-trust-notes.md, section 6): Software Trust's Signer and Developer roles "sign
+ * software with keypairs assigned to them" and see only those (docs.digicert.com, Software Trust Manager user roles);
+ * keypairs are assigned to users or teams (Software Trust secure configuration guide); every signing operation needs
+ * both factors of one user (dev.digicert.com "Set up service user multi-factor authentication"). The check lists
+ * `GET /signingmanager/api/v1/keypairs?alias=<alias>` on `clientauth.<host>`, with the minted token as x-api-key and
+ * the job's client certificate in the TLS handshake, as smctl does with SM_HOST, SM_API_KEY and SM_CLIENT_CERT_FILE.
+ * It signs nothing and creates nothing: post has nothing more to undo.
+ */
+
+
+
+
+/** How to give the user the keypair (docs.digicert.com "Update keypair", "Update keypair access"). */
+const assignHint = (alias, userId) => `assign keypair '${alias}' to user ${userId}, or to a team the user is a member of, in Software Trust (Keypairs > ${alias} > Edit > Access, or smctl keypair update-access <keypair id> --users ${userId} --operation add; both need the Manage keypair permission)`;
+/** Returns the keypair's id; throws, naming the alias and the user and what to fix, when the user cannot use it. */
+async function checkKeypair(deps, c) {
+    const { core, env, createHttp, clock, deadline } = deps;
+    const requestHost = `clientauth.${c.host}`;
+    const pfx = await (0,promises_namespaceObject.readFile)(c.certificateFile);
+    const http = createHttp({ baseUrl: `https://${requestHost}`, headers: { 'x-api-key': c.token, 'user-agent': USER_AGENT }, env, tls: { pfx, passphrase: c.certificatePassword }, ca: c.trust });
+    const lead = `Keypair check for keypair-alias '${c.alias}' as user ${c.userId} (the job's token and client certificate, on ${requestHost})`;
+    try {
+        const client = new D1Client(http, {
+            host: requestHost,
+            secrets: [...c.secrets, c.token, c.certificatePassword],
+            deadline,
+            clock,
+            log: (line) => core.info(line),
+            trace: traceFor((line) => core.debug(line), env),
+        });
+        let listed;
+        try {
+            listed = await client.listKeypairs(c.alias);
+        }
+        catch (err) {
+            if (!(err instanceof D1Error))
+                throw err;
+            const fix = err.kind === 'forbidden'
+                ? ` User ${c.userId} needs a Software Trust role with View keypair and Sign (Signer or Developer) in Account Manager.`
+                : err.kind === 'auth'
+                    ? ` Check that user ${c.userId} is active and that the host is the one its credentials were made on.`
+                    : '';
+            throw new D1Error(`${lead}: ${err.message}${fix}`, err.kind, err.status);
+        }
+        // Exact alias: a server that filters by prefix or ignores the filter must not make another keypair count.
+        const keypair = listed.find((k) => k.alias === c.alias);
+        if (!keypair) {
+            throw new D1Error(`${lead}: Software Trust lists no keypair '${c.alias}' that this user may use (Signer and Developer roles see and sign only with keypairs assigned to them or to their team). To fix: ${assignHint(c.alias, c.userId)}; or correct keypair-alias. Nothing was signed; the post step revokes what this job made.`, 'forbidden');
+        }
+        if (keypair.certificate === 'absent') {
+            throw new D1Error(`${lead}: keypair '${c.alias}' (id ${keypair.id}) is assigned to the user but has no certificate to sign with. To fix: generate a certificate for it in Software Trust (Keypairs > ${c.alias} > Generate certificate), or name a keypair that has one.`, 'invalid');
+        }
+        const cert = keypair.certificate === 'present' ? 'with a certificate' : 'its certificate could not be confirmed from the answer (no default_certificate field)';
+        core.info(`Keypair check: user ${c.userId} can use keypair '${c.alias}' (id ${keypair.id}), ${cert}; checked with the job's token and client certificate on ${requestHost}.`);
+        return keypair.id;
+    }
+    finally {
+        await http.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
+
 
 
 
@@ -33704,6 +33825,10 @@ async function runMain({ core, run, env, createHttp, clock }) {
         // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
         maskSecret(secret, core.setSecret);
         const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
+        // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
+        const keypairId = config.keypairAlias && jobCert
+            ? await checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
+            : undefined;
         core.setOutput('token', secret);
         core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
         core.setOutput('token-name', made.name);
@@ -33713,6 +33838,7 @@ async function runMain({ core, run, env, createHttp, clock }) {
         core.setOutput('base-url', config.baseUrl);
         core.setOutput('client-certificate-file', jobCert?.file ?? '');
         core.setOutput('client-certificate-password', jobCert?.password ?? '');
+        core.setOutput('keypair-id', keypairId ?? '');
         if (config.exportEnv) {
             // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
             core.exportVariable('DC_API_KEY', secret);
@@ -34054,6 +34180,11 @@ async function checkService(deps, config, secrets, report, now) {
     if (config.clientCertificateForJob) {
         // Said, not silently dropped: a real run requests the certificate with the token it mints, which preflight does not make.
         report.add('job certificate', 'skip', 'client-certificate-for-job is not tried: a real run requests the certificate with the token it mints, and preflight mints nothing. It relies on the token rights checked below.');
+    }
+    if (config.keypairAlias) {
+        // Chosen over a lookup by the bootstrap: only a bootstrap with Manage keypair could see the keypair's assignment,
+        // and the real question is whether the job's own two factors can use it, which needs them.
+        report.add('keypair', 'skip', `keypair-alias '${config.keypairAlias}' is not checked here: the check needs the job's two factors (its token and client certificate), which preflight does not make. A real run checks it right after making them, before the build, and fails naming what to fix.`);
     }
     if (auth.kind === 'client-cert') {
         const left = daysUntil(auth.certificate.notAfter, now);

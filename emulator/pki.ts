@@ -18,6 +18,8 @@ export interface CertOptions {
   notAfter?: Date;
   isCa?: boolean;
   clientAuth?: boolean;
+  /** A code-signing certificate (extKeyUsage codeSigning), as Software Trust issues for a keypair. */
+  codeSigning?: boolean;
   issuer?: KeyPair;
 }
 
@@ -53,8 +55,8 @@ function signCert(o: CertOptions, publicKey: forge.pki.rsa.PublicKey, ownKeyPem:
   if (o.isCa) {
     exts.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
   } else {
-    exts.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
-    exts.push({ name: 'extKeyUsage', serverAuth: !o.clientAuth, clientAuth: Boolean(o.clientAuth) });
+    exts.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: !o.codeSigning, critical: true });
+    exts.push({ name: 'extKeyUsage', serverAuth: !o.clientAuth && !o.codeSigning, clientAuth: Boolean(o.clientAuth), codeSigning: Boolean(o.codeSigning) });
   }
   const alt = [...(o.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(o.ipAddresses ?? []).map((ip) => ({ type: 7, ip }))];
   if (alt.length) exts.push({ name: 'subjectAltName', altNames: alt });

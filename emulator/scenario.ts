@@ -5,6 +5,7 @@
  */
 import { MANAGE_USERS, VIEW_USERS, type EmuUser } from './model.js';
 import type { D1Emulator } from './server.js';
+import type { Keypair } from './software-trust.js';
 
 export interface Scenario {
   bootstrap: { user: EmuUser; apiKey: string; tokenId: string };
@@ -15,7 +16,15 @@ export interface Scenario {
   powerless: { user: EmuUser; apiKey: string };
   /** A bootstrap made in the demo environment (emu.demoHost): its key is refused on the production name. */
   demo: { user: EmuUser; apiKey: string };
+  /**
+   * Software Trust's keypair `release-key` (RSA, with its code-signing certificate), assigned to `signer` alone:
+   * the long-lived signer service user the signing examples mint both factors for.
+   */
+  keypair: Keypair;
 }
+
+/** The alias of the scenario's keypair (what `keypair-alias` and smctl's `--keypair-alias` name). */
+export const KEYPAIR_ALIAS = 'release-key';
 
 export function seedScenario(emu: D1Emulator): Scenario {
   const m = emu.model;
@@ -26,13 +35,17 @@ export function seedScenario(emu: D1Emulator): Scenario {
       { id: 'account_manager', name: 'Account Manager', permissions: [VIEW_USERS, MANAGE_USERS] },
       // It may hand out Software Trust's Signer role (it holds it), not Lead.
       { id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH'] },
+      // And Trust Lifecycle's Certificate Requester: scope for API work that needs no keypair (README, examples).
+      { id: 'mpki', name: 'Trust Lifecycle Manager', permissions: ['VIEW_MPKI_CERTIFICATE', 'REQUEST_MPKI_CERTIFICATE'] },
     ],
   });
   const bootstrapToken = m.addToken(bootstrapUser.id, 'ci-bootstrap token', undefined);
   const signer = m.addUser({
     friendly_name: 'release-signer',
-    applications: [{ id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['SIGN_SM_HASH', 'VIEW_SM_CERTIFICATE'] }],
+    // Software Trust's Signer role (roles.ts SM_SIGNER).
+    applications: [{ id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH'] }],
   });
+  const keypair = emu.softwareTrust.addKeypair({ alias: KEYPAIR_ALIAS, users: [signer.id] });
   const outsider = m.addUser({ friendly_name: 'other-team-signer', primary_account_id: 'acct-other' });
   const adminUser = m.addUser({
     friendly_name: 'Ada Admin',
@@ -57,5 +70,6 @@ export function seedScenario(emu: D1Emulator): Scenario {
     outsider,
     admin: { user: adminUser, apiKey: adminToken.secret },
     powerless: { user: powerlessUser, apiKey: powerlessToken.secret },
+    keypair,
   };
 }

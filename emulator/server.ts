@@ -22,13 +22,14 @@ import { APPLICATIONS, ROLES } from './roles.js';
 import { readSni } from './sni.js';
 import { ApiError } from './api-error.js';
 import { createClientAuthCert, setClientAuthCertEnabled } from './client-auth-certs.js';
+import { SOFTWARE_TRUST, SoftwareTrust } from './software-trust.js';
 
 export const CLIENTAUTH = 'clientauth.';
 
 export const API = '/account/api/v1';
 
-/** Software Trust Manager's API prefix (dev.digicert.com "Software Trust Manager API"). */
-export const SOFTWARE_TRUST = '/signingmanager/api/v1';
+/** Software Trust Manager's API prefix (dev.digicert.com "Software Trust Manager API"); its rules: software-trust.ts. */
+export { SOFTWARE_TRUST };
 
 export type Fault = {
   method?: string;
@@ -92,6 +93,8 @@ export interface HandshakeFailure {
 
 export class D1Emulator {
   readonly model = new Model();
+  /** Keypairs, their certificates, their assignment to users and teams, and signing (software-trust.ts). */
+  readonly softwareTrust = new SoftwareTrust(this.model);
   readonly requests: RecordedRequest[] = [];
   readonly handshakeFailures: HandshakeFailure[] = [];
   readonly faults: Fault[] = [];
@@ -206,7 +209,9 @@ export class D1Emulator {
     return f;
   }
 
-  private errorBody(code: string, message: string): unknown {
+  private errorBody(code: string, message: string, path = ''): unknown {
+    // Software Trust answers `{"error": {"status", "message"}}` (ebourg/jsign, DigiCertOneSigningServiceTest.java).
+    if (path.startsWith(SOFTWARE_TRUST)) return { error: { status: code, message } };
     return this.errorShape === 'error' ? { error: { code, message } } : { errors: [{ code, message }] };
   }
 
@@ -241,7 +246,7 @@ export class D1Emulator {
       rec.status = fault.status;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-      res.writeHead(fault.status, headers).end(fault.raw ?? JSON.stringify(fault.body ?? this.errorBody(fault.code ?? CODES[fault.status] ?? 'server_error', `Emulated ${fault.status}`)));
+      res.writeHead(fault.status, headers).end(fault.raw ?? JSON.stringify(fault.body ?? this.errorBody(fault.code ?? CODES[fault.status] ?? 'server_error', `Emulated ${fault.status}`, url.pathname)));
       return;
     }
 
@@ -268,13 +273,13 @@ export class D1Emulator {
         : url.pathname.startsWith(SOFTWARE_TRUST)
           ? this.authenticateTwoFactor(req, rec)
           : this.authenticateCert(req, rec);
-      [status, body] = this.route(method, url, caller, rec.body);
+      [status, body] = this.route(method, url, caller, rec.body, clientAuth && url.pathname.startsWith(SOFTWARE_TRUST));
     } catch (err) {
       // A bug in the stand-in answers 500 (as a server would) instead of leaving the request hanging until the
       // client's time budget runs out; the test then fails on the status, with the reason in the message.
       const e = err instanceof ApiError ? err : new ApiError(500, 'server_error', `Emulator error: ${err instanceof Error ? err.message : String(err)}`);
       status = e.status;
-      body = this.errorBody(e.code, e.message);
+      body = this.errorBody(e.code, e.message, url.pathname);
     }
     rec.status = status;
     if (fault?.kind === 'drop-after-commit') {
@@ -368,7 +373,8 @@ export class D1Emulator {
     return user;
   }
 
-  private route(method: string, url: URL, caller: EmuUser, body: unknown): [number, unknown] {
+  /** `twoFactor`: the call showed the API key and the client certificate of one user (Software Trust on clientauth.). */
+  private route(method: string, url: URL, caller: EmuUser, body: unknown, twoFactor: boolean): [number, unknown] {
     const m = this.model;
     const p = url.pathname;
     let match: RegExpExecArray | null;
@@ -477,11 +483,11 @@ export class D1Emulator {
     // No DELETE for client authentication certificates: the tutorial lists POST and PUT .../enable only, so a DELETE
     // falls through to 404 like any unknown endpoint.
 
-    // A Software Trust read, so a test can show a scoped token works inside its scope and not outside. On the
-    // clientauth. name it is reached only with both factors of one user (see authenticateTwoFactor).
-    if (p === `${SOFTWARE_TRUST}/certificates` && method === 'GET') {
-      if (!m.has(caller, 'VIEW_SM_CERTIFICATE')) throw new ApiError(403, 'access_denied', 'Permission VIEW_SM_CERTIFICATE (Software Trust Manager) is required');
-      return [200, []];
+    // Software Trust: keypairs, certificates, signing. On the clientauth. name it is reached only with both factors
+    // of one user (authenticateTwoFactor); on the plain name with the API key alone, which serves reads only.
+    if (p.startsWith(`${SOFTWARE_TRUST}/`)) {
+      const answer = this.softwareTrust.route(method, url, caller, body, twoFactor);
+      if (answer) return answer;
     }
 
     throw new ApiError(404, 'resource_not_found', `No such endpoint: ${method} ${p}`);

@@ -4,16 +4,21 @@
  * `npm run demo -- --mtls`: the same with a client authentication certificate (a PKCS#12 made for this run);
  * `npm run demo -- --scope`: with an ephemeral service user holding only Software Trust's Signer role
  * as the bootstrap credential, on the emulator's clientauth. name.
- * `npm run demo -- --sign`: both factors for the job (scope + client-certificate-for-job + export-env): a later step
- * calls Software Trust on the clientauth. name with the token AND the PKCS#12 (200), and again after post (refused).
+ * `npm run demo -- --sign`: signing as the long-lived signer service user the keypair is assigned to, both of its
+ * factors made for the job (service-user-id + client-certificate-for-job + keypair-alias + export-env): main checks
+ * the keypair with both; a later step signs the SHA-256 digest of a real file (dist/index.js) through Software Trust
+ * on the clientauth. name, OpenSSL verifies the signature with the keypair's certificate, and after post the same
+ * signing request is refused.
  */
 import { readFileSync } from 'node:fs';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario } from '../emulator/scenario.js';
 import { toP12Base64 } from '../emulator/pki.js';
-import { RunnerJob } from '../harness/runner.js';
+import { createHash } from 'node:crypto';
+import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
+import { DIST_BUNDLE, RunnerJob } from '../harness/runner.js';
 import { scanJob } from '../harness/leaks.js';
-import { softwareTrustStatus, statusWith as status } from '../harness/later-step.js';
+import { opensslVerify, signDigest, softwareTrustStatus, statusWith as status } from '../harness/later-step.js';
 
 const c = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', off: '\x1b[0m' } : { dim: '', bold: '', green: '', red: '', off: '' };
 
@@ -30,7 +35,7 @@ console.log(`  bootstrap service user: ${s.bootstrap.user.friendly_name} (${s.bo
 console.log(`  target service user:    ${s.signer.friendly_name} (${s.signer.id})`);
 const mtls = process.argv.includes('--mtls');
 const sign = process.argv.includes('--sign');
-const scoped = process.argv.includes('--scope') || sign;
+const scoped = process.argv.includes('--scope');
 let inputs: Record<string, string>;
 let secrets: Record<string, string>;
 if (mtls) {
@@ -42,9 +47,10 @@ if (mtls) {
   console.log(`  client certificate:     issued to ${s.bootstrap.user.friendly_name} by the emulator's client CA (PKCS#12, AES, ${p12.length} base64 characters)`);
   console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}\n      client-certificate-password: \${{ secrets.D1_CLIENT_P12_PASSWORD }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}`);
 } else if (sign) {
-  inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, scope: 'Software Trust: Signer', 'client-certificate-for-job': 'true', 'export-env': 'true' };
+  inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, 'service-user-id': s.signer.id, 'client-certificate-for-job': 'true', 'keypair-alias': KEYPAIR_ALIAS, 'export-env': 'true' };
   secrets = { bootstrap: s.bootstrap.apiKey };
-  console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      scope: |\n        Software Trust: Signer\n      client-certificate-for-job: true\n      export-env: true`);
+  console.log(`  keypair:                '${KEYPAIR_ALIAS}' (${s.keypair.id}), RSA ${s.keypair.keySize}, assigned to ${s.signer.friendly_name}`);
+  console.log(`\nworkflow step:\n  - uses: org/d1-token-action@v1\n    id: d1\n    with:\n      api-key: \${{ secrets.D1_BOOTSTRAP_TOKEN }}\n      host: ${emu.host}\n      service-user-id: ${s.signer.id}\n      client-certificate-for-job: true\n      keypair-alias: ${KEYPAIR_ALIAS}\n      export-env: true`);
 } else if (scoped) {
   inputs = { 'api-key': s.bootstrap.apiKey, host: emu.host, scope: 'Software Trust: Signer' };
   secrets = { bootstrap: s.bootstrap.apiKey };
@@ -68,16 +74,27 @@ try {
   const mainSeen = seenByEmulator(seen);
   console.log(`\n  the emulator saw: ${mainSeen.join('\n                    ')}`);
   const token = main.outputs.token ?? '';
-  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token ? '***' : v}`).join('  ')}`);
+  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token || k === 'client-certificate-password' ? '***' : v}`).join('  ')}`);
   console.log(`  saved state for post: ${Object.keys(main.state).join(', ')} (no secret)`);
   const live = await status(emu, token);
   console.log(`  a later step calls GET /account/api/v1/user/me with steps.d1.outputs.token → ${live === 200 ? c.green : c.red}${live}${c.off}`);
   const password = main.outputs['client-certificate-password'] ?? '';
   const pfx = sign ? readFileSync(main.outputs['client-certificate-file']!) : Buffer.alloc(0);
   const signLive = sign ? await softwareTrustStatus(emu, token, pfx, password) : 200;
+  // The file a later step signs: a real one (the bundled action), of which only the SHA-256 digest leaves the step.
+  const digest = createHash('sha256').update(readFileSync(DIST_BUNDLE)).digest();
+  const who = { apiKey: token, tls: { pfx, passphrase: password } };
+  let verified = !sign;
   if (sign) {
     console.log(`  exported for smctl: ${Object.keys(main.env).join(', ')}`);
     console.log(`  a later step calls Software Trust (GET /signingmanager/api/v1/certificates on ${emu.clientAuthHost}) with SM_API_KEY and SM_CLIENT_CERT_FILE/PASSWORD → ${signLive === 200 ? c.green : c.red}${signLive}${c.off}`);
+    const signed = await signDigest(emu, who, KEYPAIR_ALIAS, digest);
+    console.log(`  it signs the SHA-256 of dist/index.js (${digest.toString('hex').slice(0, 16)}…) with keypair '${KEYPAIR_ALIAS}' (POST /signingmanager/api/v1/keypairs/${signed.keypairId}/sign, SHA256withRSA) → ${signed.status === 200 ? c.green : c.red}${signed.status}${c.off}`);
+    if (signed.signature && signed.certificatePem) {
+      const check = opensslVerify(signed.certificatePem, signed.signature, DIST_BUNDLE);
+      verified = check.ok;
+      console.log(`  openssl x509 -pubkey (the keypair's certificate) | openssl dgst -sha256 -verify … dist/index.js → ${check.ok ? c.green : c.red}${check.output}${c.off}`);
+    }
   }
 
   seen = emu.requests.length;
@@ -88,7 +105,11 @@ try {
   const dead = await status(emu, token);
   console.log(`\n  the same call after the post step → ${dead === 401 ? c.green : c.red}${dead}${c.off} (revoked)`);
   const signDead = sign ? await softwareTrustStatus(emu, token, pfx, password) : 401;
-  if (sign) console.log(`  the Software Trust call with both factors after the post step → ${signDead !== 200 ? c.green : c.red}${signDead}${c.off}`);
+  const signAfter = sign ? (await signDigest(emu, who, KEYPAIR_ALIAS, digest)).status : 401;
+  if (sign) {
+    console.log(`  the Software Trust call with both factors after the post step → ${signDead !== 200 ? c.green : c.red}${signDead}${c.off}`);
+    console.log(`  the same signing request after the post step → ${signAfter !== 200 ? c.green : c.red}${signAfter}${c.off} (refused)`);
+  }
 
   const summary = job.steps.map((x) => x.summary).join('');
   show('Job summary', summary.trim().split('\n'));
@@ -99,7 +120,7 @@ try {
   console.log(`files left in RUNNER_TEMP: ${left.length}; live tokens minted by this run: ${emu.model.liveTokens().filter((t) => t.name === main.outputs['token-name']).length}`);
   // With a certificate, both calls must have gone to the clientauth. name without x-api-key.
   const onClientAuth = [...mainSeen, ...postSeen].every((l) => l.includes('SNI clientauth.localhost, x-api-key absent'));
-  ok = main.outcome === 'success' && post.outcome === 'success' && main.annotations.length === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth) && signLive === 200 && signDead !== 200;
+  ok = main.outcome === 'success' && post.outcome === 'success' && main.annotations.length === 0 && live === 200 && dead === 401 && leaks.length === 0 && left.length === 0 && (!mtls || onClientAuth) && signLive === 200 && signDead !== 200 && verified && signAfter !== 200 && (!sign || main.outputs['keypair-id'] === s.keypair.id);
 } finally {
   job.cleanup();
   await emu.close();

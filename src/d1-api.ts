@@ -15,6 +15,7 @@ import {
   parseCreatedClientCert,
   parseCreatedServiceUser,
   parseCreatedToken,
+  parseKeypair,
   parseList,
   parseRetryAfter,
   parseRole,
@@ -26,6 +27,8 @@ import {
   type Code,
   type Created,
   type Id,
+  type Keypair,
+  type KeypairAlias,
   type Listed,
   type Name,
   type NewServiceUser,
@@ -41,7 +44,7 @@ import { answerShape, describeShape, fieldList, type AnswerShape } from './answe
 import type { TraceEvent } from './trace.js';
 
 export { PATHS, parseServerError };
-export type { Account, Id, Listed, Name, Role, User, UtcDay };
+export type { Account, Id, Keypair, KeypairAlias, Listed, Name, Role, User, UtcDay };
 
 /** Kinds of failure the entry points treat differently (message text is for people). */
 export type FailureKind = 'auth' | 'forbidden' | 'not-found' | 'invalid' | 'duplicate' | 'rate-limited' | 'unavailable' | 'server' | 'network' | 'protocol';
@@ -206,7 +209,8 @@ export class D1Client {
     return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
   }
 
-  private failure(endpoint: string, res: Answer, subject: string): D1Error {
+  /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
+  private failure(endpoint: string, res: Answer, subject: string, who: 'bootstrap' | 'job factors' = 'bootstrap'): D1Error {
     const { code, message } = parseServerError(res.body);
     // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
     const said = logSafe(redact([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
@@ -215,6 +219,9 @@ export class D1Client {
     const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
     const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
     switch (true) {
+      // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
+      case who === 'job factors' && (res.status === 401 || res.status === 403):
+        return new D1Error(`${head} Software Trust refused the job's token and client certificate to ${subject}.`, res.status === 401 ? 'auth' : 'forbidden', res.status);
       case res.status === 401 && this.authKind === 'client-cert':
         return new D1Error(
           `${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`,
@@ -271,9 +278,9 @@ export class D1Client {
     return user;
   }
 
-  private async list<T>(path: string, subject: string, parse: (x: Record<string, unknown>) => T | undefined): Promise<T[]> {
+  private async list<T>(path: string, subject: string, parse: (x: Record<string, unknown>) => T | undefined, who?: 'job factors'): Promise<T[]> {
     const res = await this.call('GET', path, undefined, true);
-    if (res.status !== 200) throw this.failure(endpointOf('GET', path), res, subject);
+    if (res.status !== 200) throw this.failure(endpointOf('GET', path), res, subject, who);
     const items = parseList(res.body);
     if (!items) throw this.missing(endpointOf('GET', path), res, 'a JSON array');
     // An entry without a valid id cannot be acted on, and so is not passed on.
@@ -295,6 +302,11 @@ export class D1Client {
 
   listServiceUsers(): Promise<Listed[]> {
     return this.list(PATHS.serviceUsers, 'list service users', parseServiceUserItem);
+  }
+
+  /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
+  listKeypairs(alias: KeypairAlias): Promise<Keypair[]> {
+    return this.list(PATHS.keypairsByAlias(alias), `list keypair '${alias}'`, parseKeypair, 'job factors');
   }
 
   listTokens(userId: Id): Promise<Listed[]> {

@@ -10,6 +10,8 @@
  */
 
 export const API_PREFIX = '/account/api/v1';
+/** Software Trust Manager (dev.digicert.com "Software Trust Manager API"), on `clientauth.<host>` with both factors. */
+export const SOFTWARE_TRUST_PREFIX = '/signingmanager/api/v1';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Values
@@ -79,6 +81,18 @@ export function parseText(v: unknown): string | undefined {
   return s || undefined;
 }
 
+/**
+ * A Software Trust keypair alias as the `keypair-alias` input takes it (smctl's `--keypair-alias`): letters, digits,
+ * dots, dashes and underscores, at most 100. DigiCert documents no character set for aliases; this one is ours, so
+ * that the value is safe in a query string and a log line. Also how an alias in an answer is read.
+ */
+export type KeypairAlias = string & { readonly __brand: 'KeypairAlias' };
+export const KEYPAIR_ALIAS_MAX = 100;
+const KEYPAIR_ALIAS = /^[A-Za-z0-9._-]+$/;
+export function parseKeypairAlias(v: unknown): KeypairAlias | undefined {
+  return typeof v === 'string' && v.length <= KEYPAIR_ALIAS_MAX && KEYPAIR_ALIAS.test(v) ? (v as KeypairAlias) : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
 
@@ -94,6 +108,8 @@ export const PATHS = {
   // dev.digicert.com "Set up service user multi-factor authentication" (paths confirmed, bodies not public).
   clientCerts: `${API_PREFIX}/client-auth-certificate`,
   clientCertEnable: (id: Id) => `${API_PREFIX}/client-auth-certificate/${id}/enable`,
+  // Software Trust: `GET keypairs?alias=` as public clients list keypairs (see docs/software-trust-notes.md, section 6).
+  keypairsByAlias: (alias: KeypairAlias) => `${SOFTWARE_TRUST_PREFIX}/keypairs?alias=${encodeURIComponent(alias)}`,
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -159,7 +175,8 @@ export function parseServerError(body: unknown): ServerError {
   if (isObj(body)) {
     const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
     // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
-    if (isObj(e)) return { code: parseCode(e.code), message: parseText(e.message) };
+    // Software Trust puts its code in `status` (`{"error": {"status": "invalid_input_field", ...}}`, ebourg/jsign tests).
+    if (isObj(e)) return { code: parseCode(e.code) ?? parseCode(e.status), message: parseText(e.message) };
     if (typeof body.error === 'string') return { code: parseCode(body.error), message: undefined };
   }
   return { code: undefined, message: typeof body === 'string' ? parseText(body) : undefined };
@@ -276,6 +293,28 @@ export interface CreatedCertificate {
 export function parseCreatedClientCert(body: unknown): CreatedCertificate {
   if (!isObj(body)) return { id: undefined, certificatePem: undefined };
   return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
+}
+
+/** A keypair in Software Trust's listing: its id, its alias, and whether it has a certificate to sign with. */
+export interface Keypair {
+  id: Id;
+  alias: KeypairAlias | undefined;
+  /**
+   * From `default_certificate` (an object with an id, or an id), `certificate`, or a non-empty `certificates`
+   * (*unconfirmed* names: smctl and the console show a keypair's "default certificate"). 'unknown' when the answer
+   * has none of these fields, so a tenant that names it otherwise is not refused for it.
+   */
+  certificate: 'present' | 'absent' | 'unknown';
+}
+export const KEYPAIR_CERTIFICATE_FIELDS = ['default_certificate', 'certificate', 'certificates'] as const;
+
+export function parseKeypair(x: Obj): Keypair | undefined {
+  const id = parseId(x.id);
+  if (!id) return undefined;
+  const named = KEYPAIR_CERTIFICATE_FIELDS.filter((f) => f in x);
+  const has = (v: unknown): boolean => (Array.isArray(v) ? v.some(has) : isObj(v) ? parseId(v.id) !== undefined : parseId(v) !== undefined);
+  const certificate = named.length === 0 ? 'unknown' : named.some((f) => has(x[f])) ? 'present' : 'absent';
+  return { id, alias: parseKeypairAlias(x.alias), certificate };
 }
 
 function parseSecret(v: unknown): string | undefined {

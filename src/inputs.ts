@@ -3,7 +3,7 @@
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
 import { loadClientCertificate, type CertificateInfo, type ClientTls } from './client-cert.js';
-import { parseCode, parseId, parseName, utcDayOf, type Code, type Id, type Name, type UtcDay } from './d1-wire.js';
+import { KEYPAIR_ALIAS_MAX, parseCode, parseId, parseKeypairAlias, parseName, utcDayOf, type Code, type Id, type KeypairAlias, type Name, type UtcDay } from './d1-wire.js';
 import { X509Certificate } from 'node:crypto';
 import { trustAnchors } from './http.js';
 import { InputError } from './input-error.js';
@@ -58,6 +58,11 @@ export interface Config {
    * handed over as a PKCS#12 file under RUNNER_TEMP with a random password; post disables it and removes the file.
    */
   clientCertificateForJob: boolean;
+  /**
+   * With client-certificate-for-job: right after both factors are made, main checks with them that the job's user
+   * can use this Software Trust keypair (src/software-trust.ts), before the build spends time.
+   */
+  keypairAlias: KeypairAlias | undefined;
   /** Delete this repository's tokens from runs that are over before minting. */
   cleanupStale: boolean;
   staleAfterHours: number;
@@ -366,6 +371,8 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     );
   }
 
+  const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
+
   const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
 
   return {
@@ -378,6 +385,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     endDate: utcDayOf(now, lifetimeDays),
     exportEnv: bool(getInput, 'export-env', false),
     clientCertificateForJob,
+    keypairAlias,
     cleanupStale,
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
@@ -386,4 +394,34 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     trust: parseTrust(getInput),
     step: parseStepConfig(getInput),
   };
+}
+
+/**
+ * `keypair-alias`: the Software Trust keypair the job will sign with. Software Trust's Signer and Developer roles sign
+ * "with keypairs assigned to them" (docs.digicert.com, Software Trust Manager user roles), and a service user made
+ * for the job (`scope`) has none: assigning one takes "Manage keypair" (docs.digicert.com "Update keypair access",
+ * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
+ * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
+ */
+function parseKeypairAliasInput(getInput: GetInput, scoped: boolean, clientCertificateForJob: boolean): KeypairAlias | undefined {
+  const raw = getInput('keypair-alias').trim();
+  if (!raw) return undefined;
+  if (scoped) {
+    throw new InputError(
+      'keypair-alias',
+      "a service user made for the job has no keypair assigned, and Software Trust signs only with keypairs assigned to the signer (or its team). Sign as a long-lived signer service user the keypair is assigned to: remove scope, name it in service-user-id, and keep client-certificate-for-job: true so both of its factors are still made for this job only. Keep scope for API work that needs no keypair.",
+      "Inputs 'scope' and 'keypair-alias'",
+    );
+  }
+  const alias = parseKeypairAlias(raw);
+  if (!alias) {
+    throw new InputError('keypair-alias', `expected a keypair alias as Software Trust shows it (Keypairs, first column; smctl keypair list): letters, digits, dots, dashes and underscores, at most ${KEYPAIR_ALIAS_MAX} characters.`);
+  }
+  if (!clientCertificateForJob) {
+    throw new InputError(
+      'keypair-alias',
+      "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.",
+    );
+  }
+  return alias;
 }

@@ -23,6 +23,7 @@ import { traceFor } from './trace.js';
 import { writeMintSummary } from './summary.js';
 import { USER_AGENT } from './version.js';
 import { sweepStale } from './sweep.js';
+import { checkKeypair } from './software-trust.js';
 
 export interface MainDeps {
   core: Core;
@@ -105,6 +106,14 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
     // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
     maskSecret(secret, core.setSecret);
     const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
+    // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
+    const keypairId =
+      config.keypairAlias && jobCert
+        ? await checkKeypair(
+            { core, env, createHttp, clock, deadline },
+            { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust },
+          )
+        : undefined;
 
     core.setOutput('token', secret);
     core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
@@ -115,6 +124,7 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
     core.setOutput('base-url', config.baseUrl);
     core.setOutput('client-certificate-file', jobCert?.file ?? '');
     core.setOutput('client-certificate-password', jobCert?.password ?? '');
+    core.setOutput('keypair-id', keypairId ?? '');
 
     if (config.exportEnv) {
       // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.

@@ -58,6 +58,11 @@ async function checkService(deps: PreflightDeps, config: Config, secrets: string
     // Said, not silently dropped: a real run requests the certificate with the token it mints, which preflight does not make.
     report.add('job certificate', 'skip', 'client-certificate-for-job is not tried: a real run requests the certificate with the token it mints, and preflight mints nothing. It relies on the token rights checked below.');
   }
+  if (config.keypairAlias) {
+    // Chosen over a lookup by the bootstrap: only a bootstrap with Manage keypair could see the keypair's assignment,
+    // and the real question is whether the job's own two factors can use it, which needs them.
+    report.add('keypair', 'skip', `keypair-alias '${config.keypairAlias}' is not checked here: the check needs the job's two factors (its token and client certificate), which preflight does not make. A real run checks it right after making them, before the build, and fails naming what to fix.`);
+  }
   if (auth.kind === 'client-cert') {
     const left = daysUntil(auth.certificate.notAfter, now);
     const soon = left < config.certificateExpiryWarningDays;

@@ -7,7 +7,7 @@
  */
 import type { AnswerShape } from '../../src/answer-fields.js';
 import { D1Client } from '../../src/d1-api.js';
-import type { Code, Id, Name, UtcDay } from '../../src/d1-wire.js';
+import type { Code, Id, KeypairAlias, Name, UtcDay } from '../../src/d1-wire.js';
 
 export const BARE_ARRAY = '(bare array)';
 
@@ -30,6 +30,8 @@ export interface FieldRule {
 }
 
 const P = '/account/api/v1';
+const ST = '/signingmanager/api/v1';
+const ALIAS = 'release-key' as KeypairAlias;
 const wrap = (s: string, item: object) => (s === BARE_ARRAY ? [item] : { [s]: [item] });
 
 /** The shape of a PEM certificate, which the wire module checks (armour and base64 lines), not a real one. */
@@ -59,6 +61,11 @@ export const FIELDS: FieldRule[] = [
   { id: 'roles.item.permissions', endpoint: `GET ${P}/role`, field: 'role permissions', emulator: 'permissions', accepted: ['permissions'], required: true, where: 'item', read: (c) => c.listRoles('x' as Code).then((l) => l[0]?.permissions), answer: (s) => [{ id: 'R1', [s]: ['P1'] }], expect: ['P1'], seenOnRealTenant: false },
   { id: 'cert.create.id', endpoint: `POST ${P}/client-auth-certificate`, field: 'client certificate id', emulator: 'id', accepted: ['id', 'certificate_id'], required: true, where: 'top', read: (c) => c.createClientCert(newCert).then((x) => x.id), answer: (s) => ({ [s]: 'c1', certificate: PEM }), expect: 'c1', seenOnRealTenant: false },
   { id: 'cert.create.certificate', endpoint: `POST ${P}/client-auth-certificate`, field: 'client certificate (PEM)', emulator: 'certificate', accepted: ['certificate', 'certificate_pem', 'pem'], required: true, where: 'top', read: (c) => c.createClientCert(newCert).then((x) => x.certificatePem), answer: (s) => ({ id: 'c1', [s]: PEM }), expect: PEM, seenOnRealTenant: false },
+  // Software Trust, read by the keypair check with the job's two factors (shapes from public clients: ebourg/jsign and others).
+  { id: 'keypairs.list', endpoint: `GET ${ST}/keypairs`, field: 'keypair list', emulator: 'items', accepted: ['items', BARE_ARRAY, 'data'], required: true, where: 'container', read: (c) => c.listKeypairs(ALIAS).then((l) => l[0]?.id), answer: (s) => wrap(s, { id: 'k1', alias: ALIAS }), expect: 'k1', seenOnRealTenant: false },
+  { id: 'keypairs.item.id', endpoint: `GET ${ST}/keypairs`, field: 'keypair id', emulator: 'id', accepted: ['id'], required: true, where: 'item', read: (c) => c.listKeypairs(ALIAS).then((l) => l[0]?.id), answer: (s) => ({ items: [{ [s]: 'k1', alias: ALIAS }] }), expect: 'k1', seenOnRealTenant: false },
+  { id: 'keypairs.item.alias', endpoint: `GET ${ST}/keypairs`, field: 'keypair alias', emulator: 'alias', accepted: ['alias'], required: true, where: 'item', read: (c) => c.listKeypairs(ALIAS).then((l) => l[0]?.alias), answer: (s) => ({ items: [{ id: 'k1', [s]: ALIAS }] }), expect: ALIAS, seenOnRealTenant: false },
+  { id: 'keypairs.item.certificate', endpoint: `GET ${ST}/keypairs`, field: "keypair's certificate (keypair-alias check)", emulator: 'default_certificate', accepted: ['default_certificate', 'certificate', 'certificates'], required: false, where: 'item', read: (c) => c.listKeypairs(ALIAS).then((l) => l[0]?.certificate), answer: (s) => ({ items: [{ id: 'k1', alias: ALIAS, [s]: s === 'certificates' ? [{ id: 'c1' }] : { id: 'c1' } }] }), expect: 'present', seenOnRealTenant: false },
   { id: 'accounts.item.id', endpoint: `GET ${P}/account`, field: 'account id', emulator: 'id', accepted: ['id'], required: true, where: 'item', read: (c) => c.listAccounts().then((l) => l[0]?.id), answer: (s) => [{ [s]: 'a1', name: 'A' }], expect: 'a1', seenOnRealTenant: false },
 ];
 
