@@ -150,7 +150,8 @@ describe('release: the workflow runs these scripts', () => {
     expect(build).toBeLessThan(attest);
     expect(steps[build]!.run).toContain('git status --porcelain -- dist');
     expect(attest).toBeLessThan(create);
-    expect(steps[attest]!.with!['subject-path']).toContain('dist/index.js');
+    // Every file under dist/ (issue 18: the chunk that makes keys and PKCS#12 files was not attested).
+    expect(steps[attest]!.with!['subject-path']).toBe('dist/**');
     expect(runs('release')).toContain('node .build/scripts/release.js notes "$VERSION" > .tmp/release-notes.md');
     expect(steps[create]!.run).toContain('--notes-file .tmp/release-notes.md');
   });

@@ -36,6 +36,17 @@ describe('supply chain: workflows', () => {
     for (const [action, shas] of pins) expect([...shas], action).toHaveLength(1);
   });
 
+  it('every npm ci runs without install scripts (issue 18: live.yml installed with scripts in the job holding the bootstrap key)', () => {
+    const installs = files.flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split(/\r?\n/)
+        .map((line, i) => ({ where: `${f}:${i + 1}`, line }))
+        .filter((x) => /\bnpm (ci|install|i)\b/.test(x.line)),
+    );
+    expect(installs.length).toBeGreaterThan(3);
+    expect(installs.filter((x) => !x.line.includes('--ignore-scripts')).map((x) => x.where)).toEqual([]);
+  });
+
   it('checkout never leaves the token in .git/config', () => {
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');
