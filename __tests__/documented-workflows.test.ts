@@ -6,8 +6,7 @@
  * What the test changes in a snippet, and only this: `${{ secrets.X }}` / `${{ vars.X }}` / `${{ runner.temp }}`
  * are filled from the table below (an unknown name fails, so a new example forces an update), and the host is the
  * emulator's: a `host:` input is replaced by it; a snippet without one targets the default host (one.digicert.com),
- * for which the emulator stands in as the host input (DC_BASE may name only DigiCert ONE's own hosts, which the
- * emulator is not: see parseTargetHost).
+ * for which the emulator stands in as the host input (the environment never chooses the host: see parseTargetHost).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

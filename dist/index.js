@@ -32659,40 +32659,14 @@ function parseHost(raw, inputName, kind = 'api-key') {
     return port ? `${name}:${port}` : name;
 }
 /**
- * DigiCert ONE's hosts (DigiCert's allow-listed URLs page: production and demo in four regions). With `host` empty,
- * DC_BASE may pick one of these, and nothing else: any step before this one can write DC_BASE to GITHUB_ENV, and
- * the bootstrap credential must go only where the workflow's author sent it.
+ * Where the bootstrap credential goes: the host input as the workflow's author wrote it, else production US. Never
+ * the environment: DC_BASE (which DigiCert's tools read) may have been written by any earlier step of the job
+ * (GITHUB_ENV), and even choosing among DigiCert ONE's own hosts would let it send a production key to another
+ * region or to demo. A workflow that wants DC_BASE's value writes `host: ${{ env.DC_BASE }}` itself.
  */
-const DIGICERT_ONE_HOSTS = [
-    'one.digicert.com',
-    'demo.one.digicert.com',
-    'one.digicert.co.jp',
-    'demo.one.digicert.co.jp',
-    'one.ch.digicert.com',
-    'demo.one.ch.digicert.com',
-    'one.nl.digicert.com',
-    'demo.one.nl.digicert.com',
-];
-/** Where the bootstrap credential goes: the host input as written, else a DigiCert ONE host from DC_BASE, else production US. */
-function parseTargetHost(getInput, env, kind) {
+function parseTargetHost(getInput, kind) {
     const hostInput = getInput('host').trim();
-    if (hostInput)
-        return parseHost(hostInput, 'host', kind);
-    const dcBase = (env.DC_BASE ?? '').trim();
-    if (!dcBase)
-        return DEFAULT_HOST;
-    let host;
-    try {
-        host = parseHost(dcBase, 'DC_BASE', 'client-cert');
-    }
-    catch {
-        host = undefined;
-    }
-    if (!host || !DIGICERT_ONE_HOSTS.includes(host.replace(/:443$/, ''))) {
-        throw new InputError('host', `is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent. DC_BASE may name ${DIGICERT_ONE_HOSTS.join(', ')} (with or without clientauth.); for any other host, write it in the host input.`);
-    }
-    // A clientauth. name in DC_BASE is accepted for either credential; the action adds the prefix itself when needed.
-    return host.replace(/:443$/, '');
+    return hostInput ? parseHost(hostInput, 'host', kind) : DEFAULT_HOST;
 }
 /**
  * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
@@ -32727,7 +32701,7 @@ function parseAuth(getInput, now) {
 }
 function parseConfig(getInput, env, run, now) {
     const auth = parseAuth(getInput, now);
-    const host = parseTargetHost(getInput, env, auth.kind);
+    const host = parseTargetHost(getInput, auth.kind);
     const serviceUserIdRaw = getInput('service-user-id').trim();
     const scopeRaw = getInput('scope');
     const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
@@ -33224,7 +33198,7 @@ class D1Client {
             hint = `${host} did not answer in time (${code}). DigiCert ONE may be slow or unreachable from this runner; try again, or check the proxy settings.`;
         }
         else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
-            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate with NODE_EXTRA_CA_CERTS.`;
+            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate in the tls-ca-certificates input (NODE_EXTRA_CA_CERTS is not used).`;
         }
         else if (/^Proxy response \(\d+\)/.test(err.message)) {
             const status = /\((\d+)\)/.exec(err.message)?.[1];
@@ -33790,6 +33764,9 @@ async function runMain({ core, run, env, createHttp, clock }) {
     const network = networkEnvironment(env);
     sayNetworkEnvironment(network, core);
     const config = parseConfig(core.getInput, env, run, now);
+    if (!core.getInput('host').trim() && env.DC_BASE) {
+        core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
+    }
     const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
     if (config.auth.kind === 'client-cert') {
         const cert = config.auth.certificate;
@@ -34541,7 +34518,7 @@ async function runPost({ core, env, createHttp, clock }) {
     let trust;
     try {
         auth = parseAuth(core.getInput, now);
-        host = parseTargetHost(core.getInput, env, auth.kind);
+        host = parseTargetHost(core.getInput, auth.kind);
         trust = parseTrust(core.getInput);
     }
     catch (err) {

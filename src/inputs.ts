@@ -244,41 +244,14 @@ export function parseHost(raw: string, inputName: string, kind: Auth['kind'] = '
 }
 
 /**
- * DigiCert ONE's hosts (DigiCert's allow-listed URLs page: production and demo in four regions). With `host` empty,
- * DC_BASE may pick one of these, and nothing else: any step before this one can write DC_BASE to GITHUB_ENV, and
- * the bootstrap credential must go only where the workflow's author sent it.
+ * Where the bootstrap credential goes: the host input as the workflow's author wrote it, else production US. Never
+ * the environment: DC_BASE (which DigiCert's tools read) may have been written by any earlier step of the job
+ * (GITHUB_ENV), and even choosing among DigiCert ONE's own hosts would let it send a production key to another
+ * region or to demo. A workflow that wants DC_BASE's value writes `host: ${{ env.DC_BASE }}` itself.
  */
-export const DIGICERT_ONE_HOSTS = [
-  'one.digicert.com',
-  'demo.one.digicert.com',
-  'one.digicert.co.jp',
-  'demo.one.digicert.co.jp',
-  'one.ch.digicert.com',
-  'demo.one.ch.digicert.com',
-  'one.nl.digicert.com',
-  'demo.one.nl.digicert.com',
-] as const;
-
-/** Where the bootstrap credential goes: the host input as written, else a DigiCert ONE host from DC_BASE, else production US. */
-export function parseTargetHost(getInput: GetInput, env: NodeJS.ProcessEnv, kind: Auth['kind']): string {
+export function parseTargetHost(getInput: GetInput, kind: Auth['kind']): string {
   const hostInput = getInput('host').trim();
-  if (hostInput) return parseHost(hostInput, 'host', kind);
-  const dcBase = (env.DC_BASE ?? '').trim();
-  if (!dcBase) return DEFAULT_HOST;
-  let host: string | undefined;
-  try {
-    host = parseHost(dcBase, 'DC_BASE', 'client-cert');
-  } catch {
-    host = undefined;
-  }
-  if (!host || !(DIGICERT_ONE_HOSTS as readonly string[]).includes(host.replace(/:443$/, ''))) {
-    throw new InputError(
-      'host',
-      `is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent. DC_BASE may name ${DIGICERT_ONE_HOSTS.join(', ')} (with or without clientauth.); for any other host, write it in the host input.`,
-    );
-  }
-  // A clientauth. name in DC_BASE is accepted for either credential; the action adds the prefix itself when needed.
-  return host.replace(/:443$/, '');
+  return hostInput ? parseHost(hostInput, 'host', kind) : DEFAULT_HOST;
 }
 
 /**
@@ -320,7 +293,7 @@ export function parseAuth(getInput: GetInput, now: Date): Auth {
 export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date): Config {
   const auth = parseAuth(getInput, now);
 
-  const host = parseTargetHost(getInput, env, auth.kind);
+  const host = parseTargetHost(getInput, auth.kind);
 
   const serviceUserIdRaw = getInput('service-user-id').trim();
   const scopeRaw = getInput('scope');

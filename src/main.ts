@@ -66,6 +66,9 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
   sayNetworkEnvironment(network, core);
 
   const config = parseConfig(core.getInput, env, run, now);
+  if (!core.getInput('host').trim() && env.DC_BASE) {
+    core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
+  }
   const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
   if (config.auth.kind === 'client-cert') {
     const cert = config.auth.certificate;

@@ -100,7 +100,7 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
   let trust: string[];
   try {
     auth = parseAuth(core.getInput, now);
-    host = parseTargetHost(core.getInput, env, auth.kind);
+    host = parseTargetHost(core.getInput, auth.kind);
     trust = parseTrust(core.getInput);
   } catch (err) {
     return fail(redact(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
