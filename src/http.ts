@@ -3,6 +3,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import * as tls from 'node:tls';
 import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
 import type { ClientTls } from './client-cert.js';
 
@@ -46,6 +47,18 @@ export interface HttpOptions {
   env: NodeJS.ProcessEnv;
   /** Client certificate for mutual TLS, held in memory and given to the TLS handshake. */
   tls?: ClientTls;
+  /**
+   * PEM CA certificates to trust besides Node's own (the broker's: a GHES issuer or DigiCert ONE behind a TLS-inspecting
+   * proxy). What NODE_EXTRA_CA_CERTS does for a whole process, for one client; it adds to the default trust, never replaces it.
+   */
+  extraCa?: string;
+}
+
+/** Node's default trust (bundled roots and NODE_EXTRA_CA_CERTS; getCACertificates is Node >= 22.15) plus `extra`. */
+function trustWith(extra: string | undefined): { ca?: string[] } {
+  if (!extra) return {};
+  // Node 20 has no getCACertificates; it never runs the broker (node:sqlite), but it loads this module.
+  return { ca: [...(tls.getCACertificates?.('default') ?? tls.rootCertificates), extra] };
 }
 
 /**
@@ -145,7 +158,8 @@ function watchedConnector(options: buildConnector.BuildOptions, onClose: () => v
 
 export function createHttpClient(opts: HttpOptions): HttpClient {
   const pending = new Set<() => void>();
-  const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
+  const trust = trustWith(opts.extraCa);
+  const connect = { ...opts.tls, ...trust, lookup: loopbackSubdomainLookup };
   const dispatcher: Dispatcher = usesProxy(opts.env)
     ? withoutExperimentalWarning(
         () =>
@@ -154,7 +168,7 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
             // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
             // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
             connect,
-            requestTls: { ...opts.tls },
+            requestTls: { ...opts.tls, ...trust },
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
