@@ -28970,11 +28970,12 @@ class D1Client {
 /* harmony export */   mu: () => (/* binding */ parseRetryAfter),
 /* harmony export */   om: () => (/* binding */ parseTokenItem),
 /* harmony export */   qF: () => (/* binding */ createTokenBody),
+/* harmony export */   rq: () => (/* binding */ parseCertificatePem),
 /* harmony export */   tN: () => (/* binding */ parseUser),
 /* harmony export */   vH: () => (/* binding */ parseCreatedClientCert),
 /* harmony export */   yk: () => (/* binding */ createClientCertBody)
 /* harmony export */ });
-/* unused harmony exports API_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, TEXT_MAX, parseText, SECRET_FIELDS, parseCertificatePem */
+/* unused harmony exports API_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, TEXT_MAX, parseText, SECRET_FIELDS */
 /**
  * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
  * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
@@ -29233,10 +29234,13 @@ function checkExpiry(what, endDate, now, warnDays) {
 /* unused harmony exports MAX_BODY_BYTES, loopbackSubdomainLookup */
 /* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(610);
 /* harmony import */ var node_dns__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_dns__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6752);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1692);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_tls__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6752);
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
+
 
 
 /** No answer the action reads is anywhere near this; a larger one is not read (a hostile 256 MiB body stays on the wire). */
@@ -29253,6 +29257,13 @@ async function readCapped(body) {
         chunks.push(chunk);
     }
     return Buffer.concat(chunks).toString('utf8');
+}
+/** Node's default trust (bundled roots and NODE_EXTRA_CA_CERTS; getCACertificates is Node >= 22.15) plus `extra`. */
+function trustWith(extra) {
+    if (!extra)
+        return {};
+    // Node 20 has no getCACertificates; it never runs the broker (node:sqlite), but it loads this module.
+    return { ca: [...(node_tls__WEBPACK_IMPORTED_MODULE_1__.getCACertificates?.('default') ?? node_tls__WEBPACK_IMPORTED_MODULE_1__.rootCertificates), extra] };
 }
 /**
  * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
@@ -29336,7 +29347,7 @@ function withoutExperimentalWarning(make) {
 const STALL_MS = 1000;
 /** undici's own connector, which also reports every socket's close, from the moment the socket exists. */
 function watchedConnector(options, onClose) {
-    const base = (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .buildConnector */ .gU)(options);
+    const base = (0,undici__WEBPACK_IMPORTED_MODULE_2__/* .buildConnector */ .gU)(options);
     return (opts, callback) => base(opts, (err, socket) => {
         socket?.once('close', onClose);
         // The callback's overloads (error or socket) do not accept the pair as typed; undici passes exactly this.
@@ -29345,19 +29356,20 @@ function watchedConnector(options, onClose) {
 }
 function createHttpClient(opts) {
     const pending = new Set();
-    const connect = { ...opts.tls, lookup: loopbackSubdomainLookup };
+    const trust = trustWith(opts.extraCa);
+    const connect = { ...opts.tls, ...trust, lookup: loopbackSubdomainLookup };
     const dispatcher = usesProxy(opts.env)
-        ? withoutExperimentalWarning(() => new undici__WEBPACK_IMPORTED_MODULE_1__/* .EnvHttpProxyAgent */ .J2({
+        ? withoutExperimentalWarning(() => new undici__WEBPACK_IMPORTED_MODULE_2__/* .EnvHttpProxyAgent */ .J2({
             // Direct connections (NO_PROXY hosts) use `connect`; through a proxy the TLS session to DigiCert ONE runs
             // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
             // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
             connect,
-            requestTls: { ...opts.tls },
+            requestTls: { ...opts.tls, ...trust },
             httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         }))
-        : new undici__WEBPACK_IMPORTED_MODULE_1__/* .Agent */ .g6({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
+        : new undici__WEBPACK_IMPORTED_MODULE_2__/* .Agent */ .g6({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
     return {
         async send(method, path, body, timeoutMs) {
             const headers = { accept: 'application/json', ...opts.headers };
@@ -29382,7 +29394,7 @@ function createHttpClient(opts) {
             let text;
             try {
                 const work = (async () => {
-                    const r = await (0,undici__WEBPACK_IMPORTED_MODULE_1__/* .request */ .Em)(new URL(path, opts.baseUrl), {
+                    const r = await (0,undici__WEBPACK_IMPORTED_MODULE_2__/* .request */ .Em)(new URL(path, opts.baseUrl), {
                         method,
                         headers,
                         body: body === undefined ? undefined : JSON.stringify(body),
@@ -29442,7 +29454,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6803);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9415);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6661);
-/* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1526);
+/* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1956);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8151);
 /* harmony import */ var _run_context_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3564);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7194);
@@ -29530,7 +29542,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   f_: () => (/* binding */ parsePreflight),
   mA: () => (/* binding */ parseStepConfig),
   b6: () => (/* binding */ parseTargetHost),
-  fl: () => (/* binding */ secretInputValues)
+  fl: () => (/* binding */ secretInputValues),
+  aI: () => (/* binding */ usesBroker)
 });
 
 // UNUSED EXPORTS: DEFAULT_HOST, DIGICERT_ONE_HOSTS, MANAGERS, MAX_LIFETIME_DAYS, SECRET_INPUTS, parseHost, parseScope
@@ -29770,6 +29783,10 @@ function inputs_int(getInput, name, min, max, fallback, meaning) {
     }
     return Number(raw);
 }
+/** broker-url: the job authenticates through the organisation's broker (src/broker-steps.ts) and holds no DigiCert ONE secret. */
+function usesBroker(getInput) {
+    return getInput('broker-url').trim() !== '';
+}
 /** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
 function parsePreflight(getInput) {
     return bool(getInput, 'preflight', false);
@@ -29867,7 +29884,7 @@ function parseAuth(getInput, now) {
         if (key || password) {
             throw new input_error/* InputError */.d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
         }
-        throw new input_error/* InputError */.d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
+        throw new input_error/* InputError */.d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password), or use your organisation\'s broker (broker-url), which needs no secret in the job. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
     }
     if (apiKey) {
         if (key || password) {
@@ -29987,7 +30004,8 @@ function logSafe(text, max = LOG_TEXT_MAX) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ runMain)
+  V: () => (/* binding */ runMain),
+  S: () => (/* binding */ writeNewFile)
 });
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -30227,6 +30245,8 @@ class Ledger {
     }
 }
 async function runMain({ core, run, env, createHttp, clock }) {
+    if ((0,inputs/* usesBroker */.aI)(core.getInput))
+        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerMain({ core, run, env, createHttp, clock });
     // The step's start: today's date and the deadline come from this one reading of the one clock.
     const now = (0,src_clock/* dateOf */.Q)(clock);
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
@@ -30547,6 +30567,8 @@ function stepConfig(core) {
 /** The worst outcome wins the summary line: a failure must not hide behind a success. */
 const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 async function runPost({ core, env, createHttp, clock }) {
+    if ((0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .usesBroker */ .aI)(core.getInput))
+        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerPost({ core, env, createHttp, clock });
     const now = (0,_clock_js__WEBPACK_IMPORTED_MODULE_5__/* .dateOf */ .Q)(clock);
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
     const secrets = [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)(core.getInput), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_3__/* .proxyPasswords */ .PK)(env)];
@@ -30686,7 +30708,75 @@ async function revokeOne(core, ctx, m, host, now, manual) {
 
 /***/ }),
 
-/***/ 1526:
+/***/ 9157:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ PreflightReport)
+/* harmony export */ });
+/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6987);
+/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7194);
+/**
+ * What preflight shows: one log line per check, the field NAMES of every answer it read, and the same as two
+ * job-summary tables. Every detail goes through redact (secrets) and logSafe (workflow commands, line breaks),
+ * because it may quote a server's error message.
+ */
+
+
+
+const TAG = { pass: '[PASS]', warn: '[WARN]', fail: '[FAIL]', skip: '[SKIP]' };
+const DETAIL_MAX = 1200;
+/** A Markdown table cell: no pipe, no line break, no HTML. */
+function cell(s) {
+    return s.replace(/[|\r\n]/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+class PreflightReport {
+    core;
+    secrets;
+    checks = [];
+    answers = [];
+    constructor(core, secrets) {
+        this.core = core;
+        this.secrets = secrets;
+    }
+    add(check, verdict, detail) {
+        const safe = (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(detail, this.secrets), DETAIL_MAX);
+        this.checks.push({ check, verdict, detail: safe });
+        const line = `${TAG[verdict]} ${check}: ${safe}`;
+        if (verdict === 'warn')
+            this.core.warning(line);
+        else
+            this.core.info(line);
+    }
+    answer(host, endpoint, status, shape) {
+        this.answers.push({ host, endpoint, status, shape });
+    }
+    get failed() {
+        return this.checks.filter((c) => c.verdict === 'fail');
+    }
+    /** The field-name block: what a user pastes into an issue when their tenant answers differently. */
+    printAnswers() {
+        this.core.info('Fields in the answers preflight read (names only, never values; paste these lines when reporting a tenant that answers differently):');
+        for (const a of this.answers)
+            this.core.info(`  ${(0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(`${a.endpoint} on ${a.host} -> ${a.status}: ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_2__/* .describeShape */ .vJ)(a.shape)}`, 2000)}`);
+    }
+    async writeSummary() {
+        const rows = this.checks.map((c) => `| ${cell(c.check)} | ${c.verdict.toUpperCase()} | ${cell(c.detail)} |`);
+        const answers = this.answers.map((a) => `| \`${cell(a.endpoint)}\` | ${cell(a.host)} | ${a.status} | ${cell((0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_2__/* .describeShape */ .vJ)(a.shape))} |`);
+        await this.core.summary
+            .addRaw(`### DigiCert ONE preflight: ${this.failed.length ? `${this.failed.length} check(s) failed` : 'all checks passed'}\n\n`, false)
+            .addRaw(`| check | result | detail |\n|---|---|---|\n${rows.join('\n')}\n\n`, false)
+            .addRaw(`#### Fields in the answers read (names only)\n\n| request | host | status | fields |\n|---|---|---|---|\n${answers.join('\n')}\n\n`, false)
+            .addRaw('Preflight created, changed and deleted nothing.\n', false)
+            .write();
+    }
+}
+
+
+/***/ }),
+
+/***/ 1956:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30762,69 +30852,10 @@ function proxyFor(host, env) {
     }
 }
 
-// EXTERNAL MODULE: ./src/answer-fields.ts
-var answer_fields = __nccwpck_require__(6987);
-// EXTERNAL MODULE: ./src/log-safe.ts
-var log_safe = __nccwpck_require__(6963);
+// EXTERNAL MODULE: ./src/preflight-checks/report.ts
+var preflight_checks_report = __nccwpck_require__(9157);
 // EXTERNAL MODULE: ./src/secrets.ts
 var src_secrets = __nccwpck_require__(7194);
-;// CONCATENATED MODULE: ./src/preflight-checks/report.ts
-/**
- * What preflight shows: one log line per check, the field NAMES of every answer it read, and the same as two
- * job-summary tables. Every detail goes through redact (secrets) and logSafe (workflow commands, line breaks),
- * because it may quote a server's error message.
- */
-
-
-
-const TAG = { pass: '[PASS]', warn: '[WARN]', fail: '[FAIL]', skip: '[SKIP]' };
-const DETAIL_MAX = 1200;
-/** A Markdown table cell: no pipe, no line break, no HTML. */
-function cell(s) {
-    return s.replace(/[|\r\n]/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-class PreflightReport {
-    core;
-    secrets;
-    checks = [];
-    answers = [];
-    constructor(core, secrets) {
-        this.core = core;
-        this.secrets = secrets;
-    }
-    add(check, verdict, detail) {
-        const safe = (0,log_safe/* logSafe */.s)((0,src_secrets/* redact */.E$)(detail, this.secrets), DETAIL_MAX);
-        this.checks.push({ check, verdict, detail: safe });
-        const line = `${TAG[verdict]} ${check}: ${safe}`;
-        if (verdict === 'warn')
-            this.core.warning(line);
-        else
-            this.core.info(line);
-    }
-    answer(host, endpoint, status, shape) {
-        this.answers.push({ host, endpoint, status, shape });
-    }
-    get failed() {
-        return this.checks.filter((c) => c.verdict === 'fail');
-    }
-    /** The field-name block: what a user pastes into an issue when their tenant answers differently. */
-    printAnswers() {
-        this.core.info('Fields in the answers preflight read (names only, never values; paste these lines when reporting a tenant that answers differently):');
-        for (const a of this.answers)
-            this.core.info(`  ${(0,log_safe/* logSafe */.s)(`${a.endpoint} on ${a.host} -> ${a.status}: ${(0,answer_fields/* describeShape */.vJ)(a.shape)}`, 2000)}`);
-    }
-    async writeSummary() {
-        const rows = this.checks.map((c) => `| ${cell(c.check)} | ${c.verdict.toUpperCase()} | ${cell(c.detail)} |`);
-        const answers = this.answers.map((a) => `| \`${cell(a.endpoint)}\` | ${cell(a.host)} | ${a.status} | ${cell((0,answer_fields/* describeShape */.vJ)(a.shape))} |`);
-        await this.core.summary
-            .addRaw(`### DigiCert ONE preflight: ${this.failed.length ? `${this.failed.length} check(s) failed` : 'all checks passed'}\n\n`, false)
-            .addRaw(`| check | result | detail |\n|---|---|---|\n${rows.join('\n')}\n\n`, false)
-            .addRaw(`#### Fields in the answers read (names only)\n\n| request | host | status | fields |\n|---|---|---|---|\n${answers.join('\n')}\n\n`, false)
-            .addRaw('Preflight created, changed and deleted nothing.\n', false)
-            .write();
-    }
-}
-
 // EXTERNAL MODULE: ./src/trace.ts
 var trace = __nccwpck_require__(3606);
 ;// CONCATENATED MODULE: ./src/preflight.ts
@@ -30846,12 +30877,14 @@ var trace = __nccwpck_require__(3606);
 
 const message = (err) => (err instanceof Error ? err.message : String(err));
 async function runPreflight(deps) {
+    if ((0,inputs/* usesBroker */.aI)(deps.core.getInput))
+        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerPreflight(deps);
     const { core, env, clock } = deps;
     const now = (0,src_clock/* dateOf */.Q)(clock);
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
         (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
-    const report = new PreflightReport(core, secrets);
+    const report = new preflight_checks_report/* PreflightReport */.Q(core, secrets);
     core.info('Preflight: checking the set-up read-only; nothing will be created, changed or deleted.');
     let config;
     try {
@@ -31230,6 +31263,8 @@ const STATE = {
     host: 'host',
     /** JSON array of Made, in the order main made them. */
     credentials: 'credentials',
+    /** With broker-url: {"leases": [...]}, the request ids main sent the broker (never a secret). */
+    broker: 'broker',
 };
 const MAX_STATE = 8 * 1024;
 const MAX_RECORDS = 8;
@@ -31238,6 +31273,7 @@ function initState(saveState) {
     saveState(STATE.isPost, 'true');
     saveState(STATE.host, '');
     saveState(STATE.credentials, '[]');
+    saveState(STATE.broker, '');
 }
 function serializeMade(made) {
     return JSON.stringify(made);

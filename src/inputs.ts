@@ -162,6 +162,11 @@ function int(getInput: GetInput, name: string, min: number, max: number, fallbac
   return Number(raw);
 }
 
+/** broker-url: the job authenticates through the organisation's broker (src/broker-steps.ts) and holds no DigiCert ONE secret. */
+export function usesBroker(getInput: GetInput): boolean {
+  return getInput('broker-url').trim() !== '';
+}
+
 /** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
 export function parsePreflight(getInput: GetInput): boolean {
   return bool(getInput, 'preflight', false);
@@ -268,7 +273,7 @@ export function parseAuth(getInput: GetInput, now: Date): Auth {
     }
     throw new InputError(
       'api-key',
-      'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?',
+      'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password), or use your organisation\'s broker (broker-url), which needs no secret in the job. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?',
       lead,
     );
   }

@@ -12,7 +12,7 @@ import { KINDS, findByName, type Made, type RevokeContext } from './credentials/
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { proxyPasswords, type HttpClient, type HttpOptions } from './http.js';
-import { parseAuth, parseStepConfig, parseTargetHost, secretInputValues, type Auth, type StepConfig } from './inputs.js';
+import { parseAuth, parseStepConfig, parseTargetHost, secretInputValues, usesBroker, type Auth, type StepConfig } from './inputs.js';
 import { dateOf, type Clock } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
@@ -43,6 +43,7 @@ function stepConfig(core: Core): StepConfig {
 const RANK: PostOutcome[] = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 
 export async function runPost({ core, env, createHttp, clock }: PostDeps): Promise<PostOutcome> {
+  if (usesBroker(core.getInput)) return (await import('./broker-steps.js')).runBrokerPost({ core, env, createHttp, clock });
   const now = dateOf(clock);
   // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];

@@ -13,6 +13,8 @@ export const STATE = {
   host: 'host',
   /** JSON array of Made, in the order main made them. */
   credentials: 'credentials',
+  /** With broker-url: {"leases": [...]}, the request ids main sent the broker (never a secret). */
+  broker: 'broker',
 } as const;
 
 const MAX_STATE = 8 * 1024;
@@ -30,6 +32,7 @@ export function initState(saveState: (name: string, value: string) => void): voi
   saveState(STATE.isPost, 'true');
   saveState(STATE.host, '');
   saveState(STATE.credentials, '[]');
+  saveState(STATE.broker, '');
 }
 
 export function serializeMade(made: readonly Made[]): string {

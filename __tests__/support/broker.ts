@@ -196,8 +196,13 @@ export class BrokerWorld {
     this.broker = undefined;
   }
 
+  /** Stops and starts the broker on the same port, ledger and files (jobs keep their broker-url). */
   async restart(): Promise<void> {
+    const port = Number(new URL(this.url).port);
     await this.stopBroker();
+    const config = JSON.parse(readFileSync(this.configFile, 'utf8')) as { listen: { port: number } };
+    config.listen.port = port;
+    writeFileSync(this.configFile, JSON.stringify(config, null, 2));
     await this.startBroker();
   }
 
