@@ -24,9 +24,8 @@ export interface CredentialDeps {
   config: BrokerConfig;
   ledger: Ledger;
   clock: Clock;
-  /** The bootstrap connection, shared by all requests. */
-  bootstrapHttp: HttpClient;
-  createHttp: (o: HttpOptions) => HttpClient;
+  /** A client of src/http.ts with the broker's environment (proxy) and extra CAs. */
+  createHttp: (o: Omit<HttpOptions, 'env' | 'extraCa'>) => HttpClient;
   log: (line: string) => void;
 }
 
@@ -59,16 +58,21 @@ const madeOf = (r: Pick<CredentialRow, 'kind' | 'id' | 'name' | 'userId' | 'endD
   endDate: r.endDate as UtcDay,
 });
 
-export function bootstrapClient(deps: CredentialDeps): D1Client {
+/**
+ * The bootstrap identity for one job's request, on a connection of its own: src/http.ts fails a client's pending
+ * requests when one of its sockets closes mid-answer (a step's guard), so concurrent jobs must not share a client.
+ */
+async function withBootstrap<T>(deps: CredentialDeps, use: (client: D1Client) => Promise<T>): Promise<T> {
   const { config, clock } = deps;
-  return new D1Client(deps.bootstrapHttp, {
-    host: bootstrapConnection(config.digicertHost, config.auth).requestHost,
-    secrets: config.secrets,
-    deadline: clock.now() + config.timeoutSeconds * 1000,
-    clock,
-    log: deps.log,
-    authKind: config.auth.kind,
-  });
+  const conn = bootstrapConnection(config.digicertHost, config.auth);
+  const http = deps.createHttp(conn.http);
+  try {
+    return await use(
+      new D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline: clock.now() + config.timeoutSeconds * 1000, clock, log: deps.log, authKind: config.auth.kind }),
+    );
+  } finally {
+    await http.close();
+  }
 }
 
 /**
@@ -89,10 +93,13 @@ async function recorded<T extends { id: Id }>(deps: CredentialDeps, ctx: CreateC
   }
 }
 
-export async function mintFor(deps: CredentialDeps, order: MintOrder): Promise<Minted> {
-  const { config, clock } = deps;
+export function mintFor(deps: CredentialDeps, order: MintOrder): Promise<Minted> {
+  return withBootstrap(deps, (client) => mintWith(deps, client, order));
+}
+
+async function mintWith(deps: CredentialDeps, client: D1Client, order: MintOrder): Promise<Minted> {
+  const { clock } = deps;
   const now = dateOf(clock);
-  const client = bootstrapClient(deps);
   const { claims, policy, lease } = order;
   const run: RunInfo = { repository: claims.repository, runId: claims.run_id, runAttempt: claims.run_attempt, job: order.job };
   const name = defaultTokenName(run) as Name;
@@ -138,12 +145,7 @@ export async function mintFor(deps: CredentialDeps, order: MintOrder): Promise<M
  */
 async function certificateFor(deps: CredentialDeps, lease: string, minted: Minted, csrPem: string, log: (l: string) => void): Promise<{ id: Id; pem: string }> {
   const { config, clock } = deps;
-  const http = deps.createHttp({
-    baseUrl: `https://${config.digicertHost}`,
-    headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT },
-    env: process.env,
-    extraCa: config.extraCaPem,
-  });
+  const http = deps.createHttp({ baseUrl: `https://${config.digicertHost}`, headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT } });
   try {
     const client = new D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
     const pending: Made = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
@@ -165,7 +167,11 @@ export type RevokeOutcome = { row: CredentialRow; outcome: 'revoked' | 'gone' } 
  * never left the job) and ends on its end date.
  */
 export async function revokeRows(deps: CredentialDeps, rows: readonly CredentialRow[], by: 'job' | 'sweeper'): Promise<RevokeOutcome[]> {
-  const client = bootstrapClient(deps);
+  if (rows.length === 0) return [];
+  return withBootstrap(deps, (client) => revokeWith(deps, client, rows, by));
+}
+
+async function revokeWith(deps: CredentialDeps, client: D1Client, rows: readonly CredentialRow[], by: 'job' | 'sweeper'): Promise<RevokeOutcome[]> {
   const out: RevokeOutcome[] = [];
   for (const row of rows) {
     const kind = KINDS[row.kind];

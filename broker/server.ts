@@ -15,7 +15,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bootstrapConnection } from '../src/bootstrap.js';
 import { type Clock, dateOf } from '../src/clock.js';
 import { D1Error } from '../src/d1-api.js';
 import { utcDayOf } from '../src/d1-wire.js';
@@ -118,11 +117,10 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const ledger = Ledger.open(config.ledgerFile);
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'extraCa'>): HttpClient => deps.createHttp({ ...o, env, extraCa: config.extraCaPem });
-  const bootstrapHttp = outbound(bootstrapConnection(config.digicertHost, config.auth).http);
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
   const jwks = new Jwks({ url: config.jwksUrl, http: jwksHttp, clock });
   const limiter = new RateLimiter(config.rateLimit, clock);
-  const credentialDeps: CredentialDeps = { config, ledger, clock, bootstrapHttp, createHttp: (o) => outbound(o), log: deps.log };
+  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
     // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
@@ -284,24 +282,18 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     }
   }
 
-  let sweeping: Promise<RevokeOutcome[]> | undefined;
-  const sweep = (): Promise<RevokeOutcome[]> => {
-    // One sweep at a time: a slow DigiCert ONE must not stack them up.
-    sweeping ??= (async () => {
-      try {
-        const now = clock.now();
-        ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-        const due = ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
-        if (due.length === 0) return [];
-        const results = await revokeRows(credentialDeps, due, 'sweeper');
-        audit({ event: 'sweep', revoked: results.map(describeRevoked) });
-        return results;
-      } finally {
-        sweeping = undefined;
-      }
-    })();
-    return sweeping;
+  const sweepOnce = async (): Promise<RevokeOutcome[]> => {
+    const now = clock.now();
+    ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
+    const due = ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
+    if (due.length === 0) return [];
+    const results = await revokeRows(credentialDeps, due, 'sweeper');
+    audit({ event: 'sweep', revoked: results.map(describeRevoked) });
+    return results;
   };
+  let sweeping: Promise<RevokeOutcome[]> | undefined;
+  // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
+  const sweep = (): Promise<RevokeOutcome[]> => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
 
   const server: Server = createServer({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
@@ -327,7 +319,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sweeping?.catch(() => undefined);
-      await Promise.all([bootstrapHttp.close(), jwksHttp.close()]);
+      await jwksHttp.close();
       ledger.close();
     },
   };

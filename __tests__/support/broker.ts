@@ -91,7 +91,8 @@ export class BrokerWorld {
   private constructor(private readonly o: WorldOptions) {
     // In-process: a virtual clock that starts now (TLS certificates and the emulator's dates are real ones).
     this.clock = o.process ? { ...systemClock, waits: [] } : virtualClock(new Date().toISOString());
-    this.agent = new Agent({ connect: { ca: this.pki.ca.certPem } });
+    // 200 jobs at once open 200 TLS connections to a broker sharing this process: give them time on a loaded machine.
+    this.agent = new Agent({ connect: { ca: this.pki.ca.certPem, timeout: 120_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
   }
 
   static async start(o: WorldOptions = {}): Promise<BrokerWorld> {

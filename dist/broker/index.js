@@ -29421,21 +29421,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-;// CONCATENATED MODULE: ./src/version.ts
-const VERSION = '1.0.0';
-const USER_AGENT = `d1-token-action/${VERSION}`;
-
-;// CONCATENATED MODULE: ./src/bootstrap.ts
-
-const CLIENTAUTH_PREFIX = 'clientauth.';
-function bootstrapConnection(host, auth) {
-    if (auth.kind === 'api-key') {
-        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': USER_AGENT } } };
-    }
-    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
-    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
-}
-
 // EXTERNAL MODULE: ./src/clock.ts
 var src_clock = __nccwpck_require__(9373);
 // EXTERNAL MODULE: ./src/http.ts
@@ -29885,6 +29870,21 @@ var input_error = __nccwpck_require__(6236);
 var naming = __nccwpck_require__(8499);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/version.ts
+const VERSION = '1.0.0';
+const USER_AGENT = `d1-token-action/${VERSION}`;
+
+;// CONCATENATED MODULE: ./src/bootstrap.ts
+
+const CLIENTAUTH_PREFIX = 'clientauth.';
+function bootstrapConnection(host, auth) {
+    if (auth.kind === 'api-key') {
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': USER_AGENT } } };
+    }
+    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
+}
+
 ;// CONCATENATED MODULE: ./src/credentials/kind.ts
 const KIND_NAMES = (/* unused pure expression or super */ null && (['api-token', 'service-user', 'client-certificate', 'pkcs12-file']));
 /** The one credential in a listing that carries this name, if any. */
@@ -30154,16 +30154,20 @@ const madeOf = (r) => ({
     userId: r.userId,
     endDate: r.endDate,
 });
-function bootstrapClient(deps) {
+/**
+ * The bootstrap identity for one job's request, on a connection of its own: src/http.ts fails a client's pending
+ * requests when one of its sockets closes mid-answer (a step's guard), so concurrent jobs must not share a client.
+ */
+async function withBootstrap(deps, use) {
     const { config, clock } = deps;
-    return new D1Client(deps.bootstrapHttp, {
-        host: bootstrapConnection(config.digicertHost, config.auth).requestHost,
-        secrets: config.secrets,
-        deadline: clock.now() + config.timeoutSeconds * 1000,
-        clock,
-        log: deps.log,
-        authKind: config.auth.kind,
-    });
+    const conn = bootstrapConnection(config.digicertHost, config.auth);
+    const http = deps.createHttp(conn.http);
+    try {
+        return await use(new D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline: clock.now() + config.timeoutSeconds * 1000, clock, log: deps.log, authKind: config.auth.kind }));
+    }
+    finally {
+        await http.close();
+    }
 }
 /**
  * Records the row, creates with recovery, settles the row: with its id when made, 'not-made' when it certainly was
@@ -30185,10 +30189,12 @@ async function recorded(deps, ctx, lease, create, settle) {
         throw err;
     }
 }
-async function mintFor(deps, order) {
-    const { config, clock } = deps;
+function mintFor(deps, order) {
+    return withBootstrap(deps, (client) => mintWith(deps, client, order));
+}
+async function mintWith(deps, client, order) {
+    const { clock } = deps;
     const now = (0,src_clock/* dateOf */.Q)(clock);
-    const client = bootstrapClient(deps);
     const { claims, policy, lease } = order;
     const run = { repository: claims.repository, runId: claims.run_id, runAttempt: claims.run_attempt, job: order.job };
     const name = (0,naming/* defaultTokenName */.KQ)(run);
@@ -30228,12 +30234,7 @@ async function mintFor(deps, order) {
  */
 async function certificateFor(deps, lease, minted, csrPem, log) {
     const { config, clock } = deps;
-    const http = deps.createHttp({
-        baseUrl: `https://${config.digicertHost}`,
-        headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT },
-        env: process.env,
-        extraCa: config.extraCaPem,
-    });
+    const http = deps.createHttp({ baseUrl: `https://${config.digicertHost}`, headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT } });
     try {
         const client = new D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
         const pending = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
@@ -30253,7 +30254,11 @@ async function certificateFor(deps, lease, minted, csrPem, log) {
  * never left the job) and ends on its end date.
  */
 async function revokeRows(deps, rows, by) {
-    const client = bootstrapClient(deps);
+    if (rows.length === 0)
+        return [];
+    return withBootstrap(deps, (client) => revokeWith(deps, client, rows, by));
+}
+async function revokeWith(deps, client, rows, by) {
     const out = [];
     for (const row of rows) {
         const kind = KINDS[row.kind];
@@ -30331,7 +30336,6 @@ class RateLimiter {
 
 
 
-
 const MAX_BODY = 64 * 1024;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
@@ -30396,11 +30400,10 @@ async function startBroker(deps) {
     const ledger = broker_ledger/* Ledger */.O.open(config.ledgerFile);
     const env = process.env;
     const outbound = (o) => deps.createHttp({ ...o, env, extraCa: config.extraCaPem });
-    const bootstrapHttp = outbound(bootstrapConnection(config.digicertHost, config.auth).http);
     const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
     const jwks = new id_token/* Jwks */.Cy({ url: config.jwksUrl, http: jwksHttp, clock });
     const limiter = new RateLimiter(config.rateLimit, clock);
-    const credentialDeps = { config, ledger, clock, bootstrapHttp, createHttp: (o) => outbound(o), log: deps.log };
+    const credentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
     const audit = (entry, extraSecrets = []) => {
         // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
         deps.audit(redact(JSON.stringify({ time: (0,src_clock/* dateOf */.Q)(clock).toISOString(), ...entry }), [...config.secrets, ...extraSecrets]));
@@ -30577,26 +30580,19 @@ async function startBroker(deps) {
                 res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...shown } }));
         }
     }
-    let sweeping;
-    const sweep = () => {
-        // One sweep at a time: a slow DigiCert ONE must not stack them up.
-        sweeping ??= (async () => {
-            try {
-                const now = clock.now();
-                ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-                const due = ledger.due(now, (0,d1_wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
-                if (due.length === 0)
-                    return [];
-                const results = await revokeRows(credentialDeps, due, 'sweeper');
-                audit({ event: 'sweep', revoked: results.map(describeRevoked) });
-                return results;
-            }
-            finally {
-                sweeping = undefined;
-            }
-        })();
-        return sweeping;
+    const sweepOnce = async () => {
+        const now = clock.now();
+        ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
+        const due = ledger.due(now, (0,d1_wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
+        if (due.length === 0)
+            return [];
+        const results = await revokeRows(credentialDeps, due, 'sweeper');
+        audit({ event: 'sweep', revoked: results.map(describeRevoked) });
+        return results;
     };
+    let sweeping;
+    // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
+    const sweep = () => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
     const server = (0,external_node_https_namespaceObject.createServer)({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
     await new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -30620,7 +30616,7 @@ async function startBroker(deps) {
             server.closeAllConnections();
             await new Promise((resolve) => server.close(() => resolve()));
             await sweeping?.catch(() => undefined);
-            await Promise.all([bootstrapHttp.close(), jwksHttp.close()]);
+            await jwksHttp.close();
             ledger.close();
         },
     };
