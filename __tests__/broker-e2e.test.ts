@@ -8,13 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scanJob, maskedBeforeUse } from '../harness/leaks.js';
 import { RunnerJob, type JobOptions } from '../harness/runner.js';
 import { softwareTrustStatus, statusWith } from '../harness/later-step.js';
-import { AUDIENCE, BrokerWorld, hasSqlite } from './support/broker.js';
+import { AUDIENCE, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
 
 describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner model, emulator)', () => {
   let w: BrokerWorld;
   const jobs: RunnerJob[] = [];
   beforeAll(async () => {
-    w = await BrokerWorld.start({ process: true });
+    w = await startWorld({ process: true });
   }, 60_000);
   afterAll(async () => w?.close());
   afterEach(() => {

@@ -5,14 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusWith } from '../harness/later-step.js';
-import { BrokerWorld, defaultPolicies, hasSqlite } from './support/broker.js';
+import { defaultPolicies, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
 
 const MINUTE = 60_000;
 
 describe.skipIf(!hasSqlite)('broker ledger and sweeper', () => {
   let w: BrokerWorld;
   beforeAll(async () => {
-    w = await BrokerWorld.start({ config: { maxAgeMinutes: 60 } });
+    w = await startWorld({ config: { maxAgeMinutes: 60 } });
   }, 60_000);
   afterAll(async () => w?.close());
 
@@ -97,7 +97,7 @@ describe.skipIf(!hasSqlite)('broker sweeper: the end date', () => {
   let w: BrokerWorld;
   beforeAll(async () => {
     // A long maximum age, and a policy whose credentials end today: the end date decides.
-    w = await BrokerWorld.start({
+    w = await startWorld({
       config: { maxAgeMinutes: 60 * 24 * 8 },
       policies: (s) => (defaultPolicies(s) as Record<string, unknown>[]).map((p) => ({ ...p, lifetimeDays: 0 })),
     });

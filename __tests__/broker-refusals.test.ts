@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusWith } from '../harness/later-step.js';
 import { GITHUB_ISSUER } from '../broker/id-token.js';
-import { AUDIENCE, BrokerWorld, hasSqlite, newLease, type Answer } from './support/broker.js';
+import { AUDIENCE, hasSqlite, newLease, startWorld, type Answer, type BrokerWorld } from './support/broker.js';
 
 describe.skipIf(!hasSqlite)('broker refusals', () => {
   let w: BrokerWorld;
   beforeAll(async () => {
-    w = await BrokerWorld.start();
+    w = await startWorld();
   }, 60_000);
   afterAll(async () => w?.close());
 
@@ -169,7 +169,7 @@ describe.skipIf(!hasSqlite)('broker refusals', () => {
 describe.skipIf(!hasSqlite)('broker rate limit, per repository', () => {
   let w: BrokerWorld;
   beforeAll(async () => {
-    w = await BrokerWorld.start({ config: { rateLimit: { perMinute: 6, burst: 2 } } });
+    w = await startWorld({ config: { rateLimit: { perMinute: 6, burst: 2 } } });
   }, 60_000);
   afterAll(async () => w?.close());
 

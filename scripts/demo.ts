@@ -6,6 +6,8 @@
  * as the bootstrap credential, on the emulator's clientauth. name.
  * `npm run demo -- --sign`: both factors for the job (scope + client-certificate-for-job + export-env): a later step
  * calls Software Trust on the clientauth. name with the token AND the PKCS#12 (200), and again after post (refused).
+ * `npm run demo -- --broker`: no DigiCert ONE secret in the job: it authenticates through the broker with its OIDC
+ * token (scripts/demo-broker.ts).
  */
 import { readFileSync } from 'node:fs';
 import { D1Emulator } from '../emulator/server.js';
@@ -21,6 +23,8 @@ function show(title: string, lines: string[]): void {
   console.log(`\n${c.bold}▶ ${title}${c.off}`);
   for (const l of lines) console.log(`  ${c.dim}│${c.off} ${l}`);
 }
+
+if (process.argv.includes('--broker')) process.exit((await (await import('./demo-broker.js')).brokerDemo()) ? 0 : 1);
 
 const started = performance.now();
 const emu = await D1Emulator.start();
