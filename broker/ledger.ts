@@ -75,7 +75,8 @@ export class Ledger {
     if (!sqlite) throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
     const db = new sqlite.DatabaseSync(file);
     // WAL: readers never wait for the writer; FULL: a row written before a create survives a power cut too.
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
     db.exec(SCHEMA);
     return new Ledger(db);
   }

@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { callBroker, BrokerError, parseBrokerInputs, parseCredential, type BrokerApiOptions, type BrokerCredential, type BrokerInputs } from './broker-client.js';
-import { dateOf } from './clock.js';
 import { KINDS, type Made } from './credentials/index.js';
 import type { Id, Name } from './d1-wire.js';
 import { proxyPasswords } from './http.js';
