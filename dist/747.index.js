@@ -48,7 +48,6 @@ var version = __webpack_require__(311);
 /** Inputs the broker's policy decides: given with broker-url they would be ignored, so they are refused. */
 const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name', 'stale-after-hours'];
 const BOOTSTRAP_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
-const truthy = (v) => ['true', 'yes', '1', 'on'].includes(v.trim().toLowerCase());
 function parseBrokerInputs(getInput) {
     const raw = getInput('broker-url').trim();
     for (const name of BOOTSTRAP_INPUTS) {
@@ -60,7 +59,7 @@ function parseBrokerInputs(getInput) {
         if (getInput(name).trim())
             throw new src_inputs/* InputError */.dz(name, "does not apply with broker-url: the broker's policy decides it. Leave it empty.");
     }
-    if (truthy(getInput('cleanup-stale')))
+    if ((0,src_inputs/* bool */.lc)(getInput, 'cleanup-stale', false))
         throw new src_inputs/* InputError */.dz('cleanup-stale', "does not apply with broker-url: the broker's sweeper revokes what runs left behind.");
     let url;
     try {
@@ -80,20 +79,12 @@ function parseBrokerInputs(getInput) {
     const audience = getInput('broker-audience').trim() || url.origin;
     if (audience.length > 256 || /\s/.test(audience))
         throw new src_inputs/* InputError */.dz('broker-audience', 'must be one value without white space (at most 256 characters).');
-    const bool = (name) => {
-        const v = getInput(name).trim().toLowerCase();
-        if (v === '' || ['false', 'no', '0', 'off'].includes(v))
-            return false;
-        if (truthy(v))
-            return true;
-        throw new src_inputs/* InputError */.dz(name, `expected true or false, got '${v.slice(0, 20)}'.`);
-    };
     const step = (0,src_inputs/* parseStepConfig */.mA)(getInput);
-    const clientCertificateForJob = bool('client-certificate-for-job');
+    const clientCertificateForJob = (0,src_inputs/* bool */.lc)(getInput, 'client-certificate-for-job', false);
     if (clientCertificateForJob && step.skipRevoke) {
         throw new src_inputs/* InputError */.dz('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must remove the PKCS#12 file and have the broker revoke the certificate.');
     }
-    return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: bool('export-env'), clientCertificateForJob, step };
+    return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: (0,src_inputs/* bool */.lc)(getInput, 'export-env', false), clientCertificateForJob, step };
 }
 /** A broker answer that is not what was asked for; the message is for the job log (clean, scrubbed). */
 class BrokerError extends Error {
@@ -239,6 +230,8 @@ async function requestIdToken(o) {
 
 // EXTERNAL MODULE: ./src/main.ts + 4 modules
 var main = __webpack_require__(9415);
+// EXTERNAL MODULE: ./src/post.ts
+var post = __webpack_require__(6661);
 // EXTERNAL MODULE: ./src/preflight-checks/report.ts
 var preflight_checks_report = __webpack_require__(9157);
 // EXTERNAL MODULE: ./src/state.ts
@@ -254,6 +247,7 @@ var src_summary = __webpack_require__(8855);
  * Main saves the lease (its own random request id) to state BEFORE the exchange, so post can ask the broker to
  * revoke it even when the answer never arrived; a job whose post never runs is revoked by the broker's sweeper.
  */
+
 
 
 
@@ -384,18 +378,10 @@ async function publish(deps, inputs, c, file) {
         ]);
     }
 }
-function stepConfig(core) {
-    try {
-        return (0,src_inputs/* parseStepConfig */.mA)(core.getInput);
-    }
-    catch {
-        return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
-    }
-}
 async function runBrokerPost(deps) {
     const { core, env } = deps;
     const secrets = maskFirst(deps);
-    const step = stepConfig(core);
+    const step = (0,post/* stepConfig */.t)(core);
     const summary = async (outcome, line) => {
         if (step.jobSummary)
             await (0,src_summary/* writeRevokeSummary */.cm)(core, line).catch(() => undefined);

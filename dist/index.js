@@ -29537,6 +29537,7 @@ class InputError extends Error {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   dz: () => (/* reexport */ input_error/* InputError */.d),
+  lc: () => (/* binding */ bool),
   kU: () => (/* binding */ parseAuth),
   o4: () => (/* binding */ parseConfig),
   f_: () => (/* binding */ parsePreflight),
@@ -30522,7 +30523,8 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ runPost)
+/* harmony export */   a: () => (/* binding */ runPost),
+/* harmony export */   t: () => (/* binding */ stepConfig)
 /* harmony export */ });
 /* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(1273);
 /* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6334);

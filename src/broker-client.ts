@@ -7,7 +7,7 @@
 import { parseCertificatePem, parseId, parseName, parseUtcDay, type Id, type Name, type UtcDay } from './d1-wire.js';
 import type { HttpClient, HttpOptions } from './http.js';
 import { NetworkError } from './http.js';
-import { InputError, parseStepConfig, type GetInput, type StepConfig } from './inputs.js';
+import { InputError, bool, parseStepConfig, type GetInput, type StepConfig } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { redact } from './secrets.js';
 import { USER_AGENT } from './version.js';
@@ -27,8 +27,6 @@ export interface BrokerInputs {
 const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name', 'stale-after-hours'] as const;
 const BOOTSTRAP_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'] as const;
 
-const truthy = (v: string): boolean => ['true', 'yes', '1', 'on'].includes(v.trim().toLowerCase());
-
 export function parseBrokerInputs(getInput: GetInput): BrokerInputs {
   const raw = getInput('broker-url').trim();
   for (const name of BOOTSTRAP_INPUTS) {
@@ -43,7 +41,7 @@ export function parseBrokerInputs(getInput: GetInput): BrokerInputs {
   for (const name of DECIDED_BY_POLICY) {
     if (getInput(name).trim()) throw new InputError(name, "does not apply with broker-url: the broker's policy decides it. Leave it empty.");
   }
-  if (truthy(getInput('cleanup-stale'))) throw new InputError('cleanup-stale', "does not apply with broker-url: the broker's sweeper revokes what runs left behind.");
+  if (bool(getInput, 'cleanup-stale', false)) throw new InputError('cleanup-stale', "does not apply with broker-url: the broker's sweeper revokes what runs left behind.");
   let url: URL;
   try {
     url = new URL(raw);
@@ -58,18 +56,12 @@ export function parseBrokerInputs(getInput: GetInput): BrokerInputs {
   }
   const audience = getInput('broker-audience').trim() || url.origin;
   if (audience.length > 256 || /\s/.test(audience)) throw new InputError('broker-audience', 'must be one value without white space (at most 256 characters).');
-  const bool = (name: string): boolean => {
-    const v = getInput(name).trim().toLowerCase();
-    if (v === '' || ['false', 'no', '0', 'off'].includes(v)) return false;
-    if (truthy(v)) return true;
-    throw new InputError(name, `expected true or false, got '${v.slice(0, 20)}'.`);
-  };
   const step = parseStepConfig(getInput);
-  const clientCertificateForJob = bool('client-certificate-for-job');
+  const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
   if (clientCertificateForJob && step.skipRevoke) {
     throw new InputError('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must remove the PKCS#12 file and have the broker revoke the certificate.');
   }
-  return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: bool('export-env'), clientCertificateForJob, step };
+  return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: bool(getInput, 'export-env', false), clientCertificateForJob, step };
 }
 
 /** What the broker minted, parsed as any outside answer is. */

@@ -13,10 +13,10 @@ import { KINDS, type Made } from './credentials/index.js';
 import type { Id, Name } from './d1-wire.js';
 import { proxyPasswords } from './http.js';
 import { maskRequestToken, requestIdToken } from './id-token-request.js';
-import { InputError, parseStepConfig, type StepConfig } from './inputs.js';
+import { InputError } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { writeNewFile, type MainDeps } from './main.js';
-import type { PostDeps, PostOutcome } from './post.js';
+import { stepConfig, type PostDeps, type PostOutcome } from './post.js';
 import { PreflightReport, type CheckResult } from './preflight-checks/report.js';
 import { maskSecret } from './secrets.js';
 import { STATE, loadState, serializeMade } from './state.js';
@@ -140,14 +140,6 @@ async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential
       { ...row, kind: c.kind === 'api-token' ? 'API token (via the broker)' : 'ephemeral service user (via the broker)', id: c.kind === 'api-token' ? c.tokenId : c.serviceUserId, scope: c.scope.join('; ') || 'the roles of that user' },
       ...(c.certificate ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: c.certificate.id, scope: 'the same user' }] : []),
     ]);
-  }
-}
-
-function stepConfig(core: PostDeps['core']): StepConfig {
-  try {
-    return parseStepConfig(core.getInput);
-  } catch {
-    return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
   }
 }
 

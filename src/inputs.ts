@@ -145,7 +145,7 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
 
-function bool(getInput: GetInput, name: string, fallback: boolean): boolean {
+export function bool(getInput: GetInput, name: string, fallback: boolean): boolean {
   const raw = getInput(name).trim().toLowerCase();
   if (raw === '') return fallback;
   if (['true', 'yes', '1', 'on'].includes(raw)) return true;

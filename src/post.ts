@@ -29,7 +29,7 @@ export interface PostDeps {
 
 export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
 
-function stepConfig(core: Core): StepConfig {
+export function stepConfig(core: Core): StepConfig {
   try {
     return parseStepConfig(core.getInput);
   } catch (err) {

@@ -29150,7 +29150,8 @@ class Ledger {
             throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
         const db = new sqlite.DatabaseSync(file);
         // WAL: readers never wait for the writer; FULL: a row written before a create survives a power cut too.
-        db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+        // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
+        db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
         db.exec(SCHEMA);
         return new Ledger(db);
     }
@@ -31287,7 +31288,7 @@ class InputError extends Error {
 /* harmony export */   o6: () => (/* binding */ parseHost),
 /* harmony export */   vL: () => (/* binding */ MAX_LIFETIME_DAYS)
 /* harmony export */ });
-/* unused harmony exports SECRET_INPUTS, secretInputValues, MANAGERS, DEFAULT_HOST, usesBroker, parsePreflight, parseStepConfig, DIGICERT_ONE_HOSTS, parseTargetHost, parseAuth, parseConfig */
+/* unused harmony exports SECRET_INPUTS, secretInputValues, MANAGERS, DEFAULT_HOST, bool, usesBroker, parsePreflight, parseStepConfig, DIGICERT_ONE_HOSTS, parseTargetHost, parseAuth, parseConfig */
 /* harmony import */ var _client_cert_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2431);
 /* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9736);
 /* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6236);
