@@ -86,6 +86,11 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(decisions[0]!.claims).toMatchObject({ repository: 'octo-org/release-tools', repository_id: '123456789', repository_owner_id: '987654', ref: 'refs/heads/main', event_name: 'push' });
   });
 
+  it('/healthz answers 200 without a token (for the orchestrator\'s probes)', async () => {
+    const a = await w.call('GET', '/healthz');
+    expect([a.status, a.body]).toEqual([200, { status: 'ok' }]);
+  });
+
   it('a broker restart between main and post: post still revokes (the ledger is on disk)', async () => {
     const j = job();
     const main = await j.main();

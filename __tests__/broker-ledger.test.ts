@@ -116,3 +116,25 @@ describe.skipIf(!hasSqlite)('broker sweeper: the end date', () => {
     expect(w.ledgerRows().find((r) => r.name === a.body.tokenName)).toMatchObject({ revokedBy: 'sweeper' });
   });
 });
+
+describe.skipIf(!hasSqlite)('broker bootstrap by client certificate', () => {
+  let w: BrokerWorld;
+  beforeAll(async () => {
+    w = await startWorld({ bootstrap: 'client-certificate' });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('mints and revokes on the clientauth. name, the certificate in the handshake and no x-api-key', async () => {
+    const before = w.emu.requests.length;
+    const a = await w.mint(w.token({ run_id: '5150' }));
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    const revoke = await w.call('POST', '/v1/revoke', w.token({ run_id: '5150' }), { leases: [a.body.lease] });
+    expect(revoke.body.revoked).toEqual([expect.objectContaining({ outcome: 'revoked' })]);
+    const seen = w.emu.requests.slice(before).map((r) => `${r.method} ${r.path.replace(String(a.body.tokenId), '{id}')} ${r.status} ${r.servername} ${r.hadApiKey ? 'x-api-key' : 'no x-api-key'} ${r.clientCertUser}`);
+    expect(seen).toEqual([
+      `POST /account/api/v1/api-access-token 201 clientauth.localhost no x-api-key ${w.s.bootstrap.user.id}`,
+      `DELETE /account/api/v1/api-access-token/{id} 204 clientauth.localhost no x-api-key ${w.s.bootstrap.user.id}`,
+    ]);
+    expect(await statusWith(w.emu, a.body.token as string)).toBe(401);
+  });
+});

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Broker } from '../broker/server.js';
 import type { CredentialRow } from '../broker/ledger.js';
+import { toP12Base64 } from '../emulator/pki.js';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario, type Scenario } from '../emulator/scenario.js';
 import { systemClock, type Clock } from '../src/clock.js';
@@ -68,6 +69,8 @@ export interface WorldOptions {
   policies?: (s: Scenario) => unknown[];
   /** Fields of the broker's config file to add or replace. */
   config?: Record<string, unknown>;
+  /** The broker's bootstrap credential: the seeded bootstrap user's API token (default), or its client certificate (PKCS#12 file). */
+  bootstrap?: 'api-key' | 'client-certificate';
 }
 
 export interface Answer {
@@ -130,6 +133,11 @@ export class BrokerWorld {
     f('tls.key', this.pki.server.keyPem);
     f('extra-ca.pem', this.caPem);
     f('bootstrap-api-key', this.s.bootstrap.apiKey);
+    if (this.o.bootstrap === 'client-certificate') {
+      const password = randomBytes(12).toString('hex');
+      writeFileSync(join(this.dir, 'bootstrap.p12'), Buffer.from(toP12Base64(this.emu.issueClientCert(this.s.bootstrap.user.id), password), 'base64'), { mode: 0o600 });
+      f('bootstrap.p12.password', password);
+    }
     f('policy.json', JSON.stringify({ policies: (this.o.policies ?? defaultPolicies)(this.s) }, null, 2));
     f(
       'broker.json',
@@ -140,7 +148,7 @@ export class BrokerWorld {
           audience: AUDIENCE,
           issuer: this.issuer.issuer,
           digicertHost: this.emu.host,
-          bootstrap: { apiKeyFile: 'bootstrap-api-key' },
+          bootstrap: this.o.bootstrap === 'client-certificate' ? { clientCertificateFile: 'bootstrap.p12', passwordFile: 'bootstrap.p12.password' } : { apiKeyFile: 'bootstrap-api-key' },
           policyFile: 'policy.json',
           ledgerFile: 'ledger.sqlite',
           auditLog: 'audit.jsonl',
