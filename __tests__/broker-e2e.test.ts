@@ -102,6 +102,22 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(await statusWith(w.emu, main.outputs.token!)).toBe(401);
   });
 
+  it('the answer never reaches main (timeout): the lease was saved first, so post has the broker revoke what it made', async () => {
+    w.emu.fault({ method: 'POST', path: /api-access-token$/, kind: 'delay', ms: 2500 });
+    const j = job({ 'timeout-seconds': '1' });
+    const main = await j.main();
+    expect(main.exitCode).toBe(1);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('did not answer within timeout-seconds (ETIMEDOUT). It may still be minting: the post step asks it to revoke whatever it made for this job.');
+    const lease = JSON.parse(main.state.broker!).leases[0] as string;
+    // The broker carries on and makes it; the job never sees it.
+    while (!w.ledgerRows().some((r) => r.lease === lease && r.state === 'live')) await new Promise((r) => setTimeout(r, 50));
+    const made = w.ledgerRows().find((r) => r.lease === lease)!;
+    expect(w.emu.model.tokenWorks(w.emu.model.tokens.get(made.id)!)).toBe(true);
+    const post = await j.post();
+    expect(post.log).toContain(`The broker revoked api-token '${made.name}' (id ${made.id}).`);
+    expect(w.emu.model.tokenWorks(w.emu.model.tokens.get(made.id)!)).toBe(false);
+  });
+
   it('without id-token: write: main says how to fix it, and asks nothing of the broker', async () => {
     const j = job({}, { permissions: {} });
     const before = w.audit().length;

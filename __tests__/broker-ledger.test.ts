@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusWith } from '../harness/later-step.js';
-import { defaultPolicies, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
+import { defaultPolicies, hasSqlite, newLease, startWorld, type BrokerWorld } from './support/broker.js';
 
 const MINUTE = 60_000;
 
@@ -30,6 +30,18 @@ describe.skipIf(!hasSqlite)('broker ledger and sweeper', () => {
     expect(a.status).toBe(201);
     // Settled with the id of the token the create made, under the name the create carried.
     expect(w.ledgerRows().find((r) => r.seq === rows[0]!.seq)).toMatchObject({ state: 'live', id: a.body.tokenId, name: (arrived.body as { name: string }).name });
+  });
+
+  it('a revoke that arrives while its mint is still being made waits for it, then revokes what it made', async () => {
+    w.emu.fault({ method: 'POST', path: /api-access-token$/, kind: 'delay', ms: 500 });
+    const lease = newLease();
+    const minting = w.call('POST', '/v1/credentials', w.token({ run_id: '8080' }), { policy: 'release', lease, job: 'sign' });
+    while (!w.ledgerRows().some((r) => r.lease === lease)) await new Promise((r) => setTimeout(r, 5));
+    const revoke = await w.call('POST', '/v1/revoke', w.token({ run_id: '8080' }), { leases: [lease] });
+    const minted = await minting;
+    expect(minted.status).toBe(201);
+    expect(revoke.body.revoked).toEqual([{ kind: 'api-token', id: minted.body.tokenId, name: minted.body.tokenName, lease, outcome: 'revoked' }]);
+    expect(await statusWith(w.emu, minted.body.token as string)).toBe(401);
   });
 
   it('a job whose post never ran: swept once the maximum age has passed, not before', async () => {

@@ -163,6 +163,9 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     return policy;
   }
 
+  /** Mints under way, by lease: a revoke for one waits for it (a job whose answer was lost may revoke before it ends). */
+  const inflight = new Map<string, Promise<unknown>>();
+
   async function mint(req: IncomingMessage): Promise<[number, unknown]> {
     const body = await readJson(req);
     const claims = await authenticate(req);
@@ -178,8 +181,10 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
     if (!ledger.openLease(lease, owner, clock.now())) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
     let minted: Minted;
+    const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr as string | undefined });
+    inflight.set(lease, making.catch(() => undefined));
     try {
-      minted = await mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr as string | undefined });
+      minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
       const undone = await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job').catch(() => []);
@@ -188,6 +193,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
       if (err instanceof D1Error) throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
       throw err;
+    } finally {
+      inflight.delete(lease);
     }
     audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
     return [
@@ -254,7 +261,10 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       }
     }
     const results: RevokeOutcome[] = [];
-    for (const lease of leases) results.push(...(await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job')));
+    for (const lease of leases) {
+      await inflight.get(lease);
+      results.push(...(await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job')));
+    }
     const unknown = leases.filter((l) => !ledger.leaseOwner(l));
     audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
     return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];

@@ -155,6 +155,9 @@ export async function callBroker(o: BrokerApiOptions, path: '/v1/credentials' | 
       throw new BrokerError(`The TLS certificate of ${where} could not be verified (${code}): the broker must present a certificate for ${o.inputs.host} from a CA this runner trusts (a private CA: put its certificate in NODE_EXTRA_CA_CERTS on the runner).`, 'tls');
     }
     const maybe = path === '/v1/credentials' && !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(err.code);
+    if (/TIMEOUT|TIMEDOUT/.test(err.code)) {
+      throw new BrokerError(`${where.replace(/^t/, 'T')} did not answer within timeout-seconds (${code}).${maybe ? ' It may still be minting: the post step asks it to revoke whatever it made for this job.' : ''}`, 'timeout', undefined, maybe);
+    }
     throw new BrokerError(`${where.replace(/^t/, 'T')} could not be reached (${code}). Check broker-url, and that the runner can reach it (firewall, HTTPS_PROXY / NO_PROXY).`, 'unreachable', undefined, maybe);
   } finally {
     await http.close();

@@ -30448,6 +30448,8 @@ async function startBroker(deps) {
         }
         return policy;
     }
+    /** Mints under way, by lease: a revoke for one waits for it (a job whose answer was lost may revoke before it ends). */
+    const inflight = new Map();
     async function mint(req) {
         const body = await readJson(req);
         const claims = await authenticate(req);
@@ -30465,8 +30467,10 @@ async function startBroker(deps) {
         if (!ledger.openLease(lease, owner, clock.now()))
             throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
         let minted;
+        const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr });
+        inflight.set(lease, making.catch(() => undefined));
         try {
-            minted = await mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr });
+            minted = await making;
         }
         catch (err) {
             // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
@@ -30478,6 +30482,9 @@ async function startBroker(deps) {
             if (err instanceof D1Error)
                 throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
             throw err;
+        }
+        finally {
+            inflight.delete(lease);
         }
         audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
         return [
@@ -30545,8 +30552,10 @@ async function startBroker(deps) {
             }
         }
         const results = [];
-        for (const lease of leases)
+        for (const lease of leases) {
+            await inflight.get(lease);
             results.push(...(await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job')));
+        }
         const unknown = leases.filter((l) => !ledger.leaseOwner(l));
         audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
         return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
