@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePolicies } from '../broker/policy.js';
-import { BROKER_ENTRY } from '../harness/broker-world.js';
+import { BROKER_ENTRY, childEnv } from '../harness/broker-world.js';
 import { projectRoot } from '../harness/runner.js';
 
 const root = projectRoot();
@@ -54,7 +54,7 @@ describe('the broker image (Dockerfile)', () => {
   });
 
   it('that bundle is the broker: started as the image starts it without its config, it asks for one', () => {
-    const r = spawnSync(process.execPath, [BROKER_ENTRY], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const r = spawnSync(process.execPath, [BROKER_ENTRY], { encoding: 'utf8', env: childEnv() });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('d1-token-broker: give the configuration file: --config broker.json (or D1_BROKER_CONFIG)');
   });

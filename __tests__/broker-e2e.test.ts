@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scanJob, maskedBeforeUse } from '../harness/leaks.js';
 import { RunnerJob, type JobOptions } from '../harness/runner.js';
@@ -181,6 +182,24 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     const r = await refused.main();
     expect(r.exitCode).toBe(1);
     expect(r.log.find((l) => l.startsWith('[FAIL] policy:'))).toContain('environment (expected production, token has none)');
+  });
+
+  // The documented workflows with broker-url (README.md, docs/broker.md), with the permissions they give the job: the
+  // broker's URL and audience are this world's, as the other documented workflows get the emulator's host.
+  const snippets = ['README.md', 'docs/broker.md'].flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].filter((m) => m[1]!.includes('broker-url:')).map((m) => [file, m[1]!] as const),
+  );
+  it.each(snippets)('the documented workflow in %s runs: main and post succeed, the token is dead afterwards', async (_file, text) => {
+    const doc = parse(text) as { jobs?: Record<string, unknown>; permissions?: JobOptions['permissions']; steps?: { uses?: string; with?: Record<string, string> }[] };
+    const jobDoc = (doc.jobs ? Object.values(doc.jobs)[0] : doc) as typeof doc;
+    const step = jobDoc.steps!.find((s) => /d1-token-action@/.test(s.uses ?? ''))!;
+    const j = job({ ...step.with, 'broker-url': w.url, 'broker-audience': AUDIENCE }, { permissions: jobDoc.permissions ?? {} });
+    const main = await j.main();
+    expect(main.outcome, main.log.join('\n')).toBe('success');
+    expect(await statusWith(w.emu, main.outputs.token!)).toBe(200);
+    const post = await j.post();
+    expect(post.outcome).toBe('success');
+    expect(await statusWith(w.emu, main.outputs.token!)).toBe(401);
   });
 
   it('client-certificate-for-job through the broker: the CSR goes out, the key stays; both factors work, and neither after post', async () => {

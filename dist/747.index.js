@@ -304,7 +304,7 @@ async function runBrokerMain(deps) {
     const inputs = parseBrokerInputs(core.getInput);
     const api = apiOptions(inputs, deps, secrets);
     const runnerTemp = env.RUNNER_TEMP ?? '';
-    if (inputs.clientCertificateForJob && !/^([A-Za-z]:)?[\\/]/.test(runnerTemp)) {
+    if (inputs.clientCertificateForJob && !(0,external_node_path_.isAbsolute)(runnerTemp)) {
         throw new src_inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
     }
     // The key pair is made here and its private key never leaves this process: only the CSR goes to the broker.

@@ -56,6 +56,8 @@ export function defaultPolicies(s: Scenario): unknown[] {
   };
   return [
     { name: 'release', match, grant: { serviceUserId: s.signer.id }, clientCertificate: true },
+    // The name README.md and docs/broker.md use.
+    { name: 'release-signing', match, grant: { serviceUserId: s.signer.id }, clientCertificate: true },
     { name: 'signing', match, grant: { scope: 'Software Trust: Signer' }, clientCertificate: true },
     { name: 'production', match: { ...match, environment: 'production' }, grant: { serviceUserId: s.signer.id } },
   ];
@@ -166,7 +168,7 @@ export class BrokerWorld {
 
   async startBroker(): Promise<void> {
     if (this.o.process) {
-      const child = spawn(NODE, [BROKER_ENTRY, '--config', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+      const child = spawn(NODE, [BROKER_ENTRY, '--config', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
       this.child = child;
       child.stderr!.setEncoding('utf8');
       const port = await new Promise<number>((resolve, reject) => {
@@ -283,6 +285,12 @@ export class BrokerWorld {
     await this.agent.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A clean environment for the broker process (no secret of this one); Windows needs a few variables for sockets and temp. */
+export function childEnv(): Record<string, string> {
+  const keep = ['PATH', ...(process.platform === 'win32' ? ['SystemRoot', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE'] : [])];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
 }
 
 export const newLease = (): string => randomBytes(16).toString('base64url');

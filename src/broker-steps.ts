@@ -7,7 +7,7 @@
  * revoke it even when the answer never arrived; a job whose post never runs is revoked by the broker's sweeper.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { callBroker, BrokerError, parseBrokerInputs, parseCredential, type BrokerApiOptions, type BrokerCredential, type BrokerInputs } from './broker-client.js';
 import { KINDS, type Made } from './credentials/index.js';
 import type { Id, Name } from './d1-wire.js';
@@ -63,7 +63,7 @@ export async function runBrokerMain(deps: MainDeps): Promise<void> {
   const inputs = parseBrokerInputs(core.getInput);
   const api = apiOptions(inputs, deps, secrets);
   const runnerTemp = env.RUNNER_TEMP ?? '';
-  if (inputs.clientCertificateForJob && !/^([A-Za-z]:)?[\\/]/.test(runnerTemp)) {
+  if (inputs.clientCertificateForJob && !isAbsolute(runnerTemp)) {
     throw new InputError('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
   }
   // The key pair is made here and its private key never leaves this process: only the CSR goes to the broker.
