@@ -30462,7 +30462,8 @@ async function startBroker(deps) {
         const lease = body.lease;
         if (typeof lease !== 'string' || !LEASE.test(lease))
             throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
-        const job = typeof body.job === 'string' && body.job ? body.job.slice(0, 100) : 'job';
+        // The job's own label (GITHUB_JOB; the token has no job claim): it goes into a name and a description, so only plain characters.
+        const job = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
         const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
         if (!ledger.openLease(lease, owner, clock.now()))
             throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
