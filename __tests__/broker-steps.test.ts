@@ -20,7 +20,10 @@ function recordingCore(inputs: Record<string, string>, state: Record<string, str
   const core = {
     getInput: (n: string) => inputs[n] ?? '',
     getState: (n: string) => state[n] ?? '',
-    saveState: (n: string, v: string) => void (events.push(`state ${n}=${v}`), (state[n] = v)),
+    saveState: (n: string, v: string) => {
+      events.push(`state ${n}=${v}`);
+      state[n] = v;
+    },
     setSecret: (v: string) => void events.push(`mask ${v}`),
     setOutput: (n: string, v: string) => void events.push(`output ${n}=${v}`),
     exportVariable: (n: string, v: string) => void events.push(`env ${n}=${v}`),
