@@ -44,7 +44,7 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(main.log.join('\n')).toContain(main.outputs['token-id']);
 
     // State carries ids and the host only; the summary names the token but holds no secret.
-    expect(Object.keys(main.state).sort()).toEqual(['credentials', 'host', 'network']);
+    expect(Object.keys(main.state).sort()).toEqual(['broker', 'credentials', 'host', 'network']);
     expect(JSON.parse(main.state.credentials!)).toEqual([
       { kind: 'api-token', id: main.outputs['token-id'], name: main.outputs['token-name'], userId: t.s.signer.id, endDate: main.outputs['expires-at']!.slice(0, 10) },
     ]);

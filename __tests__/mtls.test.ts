@@ -40,7 +40,7 @@ async function mintAndRevoke(j: RunnerJob, certUser = t.s.bootstrap.user.id) {
   expect(mainReqs[0]).toMatchObject({ servername: 'clientauth.localhost', host: t.emu.clientAuthHost, hadApiKey: false, clientCertUser: certUser, tokenId: undefined });
   expect(main.outputs['base-url']).toBe(`https://${t.emu.host}`);
   expect(main.state.host).toBe(t.emu.host);
-  expect(Object.keys(main.state).sort()).toEqual(['credentials', 'host', 'network']);
+  expect(Object.keys(main.state).sort()).toEqual(['broker', 'credentials', 'host', 'network']);
   expect(main.log.join('\n')).toContain(`(bootstrap: client certificate via ${t.emu.clientAuthHost})`);
   expect(await statusWith(t.emu, token)).toBe(200);
 

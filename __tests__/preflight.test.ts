@@ -32,7 +32,7 @@ async function preflight(j: RunnerJob): Promise<{ main: StepResult; post: StepRe
   expect([t.emu.model.tokens.size, t.emu.model.users.size]).toEqual([tokens, users]);
   expect(main.outputs.token).toBeUndefined();
   // Post must see "nothing to revoke": preflight records no credential (every key written, none from the env).
-  expect(main.state).toEqual({ host: '', network: '', credentials: '[]' });
+  expect(main.state).toEqual({ host: '', network: '', credentials: '[]', broker: '' });
   expect(post.exitCode).toBe(0);
   expect(post.log).toContain('Nothing to revoke: the main step did not mint a token.');
   return { main, post };

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputEnvName, loadActionDefinition, resolveInputs, type ActionDefinition } from './action-definition.js';
 import { FILE_COMMAND_DIR, FILE_COMMANDS, envFilePairs, processFileCommands, type FileCommandName } from './file-commands.js';
+import { jobClaims, type Claims } from './oidc-issuer.js';
 import { SecretMasker } from './secret-masker.js';
 import { CommandProcessor, StepContext, type Annotation, type WorkflowCommand } from './workflow-commands.js';
 
@@ -110,6 +111,20 @@ export interface JobOptions {
   withoutStepSummary?: boolean;
   /** github context values (repository, run_id, …); each becomes GITHUB_<NAME>. */
   github?: Record<string, string>;
+  /**
+   * The job's `permissions:`. With `id-token: write` the service hands the runner a GenerateIdTokenUrl, and the runner
+   * sets ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN for each node step; without it neither exists.
+   */
+  permissions?: Partial<Record<'id-token' | 'contents', 'read' | 'write' | 'none'>>;
+  /** What answers ACTIONS_ID_TOKEN_REQUEST_URL (GitHub's token service; harness/oidc-issuer.ts). Needed with id-token: write. */
+  idTokenService?: IdTokenService;
+  /** The job's `environment:` name (it becomes the OIDC token's `environment` claim and its `sub`). */
+  environment?: string;
+}
+
+/** GitHub's ID-token service as the runner sees it: a URL and bearer token for one job's claims. */
+export interface IdTokenService {
+  registerJob(claims: Claims): { url: string; token: string };
 }
 
 /** Applies the runner's command processing and masking to one step's stdout, then stderr (for unit tests). */
@@ -177,6 +192,8 @@ export class RunnerJob {
   /** Global.EnvironmentVariables: the job env, then GITHUB_ENV of each finished step. */
   private readonly globalEnv: Record<string, string>;
   private readonly prependPath: string[] = [];
+  /** The job's ID-token endpoint, with id-token: write (one per job: the system connection's, shared by its steps). */
+  private idToken: { url: string; token: string } | undefined;
 
   constructor(private readonly opts: JobOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'd1-job-'));
@@ -191,6 +208,12 @@ export class RunnerJob {
     this.inputWarnings = r.warnings;
     this.globalEnv = { ...(opts.env ?? {}) };
     for (const s of opts.secrets ?? []) this.masker.add(s);
+    if (opts.permissions?.['id-token'] === 'write') {
+      if (!opts.idTokenService) throw new Error('permissions id-token: write needs an idTokenService to answer ACTIONS_ID_TOKEN_REQUEST_URL');
+      this.idToken = opts.idTokenService.registerJob(jobClaims(this.githubContext(), opts.environment));
+      // Worker.InitializeSecretMasker masks the job's endpoint authorization parameters (the AccessToken among them).
+      this.masker.add(this.idToken.token);
+    }
   }
 
   /** The step's inputs as the runner passes them to both steps: `with:` values, then action.yml defaults. */
@@ -242,7 +265,7 @@ export class RunnerJob {
     return result;
   }
 
-  private githubContext(files: Record<FileCommandName, string>): Record<string, string> {
+  private githubContext(files?: Record<FileCommandName, string>): Record<string, string> {
     const g: Record<string, string> = {
       action: '__self',
       action_path: projectRoot(),
@@ -275,7 +298,7 @@ export class RunnerJob {
       workspace: this.workspace,
       ...this.opts.github,
     };
-    for (const fc of FILE_COMMANDS) g[fc.context] = files[fc.context];
+    if (files) for (const fc of FILE_COMMANDS) g[fc.context] = files[fc.context];
     // Runners without the job summary file command (older GHES, some self-hosted set-ups, local runners) set no GITHUB_STEP_SUMMARY.
     if (this.opts.withoutStepSummary) delete g.step_summary;
     return g;
@@ -317,6 +340,11 @@ export class RunnerJob {
       workspace: this.dir, ...(this.opts.stepDebug ? { debug: '1' } : {}),
     };
     for (const [k, v] of Object.entries(runnerCtx)) env[`RUNNER_${k.toUpperCase()}`] = v;
+    // 7. NodeScriptActionHandler.RunAsync: the ID-token variables, only when the system connection has a GenerateIdTokenUrl.
+    if (this.idToken) {
+      env.ACTIONS_ID_TOKEN_REQUEST_URL = this.idToken.url;
+      env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = this.idToken.token;
+    }
     env.GITHUB_ACTIONS = 'true';
     env.CI = 'true';
     delete env.NODE_ICU_DATA; // NodeScriptActionHandler: https://github.com/actions/runner/issues/795

@@ -9,6 +9,8 @@
  * the keypair with both; a later step signs the SHA-256 digest of a real file (dist/index.js) through Software Trust
  * on the clientauth. name, OpenSSL verifies the signature with the keypair's certificate, and after post the same
  * signing request is refused.
+ * `npm run demo -- --broker`: no DigiCert ONE secret in the job: it authenticates through the broker with its OIDC
+ * token (scripts/demo-broker.ts).
  */
 import { readFileSync } from 'node:fs';
 import { D1Emulator } from '../emulator/server.js';
@@ -26,6 +28,8 @@ function show(title: string, lines: string[]): void {
   console.log(`\n${c.bold}▶ ${title}${c.off}`);
   for (const l of lines) console.log(`  ${c.dim}│${c.off} ${l}`);
 }
+
+if (process.argv.includes('--broker')) process.exit((await (await import('./demo-broker.js')).brokerDemo()) ? 0 : 1);
 
 const started = performance.now();
 const emu = await D1Emulator.start();

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { getCACertificates, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
 
 /** A client certificate for mutual TLS, as undici hands it to tls.connect (client-cert.ts makes it from the inputs). */
@@ -97,6 +97,15 @@ export function sayNetworkEnvironment(net: NetworkEnvironment, log: { warning(m:
   for (const name of net.notUsed) {
     log.info(`${name} is set and is not used for DigiCert ONE (an earlier step of the job could set it); a TLS-inspecting proxy's CA goes in the tls-ca-certificates input.`);
   }
+}
+
+/**
+ * The broker's trust (a service its operators configure, unlike a job's environment): Node's default store (bundled
+ * roots and the broker process's own NODE_EXTRA_CA_CERTS; getCACertificates is Node >= 22.15) plus `extra`.
+ */
+export function serviceTrust(extra?: string): string[] {
+  const base = typeof getCACertificates === 'function' ? getCACertificates('default') : rootCertificates;
+  return [...base, ...(extra ? [extra] : [])];
 }
 
 /**

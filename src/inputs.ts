@@ -149,7 +149,7 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
 const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
 
-function bool(getInput: GetInput, name: string, fallback: boolean): boolean {
+export function bool(getInput: GetInput, name: string, fallback: boolean): boolean {
   const raw = getInput(name).trim().toLowerCase();
   if (raw === '') return fallback;
   if (['true', 'yes', '1', 'on'].includes(raw)) return true;
@@ -192,6 +192,11 @@ export function parseTrust(getInput: GetInput): string[] {
     if (!ca) throw new InputError(name, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); give the CA that signs the proxy's certificates.`);
   }
   return trustAnchors(blocks);
+}
+
+/** broker-url: the job authenticates through the organisation's broker (src/broker-steps.ts) and holds no DigiCert ONE secret. */
+export function usesBroker(getInput: GetInput): boolean {
+  return getInput('broker-url').trim() !== '';
 }
 
 /** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
@@ -273,7 +278,7 @@ export function parseAuth(getInput: GetInput, now: Date): Auth {
     }
     throw new InputError(
       'api-key',
-      'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?',
+      'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password), or use your organisation\'s broker (broker-url), which needs no secret in the job. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?',
       lead,
     );
   }

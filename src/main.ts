@@ -11,7 +11,7 @@ import { KINDS, type Made } from './credentials/index.js';
 import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
-import { InputError, parseConfig, secretInputValues, type Config } from './inputs.js';
+import { InputError, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
@@ -56,6 +56,7 @@ class Ledger {
 }
 
 export async function runMain({ core, run, env, createHttp, clock }: MainDeps): Promise<void> {
+  if (usesBroker(core.getInput)) return (await import('./broker-steps.js')).runBrokerMain({ core, run, env, createHttp, clock });
   // The step's start: today's date and the deadline come from this one reading of the one clock.
   const now = dateOf(clock);
   // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
@@ -325,7 +326,7 @@ async function makeJobCertificate(
 }
 
 /** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
-async function writeNewFile(path: string, data: Buffer): Promise<void> {
+export async function writeNewFile(path: string, data: Buffer): Promise<void> {
   const handle = await open(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | (fsConstants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.writeFile(data);

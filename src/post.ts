@@ -12,7 +12,7 @@ import { KINDS, findByName, type Made, type RevokeContext } from './credentials/
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
-import { parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, type Auth, type StepConfig } from './inputs.js';
+import { parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth, type StepConfig } from './inputs.js';
 import { dateOf, type Clock } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
@@ -29,7 +29,7 @@ export interface PostDeps {
 
 export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
 
-function stepConfig(core: Core): StepConfig {
+export function stepConfig(core: Core): StepConfig {
   try {
     return parseStepConfig(core.getInput);
   } catch (err) {
@@ -43,6 +43,7 @@ function stepConfig(core: Core): StepConfig {
 const RANK: PostOutcome[] = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 
 export async function runPost({ core, env, createHttp, clock }: PostDeps): Promise<PostOutcome> {
+  if (usesBroker(core.getInput)) return (await import('./broker-steps.js')).runBrokerPost({ core, env, createHttp, clock });
   const now = dateOf(clock);
   // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];

@@ -9,7 +9,7 @@ import { dateOf } from './clock.js';
 import { D1Client, D1Error, type Id, type Role, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { proxyPasswords, type HttpClient } from './http.js';
-import { InputError, parseConfig, secretInputValues, type Config } from './inputs.js';
+import { InputError, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
 import { hostEnvironment, proxyFor } from './preflight-checks/environment.js';
 import { PreflightReport, type CheckResult } from './preflight-checks/report.js';
 import type { MainDeps } from './main.js';
@@ -22,6 +22,7 @@ export type PreflightDeps = MainDeps;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export async function runPreflight(deps: PreflightDeps): Promise<CheckResult[]> {
+  if (usesBroker(deps.core.getInput)) return (await import('./broker-steps.js')).runBrokerPreflight(deps);
   const { core, env, clock } = deps;
   const now = dateOf(clock);
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];

@@ -14,6 +14,8 @@ export const STATE = {
   network: 'network',
   /** JSON array of Made, in the order main made them. */
   credentials: 'credentials',
+  /** With broker-url: {"leases": [...]}, the request ids main sent the broker (never a secret). */
+  broker: 'broker',
 } as const;
 
 const MAX_STATE = 8 * 1024;
@@ -33,6 +35,7 @@ export function initState(saveState: (name: string, value: string) => void): voi
   saveState(STATE.host, '');
   saveState(STATE.network, '');
   saveState(STATE.credentials, '[]');
+  saveState(STATE.broker, '');
 }
 
 export function serializeMade(made: readonly Made[]): string {

@@ -1,0 +1,191 @@
+/**
+ * Every way a job's OIDC token or its claims can fail, one test each, against the broker in this process on a
+ * virtual clock, the OIDC issuer stand-in (its own keys, JWKS over HTTPS) and the emulator. Each refusal asserts the
+ * answer (status, code, the check named), that DigiCert ONE saw no request, that the ledger holds no credential for
+ * it, and the audit line that recorded it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusWith } from '../harness/later-step.js';
+import { GITHUB_ISSUER } from '../broker/id-token.js';
+import { AUDIENCE, hasSqlite, newLease, startWorld, type Answer, type BrokerWorld } from './support/broker.js';
+
+describe.skipIf(!hasSqlite)('broker refusals', () => {
+  let w: BrokerWorld;
+  beforeAll(async () => {
+    w = await startWorld();
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  const now = (): number => Math.floor(w.clock.now() / 1000);
+
+  /** Runs `act`, then checks it was refused as said, and that nothing reached DigiCert ONE or the ledger. */
+  async function expectRefused(act: () => Promise<Answer>, status: number, code: string, message: string): Promise<Answer> {
+    const emuBefore = w.emu.requests.length;
+    const rowsBefore = w.ledgerRows().length;
+    const auditBefore = w.audit().length;
+    const a = await act();
+    expect(a.status, JSON.stringify(a.body)).toBe(status);
+    const error = a.body.error as { code: string; message: string };
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(message);
+    expect(w.emu.requests.length, 'DigiCert ONE was called').toBe(emuBefore);
+    expect(w.ledgerRows().length, 'a credential was recorded').toBe(rowsBefore);
+    const logged = w.audit().slice(auditBefore);
+    expect(logged).toEqual([expect.objectContaining({ event: 'refused', status, code, reason: error.message })]);
+    return a;
+  }
+
+  it('accepts a good token: the baseline the refusals below differ from by one thing each', async () => {
+    const a = await w.mint(w.token());
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    expect(await statusWith(w.emu, a.body.token as string)).toBe(200);
+  });
+
+  it('refuses a token for another audience (GitHub\'s default, the owner URL)', async () => {
+    await expectRefused(() => w.mint(w.token({ aud: 'https://github.com/octo-org' })), 401, 'invalid_token', `aud does not name this broker (expected ${AUDIENCE}`);
+  });
+
+  it('refuses an expired token, past the skew; within the skew it is still accepted', async () => {
+    await expectRefused(() => w.mint(w.token({ iat: now() - 600, exp: now() - 61 })), 401, 'invalid_token', 'the token expired at');
+    expect((await w.mint(w.token({ iat: now() - 600, exp: now() - 30 }))).status).toBe(201);
+  });
+
+  it('refuses a token that expired while time passed (the broker reads its one clock)', async () => {
+    const token = w.token();
+    await w.clock.sleep(301_000 + 61_000);
+    await expectRefused(() => w.mint(token), 401, 'invalid_token', 'the token expired at');
+  });
+
+  it('refuses a token not valid yet (nbf past the skew)', async () => {
+    await expectRefused(() => w.mint(w.token({ nbf: now() + 120 })), 401, 'invalid_token', 'the token is not valid before');
+  });
+
+  it('refuses a token issued in the future (iat past the skew)', async () => {
+    await expectRefused(() => w.mint(w.token({ iat: now() + 120, nbf: now() - 10, exp: now() + 600 })), 401, 'invalid_token', 'iat is in the future');
+  });
+
+  it('refuses another issuer, even signed with the trusted key', async () => {
+    await expectRefused(() => w.mint(w.token({ iss: GITHUB_ISSUER })), 401, 'invalid_token', `iss is not the trusted issuer (expected ${w.issuer.issuer})`);
+  });
+
+  it('refuses alg none', async () => {
+    await expectRefused(() => w.mint(w.token({}, { signWith: 'none' })), 401, 'invalid_token', 'alg none is not accepted (RS256 only)');
+  });
+
+  it('refuses HS256 keyed with the issuer\'s public key', async () => {
+    await expectRefused(() => w.mint(w.token({}, { signWith: 'HS256-public-key' })), 401, 'invalid_token', 'alg HS256 is not accepted (RS256 only)');
+  });
+
+  it('refuses a key the JWKS does not hold, after one refetch, and does not refetch again within the cool-down', async () => {
+    const fetches = w.issuer.jwksFetches;
+    await expectRefused(() => w.mint(w.token({}, { signWith: 'unpublished-key' })), 401, 'invalid_token', "the signing key (kid not-in-the-jwks) is not in the issuer's JWKS");
+    expect(w.issuer.jwksFetches).toBe(fetches + 1);
+    await expectRefused(() => w.mint(w.token({}, { signWith: 'unpublished-key', header: { kid: 'another-unknown' } })), 401, 'invalid_token', 'is not in the issuer\'s JWKS');
+    expect(w.issuer.jwksFetches, 'an unknown kid within the cool-down made the broker fetch again').toBe(fetches + 1);
+  });
+
+  it('refuses a token whose payload was changed after signing', async () => {
+    const [h, , sig] = w.token().split('.');
+    const forged = Buffer.from(JSON.stringify({ ...w.claims(), iss: w.issuer.issuer, iat: now(), exp: now() + 300, jti: 'x' })).toString('base64url');
+    await expectRefused(() => w.mint(`${h}.${forged}.${sig}`), 401, 'invalid_token', "the signature does not verify with the issuer's key");
+  });
+
+  it('follows a key rotation: a new kid makes it fetch the JWKS again', async () => {
+    await w.clock.sleep(31_000); // past the refetch cool-down
+    w.issuer.rotate(true);
+    const fetches = w.issuer.jwksFetches;
+    const a = await w.mint(w.token());
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    expect(w.issuer.jwksFetches).toBe(fetches + 1);
+  });
+
+  it('refuses a replayed token: its jti was used (the first use minted once)', async () => {
+    const token = w.token();
+    const first = await w.mint(token);
+    expect(first.status).toBe(201);
+    const a = await expectRefused(() => w.mint(token), 401, 'replayed_token', 'its jti was used before');
+    expect(a.body.error).not.toHaveProperty('claims');
+    // Also across endpoints: a token spent on a mint cannot revoke.
+    await expectRefused(() => w.call('POST', '/v1/revoke', token, { leases: [first.body.lease] }), 401, 'replayed_token', 'its jti was used before');
+  });
+
+  it('refuses another repository, naming the claims that differ and what the policy expects', async () => {
+    await expectRefused(
+      () => w.mint(w.token({ repository: 'octo-org/other', repository_id: '555', sub: 'repo:octo-org/other:ref:refs/heads/main' })),
+      403,
+      'policy_refused',
+      "policy 'release' does not match this job: repository_id (expected 123456789, token has 555); repository (expected octo-org/release-tools, token has octo-org/other)",
+    );
+  });
+
+  it('refuses a repository re-created under the same name (same name, new repository_id)', async () => {
+    const a = await expectRefused(() => w.mint(w.token({ repository_id: '999000111' })), 403, 'policy_refused', 'repository_id (expected 123456789, token has 999000111)');
+    expect((a.body.error as { mismatches: unknown[] }).mismatches).toEqual([{ claim: 'repository_id', expected: ['123456789'], actual: '999000111' }]);
+  });
+
+  it('refuses an owner that is not the one trusted (an owner re-created under the same login)', async () => {
+    await expectRefused(() => w.mint(w.token({ repository_owner_id: '1' })), 403, 'policy_refused', 'repository_owner_id (expected 987654, token has 1)');
+  });
+
+  it('refuses a job the policy does not cover (another branch, another event), and a policy that does not exist', async () => {
+    await expectRefused(() => w.mint(w.token({ ref: 'refs/heads/feature' })), 403, 'policy_refused', 'ref (expected refs/heads/main or refs/tags/v*, token has refs/heads/feature)');
+    await expectRefused(() => w.mint(w.token({ event_name: 'pull_request_target' })), 403, 'policy_refused', 'event_name (expected push or workflow_dispatch, token has pull_request_target)');
+    await expectRefused(() => w.mint(w.token({ job_workflow_ref: 'octo-org/release-tools/.github/workflows/other.yml@refs/heads/main' })), 403, 'policy_refused', 'job_workflow_ref (expected octo-org/release-tools/.github/workflows/release.yml@refs/*');
+    await expectRefused(() => w.mint(w.token(), 'no-such-policy'), 403, 'unknown_policy', "this broker has no policy named 'no-such-policy'");
+  });
+
+  it('refuses a CSR under a policy that grants no client certificate', async () => {
+    await expectRefused(
+      () => w.mint(w.token({ environment: 'production' }), 'production', { csr: '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----' }),
+      403,
+      'policy_refused',
+      "policy 'production' does not grant a client certificate",
+    );
+  });
+
+  it('refuses a revoke with another run\'s token, or another attempt\'s; the run\'s own revokes it', async () => {
+    const runId = '4242424242';
+    const minted = await w.mint(w.token({ run_id: runId }));
+    expect(minted.status).toBe(201);
+    const lease = minted.body.lease as string;
+    await expectRefused(() => w.call('POST', '/v1/revoke', w.token({ run_id: '4242424243' }), { leases: [lease] }), 403, 'lease_mismatch', "the token's run_id differ from the lease's");
+    await expectRefused(() => w.call('POST', '/v1/revoke', w.token({ run_id: runId, run_attempt: '2' }), { leases: [lease] }), 403, 'lease_mismatch', "the token's run_attempt differ from the lease's");
+    await expectRefused(() => w.call('POST', '/v1/revoke', w.token({ run_id: runId, repository_id: '999000111' }), { leases: [lease] }), 403, 'lease_mismatch', "the token's repository_id differ from the lease's");
+    expect(await statusWith(w.emu, minted.body.token as string)).toBe(200);
+    const own = await w.call('POST', '/v1/revoke', w.token({ run_id: runId }), { leases: [lease] });
+    expect(own.status).toBe(200);
+    expect(own.body.revoked).toEqual([{ kind: 'api-token', id: minted.body.tokenId, name: minted.body.tokenName, lease, outcome: 'revoked' }]);
+    expect(await statusWith(w.emu, minted.body.token as string)).toBe(401);
+  });
+
+  it('refuses a request without a token, and a lease id used before', async () => {
+    await expectRefused(() => w.call('POST', '/v1/credentials', undefined, { policy: 'release', lease: newLease() }), 401, 'invalid_token', 'send the job\'s GitHub OIDC token');
+    const lease = newLease();
+    expect((await w.call('POST', '/v1/credentials', w.token(), { policy: 'release', lease })).status).toBe(201);
+    await expectRefused(() => w.call('POST', '/v1/credentials', w.token(), { policy: 'release', lease }), 409, 'lease_taken', 'this lease id was used before');
+  });
+});
+
+describe.skipIf(!hasSqlite)('broker rate limit, per repository', () => {
+  let w: BrokerWorld;
+  beforeAll(async () => {
+    w = await startWorld({ config: { rateLimit: { perMinute: 6, burst: 2 } } });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('a repository past its burst waits (429 with Retry-After); another repository is not held up; time refills it', async () => {
+    expect((await w.mint(w.token())).status).toBe(201);
+    expect((await w.mint(w.token())).status).toBe(201);
+    const before = w.emu.requests.length;
+    const limited = await w.mint(w.token());
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBe('10');
+    expect((limited.body.error as { code: string }).code).toBe('rate_limited');
+    expect(w.emu.requests.length).toBe(before);
+    // Another repository (trusted by a policy of its own) has its own bucket.
+    const other = await w.call('POST', '/v1/check', w.token({ repository_id: '31337' }), { policy: 'release' });
+    expect(other.status).toBe(200);
+    await w.clock.sleep(10_000);
+    expect((await w.mint(w.token())).status).toBe(201);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The broker's configuration: a JSON file (`--config`, or D1_BROKER_CONFIG) naming everything else by path, and the
+ * bootstrap secret from a file or the environment. Relative paths are relative to the config file. The secret goes
+ * nowhere but DigiCert ONE (src/bootstrap.ts decides how: x-api-key, or the client certificate on clientauth.).
+ *
+ * {
+ *   "listen": {"host": "0.0.0.0", "port": 8443},
+ *   "tls": {"certFile": "tls.crt", "keyFile": "tls.key"},
+ *   "audience": "https://d1-broker.example.com",            // what jobs request their OIDC token for
+ *   "issuer": "https://token.actions.githubusercontent.com", // default; GHES: https://HOST/_services/token
+ *   "jwksUrl": "...",                                       // default <issuer>/.well-known/jwks
+ *   "digicertHost": "one.digicert.com",
+ *   "bootstrap": {"apiKeyFile": "..."} | {"clientCertificateFile": "...", "clientKeyFile"?: "...", "passwordFile"?: "..."},
+ *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
+ *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "clockSkewSeconds": 60, "timeoutSeconds": 60,
+ *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "..."
+ * }
+ * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadClientCertificate } from '../src/client-cert.js';
+import { parseHost, type Auth } from '../src/inputs.js';
+import { GITHUB_ISSUER } from './id-token.js';
+import { parsePolicies, type Policy } from './policy.js';
+
+export interface BrokerConfig {
+  listen: { host: string; port: number };
+  tls: { certPem: string; keyPem: string };
+  audience: string;
+  issuer: string;
+  jwksUrl: string;
+  /** host[:port] of DigiCert ONE (never with clientauth.; a client certificate adds it). */
+  digicertHost: string;
+  auth: Auth;
+  /** Every secret value the broker holds, to scrub from anything it writes. */
+  secrets: string[];
+  policies: Policy[];
+  ledgerFile: string;
+  /** '-' for stdout, else a file appended to. */
+  auditLog: string;
+  maxAgeMs: number;
+  /** 0: no scheduled sweep (tests call sweep()). */
+  sweepIntervalMs: number;
+  clockSkewSeconds: number;
+  timeoutSeconds: number;
+  rateLimit: { perMinute: number; burst: number };
+  extraCaPem: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`broker config: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function httpsUrl(name: string, v: unknown): string {
+  if (typeof v !== 'string') throw new ConfigError(`${name} is required (an https:// URL)`);
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if (u.protocol !== 'https:' || u.username || u.password || u.search || u.hash) throw new ConfigError(`${name} must be an https:// URL without credentials, query or fragment`);
+  return v.replace(/\/+$/, '');
+}
+
+function num(o: Obj, name: string, fallback: number, min: number, max: number): number {
+  const v = o[name] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): BrokerConfig {
+  const base = dirname(resolve(file));
+  const path = (v: unknown, name: string): string => {
+    if (typeof v !== 'string' || !v) throw new ConfigError(`${name} is required (a file path)`);
+    return resolve(base, v);
+  };
+  const read = (v: unknown, name: string): string => {
+    const p = path(v, name);
+    try {
+      return readFileSync(p, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name}: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  let o: Obj;
+  try {
+    o = JSON.parse(readFileSync(file, 'utf8')) as Obj;
+  } catch (err) {
+    throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable')}`);
+  }
+
+  const listen = (o.listen ?? {}) as Obj;
+  const tls = (o.tls ?? {}) as Obj;
+  const issuer = o.issuer === undefined ? GITHUB_ISSUER : httpsUrl('issuer', o.issuer);
+  let digicertHost: string;
+  try {
+    digicertHost = parseHost(String(o.digicertHost ?? ''), 'digicertHost', 'client-cert');
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
+
+  const { auth, secrets } = bootstrap((o.bootstrap ?? {}) as Obj, env, now, read, path);
+  let policies: Policy[];
+  try {
+    policies = parsePolicies(JSON.parse(read(o.policyFile, 'policyFile')));
+  } catch (err) {
+    throw new ConfigError(err instanceof SyntaxError ? 'policyFile is not JSON' : err instanceof Error ? err.message : String(err));
+  }
+  const rate = (o.rateLimit ?? {}) as Obj;
+  return {
+    listen: { host: typeof listen.host === 'string' ? listen.host : '0.0.0.0', port: num(listen, 'port', 8443, 0, 65535) },
+    tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile') },
+    audience: ((): string => {
+      if (typeof o.audience !== 'string' || !o.audience.trim() || o.audience.length > 256) throw new ConfigError('audience is required: the value jobs request their OIDC token for (e.g. the broker\'s URL)');
+      return o.audience;
+    })(),
+    issuer,
+    jwksUrl: o.jwksUrl === undefined ? `${issuer}/.well-known/jwks` : httpsUrl('jwksUrl', o.jwksUrl),
+    digicertHost,
+    auth,
+    secrets,
+    policies,
+    ledgerFile: path(o.ledgerFile, 'ledgerFile'),
+    auditLog: o.auditLog === undefined || o.auditLog === '-' ? '-' : path(o.auditLog, 'auditLog'),
+    maxAgeMs: num(o, 'maxAgeMinutes', 360, 1, 60 * 24 * 8) * 60_000,
+    sweepIntervalMs: num(o, 'sweepIntervalSeconds', 60, 0, 86_400) * 1000,
+    clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
+    timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
+    rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
+    extraCaPem: o.extraCaFile === undefined ? undefined : read(o.extraCaFile, 'extraCaFile'),
+  };
+}
+
+/** The bootstrap credential, from files (a mounted secret) or the environment; never from the config file itself. */
+function bootstrap(
+  b: Obj,
+  env: NodeJS.ProcessEnv,
+  now: Date,
+  read: (v: unknown, name: string) => string,
+  path: (v: unknown, name: string) => string,
+): { auth: Auth; secrets: string[] } {
+  const apiKey = (b.apiKeyFile !== undefined ? read(b.apiKeyFile, 'bootstrap.apiKeyFile') : (env.D1_BROKER_API_KEY ?? '')).trim();
+  if (b.clientCertificateFile === undefined) {
+    if (!apiKey || /\s/.test(apiKey)) throw new ConfigError('bootstrap: give bootstrap.apiKeyFile or D1_BROKER_API_KEY (one API token, no white space), or bootstrap.clientCertificateFile');
+    return { auth: { kind: 'api-key', apiKey }, secrets: [apiKey] };
+  }
+  if (apiKey) throw new ConfigError('bootstrap: give an API key or a client certificate, not both');
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path(b.clientCertificateFile, 'bootstrap.clientCertificateFile'));
+  } catch (err) {
+    throw new ConfigError(`bootstrap.clientCertificateFile: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  // PEM text as it is; a binary PKCS#12 as base64, the form loadClientCertificate reads.
+  const certificate = raw.includes('-----BEGIN ') ? raw.toString('utf8') : raw.toString('base64');
+  const key = b.clientKeyFile !== undefined ? read(b.clientKeyFile, 'bootstrap.clientKeyFile') : '';
+  const password = (b.passwordFile !== undefined ? read(b.passwordFile, 'bootstrap.passwordFile') : (env.D1_BROKER_CLIENT_CERTIFICATE_PASSWORD ?? '')).trim();
+  try {
+    const loaded = loadClientCertificate({ certificate, key, password }, now);
+    return { auth: { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info }, secrets: [certificate, key, password].filter(Boolean) };
+  } catch (err) {
+    throw new ConfigError(`bootstrap: ${err instanceof Error ? err.message.replace(/Input '[^']+': /, '') : String(err)}`);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The broker's ledger, in SQLite (Node's built-in node:sqlite, Node >= 22.5): every credential is written here
+ * BEFORE its create is sent, settled with its id after, and marked when revoked; so a restart, a lost answer or a job
+ * whose post step never ran leaves nothing the sweeper cannot find. It also holds the OIDC token ids (`jti`) already
+ * used (replay) and the leases (the request ids jobs chose, unique, each bound to one repository, run and attempt).
+ *
+ * Never a secret: ids, names, claims that decided, times.
+ *
+ * node:sqlite is loaded when a ledger is opened (process.getBuiltinModule), not on import: the suite also runs on
+ * Node 20, which loads this module's importers but has no node:sqlite.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import type { KindName } from '../src/credentials/index.js';
+
+export function sqliteAvailable(): boolean {
+  try {
+    return typeof process.getBuiltinModule === 'function' && process.getBuiltinModule('node:sqlite') !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export type RowState = 'pending' | 'live' | 'revoked' | 'gone' | 'not-made';
+
+export interface CredentialRow {
+  seq: number;
+  lease: string;
+  kind: Exclude<KindName, 'pkcs12-file'>;
+  id: string;
+  name: string;
+  userId: string;
+  endDate: string;
+  repository: string;
+  repositoryId: string;
+  runId: string;
+  runAttempt: string;
+  policy: string;
+  createdAt: number;
+  state: RowState;
+  revokedAt: number | null;
+  revokedBy: string | null;
+}
+
+export interface LeaseOwner {
+  repository: string;
+  repositoryId: string;
+  runId: string;
+  runAttempt: string;
+  policy: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS leases (
+  lease TEXT PRIMARY KEY, repository TEXT NOT NULL, repository_id TEXT NOT NULL, run_id TEXT NOT NULL,
+  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL REFERENCES leases(lease), kind TEXT NOT NULL,
+  id TEXT NOT NULL DEFAULT '', name TEXT NOT NULL, user_id TEXT NOT NULL DEFAULT '', end_date TEXT NOT NULL,
+  created_at INTEGER NOT NULL, state TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT
+);
+CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN ('pending', 'live');
+CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
+`;
+
+const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
+  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
+  c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
+
+export class Ledger {
+  private constructor(private readonly db: DatabaseSync) {}
+
+  static open(file: string): Ledger {
+    const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') | undefined;
+    if (!sqlite) throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
+    const db = new sqlite.DatabaseSync(file);
+    // WAL: readers never wait for the writer; FULL: a row written before a create survives a power cut too.
+    // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
+    db.exec(SCHEMA);
+    return new Ledger(db);
+  }
+
+  /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
+  firstUse(jti: string, exp: number): boolean {
+    return Number(this.db.prepare('INSERT OR IGNORE INTO seen_tokens (jti, exp) VALUES (?, ?)').run(jti, exp).changes) === 1;
+  }
+
+  /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
+  openLease(lease: string, owner: LeaseOwner, now: number): boolean {
+    const r = this.db
+      .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now);
+    return Number(r.changes) === 1;
+  }
+
+  leaseOwner(lease: string): LeaseOwner | undefined {
+    return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, policy FROM leases WHERE lease = ?').get(lease) as
+      | LeaseOwner
+      | undefined;
+  }
+
+  /** Before the create: the row the sweeper will find if nothing else ever happens. */
+  pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): number {
+    return Number(
+      this.db.prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')").run(lease, r.kind, r.name, r.userId, r.endDate, now)
+        .lastInsertRowid,
+    );
+  }
+
+  /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
+  settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): void {
+    if (outcome === 'not-made') {
+      this.db.prepare("UPDATE credentials SET state = 'not-made' WHERE seq = ?").run(seq);
+      return;
+    }
+    this.db
+      .prepare("UPDATE credentials SET id = ?, end_date = COALESCE(?, end_date), user_id = COALESCE(?, user_id), state = 'live' WHERE seq = ?")
+      .run(outcome.id, outcome.endDate ?? null, outcome.userId ?? null, seq);
+  }
+
+  /** Whatever the revocation found (deleted, or already gone), the credential no longer works. */
+  closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): void {
+    this.db.prepare('UPDATE credentials SET state = ?, revoked_at = ?, revoked_by = ?, id = COALESCE(?, id) WHERE seq = ?').run(state, now, by, id ?? null, seq);
+  }
+
+  /** Open credentials of a lease, newest first (a certificate before its user's token). */
+  openOfLease(lease: string): CredentialRow[] {
+    return this.db.prepare(`${ROW} WHERE c.lease = ? AND c.state IN ('pending', 'live') ORDER BY c.seq DESC`).all(lease) as unknown as CredentialRow[];
+  }
+
+  /** Open credentials whose run is over: past their end date, or older than the maximum age. Newest first. */
+  due(now: number, today: string, maxAgeMs: number): CredentialRow[] {
+    return this.db
+      .prepare(`${ROW} WHERE c.state IN ('pending', 'live') AND (c.end_date < ? OR c.created_at <= ?) ORDER BY c.seq DESC`)
+      .all(today, now - maxAgeMs) as unknown as CredentialRow[];
+  }
+
+  all(): CredentialRow[] {
+    return this.db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[];
+  }
+
+  /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
+  prune(nowSeconds: number, skewSeconds: number): void {
+    this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
