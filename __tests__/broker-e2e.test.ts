@@ -164,7 +164,7 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     const main = await j.main();
     expect(main.exitCode).toBe(1);
     expect(main.log.find((l) => l.startsWith('Error:'))).toBe(
-      `Error: The TLS certificate of the broker at broker.localhost:${new URL(w.url).port} could not be verified (ERR_TLS_CERT_ALTNAME_INVALID): the broker must present a certificate for broker.localhost:${new URL(w.url).port} from a CA this runner trusts (a private CA: put its certificate in NODE_EXTRA_CA_CERTS on the runner).`,
+      `Error: The TLS certificate of the broker at broker.localhost:${new URL(w.url).port} could not be verified (ERR_TLS_CERT_ALTNAME_INVALID): the broker must present a certificate for broker.localhost:${new URL(w.url).port} from a CA this runner trusts (a private CA: put its certificate in the tls-ca-certificates input; NODE_EXTRA_CA_CERTS is not used).`,
     );
     // The OIDC token never reached it: no decision was logged.
     expect(w.audit().length).toBe(before);

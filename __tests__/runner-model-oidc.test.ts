@@ -41,7 +41,10 @@ if (url) {
 function job(more: Partial<JobOptions>): RunnerJob {
   const file = join(scratch, `a${jobs.length}.mjs`);
   writeFileSync(file, ACTION);
-  const j = new RunnerJob({ inputs: {}, entry: file, caPem: issuer.caPem, idTokenService: issuer, ...more });
+  // The stand-in action uses fetch, which trusts NODE_EXTRA_CA_CERTS (the action itself does not; it takes tls-ca-certificates).
+  const ca = join(scratch, 'issuer-ca.pem');
+  writeFileSync(ca, issuer.caPem);
+  const j = new RunnerJob({ inputs: {}, entry: file, idTokenService: issuer, ...more, env: { NODE_EXTRA_CA_CERTS: ca, ...more.env } });
   jobs.push(j);
   return j;
 }

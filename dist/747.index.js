@@ -264,6 +264,7 @@ var src_summary = __webpack_require__(8855);
 
 
 
+
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 /** The leases main saved; anything else (state can come from the job's environment) is not sent. */
@@ -332,6 +333,8 @@ async function runBrokerMain(deps) {
         const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
         // Recorded before the file exists: post removes it whatever happens next.
         const made = { kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: cred.userId, endDate: cred.endDate };
+        // The digest goes with any saved credential (state.ts); the broker path itself carries no DigiCert ONE secret.
+        core.saveState(state/* STATE */.c4.network, (0,src_http/* networkEnvironment */.mR)(deps.env).digest);
         core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)([made]));
         await (0,main/* writeNewFile */.S)((0,external_node_path_.join)(runnerTemp, name), pfx);
         file = { path: (0,external_node_path_.join)(runnerTemp, name), password };

@@ -20,6 +20,7 @@ import { stepConfig, type PostDeps, type PostOutcome } from './post.js';
 import { PreflightReport, type CheckResult } from './preflight-checks/report.js';
 import { maskSecret } from './secrets.js';
 import { STATE, loadState, serializeMade } from './state.js';
+import { networkEnvironment } from './http.js';
 import { writeMintSummary, writeRevokeSummary } from './summary.js';
 
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
@@ -93,6 +94,8 @@ export async function runBrokerMain(deps: MainDeps): Promise<void> {
     const name = `d1-job-${randomBytes(8).toString('hex')}.p12` as Id;
     // Recorded before the file exists: post removes it whatever happens next.
     const made: Made = { kind: 'pkcs12-file', id: name, name: 'job client certificate' as Name, userId: cred.userId, endDate: cred.endDate };
+    // The digest goes with any saved credential (state.ts); the broker path itself carries no DigiCert ONE secret.
+    core.saveState(STATE.network, networkEnvironment(deps.env).digest);
     core.saveState(STATE.credentials, serializeMade([made]));
     await writeNewFile(join(runnerTemp, name), pfx);
     file = { path: join(runnerTemp, name), password };
