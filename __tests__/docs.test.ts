@@ -19,6 +19,12 @@ describe('docs', () => {
     for (const name of Object.keys(a.outputs)) expect(t.outputs).toContain(`| \`${name}\` |`);
   });
 
+  it('no output shares a name with an input (one name, one meaning)', () => {
+    const a = parse(actionYml) as { inputs: object; outputs: object };
+    const inputs = new Set(Object.keys(a.inputs));
+    expect(Object.keys(a.outputs).filter((o) => inputs.has(o))).toEqual([]);
+  });
+
   it('README starts with the two commands', () => {
     const code = readme.split('```')[1] ?? '';
     expect(code).toContain('npm ci && npm run demo');

@@ -163,10 +163,10 @@ describe('documented workflows run through the runner model', () => {
     expect(post.outcome, post.log.join('\n')).toBe('success');
     expect(await statusWith(t.emu, token)).toBe(401);
     expect(t.emu.model.findBySecret(token)?.deleted).toBe(true);
-    if (main.outputs['service-user-id']) expect(t.emu.model.users.has(main.outputs['service-user-id'])).toBe(false);
+    if (main.outputs['ephemeral-user-id']) expect(t.emu.model.users.has(main.outputs['ephemeral-user-id'])).toBe(false);
     if (inputs.values['client-certificate-for-job'] === 'true') {
       // The second factor too: its file is gone (RUNNER_TEMP is checked after each test) and no certificate of the user works.
-      expect(main.outputs['client-certificate-file']).toBeTruthy();
+      expect(main.outputs['job-certificate-file']).toBeTruthy();
       const user = main.outputs['user-id']!;
       expect([...t.emu.model.clientCerts.values()].filter((c) => c.user_id === user && c.enabled && t.emu.model.users.has(user))).toEqual([]);
     }
