@@ -29,6 +29,18 @@ const show = (vs: Violation[]) => vs.map((v) => `${v.rule.severity} ${v.rule.nam
 const fixture = join(process.cwd(), '.tmp', `import-rules-${process.pid}`);
 afterAll(() => rmSync(fixture, { recursive: true, force: true }));
 
+/** A copy of src/ (with a stand-in harness/runner.ts and a module in no layer), `lines` appended to its files. */
+function copyOfSrc(name: string, lines: Record<string, string>): string {
+  const dir = join(fixture, name);
+  mkdirSync(join(dir, 'harness'), { recursive: true });
+  cpSync('src', join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src'] }));
+  writeFileSync(join(dir, 'harness', 'runner.ts'), 'export const runner = 1;\n');
+  writeFileSync(join(dir, 'src', 'unplaced.ts'), 'export const x = 1;\n');
+  for (const [file, line] of Object.entries(lines)) appendFileSync(join(dir, 'src', file), `\n${line}\n`);
+  return dir;
+}
+
 describe('import rules (npm run lint:imports)', () => {
   it('the source tree passes: no error and no warning, every module in a layer', () => {
     const r = cruise(process.cwd());
@@ -57,37 +69,19 @@ describe('import rules (npm run lint:imports)', () => {
   ];
 
   it.each(cases)('a copy of src/ where $edge breaks: $rules', ({ file, line, edge, rules }) => {
-    const dir = join(fixture, file.replace(/\W/g, '-'));
-    mkdirSync(dir, { recursive: true });
-    cpSync('src', join(dir, 'src'), { recursive: true });
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src'] }));
-    mkdirSync(join(dir, 'harness'));
-    writeFileSync(join(dir, 'harness', 'runner.ts'), 'export const runner = 1;\n');
-    writeFileSync(join(dir, 'src', 'unplaced.ts'), 'export const x = 1;\n');
-    appendFileSync(join(dir, 'src', file), `\n${line}\n`);
-
-    const { violations } = cruise(dir);
+    const { violations } = cruise(copyOfSrc(file.replace(/\W/g, '-'), { [file]: line }));
     const on = (v: Violation) => `${v.from} -> ${v.to}` === edge;
     expect(violations.filter(on).map((v) => `${v.rule.severity} ${v.rule.name}`).filter((r) => r !== 'error no-circular').sort()).toEqual(rules);
     expect(show(violations.filter((v) => !on(v) && v.rule.name !== 'no-circular'))).toEqual([]);
   });
 
   it('an import cycle is an error (reported once, at the edge where the cruise found it)', () => {
-    const dir = join(fixture, 'cycle');
-    mkdirSync(dir, { recursive: true });
-    cpSync('src', join(dir, 'src'), { recursive: true });
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src'] }));
-    appendFileSync(join(dir, 'src', 'clock.ts'), "\nimport './version.js';\n");
-    appendFileSync(join(dir, 'src', 'version.ts'), "\nimport './clock.js';\n");
+    const dir = copyOfSrc('cycle', { 'clock.ts': "import './version.js';", 'version.ts': "import './clock.js';" });
     expect(show(cruise(dir).violations)).toEqual(['error no-circular: src/clock.ts -> src/version.ts']);
   });
 
   it('the check CI runs (err output) exits non-zero on an error, and says which rule', () => {
-    const dir = join(fixture, 'exit');
-    mkdirSync(dir, { recursive: true });
-    cpSync('src', join(dir, 'src'), { recursive: true });
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src'] }));
-    appendFileSync(join(dir, 'src', 'secrets.ts'), "\nimport type { Config } from './inputs.js';\n");
+    const dir = copyOfSrc('exit', { 'secrets.ts': "import type { Config } from './inputs.js';" });
     const r = spawnSync(process.execPath, [CLI, 'src', '--config', join(process.cwd(), '.dependency-cruiser.mjs'), '--output-type', 'err'], { cwd: dir, encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stdout).toContain('error platform-not-up: src/secrets.ts → src/inputs.ts');
