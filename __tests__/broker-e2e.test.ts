@@ -207,9 +207,9 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     const token = main.outputs.token!;
-    const password = main.outputs['client-certificate-password']!;
-    const pfx = readFileSync(main.outputs['client-certificate-file']!);
-    expect(main.env).toMatchObject({ DC_API_KEY: token, SM_API_KEY: token, SM_CLIENT_CERT_FILE: main.outputs['client-certificate-file'], SM_CLIENT_CERT_PASSWORD: password });
+    const password = main.outputs['job-certificate-password']!;
+    const pfx = readFileSync(main.outputs['job-certificate-file']!);
+    expect(main.env).toMatchObject({ DC_API_KEY: token, SM_API_KEY: token, SM_CLIENT_CERT_FILE: main.outputs['job-certificate-file'], SM_CLIENT_CERT_PASSWORD: password });
     // What went to the broker was a CSR, never a private key.
     const csrReq = w.emu.requests.find((r) => r.method === 'POST' && r.path === '/account/api/v1/client-auth-certificate' && (r.body as { name?: string }).name?.startsWith(main.outputs['token-name']!));
     expect(JSON.stringify(csrReq!.body)).toContain('BEGIN CERTIFICATE REQUEST');
@@ -219,7 +219,7 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(post.exitCode).toBe(0);
     expect(j.runnerTempFiles()).toEqual([]);
     expect(await softwareTrustStatus(w.emu, token, pfx, password)).not.toBe(200);
-    expect(w.emu.model.users.get(main.outputs['service-user-id']!)).toBeUndefined();
-    expect(scanJob(j, { ...secrets(token), password }, { allowInOutput: { token: 'minted', 'client-certificate-password': 'password' }, allowInEnv: ['minted', 'password'] })).toEqual([]);
+    expect(w.emu.model.users.get(main.outputs['ephemeral-user-id']!)).toBeUndefined();
+    expect(scanJob(j, { ...secrets(token), password }, { allowInOutput: { token: 'minted', 'job-certificate-password': 'password' }, allowInEnv: ['minted', 'password'] })).toEqual([]);
   });
 });

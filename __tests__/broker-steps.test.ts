@@ -65,7 +65,7 @@ describe.skipIf(!hasSqlite)('the action in broker mode, in process', () => {
     expect(at('state broker=')).toBeGreaterThan(at('mask ey'));
     expect(at(`mask ${token}`)).toBeLessThan(at('output '));
     expect(events.filter((e) => e.startsWith('output ')).map((e) => e.split('=')[0])).toEqual([
-      'output token', 'output token-id', 'output token-name', 'output user-id', 'output service-user-id', 'output expires-at', 'output base-url', 'output client-certificate-file', 'output client-certificate-password',
+      'output token', 'output token-id', 'output token-name', 'output user-id', 'output ephemeral-user-id', 'output expires-at', 'output base-url', 'output job-certificate-file', 'output job-certificate-password', 'output keypair-id',
     ]);
     expect(await statusWith(w.emu, token)).toBe(200);
 

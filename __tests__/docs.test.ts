@@ -2,21 +2,62 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { renderTables, updateReadme } from '../scripts/docs.js';
+import { firstSentence, renderTables, updateApiDoc, updateInputsDoc, updateReadme } from '../scripts/docs.js';
+import { FIELDS } from './contract/fields.js';
 
 const actionYml = readFileSync('action.yml', 'utf8');
 const readme = readFileSync('README.md', 'utf8');
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
 describe('docs', () => {
-  it('README inputs/outputs tables are the ones generated from action.yml (run `npm run docs`)', () => {
+  it('README, docs/inputs.md and docs/api.md tables are the ones generated (run `npm run docs`)', () => {
     expect(readme).toBe(updateReadme(readme, actionYml));
+    const inputsDoc = readFileSync('docs/inputs.md', 'utf8');
+    expect(inputsDoc).toBe(updateInputsDoc(inputsDoc, actionYml));
+    const apiDoc = readFileSync('docs/api.md', 'utf8');
+    expect(apiDoc).toBe(updateApiDoc(apiDoc));
   });
 
-  it('the generator sees every input and output', () => {
+  it('the generator sees every input and output: the README its first sentence, docs/inputs.md all of it', () => {
+    const a = parse(actionYml) as { inputs: Record<string, { description: string }>; outputs: Record<string, { description: string }> };
+    const short = renderTables(actionYml);
+    const full = renderTables(actionYml, { full: true });
+    for (const [name, { description }] of Object.entries(a.inputs)) {
+      expect(short.inputs).toContain(`| \`${name}\` |`);
+      expect(full.inputs).toContain(`| \`${name}\` |`);
+      expect(description.startsWith(firstSentence(description))).toBe(true);
+    }
+    for (const name of Object.keys(a.outputs)) expect(short.outputs).toContain(`| \`${name}\` |`);
+    expect(words(full.inputs)).toBeGreaterThan(words(short.inputs));
+  });
+
+  it('a first sentence ends at a full stop and a space, not at e.g., a file name or a host', () => {
+    expect(firstSentence('DigiCert ONE host (https:// accepted). For example one.digicert.com.')).toBe('DigiCert ONE host (https:// accepted).');
+    expect(firstSentence('The roles (e.g. `A: b`) of a user. More.')).toBe('The roles (e.g. `A: b`) of a user.');
+    expect(firstSentence('The PKCS#12 file (.p12) of clientauth.<host> here. More.')).toBe('The PKCS#12 file (.p12) of clientauth.<host> here.');
+    expect(firstSentence('No full stop at all')).toBe('No full stop at all');
+  });
+
+  it('the README is for users: under 2,000 words, the minimal snippet first, not affiliated with DigiCert', () => {
+    expect(words(readme)).toBeLessThan(2000);
+    const first = /^```ya?ml\n([\s\S]*?)^```/m.exec(readme)![1]!;
+    const step = (parse(first) as { jobs: Record<string, { steps: { uses?: string; with?: object }[] }> }).jobs.release!.steps[0]!;
+    expect(step.uses).toMatch(/d1-token-action@v1$/);
+    expect(Object.keys(step.with!).sort()).toEqual(['api-key', 'host', 'service-user-id']);
+    expect(readme).toMatch(/Not affiliated with DigiCert/);
+    // Contributor material lives in CONTRIBUTING.md and docs/, not here.
+    for (const moved of ['## The emulator', '## Development', 'npm run bench', 'harness/runner.ts']) expect(readme).not.toContain(moved);
+  });
+
+  it('the README says the wire format is unconfirmed for as long as the contract table has seen no field on a real tenant', () => {
+    const seen = FIELDS.some((f) => f.seenOnRealTenant);
+    expect(readme.includes('**Status: not yet seen on a real tenant.**')).toBe(!seen);
+  });
+
+  it('no output shares a name with an input (one name, one meaning)', () => {
     const a = parse(actionYml) as { inputs: object; outputs: object };
-    const t = renderTables(actionYml);
-    for (const name of Object.keys(a.inputs)) expect(t.inputs).toContain(`| \`${name}\` |`);
-    for (const name of Object.keys(a.outputs)) expect(t.outputs).toContain(`| \`${name}\` |`);
+    const inputs = new Set(Object.keys(a.inputs));
+    expect(Object.keys(a.outputs).filter((o) => inputs.has(o))).toEqual([]);
   });
 
   it('README starts with the two commands', () => {

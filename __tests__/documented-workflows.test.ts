@@ -1,6 +1,6 @@
 /**
  * Every documented workflow runs: each workflow under examples/ and .github/workflows/example-*.yml, and every
- * ```yaml block of the README that uses this action, has this action's step run through the runner model (main,
+ * ```yaml block of the README and of docs/*.md that uses this action, has this action's step run through the runner model (main,
  * then post, with action.yml defaults applied) against the emulator. Other steps are not run.
  *
  * What the test changes in a snippet, and only this: `${{ secrets.X }}` / `${{ vars.X }}` / `${{ runner.temp }}`
@@ -56,11 +56,13 @@ function documented(): Use[] {
     ...readdirSync('.github/workflows').filter((f) => /^example-.*\.ya?ml$/.test(f)).map((f) => join('.github/workflows', f)),
   ];
   const uses = files.flatMap((f) => usesIn(f, readFileSync(f, 'utf8')));
-  const readme = readFileSync('README.md', 'utf8');
-  const blocks = [...readme.matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)];
-  for (const b of blocks) {
-    const line = readme.slice(0, b.index).split('\n').length;
-    if (/d1-token-action@|uses:\s*\.\/\s*$/m.test(b[1]!)) uses.push(...usesIn(`README.md:${line}`, b[1]!));
+  const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  for (const page of pages) {
+    const text = readFileSync(page, 'utf8');
+    for (const b of text.matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)) {
+      const line = text.slice(0, b.index).split('\n').length;
+      if (/d1-token-action@|uses:\s*\.\/\s*$/m.test(b[1]!)) uses.push(...usesIn(`${page.replace(/\\/g, '/')}:${line}`, b[1]!));
+    }
   }
   return uses;
 }
@@ -117,6 +119,7 @@ describe('documented workflows run through the runner model', () => {
     expect(signing.map((u) => u.source.replace(/:\d+$/, ''))).toEqual(expect.arrayContaining(['examples/release-signing-smctl.yml', 'examples/release-signing-windows.yml', 'README.md']));
     for (const u of signing) expect(u.step.with?.['keypair-alias'], u.source).toBeTruthy();
     expect(all.filter((u) => u.source.startsWith('README.md')).length).toBeGreaterThanOrEqual(3);
+    expect(all.filter((u) => u.source.startsWith('docs/usage.md')).length).toBeGreaterThanOrEqual(3);
   });
 
   it('a snippet naming a secret or variable the table lacks fails with every unknown name', () => {
@@ -162,10 +165,10 @@ describe('documented workflows run through the runner model', () => {
     expect(post.outcome, post.log.join('\n')).toBe('success');
     expect(await statusWith(t.emu, token)).toBe(401);
     expect(t.emu.model.findBySecret(token)?.deleted).toBe(true);
-    if (main.outputs['service-user-id']) expect(t.emu.model.users.has(main.outputs['service-user-id'])).toBe(false);
+    if (main.outputs['ephemeral-user-id']) expect(t.emu.model.users.has(main.outputs['ephemeral-user-id'])).toBe(false);
     if (inputs.values['client-certificate-for-job'] === 'true') {
       // The second factor too: its file is gone (RUNNER_TEMP is checked after each test) and no certificate of the user works.
-      expect(main.outputs['client-certificate-file']).toBeTruthy();
+      expect(main.outputs['job-certificate-file']).toBeTruthy();
       const user = main.outputs['user-id']!;
       expect([...t.emu.model.clientCerts.values()].filter((c) => c.user_id === user && c.enabled && t.emu.model.users.has(user))).toEqual([]);
     }

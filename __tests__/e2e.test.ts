@@ -1,6 +1,8 @@
 /**
  * The bundled action (dist/index.js), run main then post through the runner harness against the emulator.
  */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerJob } from '../harness/runner.js';
 import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
@@ -29,6 +31,9 @@ describe('mint and revoke with an API token bootstrap', () => {
     expect(main.outputs['user-id']).toBe(t.s.signer.id);
     expect(main.outputs['token-name']).toMatch(/^gha_octo-org_release-tools_9876543210_1_sign_[0-9a-f]{6}$/);
     expect(main.outputs['expires-at']).toMatch(/^\d{4}-\d{2}-\d{2}T23:59:59Z$/);
+    // Every output action.yml declares is set (empty where it does not apply) and no other, so a rename cannot drift.
+    const declared = Object.keys((parse(readFileSync('action.yml', 'utf8')) as { outputs: object }).outputs);
+    expect(Object.keys(main.outputs).sort()).toEqual(declared.sort());
 
     // One request: the create, for the named user.
     const mainReqs = requestsSince(before);
@@ -294,8 +299,8 @@ describe('failures give actionable messages and print no secret', () => {
 });
 
 describe('names', () => {
-  it('two jobs with one token-name: each gets that name with its own random tail, one create each, and each post revokes only its own', async () => {
-    const inputs = { 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'token-name': 'release signing' };
+  it('two jobs with one token-name-prefix: each gets that name with its own random tail, one create each, and each post revokes only its own', async () => {
+    const inputs = { 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id, 'token-name-prefix': 'release signing' };
     const first = job(inputs);
     const second = job(inputs);
     const before = t.emu.requests.length;

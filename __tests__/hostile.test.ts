@@ -80,8 +80,8 @@ const cases: Case[] = [
   { name: 'create token: 500 error text (maybe made)', faults: [refuse('POST', TOKEN, 500, 3)], mainFails: true },
   { name: 'create token: non-JSON body', faults: [{ method: 'POST', path: TOKEN, kind: 'status', status: 502, raw: EVIL, times: 3 }], mainFails: true },
   { name: 'create token: Retry-After', faults: [{ method: 'POST', path: TOKEN, kind: 'status', status: 503, retryAfter: '##[stop-commands]PWNSTOP', times: 1 }] },
-  // GET /api-access-token?user_id= (name check of a given token-name, cleanup-stale)
-  { name: 'list tokens: name', inputs: { 'token-name': 'release run', 'cleanup-stale': 'true' }, faults: [rewrite('GET', TOKEN, setInItems('name', EVIL))] },
+  // GET /api-access-token?user_id= (name check of a given token-name-prefix, cleanup-stale)
+  { name: 'list tokens: name', inputs: { 'token-name-prefix': 'release run', 'cleanup-stale': 'true' }, faults: [rewrite('GET', TOKEN, setInItems('name', EVIL))] },
   { name: 'list tokens: id', inputs: { 'cleanup-stale': 'true' }, faults: [rewrite('GET', TOKEN, setInItems('id', EVIL))] },
   { name: 'list tokens: end_date and created_at', inputs: { 'cleanup-stale': 'true' }, faults: [rewrite('GET', TOKEN, (b) => setInItems('created_at', EVIL)(setInItems('end_date', EVIL)(b)))] },
   { name: 'list tokens: error text', inputs: { 'cleanup-stale': 'true' }, faults: [refuse('GET', TOKEN, 403)], mainFails: true },
@@ -185,10 +185,10 @@ describe('issue 12 findings, each reproduced', () => {
     }
   });
 
-  it('3. scope with token-name equal to a long-lived service user, and a 500 on the create: that user survives', async () => {
+  it('3. scope with token-name-prefix equal to a long-lived service user, and a 500 on the create: that user survives', async () => {
     const keeper = t.emu.model.addUser({ friendly_name: 'release keeper', applications: [] });
     const keeperToken = t.emu.model.addToken(keeper.id, 'keeper key', undefined);
-    const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, scope: 'Software Trust: Signer', 'token-name': 'release keeper' });
+    const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, scope: 'Software Trust: Signer', 'token-name-prefix': 'release keeper' });
     t.emu.fault({ method: 'POST', path: USERS, kind: 'status', status: 500 });
     const main = await j.main();
     await j.post();
@@ -200,10 +200,10 @@ describe('issue 12 findings, each reproduced', () => {
     t.emu.model.users.delete(keeper.id);
   });
 
-  it("3. two jobs with one fixed token-name, a 500 on the second's create: the first's live token survives", async () => {
-    const first = env.job({ ...base(), 'token-name': 'fixed name' });
+  it("3. two jobs with one fixed token-name-prefix, a 500 on the second's create: the first's live token survives", async () => {
+    const first = env.job({ ...base(), 'token-name-prefix': 'fixed name' });
     const a = await first.main();
-    const second = env.job({ ...base(), 'token-name': 'fixed name' });
+    const second = env.job({ ...base(), 'token-name-prefix': 'fixed name' });
     t.emu.fault({ method: 'POST', path: TOKEN, kind: 'status', status: 500 });
     await second.main();
     await second.post();
@@ -213,13 +213,13 @@ describe('issue 12 findings, each reproduced', () => {
     expect(await statusWith(t.emu, a.outputs.token!)).toBe(401);
   });
 
-  it("issue 18, finding 4: two jobs with one token-name, the other job's create between this one's steps and a lost answer: the other's token survives", async () => {
+  it("issue 18, finding 4: two jobs with one token-name-prefix, the other job's create between this one's steps and a lost answer: the other's token survives", async () => {
     let other: { id: string; secret: string } | undefined;
     // The other job creates its token right after this job's first listing (it would have seen the name free).
     t.emu.fault({ method: 'GET', path: TOKEN, kind: 'rewrite', times: 1, body: (b) => ((other = t.emu.model.addToken(t.s.signer.id, 'fixed name', undefined)), b) });
     // This job's create is dropped before DigiCert ONE carries it out, so it looks for what it may have made.
     t.emu.fault({ method: 'POST', path: TOKEN, kind: 'drop' });
-    const j = env.job({ ...base(), 'token-name': 'fixed name' });
+    const j = env.job({ ...base(), 'token-name-prefix': 'fixed name' });
     const main = await j.main();
     await j.post();
     expect(other).toBeDefined();

@@ -57,7 +57,7 @@ describe('parseConfig', () => {
     expect(e.input).toBe('api-key');
     expect(e.message).not.toContain('sup3r');
     expect(error(() => parseConfig(inputs({ ...base, 'service-user-id': '../../user' }), {}, run, now)).input).toBe('service-user-id');
-    expect(error(() => parseConfig(inputs({ ...base, 'token-name': 'a/b' }), {}, run, now)).input).toBe('token-name');
+    expect(error(() => parseConfig(inputs({ ...base, 'token-name-prefix': 'a/b' }), {}, run, now)).input).toBe('token-name-prefix');
     expect(error(() => parseConfig(inputs({ ...base, 'skip-revoke': 'maybe' }), {}, run, now)).message).toBe("Input 'skip-revoke': expected true or false, got 'maybe'.");
     expect(error(() => parseConfig(inputs({ ...base, 'timeout-seconds': '0' }), {}, run, now)).message).toContain("Input 'timeout-seconds': expected a whole number from 1 to 600");
     // Inputs that only mean something with scope are refused without it rather than ignored.
@@ -112,8 +112,8 @@ describe('parseAuth: exactly one bootstrap credential', () => {
     expect(c.auth.tls.pfx).toBeInstanceOf(Buffer);
     expect(c.auth.tls.passphrase).toBe('pw');
     expect(c.auth.certificate).toMatchObject({ format: 'pkcs12', subject: 'CN=unit, O=d1-token-action emulator' });
-    expect(error(() => parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', 'certificate-expiry-warning-days': 'soon' }), {}, run, new Date())).input).toBe(
-      'certificate-expiry-warning-days',
+    expect(error(() => parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', 'client-certificate-expiry-warning-days': 'soon' }), {}, run, new Date())).input).toBe(
+      'client-certificate-expiry-warning-days',
     );
   });
 

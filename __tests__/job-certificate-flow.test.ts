@@ -39,8 +39,8 @@ function publicKeyInPkcs12(f: Factors): string {
 /** What a later step of the job gets, checked the way smctl would use it. */
 async function factors(j: RunnerJob, main: StepResult): Promise<Factors> {
   expect(main.exitCode, main.log.join('\n')).toBe(0);
-  const file = main.outputs['client-certificate-file']!;
-  const password = main.outputs['client-certificate-password']!;
+  const file = main.outputs['job-certificate-file']!;
+  const password = main.outputs['job-certificate-password']!;
   expect(dirname(file)).toBe(j.runnerTemp);
   expect(password).toMatch(/^\S{20,}$/);
   // Owner-only, a new file (exclusive create, mode 0600; Windows has no such mode bits).
@@ -59,7 +59,7 @@ async function allGone(j: RunnerJob, f: Factors, userId: string): Promise<void> 
   expect(j.runnerTempFiles()).toEqual([]);
   const secrets = { minted: f.token, password: f.password, pfx: f.pfx.toString('base64').slice(0, 200), bootstrap: t.s.bootstrap.apiKey };
   const exported = j.inputs['export-env'] === 'true' ? ['minted', 'password'] : [];
-  expect(scanJob(j, secrets, { allowInOutput: { token: 'minted', 'client-certificate-password': 'password' }, allowInEnv: exported })).toEqual([]);
+  expect(scanJob(j, secrets, { allowInOutput: { token: 'minted', 'job-certificate-password': 'password' }, allowInEnv: exported })).toEqual([]);
 }
 
 describe('client-certificate-for-job: both factors for the job, both gone after it', () => {
@@ -68,7 +68,7 @@ describe('client-certificate-for-job: both factors for the job, both gone after 
     const before = t.emu.requests.length;
     const main = await j.main();
     const f = await factors(j, main);
-    const userId = main.outputs['service-user-id']!;
+    const userId = main.outputs['ephemeral-user-id']!;
     // The certificate request went with the job's own token (the API issues it "for the authenticated user").
     const certReq = t.emu.requests.slice(before).find((r) => r.path.endsWith('/client-auth-certificate'))!;
     expect(certReq.tokenId).toBe(t.emu.model.findBySecret(f.token)!.id);

@@ -44,7 +44,7 @@ function laterStep(j: RunnerJob, main: StepResult) {
   const file = join(j.workspace, 'app.tar.gz');
   writeFileSync(file, `build output of run ${Math.random()}`);
   const digest = createHash('sha256').update(readFileSync(file)).digest();
-  const who = { apiKey: main.outputs.token!, tls: { pfx: readFileSync(main.outputs['client-certificate-file']!), passphrase: main.outputs['client-certificate-password']! } };
+  const who = { apiKey: main.outputs.token!, tls: { pfx: readFileSync(main.outputs['job-certificate-file']!), passphrase: main.outputs['job-certificate-password']! } };
   return { file, digest, who };
 }
 

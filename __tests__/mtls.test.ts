@@ -92,7 +92,7 @@ describe('client certificate bootstrap (mutual TLS)', () => {
     expect(scanJob(j, { key: pair.keyPem, minted: token }, { allowInOutput: { token: 'minted' } })).toEqual([]);
   });
 
-  it('warns when the certificate ends within certificate-expiry-warning-days (default 30)', async () => {
+  it('warns when the certificate ends within client-certificate-expiry-warning-days (default 30)', async () => {
     const notAfter = new Date(Math.floor((Date.now() + 10 * DAY + 3_600_000) / 1000) * 1000);
     const soon = t.emu.issueClientCert(t.s.bootstrap.user.id, { notAfter });
     const soonP12 = toP12Base64(soon, password);
@@ -101,7 +101,7 @@ describe('client certificate bootstrap (mutual TLS)', () => {
     expect(main.log).toContain(
       `Warning: The client certificate in client-certificate (CN=ci-bootstrap, O=d1-token-action emulator) expires on ${notAfter.toISOString()}, in 10 days. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`,
     );
-    const quiet = await job({ 'client-certificate': soonP12, 'client-certificate-password': password, 'certificate-expiry-warning-days': '7' }).main();
+    const quiet = await job({ 'client-certificate': soonP12, 'client-certificate-password': password, 'client-certificate-expiry-warning-days': '7' }).main();
     expect(quiet.exitCode).toBe(0);
     expect(quiet.log.join('\n')).not.toContain('Warning');
     t.emu.model.tokens.get(quiet.outputs['token-id']!)!.deleted = true;

@@ -1,7 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { changelogSections, checkVersions, parseVersion, plan, readReleaseFiles, releaseNotes, tagNames, type ReleaseFiles } from '../scripts/release.js';
+import {
+  attestSubjects,
+  changelogSections,
+  checkVersions,
+  dryRun,
+  globMatch,
+  parseVersion,
+  plan,
+  readReleaseFiles,
+  releaseNotes,
+  tagNames,
+  type DryRunFacts,
+  type ReleaseFiles,
+} from '../scripts/release.js';
 
 const CHANGELOG = [
   '# Changelog',
@@ -84,6 +102,14 @@ describe('release: version consistency', () => {
     expect(readFileSync('src/version.ts', 'utf8')).toContain(`'${version}'`);
   });
 
+  it('this repository: one CHANGELOG section for the coming version, no [Unreleased] beside it', () => {
+    const changelog = readFileSync('CHANGELOG.md', 'utf8');
+    const headings = changelog.split(/\r?\n/).filter((l) => l.startsWith('## ['));
+    expect(headings.filter((h) => /^## \[unreleased\]/i.test(h))).toEqual([]);
+    // Only the newest section may be undated (the coming version); every older one names its release date.
+    expect(changelogSections(changelog).slice(1).filter((x) => !x.date)).toEqual([]);
+  });
+
   it('agreeing files give the plan the workflow reads', () => {
     expect(plan(files())).toBe('ready=true\nversion=1.2.0\ntag=v1.2.0\nmajor=v1\nprerelease=false\n');
   });
@@ -150,13 +176,112 @@ describe('release: the workflow runs these scripts', () => {
     expect(build).toBeLessThan(attest);
     expect(steps[build]!.run).toContain('git status --porcelain -- dist');
     expect(attest).toBeLessThan(create);
-    // Every file under dist/ (issue 18: the chunk that makes keys and PKCS#12 files was not attested).
-    expect(steps[attest]!.with!['subject-path']).toBe('dist/**');
+    // Every file of dist/ (entries, bundle, chunks) is a subject of the attestation.
+    const subjects = attestSubjects(text);
+    const dist = readdirSync('dist', { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).replace(/\\/g, '/'));
+    expect(dist).toEqual(expect.arrayContaining(['dist/index.js', 'dist/main.js', 'dist/post.js']));
+    expect(dist.filter((f) => !subjects.some((p) => globMatch(p, f)))).toEqual([]);
     expect(runs('release')).toContain('node .build/scripts/release.js notes "$VERSION" > .tmp/release-notes.md');
     expect(steps[create]!.run).toContain('--notes-file .tmp/release-notes.md');
   });
 
   it('never expands an output inside a script (values reach run: only through env)', () => {
     for (const job of Object.values(wf.jobs)) for (const s of job.steps) expect(s.run ?? '').not.toContain('${{');
+  });
+});
+
+describe('release: dry run (release.js dry-run), everything up to publishing', () => {
+  const releaseYml = readFileSync('.github/workflows/release.yml', 'utf8');
+  const facts = (over: Partial<DryRunFacts> = {}): DryRunFacts => ({
+    files: files(),
+    releaseYml,
+    distChanges: [],
+    distFiles: ['dist/index.js', 'dist/main.js', 'dist/post.js'],
+    existingTags: ['v1.1.3'],
+    head: 'c0ffee0000000000000000000000000000000000',
+    digest: (p) => createHash('sha256').update(p).digest('hex'),
+    ...over,
+  });
+
+  it('a releasable version: what it would attest (each dist/ file with its digest), tag, move, and the notes', () => {
+    const { ok, report } = dryRun(facts());
+    expect(ok).toBe(true);
+    const lines = report.split('\n');
+    expect(lines[0]).toBe('release dry run: nothing is tagged, attested or published');
+    for (const f of ['dist/index.js', 'dist/main.js', 'dist/post.js']) expect(lines).toContain(`  ${f}  sha256:${createHash('sha256').update(f).digest('hex')}`);
+    expect(lines).toContain('would create tag v1.2.0 and its GitHub release at c0ffee0000000000000000000000000000000000');
+    expect(lines).toContain('would move v1 to c0ffee0000000000000000000000000000000000');
+    expect(report.endsWith('\n### Added\n- `scope` accepts several roles.')).toBe(true);
+  });
+
+  it('an undated section is reported, not a failure (a push then skips the release)', () => {
+    const undated = CHANGELOG.replace('## [1.2.0] - 2026-12-01', '## [1.2.0] - unreleased');
+    const { ok, report } = dryRun(facts({ files: files({ changelog: undated }) }));
+    expect(ok).toBe(true);
+    expect(report).toContain('not releasable yet: CHANGELOG.md section 1.2.0 is not dated');
+    expect(report).toContain('once ready, would create tag v1.2.0');
+  });
+
+  it('fails as the workflow would: versions disagree, dist/ differs from the source, a dist/ file left unattested', () => {
+    expect(dryRun(facts({ files: files({ ua: '1.1.3' }) }))).toMatchObject({ ok: false, report: expect.stringMatching(/FAIL versions disagree:\n- src\/version\.ts/) });
+    expect(dryRun(facts({ distChanges: ['M dist/index.js'] }))).toMatchObject({ ok: false, report: expect.stringMatching(/FAIL dist\/ differs from what the source builds.*\n- M dist\/index\.js$/) });
+    const narrow = releaseYml.replace('dist/*', 'dist/index.js');
+    expect(dryRun(facts({ releaseYml: narrow }))).toMatchObject({ ok: false, report: expect.stringMatching(/leaves out files of dist\/.*\n- dist\/main\.js\n- dist\/post\.js$/) });
+  });
+
+  it('a version whose tag exists releases nothing; a prerelease moves no major tag', () => {
+    expect(dryRun(facts({ existingTags: ['v1.2.0'] })).report).toContain('v1.2.0 exists already: the workflow would release nothing');
+    const pre = CHANGELOG.replace('## [1.2.0] - 2026-12-01', '## [2.0.0-rc.1] - 2026-12-02');
+    const { report } = dryRun(facts({ files: files({ version: '2.0.0-rc.1', changelog: pre }) }));
+    expect(report).toContain('v2.0.0-rc.1 is a prerelease: no major tag moves');
+  });
+
+  it('globs match within one path segment, as the attest action does', () => {
+    expect(globMatch('dist/*', 'dist/894.index.js')).toBe(true);
+    expect(globMatch('dist/*', 'dist/sub/x.js')).toBe(false);
+    expect(globMatch('dist/index.js', 'dist/indexXjs')).toBe(false);
+  });
+
+  // The script itself, in a throw-away git repository whose `npm run bundle` is a stand-in (ncc takes ~20 s).
+  const repo = mkdtempSync(join(tmpdir(), 'd1-release-dry-run-'));
+  afterAll(() => rmSync(repo, { recursive: true, force: true }));
+  const LOADER = pathToFileURL(join(process.cwd(), '__tests__', 'support', 'ts-loader.mjs')).href;
+  const SCRIPT = join(process.cwd(), 'scripts', 'release.ts');
+  const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'core.autocrlf=false', ...args], { cwd: repo, encoding: 'utf8' });
+  const dryRunIn = () => spawnSync(process.execPath, ['--import', LOADER, SCRIPT, 'dry-run'], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+
+  it('node release.js dry-run rebuilds dist/, compares it, prints what it would do, and leaves tags and files alone', () => {
+    const f = files();
+    const build = (content: string) => `import { mkdirSync, writeFileSync } from 'node:fs';\nmkdirSync('dist', { recursive: true });\nwriteFileSync('dist/index.js', ${JSON.stringify(content)});\nwriteFileSync('dist/main.js', "import './index.js';\\n");\n`;
+    writeFileSync(join(repo, 'package.json'), JSON.stringify({ ...JSON.parse(f.packageJson), scripts: { bundle: 'node build.mjs' } }));
+    writeFileSync(join(repo, 'package-lock.json'), f.packageLock);
+    writeFileSync(join(repo, 'CHANGELOG.md'), f.changelog);
+    mkdirSync(join(repo, 'src'));
+    writeFileSync(join(repo, 'src', 'version.ts'), f.versionTs);
+    mkdirSync(join(repo, '.github', 'workflows'), { recursive: true });
+    writeFileSync(join(repo, '.github', 'workflows', 'release.yml'), releaseYml);
+    writeFileSync(join(repo, 'build.mjs'), build('export const bundle = 1;\n'));
+    expect(spawnSync('node', ['build.mjs'], { cwd: repo }).status).toBe(0);
+    expect(git('init', '-q').status).toBe(0);
+    git('add', '.');
+    expect(git('commit', '-q', '-m', 'release 1.2.0').status).toBe(0);
+    const head = git('rev-parse', 'HEAD').stdout.trim();
+
+    const r = dryRunIn();
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('dist/ rebuilt from the source: identical to the committed one');
+    const digest = createHash('sha256').update(readFileSync(join(repo, 'dist', 'index.js'))).digest('hex');
+    expect(r.stdout).toContain(`  dist/index.js  sha256:${digest}`);
+    expect(r.stdout).toContain(`would create tag v1.2.0 and its GitHub release at ${head}`);
+    expect(r.stdout).toContain(`would move v1 to ${head}`);
+    expect(r.stdout).toContain('### Added\n- `scope` accepts several roles.');
+    expect(git('tag', '--list').stdout).toBe('');
+    expect(git('status', '--porcelain').stdout).toBe('');
+
+    // A source whose build no longer gives the committed dist/: the dry run fails as the workflow's check would.
+    writeFileSync(join(repo, 'build.mjs'), build('export const bundle = 2;\n'));
+    const stale = dryRunIn();
+    expect(stale.status).toBe(1);
+    expect(stale.stdout).toMatch(/FAIL dist\/ differs from what the source builds .*\n- M dist\/index\.js/);
   });
 });

@@ -28,7 +28,7 @@ describe('scope: an ephemeral, least-privilege service user', () => {
       'GET /account/api/v1/role?application_code=secure_software_manager 200',
       'POST /account/api/v1/user 201',
     ]);
-    const id = main.outputs['service-user-id']!;
+    const id = main.outputs['ephemeral-user-id']!;
     const user = t.emu.model.users.get(id)!;
     expect(user.friendly_name).toBe(main.outputs['token-name']);
     expect(user.accounts).toEqual(['acct-main']);
@@ -61,7 +61,7 @@ describe('scope: an ephemeral, least-privilege service user', () => {
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     expect(t.emu.requests.some((r) => r.path === '/account/api/v1/account')).toBe(true);
-    expect(t.emu.model.users.get(main.outputs['service-user-id']!)!.applications[0]!.permissions).toEqual(['VIEW_SM_CERTIFICATE']);
+    expect(t.emu.model.users.get(main.outputs['ephemeral-user-id']!)!.applications[0]!.permissions).toEqual(['VIEW_SM_CERTIFICATE']);
     await j.post();
     expect(ephemeral()).toEqual([]);
   });
@@ -107,7 +107,7 @@ describe('scope: an ephemeral, least-privilege service user', () => {
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     expect(main.log.some((l) => l.includes("DigiCert ONE made ephemeral service user '") && l.includes('so it is deleted and created again'))).toBe(true);
-    expect(ephemeral().map((u) => u.id)).toEqual([main.outputs['service-user-id']]);
+    expect(ephemeral().map((u) => u.id)).toEqual([main.outputs['ephemeral-user-id']]);
     await j.post();
     expect(ephemeral()).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const dir = '.github/workflows';
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
@@ -15,7 +16,7 @@ const uses = files.flatMap((f) =>
 
 describe('supply chain: workflows', () => {
   it('there are workflows to check', () => {
-    expect(files).toEqual(expect.arrayContaining(['ci.yml', 'check-dist.yml', 'release.yml']));
+    expect(files).toEqual(expect.arrayContaining(['ci.yml', 'check-dist.yml', 'release.yml', 'codeql.yml']));
     expect(uses.length).toBeGreaterThan(5);
   });
 
@@ -61,6 +62,61 @@ describe('supply chain: workflows', () => {
     expect(text).toMatch(/package-ecosystem: npm/);
     expect(text).toMatch(/package-ecosystem: github-actions/);
     expect(text.match(/groups:/g)?.length).toBe(2);
+  });
+});
+
+describe('code scanning, code owners and templates', () => {
+  it('CodeQL analyses the TypeScript and the workflows, on pull requests, pushes to main and weekly; only it may write security events', () => {
+    const wf = parse(readFileSync(join(dir, 'codeql.yml'), 'utf8')) as {
+      on: Record<string, unknown>;
+      permissions: object;
+      jobs: Record<string, { permissions: Record<string, string>; strategy: { matrix: { language: string[] } }; steps: { uses?: string; with?: Record<string, string> }[] }>;
+    };
+    expect(Object.keys(wf.on).sort()).toEqual(['pull_request', 'push', 'schedule']);
+    expect(wf.permissions).toEqual({});
+    const job = wf.jobs.analyze!;
+    expect(job.permissions).toEqual({ contents: 'read', 'security-events': 'write', actions: 'read' });
+    expect(job.strategy.matrix.language.sort()).toEqual(['actions', 'javascript-typescript']);
+    const uses = job.steps.map((st) => st.uses?.replace(/@.*/, ''));
+    expect(uses).toEqual(['actions/checkout', 'github/codeql-action/init', 'github/codeql-action/analyze']);
+    expect(job.steps[1]!.with!.config).toMatch(/paths-ignore:\n\s+- dist\n/);
+    // No other workflow asks for security-events.
+    for (const f of files.filter((x) => x !== 'codeql.yml')) expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/security-events/);
+  });
+
+  it('CODEOWNERS gives every path an owner, and the code, dist/, action.yml and .github/ a second reviewer', () => {
+    const rules = readFileSync('.github/CODEOWNERS', 'utf8').split(/\r?\n/).filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.trim().split(/\s+/));
+    for (const [pattern, ...owners] of rules) {
+      expect(owners.length, pattern).toBeGreaterThan(0);
+      for (const o of owners) expect(o, pattern).toMatch(/^@[\w.-]+(\/[\w.-]+)?$/);
+    }
+    expect(rules[0]![0]).toBe('*');
+    for (const p of ['/src/', '/dist/', '/action.yml', '/.github/']) expect(rules.find((r) => r[0] === p)?.length, p).toBeGreaterThanOrEqual(3);
+  });
+
+  it('issue forms: bug and feature are valid forms, blank issues are off, vulnerabilities are sent to private reporting', () => {
+    const TYPES = new Set(['markdown', 'input', 'textarea', 'dropdown', 'checkboxes']);
+    for (const f of ['bug.yml', 'feature.yml']) {
+      const form = parse(readFileSync(join('.github/ISSUE_TEMPLATE', f), 'utf8')) as { name: string; description: string; body: { type: string; id?: string; attributes: Record<string, unknown> }[] };
+      expect(form.name, f).toBeTruthy();
+      expect(form.description, f).toBeTruthy();
+      const ids = form.body.filter((b) => b.type !== 'markdown').map((b) => b.id);
+      expect(new Set(ids).size, f).toBe(ids.length);
+      for (const b of form.body) {
+        expect(TYPES.has(b.type), `${f}: ${b.type}`).toBe(true);
+        if (b.type !== 'markdown') expect(b.attributes.label, `${f}: ${b.id}`).toBeTruthy();
+        if (b.type === 'dropdown') expect((b.attributes.options as string[]).length).toBeGreaterThan(1);
+      }
+    }
+    expect(readFileSync('.github/ISSUE_TEMPLATE/bug.yml', 'utf8')).toMatch(/Never paste a token/);
+    const config = parse(readFileSync('.github/ISSUE_TEMPLATE/config.yml', 'utf8')) as { blank_issues_enabled: boolean; contact_links: { url: string }[] };
+    expect(config.blank_issues_enabled).toBe(false);
+    expect(config.contact_links.map((l) => l.url)).toEqual(expect.arrayContaining([expect.stringMatching(/\/security\/advisories\/new$/)]));
+  });
+
+  it('the pull-request template asks for the checks CI runs', () => {
+    const t = readFileSync('.github/pull_request_template.md', 'utf8');
+    for (const check of ['npm test', 'lint:imports', 'npm run bundle', 'npm run docs', 'CHANGELOG.md']) expect(t).toContain(check);
   });
 });
 

@@ -46,7 +46,7 @@ var version = __webpack_require__(311);
 
 
 /** Inputs the broker's policy decides: given with broker-url they would be ignored, so they are refused. */
-const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name', 'stale-after-hours'];
+const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name-prefix', 'stale-after-hours'];
 const BOOTSTRAP_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
 function parseBrokerInputs(getInput) {
     const raw = getInput('broker-url').trim();
@@ -350,11 +350,13 @@ async function publish(deps, inputs, c, file) {
         'token-id': c.tokenId,
         'token-name': c.tokenName,
         'user-id': c.userId,
-        'service-user-id': c.serviceUserId,
+        'ephemeral-user-id': c.serviceUserId,
         'expires-at': `${c.endDate}T23:59:59Z`,
         'base-url': baseUrl,
-        'client-certificate-file': file?.path ?? '',
-        'client-certificate-password': file?.password ?? '',
+        'job-certificate-file': file?.path ?? '',
+        'job-certificate-password': file?.password ?? '',
+        // The keypair check runs in the bootstrap modes only; the output is set (empty) so every mode sets every output.
+        'keypair-id': '',
     };
     for (const [name, value] of Object.entries(outputs))
         core.setOutput(name, value);

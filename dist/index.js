@@ -28823,7 +28823,7 @@ class D1Client {
             case res.status >= 500:
                 return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
             case code === 'duplicate_error':
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'duplicate', res.status);
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name-prefix empty for a generated name (it ends in a random part), or choose another.`, 'duplicate', res.status);
             default:
                 return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
         }
@@ -29912,10 +29912,10 @@ function parseConfig(getInput, env, run, now) {
         throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? (0,d1_wire/* parseId */.Fg)(serviceUserIdRaw) : '';
-    const nameInput = getInput('token-name').trim();
+    const nameInput = getInput('token-name-prefix').trim();
     const givenName = nameInput.length <= naming/* NAME_MAX_LENGTH */.aC ? (0,d1_wire/* parseName */.$q)(nameInput) : undefined;
     if (nameInput && !givenName) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${naming/* NAME_MAX_LENGTH */.aC} characters.`);
+        throw new InputError('token-name-prefix', `may contain only letters, digits, spaces, dashes and underscores, at most ${naming/* NAME_MAX_LENGTH */.aC} characters.`);
     }
     // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
     const tokenName = (givenName ? (0,naming/* ownName */.qU)(givenName) : (0,naming/* defaultTokenName */.KQ)(run));
@@ -29946,7 +29946,7 @@ function parseConfig(getInput, env, run, now) {
         staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
         expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-        certificateExpiryWarningDays: inputs_int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+        certificateExpiryWarningDays: inputs_int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         trust: parseTrust(getInput),
         step: parseStepConfig(getInput),
     };
@@ -30371,11 +30371,11 @@ async function runMain({ core, run, env, createHttp, clock }) {
         core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
         core.setOutput('token-name', made.name);
         core.setOutput('user-id', made.userId);
-        core.setOutput('service-user-id', made.kind === 'service-user' ? made.id : '');
+        core.setOutput('ephemeral-user-id', made.kind === 'service-user' ? made.id : '');
         core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
         core.setOutput('base-url', config.baseUrl);
-        core.setOutput('client-certificate-file', jobCert?.file ?? '');
-        core.setOutput('client-certificate-password', jobCert?.password ?? '');
+        core.setOutput('job-certificate-file', jobCert?.file ?? '');
+        core.setOutput('job-certificate-password', jobCert?.password ?? '');
         core.setOutput('keypair-id', keypairId ?? '');
         if (config.exportEnv) {
             // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
@@ -30601,7 +30601,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
     return `${head}${job}${tail}`;
 }
 /**
- * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
+ * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
  * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
  * between this job's steps would be found, and deleted, as this job's.
  */

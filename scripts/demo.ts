@@ -78,12 +78,12 @@ try {
   const mainSeen = seenByEmulator(seen);
   console.log(`\n  the emulator saw: ${mainSeen.join('\n                    ')}`);
   const token = main.outputs.token ?? '';
-  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token || k === 'client-certificate-password' ? '***' : v}`).join('  ')}`);
+  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token || k === 'job-certificate-password' ? '***' : v}`).join('  ')}`);
   console.log(`  saved state for post: ${Object.keys(main.state).join(', ')} (no secret)`);
   const live = await status(emu, token);
   console.log(`  a later step calls GET /account/api/v1/user/me with steps.d1.outputs.token → ${live === 200 ? c.green : c.red}${live}${c.off}`);
-  const password = main.outputs['client-certificate-password'] ?? '';
-  const pfx = sign ? readFileSync(main.outputs['client-certificate-file']!) : Buffer.alloc(0);
+  const password = main.outputs['job-certificate-password'] ?? '';
+  const pfx = sign ? readFileSync(main.outputs['job-certificate-file']!) : Buffer.alloc(0);
   const signLive = sign ? await softwareTrustStatus(emu, token, pfx, password) : 200;
   // The file a later step signs: a real one (the bundled action), of which only the SHA-256 digest leaves the step.
   const digest = createHash('sha256').update(readFileSync(DIST_BUNDLE)).digest();
@@ -118,7 +118,7 @@ try {
   const summary = job.steps.map((x) => x.summary).join('');
   show('Job summary', summary.trim().split('\n'));
 
-  const leaks = scanJob(job, { ...secrets, minted: token, ...(sign ? { password } : {}) }, { allowInOutput: { token: 'minted', 'client-certificate-password': 'password' }, allowInEnv: sign ? ['minted', 'password'] : [] });
+  const leaks = scanJob(job, { ...secrets, minted: token, ...(sign ? { password } : {}) }, { allowInOutput: { token: 'minted', 'job-certificate-password': 'password' }, allowInEnv: sign ? ['minted', 'password'] : [] });
   const left = job.runnerTempFiles();
   console.log(`\nleak scan of log, stderr, GITHUB_STATE/ENV/OUTPUT (token output aside), summary, RUNNER_TEMP: ${leaks.length === 0 ? `${c.green}clean${c.off}` : `${c.red}${JSON.stringify(leaks)}${c.off}`}`);
   console.log(`files left in RUNNER_TEMP: ${left.length}; live tokens minted by this run: ${emu.model.liveTokens().filter((t) => t.name === main.outputs['token-name']).length}`);

@@ -7,12 +7,19 @@
  *   node .build/scripts/release.js plan [--if-ready]  `ready=`, `version=`, `tag=`, `major=`, `prerelease=` lines
  *                                                      for $GITHUB_OUTPUT
  *   node .build/scripts/release.js notes X.Y.Z    the release notes of X.Y.Z on stdout
+ *   node .build/scripts/release.js dry-run        what the release workflow would do, up to publishing: rebuilds dist/
+ *                                                 and compares it with the committed one, lists what it would attest
+ *                                                 (with digests), the tags it would create or move and the notes;
+ *                                                 changes nothing. Exit 1 when a release would fail.
  *
  * Every file is read as hostile text: a version must match the pattern below before it names a tag or a path.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parse } from 'yaml';
 
 export interface Version {
   major: number;
@@ -157,6 +164,110 @@ export function plan(files: ReleaseFiles, opts: { ifReady?: boolean } = {}): str
   return `${['ready=true', `version=${version}`, `tag=${tag}`, `major=${major ?? ''}`, `prerelease=${major === undefined}`].join('\n')}\n`;
 }
 
+/** The files release.yml attests: the `subject-path` lines of its actions/attest step (paths, or globs with `*`). */
+export function attestSubjects(releaseYml: string): string[] {
+  const wf = parse(releaseYml) as { jobs: Record<string, { steps?: { uses?: string; with?: Record<string, string> }[] }> };
+  const step = Object.values(wf.jobs).flatMap((j) => j.steps ?? []).find((st) => st.uses?.startsWith('actions/attest@'));
+  const paths = step?.with?.['subject-path'];
+  if (!paths) throw new Error('release.yml has no actions/attest step with subject-path');
+  return paths.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** What a dry run found out, gathered by the caller (git, the build, the files), so the decision can be tested alone. */
+export interface DryRunFacts {
+  files: ReleaseFiles;
+  releaseYml: string;
+  /** dist/ paths that differ from the committed ones after the rebuild (`git status --porcelain -- dist`). */
+  distChanges: string[];
+  /** The files in dist/ after the rebuild (`dist/index.js`, …): everything the runner may load. */
+  distFiles: string[];
+  /** Tags that exist already (local `git tag`; the workflow asks the remote). */
+  existingTags: string[];
+  /** The commit a release would tag. */
+  head: string;
+  /** SHA-256 of a subject file as built, or undefined when it is missing. */
+  digest: (path: string) => string | undefined;
+}
+
+/**
+ * The release workflow's decisions in order (plan, tag exists?, dist/ as built, notes, attest, tag, move the major
+ * tag), stopping before anything is published. `ok` is false when the release would fail; an undated CHANGELOG section
+ * is not a failure (a push then skips the release), it is reported.
+ */
+export function dryRun(f: DryRunFacts): { ok: boolean; report: string } {
+  const out: string[] = ['release dry run: nothing is tagged, attested or published'];
+  const fail = (why: string) => ({ ok: false, report: [...out, `FAIL ${why}`].join('\n') });
+  const { version, problems } = checkVersions(f.files);
+  if (problems.length) return fail(`versions disagree:\n- ${problems.join('\n- ')}`);
+  out.push(`version ${version}: package.json, package-lock.json, CHANGELOG.md and the User-Agent agree`);
+  const { tag, major } = tagNames(version);
+  if (f.existingTags.includes(tag)) {
+    out.push(`${tag} exists already: the workflow would release nothing (vX.Y.Z tags are never moved)`);
+    return { ok: true, report: out.join('\n') };
+  }
+  if (f.distChanges.length) return fail(`dist/ differs from what the source builds (run npm run bundle and commit dist/):\n- ${f.distChanges.join('\n- ')}`);
+  out.push('dist/ rebuilt from the source: identical to the committed one');
+  const section = changelogSections(f.files.changelog).find((x) => x.version === version)!;
+  let ready = true;
+  try {
+    releaseNotes(f.files.changelog, version);
+  } catch (e) {
+    ready = false;
+    out.push(`not releasable yet: ${(e as Error).message} (a push to main skips the release; a run by hand fails)`);
+  }
+  const patterns = attestSubjects(f.releaseYml);
+  // Every file of dist/ is code or metadata the runner loads (entries, the bundle, its chunks): each must be attested.
+  const unattested = f.distFiles.filter((file) => !patterns.some((p) => globMatch(p, file)));
+  if (unattested.length) return fail(`release.yml's attestation leaves out files of dist/ (add them to subject-path):\n- ${unattested.join('\n- ')}`);
+  out.push(`${ready ? 'would attest' : 'once ready, would attest'} (build provenance, actions/attest; subject-path ${patterns.join(', ')}):`);
+  for (const path of f.distFiles) {
+    const digest = f.digest(path);
+    if (!digest) return fail(`${path} was not built`);
+    out.push(`  ${path}  sha256:${digest}`);
+  }
+  out.push(`${ready ? 'would create' : 'once ready, would create'} tag ${tag} and its GitHub release at ${f.head}`);
+  out.push(major ? `would move ${major} to ${f.head}` : `${tag} is a prerelease: no major tag moves`);
+  out.push(`release notes (CHANGELOG.md section ${version}${section.date ? ` - ${section.date}` : ', undated'}):`, '', section.body);
+  return { ok: true, report: out.join('\n') };
+}
+
+/** `*` matches within one path segment, as the attest action's globs do; anything else is literal. */
+export function globMatch(pattern: string, path: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  return re.test(path);
+}
+
+function run(cmd: string, args: string[], root: string): string {
+  // npm is npm.cmd on Windows, which only a shell starts.
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', shell: process.platform === 'win32' && cmd === 'npm' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** Gathers the facts for dryRun: rebuilds dist/ with `npm run bundle` and asks git what changed. */
+export function dryRunFacts(root: string): DryRunFacts {
+  run('npm', ['run', '-s', 'bundle'], root);
+  const porcelain = run('git', ['status', '--porcelain', '--', 'dist'], root);
+  return {
+    files: readReleaseFiles(root),
+    releaseYml: readFileSync(join(root, '.github', 'workflows', 'release.yml'), 'utf8'),
+    distChanges: porcelain.split('\n').map((l) => l.trim()).filter(Boolean),
+    distFiles: readdirSync(join(root, 'dist'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'))
+      .sort(),
+    existingTags: run('git', ['tag', '--list'], root).split('\n').map((l) => l.trim()).filter(Boolean),
+    head: run('git', ['rev-parse', 'HEAD'], root).trim(),
+    digest: (path) => {
+      try {
+        return createHash('sha256').update(readFileSync(join(root, path))).digest('hex');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [cmd, arg] = process.argv.slice(2);
   const files = readReleaseFiles(process.cwd());
@@ -169,8 +280,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       process.stdout.write(plan(files, { ifReady: arg === '--if-ready' }));
     } else if (cmd === 'notes' && arg) {
       process.stdout.write(releaseNotes(files.changelog, arg));
+    } else if (cmd === 'dry-run') {
+      const { ok, report } = dryRun(dryRunFacts(process.cwd()));
+      console.log(report);
+      if (!ok) process.exit(1);
     } else {
-      throw new Error('usage: release.js check | plan [--if-ready] | notes X.Y.Z');
+      throw new Error('usage: release.js check | plan [--if-ready] | notes X.Y.Z | dry-run');
     }
   } catch (e) {
     console.error((e as Error).message);

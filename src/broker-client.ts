@@ -26,7 +26,7 @@ export interface BrokerInputs {
 }
 
 /** Inputs the broker's policy decides: given with broker-url they would be ignored, so they are refused. */
-const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name', 'stale-after-hours'] as const;
+const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name-prefix', 'stale-after-hours'] as const;
 const BOOTSTRAP_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'] as const;
 
 export function parseBrokerInputs(getInput: GetInput): BrokerInputs {

@@ -112,11 +112,13 @@ async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential
     'token-id': c.tokenId,
     'token-name': c.tokenName,
     'user-id': c.userId,
-    'service-user-id': c.serviceUserId,
+    'ephemeral-user-id': c.serviceUserId,
     'expires-at': `${c.endDate}T23:59:59Z`,
     'base-url': baseUrl,
-    'client-certificate-file': file?.path ?? '',
-    'client-certificate-password': file?.password ?? '',
+    'job-certificate-file': file?.path ?? '',
+    'job-certificate-password': file?.password ?? '',
+    // The keypair check runs in the bootstrap modes only; the output is set (empty) so every mode sets every output.
+    'keypair-id': '',
   };
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
   if (inputs.exportEnv) {

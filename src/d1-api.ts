@@ -250,7 +250,7 @@ export class D1Client {
         return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
       case code === 'duplicate_error':
         return new D1Error(
-          `${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`,
+          `${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name-prefix empty for a generated name (it ends in a random part), or choose another.`,
           'duplicate',
           res.status,
         );

@@ -326,10 +326,10 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
   }
   const serviceUserId: Id | 'me' | '' = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? parseId(serviceUserIdRaw)! : '';
 
-  const nameInput = getInput('token-name').trim();
+  const nameInput = getInput('token-name-prefix').trim();
   const givenName = nameInput.length <= NAME_MAX_LENGTH ? parseName(nameInput) : undefined;
   if (nameInput && !givenName) {
-    throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
+    throw new InputError('token-name-prefix', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
   }
   // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
   const tokenName = (givenName ? ownName(givenName) : defaultTokenName(run)) as Name;
@@ -368,7 +368,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
     staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
     expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
     expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-    certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+    certificateExpiryWarningDays: int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
     trust: parseTrust(getInput),
     step: parseStepConfig(getInput),
   };

@@ -10,12 +10,12 @@ import type { Core } from './core.js';
 import { KINDS, type Made } from './credentials/index.js';
 import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
-import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
+import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from './http.js';
 import { InputError, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
-import { dateOf, type Clock } from './clock.js';
+import { dateOf } from './clock.js';
 import { describeRun, resolveScope } from './scoped.js';
 import { maskSecret } from './secrets.js';
 import { STATE, serializeMade } from './state.js';
@@ -24,15 +24,10 @@ import { writeMintSummary } from './summary.js';
 import { USER_AGENT } from './version.js';
 import { sweepStale } from './sweep.js';
 import { checkKeypair } from './software-trust.js';
+import type { MainDeps } from './step-deps.js';
 
-export interface MainDeps {
-  core: Core;
-  run: RunInfo;
-  env: NodeJS.ProcessEnv;
-  createHttp: (opts: HttpOptions) => HttpClient;
-  /** The one source of time: today's date and every deadline of the step. */
-  clock: Clock;
-}
+// Re-exported for existing importers; new code imports step-deps.ts.
+export type { MainDeps } from './step-deps.js';
 
 /** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
 class Ledger {
@@ -123,11 +118,11 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
     core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
     core.setOutput('token-name', made.name);
     core.setOutput('user-id', made.userId);
-    core.setOutput('service-user-id', made.kind === 'service-user' ? made.id : '');
+    core.setOutput('ephemeral-user-id', made.kind === 'service-user' ? made.id : '');
     core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
     core.setOutput('base-url', config.baseUrl);
-    core.setOutput('client-certificate-file', jobCert?.file ?? '');
-    core.setOutput('client-certificate-password', jobCert?.password ?? '');
+    core.setOutput('job-certificate-file', jobCert?.file ?? '');
+    core.setOutput('job-certificate-password', jobCert?.password ?? '');
     core.setOutput('keypair-id', keypairId ?? '');
 
     if (config.exportEnv) {

@@ -49,7 +49,7 @@ export function defaultTokenName(run: RunInfo, random: string = randomBytes(3).t
 }
 
 /**
- * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
+ * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
  * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
  * between this job's steps would be found, and deleted, as this job's.
  */

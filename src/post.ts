@@ -11,21 +11,17 @@ import type { Core } from './core.js';
 import { KINDS, findByName, type Made, type RevokeContext } from './credentials/index.js';
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
-import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
+import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from './http.js';
 import { parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth, type StepConfig } from './inputs.js';
-import { dateOf, type Clock } from './clock.js';
+import { dateOf } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
 import { traceFor } from './trace.js';
 import { writeRevokeSummary } from './summary.js';
+import type { PostDeps } from './step-deps.js';
 
-export interface PostDeps {
-  core: Core;
-  env: NodeJS.ProcessEnv;
-  createHttp: (opts: HttpOptions) => HttpClient;
-  /** The one source of time: today's date and every deadline of the step. */
-  clock: Clock;
-}
+// Re-exported for existing importers; new code imports step-deps.ts.
+export type { PostDeps } from './step-deps.js';
 
 export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
 

@@ -12,8 +12,8 @@ import { proxyPasswords, type HttpClient } from './http.js';
 import { InputError, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
 import { hostEnvironment, proxyFor } from './preflight-checks/environment.js';
 import { PreflightReport, type CheckResult } from './preflight-checks/report.js';
-import type { MainDeps } from './main.js';
 import { maskSecret } from './secrets.js';
+import type { MainDeps } from './step-deps.js';
 import { traceFor, type TraceEvent } from './trace.js';
 
 /** The same collaborators as main: preflight runs in its place. */

@@ -3,7 +3,7 @@
  * with and the spellings the action accepts (src/d1-api.ts, the one place that reads them). `fields.test.ts` proves
  * each accepted spelling really is accepted, so this table cannot drift from the code; the contract suite checks
  * each answer against it and records which spelling the target used, so a live run's failure names the exact
- * assumption a real tenant broke. `seenOnRealTenant` is updated from contributed live runs (README: API table).
+ * assumption a real tenant broke. `seenOnRealTenant` is updated from contributed live runs (docs/api.md: field table).
  */
 import type { AnswerShape } from '../../src/answer-fields.js';
 import { D1Client } from '../../src/d1-api.js';
@@ -87,7 +87,7 @@ export function endpointKey(endpoint: string): string {
   return endpoint.replace(/\/user\/(?!me$)[^/]+$/, '/user/{id}').replace(/\/api-access-token\/[^/]+$/, '/api-access-token/{id}');
 }
 
-/** The README's field-by-field table (between <!-- fields:start/end -->), generated so it cannot drift from FIELDS. */
+/** docs/api.md's field-by-field table (between <!-- fields:start/end -->), generated so it cannot drift from FIELDS. */
 export function renderFieldTable(): string {
   const rows = FIELDS.map((r) => {
     const accepted = r.accepted.map((a) => (a === BARE_ARRAY ? 'bare array' : `\`${a}\``)).join(', ');

@@ -29771,7 +29771,7 @@ class D1Client {
             case res.status >= 500:
                 return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
             case code === 'duplicate_error':
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'duplicate', res.status);
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name-prefix empty for a generated name (it ends in a random part), or choose another.`, 'duplicate', res.status);
             default:
                 return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
         }
@@ -31609,10 +31609,10 @@ function parseConfig(getInput, env, run, now) {
         throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
     }
     const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? parseId(serviceUserIdRaw) : '';
-    const nameInput = getInput('token-name').trim();
+    const nameInput = getInput('token-name-prefix').trim();
     const givenName = nameInput.length <= NAME_MAX_LENGTH ? parseName(nameInput) : undefined;
     if (nameInput && !givenName) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
+        throw new InputError('token-name-prefix', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
     }
     // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
     const tokenName = (givenName ? ownName(givenName) : defaultTokenName(run));
@@ -31643,7 +31643,7 @@ function parseConfig(getInput, env, run, now) {
         staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
         expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
         expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-        certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+        certificateExpiryWarningDays: int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         trust: parseTrust(getInput),
         step: parseStepConfig(getInput),
     };
@@ -31722,7 +31722,7 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
     return `${head}${job}${tail}`;
 }
 /**
- * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
+ * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
  * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
  * between this job's steps would be found, and deleted, as this job's.
  */

@@ -1,0 +1,89 @@
+/**
+ * The import rules of src/ (.dependency-cruiser.mjs, `npm run lint:imports`): the real tree passes, and a copy of it
+ * with forbidden imports added fails with exactly the rules those imports break. Both run the same CLI CI runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = join(process.cwd(), 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+
+interface Violation {
+  rule: { name: string; severity: string };
+  from: string;
+  to: string;
+}
+
+function cruise(cwd: string): { status: number | null; violations: Violation[]; modules: number } {
+  const config = join(process.cwd(), '.dependency-cruiser.mjs');
+  const r = spawnSync(process.execPath, [CLI, 'src', '--config', config, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (!r.stdout) throw new Error(`depcruise printed nothing (exit ${r.status}): ${r.stderr}`);
+  const result = JSON.parse(r.stdout) as { summary: { violations: Violation[]; totalCruised: number } };
+  return { status: r.status, violations: result.summary.violations, modules: result.summary.totalCruised };
+}
+
+const show = (vs: Violation[]) => vs.map((v) => `${v.rule.severity} ${v.rule.name}: ${v.from} -> ${v.to}`).sort();
+
+// Under .tmp/ so node_modules resolves as in the project (undici, @actions/core), and out of git and biome.
+const fixture = join(process.cwd(), '.tmp', `import-rules-${process.pid}`);
+afterAll(() => rmSync(fixture, { recursive: true, force: true }));
+
+/** A copy of src/ (with a stand-in harness/runner.ts and a module in no layer), `lines` appended to its files. */
+function copyOfSrc(name: string, lines: Record<string, string>): string {
+  const dir = join(fixture, name);
+  mkdirSync(join(dir, 'harness'), { recursive: true });
+  cpSync('src', join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src'] }));
+  writeFileSync(join(dir, 'harness', 'runner.ts'), 'export const runner = 1;\n');
+  writeFileSync(join(dir, 'src', 'unplaced.ts'), 'export const x = 1;\n');
+  for (const [file, line] of Object.entries(lines)) appendFileSync(join(dir, 'src', file), `\n${line}\n`);
+  return dir;
+}
+
+describe('import rules (npm run lint:imports)', () => {
+  it('the source tree passes: no error and no warning, every module in a layer', () => {
+    const r = cruise(process.cwd());
+    expect(show(r.violations)).toEqual([]);
+    expect(r.status).toBe(0);
+    // It did look: every .ts file of src/ (and the packages they import) was cruised.
+    const files = readdirSync('src', { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    expect(r.modules).toBeGreaterThanOrEqual(files.length);
+  });
+
+  // One forbidden import per copy of src/, the rules it must break, and (for a cycle) the edge that closes it. Other
+  // violations a case may cause are cycles the new import closes through existing imports; nothing else is allowed.
+  const cases: { file: string; line: string; edge: string; rules: string[] }[] = [
+    // Lower layers importing upper ones; a type-only import counts too.
+    { file: 'http.ts', line: "import type { Config } from './inputs.js';", edge: 'src/http.ts -> src/inputs.ts', rules: ['error platform-not-up'] },
+    { file: 'log-safe.ts', line: "import { KINDS } from './credentials/index.js';", edge: 'src/log-safe.ts -> src/credentials/index.ts', rules: ['error platform-not-up'] },
+    { file: 'd1-api.ts', line: "import type { MainDeps } from './main.js';", edge: 'src/d1-api.ts -> src/main.ts', rules: ['error d1-not-up'] },
+    // One step importing another (preflight -> main was the one the tree had before step-deps.ts).
+    { file: 'preflight.ts', line: "import type { MainDeps as Deps } from './main.js';", edge: 'src/preflight.ts -> src/main.ts', rules: ['error steps-not-to-steps'] },
+    { file: 'post.ts', line: "import { runMain } from './main.js';", edge: 'src/post.ts -> src/main.ts', rules: ['error steps-not-to-steps'] },
+    // The action importing test tooling; an entry imported by something other than index.ts.
+    { file: 'inputs.ts', line: "import { runner } from '../harness/runner.js';", edge: 'src/inputs.ts -> harness/runner.ts', rules: ['error src-not-to-tooling'] },
+    { file: 'main.ts', line: "import { run } from './entry/post.js';", edge: 'src/main.ts -> src/entry/post.ts', rules: ['error entry-only-from-index', 'error steps-not-up'] },
+    // A module placed in no layer: a warning, which does not fail the check.
+    { file: 'core.ts', line: "import { x } from './unplaced.js';", edge: 'src/core.ts -> src/unplaced.ts', rules: ['warn module-has-a-layer'] },
+  ];
+
+  it.each(cases)('a copy of src/ where $edge breaks: $rules', ({ file, line, edge, rules }) => {
+    const { violations } = cruise(copyOfSrc(file.replace(/\W/g, '-'), { [file]: line }));
+    const on = (v: Violation) => `${v.from} -> ${v.to}` === edge;
+    expect(violations.filter(on).map((v) => `${v.rule.severity} ${v.rule.name}`).filter((r) => r !== 'error no-circular').sort()).toEqual(rules);
+    expect(show(violations.filter((v) => !on(v) && v.rule.name !== 'no-circular'))).toEqual([]);
+  });
+
+  it('an import cycle is an error (reported once, at the edge where the cruise found it)', () => {
+    const dir = copyOfSrc('cycle', { 'clock.ts': "import './version.js';", 'version.ts': "import './clock.js';" });
+    expect(show(cruise(dir).violations)).toEqual(['error no-circular: src/clock.ts -> src/version.ts']);
+  });
+
+  it('the check CI runs (err output) exits non-zero on an error, and says which rule', () => {
+    const dir = copyOfSrc('exit', { 'secrets.ts': "import type { Config } from './inputs.js';" });
+    const r = spawnSync(process.execPath, [CLI, 'src', '--config', join(process.cwd(), '.dependency-cruiser.mjs'), '--output-type', 'err'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain('error platform-not-up: src/secrets.ts → src/inputs.ts');
+  });
+});

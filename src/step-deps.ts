@@ -1,0 +1,21 @@
+/**
+ * What a step (main, preflight, post) is handed by its entry: the collaborators, injected so tests can give fakes.
+ * Kept below the steps so no step imports another to share these types.
+ */
+import type { Clock } from './clock.js';
+import type { Core } from './core.js';
+import type { HttpClient, HttpOptions } from './http.js';
+import type { RunInfo } from './naming.js';
+
+export interface PostDeps {
+  core: Core;
+  env: NodeJS.ProcessEnv;
+  createHttp: (opts: HttpOptions) => HttpClient;
+  /** The one source of time: today's date and every deadline of the step. */
+  clock: Clock;
+}
+
+/** Main's (and preflight's, which runs in its place) collaborators: post's, plus the run the credential is named after. */
+export interface MainDeps extends PostDeps {
+  run: RunInfo;
+}
