@@ -4,15 +4,15 @@
 // Layers, lowest first. A module belongs to the first layer whose pattern matches it.
 export const LAYERS = [
   // Runner, log safety, secrets, time, HTTP: no knowledge of DigiCert ONE.
-  ['platform', '^src/(core|log-safe|secrets|clock|http|version|input-error|summary)\\.ts$'],
+  ['platform', '^src/(core|log-safe|secrets|clock|http|version|input-error|summary|files|id-token-request)\\.ts$'],
   // Values of the run: names, end dates, the run context.
   ['model', '^src/(naming|expiry|run-context)\\.ts$'],
   // DigiCert ONE: the wire format, retries, the client, request tracing.
   ['d1', '^src/(d1-wire|d1-api|retry|trace|answer-fields)\\.ts$'],
   // Inputs and what they configure: bootstrap connection, client certificate, scope.
-  ['config', '^src/(inputs|bootstrap|client-cert|scoped)\\.ts$'],
+  ['config', '^src/(inputs|bootstrap|client-cert|scoped|broker-client)\\.ts$'],
   // What the steps are made of: credential kinds, minting, state, sweep, keypair check, job certificate.
-  ['domain', '^src/(credentials/|preflight-checks/|mint|state|sweep|software-trust|job-certificate|step-deps)'],
+  ['domain', '^src/(credentials/|preflight-checks/|mint|state|sweep|software-trust|job-certificate|step-deps|broker-steps)'],
   // The steps.
   ['steps', '^src/(main|post|preflight)\\.ts$'],
   // What the runner starts.

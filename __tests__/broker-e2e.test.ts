@@ -3,7 +3,7 @@
  * main and post through the runner model, against the emulator: the job holds no DigiCert ONE secret.
  */
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scanJob, maskedBeforeUse } from '../harness/leaks.js';
@@ -184,9 +184,10 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(r.log.find((l) => l.startsWith('[FAIL] policy:'))).toContain('environment (expected production, token has none)');
   });
 
-  // The documented workflows with broker-url (README.md, docs/broker.md), with the permissions they give the job: the
-  // broker's URL and audience are this world's, as the other documented workflows get the emulator's host.
-  const snippets = ['README.md', 'docs/broker.md'].flatMap((file) =>
+  // The documented workflows with broker-url (README.md, docs/*.md; documented-workflows.test.ts runs the others), with
+  // the permissions they give the job: the broker's URL and audience are this world's, as the others get the emulator's host.
+  const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const snippets = pages.flatMap((file) =>
     [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].filter((m) => m[1]!.includes('broker-url:')).map((m) => [file, m[1]!] as const),
   );
   it.each(snippets)('the documented workflow in %s runs: main and post succeed, the token is dead afterwards', async (_file, text) => {

@@ -61,7 +61,8 @@ function documented(): Use[] {
     const text = readFileSync(page, 'utf8');
     for (const b of text.matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)) {
       const line = text.slice(0, b.index).split('\n').length;
-      if (/d1-token-action@|uses:\s*\.\/\s*$/m.test(b[1]!)) uses.push(...usesIn(`${page.replace(/\\/g, '/')}:${line}`, b[1]!));
+      // Snippets with broker-url need the broker and the OIDC issuer: broker-e2e.test.ts runs every one of them.
+      if (/d1-token-action@|uses:\s*\.\/\s*$/m.test(b[1]!) && !b[1]!.includes('broker-url:')) uses.push(...usesIn(`${page.replace(/\\/g, '/')}:${line}`, b[1]!));
     }
   }
   return uses;

@@ -231,10 +231,10 @@ async function requestIdToken(o) {
     }
 }
 
-// EXTERNAL MODULE: ./src/main.ts + 5 modules
-var main = __webpack_require__(6169);
-// EXTERNAL MODULE: ./src/post.ts
-var post = __webpack_require__(6661);
+// EXTERNAL MODULE: ./src/files.ts + 1 modules
+var files = __webpack_require__(9674);
+// EXTERNAL MODULE: ./src/step-deps.ts
+var step_deps = __webpack_require__(468);
 // EXTERNAL MODULE: ./src/preflight-checks/report.ts
 var preflight_checks_report = __webpack_require__(9157);
 // EXTERNAL MODULE: ./src/state.ts
@@ -250,7 +250,6 @@ var src_summary = __webpack_require__(8855);
  * Main saves the lease (its own random request id) to state BEFORE the exchange, so post can ask the broker to
  * revoke it even when the answer never arrived; a job whose post never runs is revoked by the broker's sweeper.
  */
-
 
 
 
@@ -336,7 +335,7 @@ async function runBrokerMain(deps) {
         // The digest goes with any saved credential (state.ts); the broker path itself carries no DigiCert ONE secret.
         core.saveState(state/* STATE */.c4.network, (0,src_http/* networkEnvironment */.mR)(deps.env).digest);
         core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)([made]));
-        await (0,main/* writeNewFile */.S)((0,external_node_path_.join)(runnerTemp, name), pfx);
+        await (0,files/* writeNewFile */.S)((0,external_node_path_.join)(runnerTemp, name), pfx);
         file = { path: (0,external_node_path_.join)(runnerTemp, name), password };
     }
     await publish(deps, inputs, cred, file);
@@ -389,7 +388,7 @@ async function publish(deps, inputs, c, file) {
 async function runBrokerPost(deps) {
     const { core, env } = deps;
     const secrets = maskFirst(deps);
-    const step = (0,post/* stepConfig */.t)(core);
+    const step = (0,step_deps/* stepConfig */.t)(core);
     const summary = async (outcome, line) => {
         if (step.jobSummary)
             await (0,src_summary/* writeRevokeSummary */.cm)(core, line).catch(() => undefined);

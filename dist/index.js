@@ -28427,47 +28427,6 @@ function describeShape(s) {
 
 /***/ }),
 
-/***/ 1273:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ bootstrapConnection),
-/* harmony export */   l: () => (/* binding */ CLIENTAUTH_PREFIX)
-/* harmony export */ });
-/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(311);
-
-const CLIENTAUTH_PREFIX = 'clientauth.';
-function bootstrapConnection(host, auth) {
-    if (auth.kind === 'api-key') {
-        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ } } };
-    }
-    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
-    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ }, tls: auth.tls } };
-}
-
-
-/***/ }),
-
-/***/ 9373:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ dateOf),
-/* harmony export */   m: () => (/* binding */ systemClock)
-/* harmony export */ });
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    random: Math.random,
-};
-/** The clock's time as a Date (for day arithmetic and certificate validity). */
-function dateOf(clock) {
-    return new Date(clock.now());
-}
-
-
-/***/ }),
-
 /***/ 6334:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28591,347 +28550,6 @@ const KINDS = {
     'client-certificate': clientCertificate,
     'pkcs12-file': pkcs12File,
 };
-
-
-/***/ }),
-
-/***/ 827:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  X1: () => (/* binding */ D1Client),
-  w$: () => (/* binding */ D1Error)
-});
-
-// UNUSED EXPORTS: PATHS, parseServerError
-
-// EXTERNAL MODULE: ./src/http.ts
-var http = __nccwpck_require__(6803);
-// EXTERNAL MODULE: ./src/d1-wire.ts
-var d1_wire = __nccwpck_require__(9736);
-// EXTERNAL MODULE: ./src/log-safe.ts
-var log_safe = __nccwpck_require__(6963);
-;// CONCATENATED MODULE: ./src/retry.ts
-/**
- * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
- * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
- * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
- */
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
-/** Failures after which the request may or may not have been processed. */
-const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
-function classifyNetworkCode(code) {
-    if (NOT_SENT_CODES.has(code))
-        return 'not-sent';
-    if (MAYBE_SENT_CODES.has(code))
-        return 'maybe-sent';
-    return 'permanent';
-}
-/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
-function statusMaybeCommitted(status) {
-    return status === 500 || status === 502 || status === 504;
-}
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 10_000;
-const RETRY_AFTER_JITTER_MS = 1000;
-/** Parsed where the header is read, at the wire boundary. */
-
-function backoffMs(attempt, random = Math.random) {
-    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
-    return Math.round(exp / 2 + (exp / 2) * random());
-}
-
-// EXTERNAL MODULE: ./src/secrets.ts
-var secrets = __nccwpck_require__(7194);
-// EXTERNAL MODULE: ./src/answer-fields.ts
-var answer_fields = __nccwpck_require__(6987);
-;// CONCATENATED MODULE: ./src/d1-api.ts
-
-
-
-
-
-
-
-class D1Error extends Error {
-    kind;
-    status;
-    maybeCommitted;
-    made;
-    constructor(message, kind, status, 
-    /** The request may have been carried out although no success answer arrived (a create must be checked). */
-    maybeCommitted = false, 
-    /** A create answered 2xx, so it was carried out, but its answer could not be read (id, when it was readable). */
-    made) {
-        super(message);
-        this.kind = kind;
-        this.status = status;
-        this.maybeCommitted = maybeCommitted;
-        this.made = made;
-        this.name = 'D1Error';
-    }
-}
-const MAX_NETWORK_ATTEMPTS = 3;
-const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
-/** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: …". */
-function presentFields(body) {
-    const shape = (0,answer_fields/* answerShape */.mQ)(body);
-    return shape.kind === 'object' ? (0,answer_fields/* fieldList */.FL)(shape) || '(none)' : (0,answer_fields/* describeShape */.vJ)(shape);
-}
-/** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
-function endpointOf(method, path) {
-    return `${method} ${path.split('?')[0]}`;
-}
-class D1Client {
-    http;
-    host;
-    secrets;
-    clock;
-    log;
-    authKind;
-    onAnswer;
-    trace;
-    deadline;
-    constructor(http, opts) {
-        this.http = http;
-        this.host = opts.host;
-        this.secrets = opts.secrets;
-        this.deadline = opts.deadline;
-        this.clock = opts.clock;
-        this.log = opts.log ?? (() => undefined);
-        this.authKind = opts.authKind ?? 'api-key';
-        this.onAnswer = opts.onAnswer;
-        this.trace = opts.trace;
-    }
-    /**
-     * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
-     * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
-     */
-    async call(method, path, body, repeatable) {
-        const endpoint = endpointOf(method, path);
-        const started = this.clock.now();
-        let networkFailures = 0;
-        for (let attempt = 1;; attempt++) {
-            const remaining = this.deadline - this.clock.now();
-            const spent = () => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
-            if (remaining <= 0)
-                throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
-            let wait;
-            let why;
-            const sentAt = this.clock.now();
-            try {
-                const res = await this.http.send(method, path, body, remaining);
-                // Observers see names only: the shape is computed here, the body never leaves this module.
-                const shape = this.trace || this.onAnswer ? (0,answer_fields/* answerShape */.mQ)(res.body) : undefined;
-                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, status: res.status, shape });
-                if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
-                    this.onAnswer?.(endpoint, res.status, shape);
-                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
-                }
-                const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
-                // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
-                wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
-                // The header's own text never reaches the log: only what it parsed to.
-                why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
-                if (this.clock.now() + wait >= this.deadline) {
-                    this.onAnswer?.(endpoint, res.status, shape);
-                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
-                }
-            }
-            catch (err) {
-                if (!(err instanceof http/* NetworkError */.Dr))
-                    throw err;
-                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });
-                const kind = classifyNetworkCode(err.code);
-                // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
-                // certificate looks the same (the server closes the connection), and should fail in seconds.
-                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || ++networkFailures >= MAX_NETWORK_ATTEMPTS || this.deadline - this.clock.now() <= 0) {
-                    throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
-                }
-                wait = backoffMs(attempt, this.clock.random);
-                why = `failed (${err.code})`;
-                if (this.clock.now() + wait >= this.deadline)
-                    throw this.networkError(endpoint, err, false, ` Gave up after ${spent()} (timeout-seconds).`);
-            }
-            this.log(`DigiCert ONE ${endpoint} ${why}; attempt ${attempt + 1} in ${(wait / 1000).toFixed(1)} s.`);
-            await this.clock.sleep(wait);
-        }
-    }
-    networkError(endpoint, err, maybeCommitted, tail) {
-        const host = this.host;
-        const code = err.code;
-        let hint;
-        // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
-        // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
-        if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
-            hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
-        }
-        else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-            hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
-        }
-        else if (code === 'ECONNREFUSED') {
-            hint = `${host} refused the connection. Check the host input and port, and any firewall or proxy (HTTPS_PROXY, NO_PROXY) between the runner and DigiCert ONE.`;
-        }
-        else if (code.includes('TIMEOUT') || code === 'ETIMEDOUT') {
-            hint = `${host} did not answer in time (${code}). DigiCert ONE may be slow or unreachable from this runner; try again, or check the proxy settings.`;
-        }
-        else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
-            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate in the tls-ca-certificates input (NODE_EXTRA_CA_CERTS is not used).`;
-        }
-        else if (/^Proxy response \(\d+\)/.test(err.message)) {
-            const status = /\((\d+)\)/.exec(err.message)?.[1];
-            hint = `the proxy (HTTPS_PROXY) refused to open a tunnel to ${host} (proxy answered ${status}). Ask for ${host} to be allowed through the proxy, or list it in NO_PROXY if the runner reaches it directly.`;
-        }
-        else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-            hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
-        }
-        else {
-            hint = `request to ${host} failed (${(0,log_safe/* logSafe */.s)(code, 64)}): ${(0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)(err.message, this.secrets))}`;
-        }
-        return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
-    }
-    /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
-    failure(endpoint, res, subject, who = 'bootstrap') {
-        const { code, message } = (0,d1_wire/* parseServerError */.NX)(res.body);
-        // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
-        const said = (0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
-        const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
-        const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
-        const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
-        const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
-        switch (true) {
-            // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
-            case who === 'job factors' && (res.status === 401 || res.status === 403):
-                return new D1Error(`${head} Software Trust refused the job's token and client certificate to ${subject}.`, res.status === 401 ? 'auth' : 'forbidden', res.status);
-            case res.status === 401 && this.authKind === 'client-cert':
-                return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
-            case res.status === 401:
-                return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
-            case res.status === 403:
-                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`, 'forbidden', 403);
-            case res.status === 404:
-                return new D1Error(`${head} Not found on ${this.host}: check that ${subject.replace(/^\w+ /, '')} exists on this host (ids differ between demo and production).`, 'not-found', 404);
-            case res.status === 429:
-                return new D1Error(`${head} Rate limited by DigiCert ONE${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: try again later, or spread calls across service users (limits are per API key).`, 'rate-limited', 429);
-            case res.status === 503:
-                return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
-            case res.status >= 500:
-                return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
-            case code === 'duplicate_error':
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name-prefix empty for a generated name (it ends in a random part), or choose another.`, 'duplicate', res.status);
-            default:
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
-        }
-    }
-    missing(endpoint, res, wanted, made) {
-        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
-    }
-    async getUser(id) {
-        const path = d1_wire/* PATHS */.R7.user(id);
-        const res = await this.call('GET', path, undefined, true);
-        if (res.status !== 200)
-            throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
-        const user = (0,d1_wire/* parseUser */.tN)(res.body);
-        if (!user)
-            throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
-        return user;
-    }
-    async list(path, subject, parse, who) {
-        const res = await this.call('GET', path, undefined, true);
-        if (res.status !== 200)
-            throw this.failure(endpointOf('GET', path), res, subject, who);
-        const items = (0,d1_wire/* parseList */.E1)(res.body);
-        if (!items)
-            throw this.missing(endpointOf('GET', path), res, 'a JSON array');
-        // An entry without a valid id cannot be acted on, and so is not passed on.
-        return items.map(parse).filter((x) => x !== undefined);
-    }
-    /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
-    scrubbed(x) {
-        return { ...x, name: (0,secrets/* redact */.E$)(x.name, this.secrets) };
-    }
-    async listRoles(applicationCode) {
-        return (await this.list(d1_wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, d1_wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
-    }
-    async listAccounts() {
-        return (await this.list(d1_wire/* PATHS */.R7.accounts, 'list its accounts', d1_wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
-    }
-    listServiceUsers() {
-        return this.list(d1_wire/* PATHS */.R7.serviceUsers, 'list service users', d1_wire/* parseServiceUserItem */.dj);
-    }
-    /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
-    listKeypairs(alias) {
-        return this.list(d1_wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, d1_wire/* parseKeypair */.no, 'job factors');
-    }
-    listTokens(userId) {
-        return this.list(d1_wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, d1_wire/* parseTokenItem */.om);
-    }
-    /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
-    created(endpoint, res, parsed, requested, what) {
-        if (!parsed.id || !parsed.secret) {
-            const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
-            throw this.missing(endpoint, res, wanted, { id: parsed.id });
-        }
-        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
-    }
-    async createServiceUser(u) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.users);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.users, (0,d1_wire/* createServiceUserBody */.ZR)(u), false);
-        if (res.status !== 200 && res.status !== 201)
-            throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        return this.created(endpoint, res, (0,d1_wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
-    }
-    async createToken(t) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.tokens);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.tokens, (0,d1_wire/* createTokenBody */.qF)(t), false);
-        if (res.status !== 200 && res.status !== 201)
-            throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        return this.created(endpoint, res, (0,d1_wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
-    }
-    /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
-    async remove(path, subject) {
-        const res = await this.call('DELETE', path, undefined, true);
-        if (res.status === 200 || res.status === 204)
-            return 'deleted';
-        if (res.status === 404)
-            return 'gone';
-        throw this.failure(endpointOf('DELETE', path), res, subject);
-    }
-    deleteUser(id) {
-        return this.remove(d1_wire/* PATHS */.R7.user(id), `delete service user ${id}`);
-    }
-    deleteToken(id) {
-        return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
-    }
-    /** A client authentication certificate for the caller (called with the job's own token). */
-    async createClientCert(c) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.clientCerts);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.clientCerts, (0,d1_wire/* createClientCertBody */.yk)(c), false);
-        if (res.status !== 200 && res.status !== 201)
-            throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
-        const parsed = (0,d1_wire/* parseCreatedClientCert */.vH)(res.body);
-        if (!parsed.id || !parsed.certificatePem) {
-            const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
-            throw this.missing(endpoint, res, wanted, { id: parsed.id });
-        }
-        return { id: parsed.id, certificatePem: parsed.certificatePem };
-    }
-    /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
-    async disableClientCert(id) {
-        const path = d1_wire/* PATHS */.R7.clientCertEnable(id);
-        const res = await this.call('PUT', path, (0,d1_wire/* enableClientCertBody */.hl)(false), true);
-        if (res.status === 200 || res.status === 204)
-            return 'deleted';
-        if (res.status === 404)
-            return 'gone';
-        throw this.failure(endpointOf('PUT', path), res, `disable client authentication certificate ${id}`);
-    }
-}
 
 
 /***/ }),
@@ -29202,32 +28820,32 @@ function parseRetryAfter(value, now) {
 
 /***/ }),
 
-/***/ 6440:
+/***/ 9674:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A: () => (/* binding */ daysUntil),
-/* harmony export */   g: () => (/* binding */ checkExpiry)
-/* harmony export */ });
-/** Whole days from now until `end`, rounded down. */
-function daysUntil(end, now) {
-    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
-}
-/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
-function endOfDay(endDate) {
-    return new Date(`${endDate}T23:59:59Z`);
-}
-function checkExpiry(what, endDate, now, warnDays) {
-    if (!endDate || warnDays <= 0)
-        return { level: 'ok' };
-    const left = daysUntil(endOfDay(endDate), now);
-    if (endOfDay(endDate) < now) {
-        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  S: () => (/* binding */ writeNewFile)
+});
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/files.ts
+/** Files the action writes: one kind only, the job certificate's PKCS#12 under RUNNER_TEMP. */
+
+
+/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
+async function writeNewFile(path, data) {
+    const handle = await (0,promises_.open)(path, external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0), 0o600);
+    try {
+        await handle.writeFile(data);
     }
-    if (left < warnDays) {
-        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
+    finally {
+        await handle.close();
     }
-    return { level: 'ok' };
 }
 
 
@@ -30009,549 +29627,6 @@ function logSafe(text, max = LOG_TEXT_MAX) {
 
 /***/ }),
 
-/***/ 6169:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ runMain),
-  S: () => (/* binding */ writeNewFile)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/bootstrap.ts
-var bootstrap = __nccwpck_require__(1273);
-// EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
-var credentials = __nccwpck_require__(6334);
-// EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
-var d1_api = __nccwpck_require__(827);
-// EXTERNAL MODULE: ./src/expiry.ts
-var expiry = __nccwpck_require__(6440);
-// EXTERNAL MODULE: ./src/http.ts
-var src_http = __nccwpck_require__(6803);
-// EXTERNAL MODULE: ./src/inputs.ts + 2 modules
-var inputs = __nccwpck_require__(4885);
-// EXTERNAL MODULE: ./src/log-safe.ts
-var log_safe = __nccwpck_require__(6963);
-;// CONCATENATED MODULE: ./src/mint.ts
-/**
- * Creating a credential that leaves no orphan and deletes nothing that is not its own.
- *
- * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
- * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
- * part, and a name the workflow gives gets a random tail too (naming.ts ownName). So what the lookup finds was made
- * by this step. Its secret is shown only once, so it is deleted and created again.
- * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
- */
-
-
-const MAX_ROUNDS = 3;
-/** The one with this name among those of its kind, or undefined (also for a kind that cannot be listed). */
-async function findMine(ctx) {
-    return ctx.kind.list ? (0,credentials/* findByName */._U)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
-}
-const revoke = (ctx, id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
-async function deleteUnreadable(ctx, err) {
-    const { kind, pending } = ctx;
-    let id = err.made?.id;
-    try {
-        id ??= (await findMine(ctx))?.id;
-        if (id)
-            await revoke(ctx, id);
-    }
-    catch (removeErr) {
-        const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
-        // Still made and live: post deletes it (by id when the answer had one, else by name).
-        throw new d1_api/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
-    }
-    const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
-    throw new d1_api/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
-}
-async function createOnce(ctx, create) {
-    const { kind, pending, log } = ctx;
-    for (let round = 1;; round++) {
-        try {
-            return await create();
-        }
-        catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
-                throw err;
-            if (err.made)
-                return deleteUnreadable(ctx, err);
-            if (!err.maybeCommitted)
-                throw err;
-            if (!kind.list) {
-                // No listing to look in (a client certificate): what may have been made is unusable without this step's key.
-                log(`The answer to the request for ${kind.noun} '${pending.name}' was lost; one it may have made cannot be used (its private key never left this job), so it is requested again.`);
-                if (round >= MAX_ROUNDS)
-                    throw err;
-                continue;
-            }
-            try {
-                const made = await findMine(ctx);
-                if (made) {
-                    log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
-                    await revoke(ctx, made.id);
-                }
-                else {
-                    log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
-                }
-            }
-            catch (checkErr) {
-                const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
-                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
-            }
-            if (round >= MAX_ROUNDS)
-                throw err;
-        }
-    }
-}
-
-// EXTERNAL MODULE: ./src/clock.ts
-var src_clock = __nccwpck_require__(9373);
-;// CONCATENATED MODULE: ./src/scoped.ts
-
-
-/** A few names from a server listing, for an error message: each made safe to print, the list bounded. */
-function some(items) {
-    const shown = items.slice(0, 30).map((r) => `${(0,log_safe/* logSafe */.s)(r.name, 60)} (${r.id})`);
-    return (shown.join(', ') || 'none') + (items.length > 30 ? `, and ${items.length - 30} more` : '');
-}
-async function resolveScope(client, me, scoped) {
-    const held = new Set(me.permissions);
-    const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
-    const roleIds = [];
-    const labels = [];
-    scoped.scope.forEach((entry, i) => {
-        const available = listings[i];
-        for (const wanted of entry.roles) {
-            const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
-            if (!role) {
-                throw new inputs/* InputError */.dz('scope', `${entry.manager} has no role '${wanted}'. Roles there: ${some(available)}.`);
-            }
-            const missing = role.permissions.filter((p) => !held.has(p));
-            if (missing.length) {
-                throw new inputs/* InputError */.dz('scope', `the bootstrap user ${me.id} does not hold ${entry.manager} role '${(0,log_safe/* logSafe */.s)(role.name, 60)}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
-            }
-            roleIds.push(role.id);
-            labels.push(`${entry.manager}: ${(0,log_safe/* logSafe */.s)(role.name, 60)}`);
-        }
-    });
-    let accounts = scoped.accounts;
-    if (accounts.length) {
-        const reachable = await client.listAccounts();
-        const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
-        if (unknown.length) {
-            throw new inputs/* InputError */.dz('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${some(reachable)}.`);
-        }
-    }
-    else {
-        if (!me.primaryAccountId)
-            throw new inputs/* InputError */.dz('accounts', 'the bootstrap user has no primary account; name the account ids for the new service user.');
-        accounts = [me.primaryAccountId];
-    }
-    return { roleIds: [...new Set(roleIds)], labels, accounts };
-}
-function describeRun(run, env, now) {
-    // The workflow's name is the environment's text: one line, bounded, in the description DigiCert ONE keeps.
-    const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${(0,log_safe/* logSafe */.s)(env.GITHUB_WORKFLOW, 100)})` : '';
-    return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
-}
-
-// EXTERNAL MODULE: ./src/secrets.ts
-var src_secrets = __nccwpck_require__(7194);
-// EXTERNAL MODULE: ./src/state.ts
-var state = __nccwpck_require__(2462);
-// EXTERNAL MODULE: ./src/trace.ts
-var trace = __nccwpck_require__(3606);
-// EXTERNAL MODULE: ./src/summary.ts
-var summary = __nccwpck_require__(8855);
-// EXTERNAL MODULE: ./src/version.ts
-var version = __nccwpck_require__(311);
-// EXTERNAL MODULE: ./src/naming.ts
-var naming = __nccwpck_require__(8499);
-;// CONCATENATED MODULE: ./src/sweep.ts
-
-function isStale(t, run, o) {
-    const runId = t.name ? (0,naming/* runIdOf */.SR)(t.name, run.repository) : undefined;
-    if (runId === undefined || runId === run.runId)
-        return false;
-    if (t.endDate && t.endDate < o.now.toISOString().slice(0, 10))
-        return true;
-    return t.createdAt !== undefined && o.now.getTime() - t.createdAt > o.staleAfterMs;
-}
-async function sweepStale(target, run, o) {
-    const stale = (await target.list()).filter((t) => isStale(t, run, o));
-    for (const t of stale)
-        await target.remove(t.id);
-    return stale;
-}
-
-;// CONCATENATED MODULE: ./src/software-trust.ts
-/**
- * The keypair check (`keypair-alias`, with `client-certificate-for-job`): right after both factors of the job's user
- * are made, main asks Software Trust with exactly those factors whether that user can use the keypair the job will
- * sign with, so a set-up that cannot sign fails in seconds, before the build, with what to fix.
- *
- * Why it is needed (docs/software-trust-notes.md, section 6): Software Trust's Signer and Developer roles "sign
- * software with keypairs assigned to them" and see only those (docs.digicert.com, Software Trust Manager user roles);
- * keypairs are assigned to users or teams (Software Trust secure configuration guide); every signing operation needs
- * both factors of one user (dev.digicert.com "Set up service user multi-factor authentication"). The check lists
- * `GET /signingmanager/api/v1/keypairs?alias=<alias>` on `clientauth.<host>`, with the minted token as x-api-key and
- * the job's client certificate in the TLS handshake, as smctl does with SM_HOST, SM_API_KEY and SM_CLIENT_CERT_FILE.
- * It signs nothing and creates nothing: post has nothing more to undo.
- */
-
-
-
-
-/** How to give the user the keypair (docs.digicert.com "Update keypair", "Update keypair access"). */
-const assignHint = (alias, userId) => `assign keypair '${alias}' to user ${userId}, or to a team the user is a member of, in Software Trust (Keypairs > ${alias} > Edit > Access, or smctl keypair update-access <keypair id> --users ${userId} --operation add; both need the Manage keypair permission)`;
-/** Returns the keypair's id; throws, naming the alias and the user and what to fix, when the user cannot use it. */
-async function checkKeypair(deps, c) {
-    const { core, env, createHttp, clock, deadline } = deps;
-    const requestHost = `clientauth.${c.host}`;
-    const pfx = await (0,promises_.readFile)(c.certificateFile);
-    const http = createHttp({ baseUrl: `https://${requestHost}`, headers: { 'x-api-key': c.token, 'user-agent': version/* USER_AGENT */._ }, env, tls: { pfx, passphrase: c.certificatePassword }, ca: c.trust });
-    const lead = `Keypair check for keypair-alias '${c.alias}' as user ${c.userId} (the job's token and client certificate, on ${requestHost})`;
-    try {
-        const client = new d1_api/* D1Client */.X1(http, {
-            host: requestHost,
-            secrets: [...c.secrets, c.token, c.certificatePassword],
-            deadline,
-            clock,
-            log: (line) => core.info(line),
-            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
-        });
-        let listed;
-        try {
-            listed = await client.listKeypairs(c.alias);
-        }
-        catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
-                throw err;
-            const fix = err.kind === 'forbidden'
-                ? ` User ${c.userId} needs a Software Trust role with View keypair and Sign (Signer or Developer) in Account Manager.`
-                : err.kind === 'auth'
-                    ? ` Check that user ${c.userId} is active and that the host is the one its credentials were made on.`
-                    : '';
-            throw new d1_api/* D1Error */.w$(`${lead}: ${err.message}${fix}`, err.kind, err.status);
-        }
-        // Exact alias: a server that filters by prefix or ignores the filter must not make another keypair count.
-        const keypair = listed.find((k) => k.alias === c.alias);
-        if (!keypair) {
-            throw new d1_api/* D1Error */.w$(`${lead}: Software Trust lists no keypair '${c.alias}' that this user may use (Signer and Developer roles see and sign only with keypairs assigned to them or to their team). To fix: ${assignHint(c.alias, c.userId)}; or correct keypair-alias. Nothing was signed; the post step revokes what this job made.`, 'forbidden');
-        }
-        if (keypair.certificate === 'absent') {
-            throw new d1_api/* D1Error */.w$(`${lead}: keypair '${c.alias}' (id ${keypair.id}) is assigned to the user but has no certificate to sign with. To fix: generate a certificate for it in Software Trust (Keypairs > ${c.alias} > Generate certificate), or name a keypair that has one.`, 'invalid');
-        }
-        const cert = keypair.certificate === 'present' ? 'with a certificate' : 'its certificate could not be confirmed from the answer (no default_certificate field)';
-        core.info(`Keypair check: user ${c.userId} can use keypair '${c.alias}' (id ${keypair.id}), ${cert}; checked with the job's token and client certificate on ${requestHost}.`);
-        return keypair.id;
-    }
-    finally {
-        await http.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/main.ts
-/**
- * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
-class Ledger {
-    core;
-    made = [];
-    constructor(core) {
-        this.core = core;
-    }
-    save() {
-        this.core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)(this.made));
-    }
-    /** Before a create: post can find it by name if the answer is lost. */
-    pending(m) {
-        this.made.push(m);
-        this.save();
-    }
-    settle(m, update) {
-        const i = this.made.indexOf(m);
-        if (i < 0)
-            return;
-        if (update === 'forget')
-            this.made.splice(i, 1);
-        else
-            Object.assign(m, update);
-        this.save();
-    }
-}
-async function runMain({ core, run, env, createHttp, clock }) {
-    if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerMain({ core, run, env, createHttp, clock });
-    // The step's start: today's date and the deadline come from this one reading of the one clock.
-    const now = (0,src_clock/* dateOf */.Q)(clock);
-    // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
-    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
-    for (const value of secrets)
-        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
-    const network = (0,src_http/* networkEnvironment */.mR)(env);
-    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
-    const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
-    if (!core.getInput('host').trim() && env.DC_BASE) {
-        core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
-    }
-    const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
-    if (config.auth.kind === 'client-cert') {
-        const cert = config.auth.certificate;
-        const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
-        if (left < config.certificateExpiryWarningDays) {
-            core.warning(`The client certificate in client-certificate (${(0,log_safe/* logSafe */.s)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
-        }
-    }
-    const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, config.auth);
-    const http = createHttp({ ...conn.http, env, ca: config.trust });
-    try {
-        const client = new d1_api/* D1Client */.X1(http, {
-            host: conn.requestHost,
-            secrets,
-            deadline,
-            clock,
-            log: (line) => core.info(line),
-            authKind: config.auth.kind,
-            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
-        });
-        // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
-        const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
-        const mePromise = needMe ? client.getUser('me') : undefined;
-        mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        core.saveState(state/* STATE */.c4.host, config.host);
-        core.saveState(state/* STATE */.c4.network, network.digest);
-        const ledger = new Ledger(core);
-        const minted = config.scoped
-            ? await mintScoped(core, client, ledger, config, run, env, now, mePromise)
-            : await mintForUser(core, client, ledger, config, run, now, mePromise);
-        const { made, secret } = minted;
-        const kind = credentials/* KINDS */.GW[made.kind];
-        // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
-        (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
-        const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
-        // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
-        const keypairId = config.keypairAlias && jobCert
-            ? await checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
-            : undefined;
-        core.setOutput('token', secret);
-        core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
-        core.setOutput('token-name', made.name);
-        core.setOutput('user-id', made.userId);
-        core.setOutput('ephemeral-user-id', made.kind === 'service-user' ? made.id : '');
-        core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
-        core.setOutput('base-url', config.baseUrl);
-        core.setOutput('job-certificate-file', jobCert?.file ?? '');
-        core.setOutput('job-certificate-password', jobCert?.password ?? '');
-        core.setOutput('keypair-id', keypairId ?? '');
-        if (config.exportEnv) {
-            // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
-            core.exportVariable('DC_API_KEY', secret);
-            core.exportVariable('DC_BASE', config.baseUrl);
-            core.exportVariable('SM_API_KEY', secret);
-            core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
-            if (jobCert) {
-                core.exportVariable('SM_CLIENT_CERT_FILE', jobCert.file);
-                core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
-            }
-        }
-        const what = made.kind === 'api-token'
-            ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
-            : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
-        const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
-        const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
-        core.info(`Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${made.endDate} 23:59:59 UTC` +
-            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`);
-        if (mePromise && config.expiryWarningDays > 0) {
-            try {
-                const me = await mePromise;
-                const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
-                if (verdict.level !== 'ok')
-                    core.warning(verdict.message);
-            }
-            catch (err) {
-                core.warning(`Could not read the bootstrap user's end date: ${err instanceof Error ? err.message : String(err)}`);
-            }
-        }
-        if (config.step.jobSummary) {
-            const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
-            // A courtesy: a runner without a job summary (GITHUB_STEP_SUMMARY unset) gets a warning, never a failed step.
-            await (0,summary/* writeMintSummary */.Ef)(core, [
-                { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
-                ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
-            ]).catch((err) => core.warning(`Could not write the job summary (the credentials were made and handed over all the same): ${err instanceof Error ? err.message : String(err)}`));
-        }
-    }
-    finally {
-        await http.close();
-    }
-}
-async function cleanupStale(core, config, run, now, ctx) {
-    if (!config.cleanupStale)
-        return;
-    const { kind, client, pending } = ctx;
-    if (!kind.list)
-        return;
-    const list = kind.list;
-    const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
-    const noun = `${kind.noun}(s)`;
-    core.info(deleted.length
-        ? `cleanup-stale: deleted ${deleted.length} ${noun} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
-        : `cleanup-stale: no ${noun} left by earlier runs.`);
-}
-/**
- * Sweeps, records the credential as pending, creates it (with recovery), and settles the record:
- * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
- */
-async function make(core, ledger, config, run, now, ctx, create) {
-    await cleanupStale(core, config, run, now, ctx);
-    return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
-}
-/** Records ctx.pending, creates it (with recovery), and settles the record from what the create answered. */
-async function recorded(ledger, ctx, create, settle) {
-    ledger.pending(ctx.pending);
-    try {
-        const created = await createOnce(ctx, create);
-        ledger.settle(ctx.pending, settle(created));
-        return created;
-    }
-    catch (err) {
-        // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
-        if (err instanceof d1_api/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
-            ledger.settle(ctx.pending, 'forget');
-            throw new d1_api/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
-        }
-        if (err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted) {
-            if (err.made?.id)
-                ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
-        }
-        else {
-            ledger.settle(ctx.pending, 'forget');
-        }
-        throw err;
-    }
-}
-async function mintForUser(core, client, ledger, config, run, now, me) {
-    const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
-    const pending = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
-    const ctx = { client, kind: credentials/* KINDS */.GW['api-token'], pending, log: (l) => core.info(l) };
-    const created = await make(core, ledger, config, run, now, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
-    return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
-}
-async function mintScoped(core, client, ledger, config, run, env, now, me) {
-    const scoped = config.scoped;
-    const resolved = await resolveScope(client, await me, scoped);
-    const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
-    const ctx = { client, kind: credentials/* KINDS */.GW['service-user'], pending, log: (l) => core.info(l) };
-    const created = await make(core, ledger, config, run, now, ctx, () => client.createServiceUser({
-        name: config.tokenName,
-        description: describeRun(run, env, now),
-        email: scoped.email,
-        endDate: config.endDate,
-        accounts: resolved.accounts,
-        roles: resolved.roleIds,
-    }));
-    return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
-}
-/**
- * The second factor for the job: a key pair made here, in memory; a CSR sent with the job's own token (the API
- * issues certificates "for the authenticated user"); the certificate and key written once, as a PKCS#12 with a fresh
- * random password, to a new file under RUNNER_TEMP. Each piece is recorded before it exists, so post disables the
- * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
- */
-async function makeJobCertificate(deps, ledger, config, minted, secrets) {
-    const { core, env, createHttp, clock, deadline } = deps;
-    const runnerTemp = env.RUNNER_TEMP ?? '';
-    if (!(0,external_node_path_.isAbsolute)(runnerTemp)) {
-        throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
-    }
-    const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 894).then(__nccwpck_require__.bind(__nccwpck_require__, 5894));
-    const { made, secret } = minted;
-    // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
-    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': version/* USER_AGENT */._ }, env, ca: config.trust });
-    let certificate;
-    let request;
-    try {
-        const client = new d1_api/* D1Client */.X1(http, {
-            host: config.host,
-            secrets: [...secrets, secret],
-            deadline,
-            clock,
-            log: (line) => core.info(line),
-            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
-        });
-        const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
-        const ctx = { client, kind: credentials/* KINDS */.GW['client-certificate'], pending, log: (l) => core.info(l) };
-        // Its end date is the token's, which is no later than the user's.
-        // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
-        const nickname = () => `${made.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-        // A fresh key pair for every request attempt: after a lost answer, the certificate DigiCert ONE may have issued
-        // (its id unknown, so it cannot be disabled) certifies a key that is dropped here, never the one handed out.
-        certificate = await recorded(ledger, ctx, async () => {
-            request = await makeJobCertificateRequest(made.name);
-            return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
-        }, (c) => ({ id: c.id }));
-    }
-    finally {
-        await http.close();
-    }
-    const password = randomPassword();
-    (0,src_secrets/* maskSecret */.$l)(password, core.setSecret);
-    // The key of the request that was answered (the create returned, so `request` is that attempt's).
-    const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
-    const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
-    const file = (0,external_node_path_.join)(runnerTemp, name);
-    ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: made.userId, endDate: made.endDate });
-    await writeNewFile(file, pfx);
-    return { id: certificate.id, file, password };
-}
-/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
-async function writeNewFile(path, data) {
-    const handle = await (0,promises_.open)(path, external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0), 0o600);
-    try {
-        await handle.writeFile(data);
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-
-/***/ }),
-
 /***/ 8499:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -30608,205 +29683,6 @@ function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_
 function ownName(given, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
     const tail = `_${random}`;
     return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
-}
-
-
-/***/ }),
-
-/***/ 6661:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ runPost),
-/* harmony export */   t: () => (/* binding */ stepConfig)
-/* harmony export */ });
-/* harmony import */ var _bootstrap_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(1273);
-/* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6334);
-/* harmony import */ var _d1_api_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(827);
-/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9736);
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6803);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4885);
-/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9373);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7194);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2462);
-/* harmony import */ var _trace_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(3606);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8855);
-/**
- * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
- * (checked, as outside input) and the bootstrap credential, which is never saved: it is read from the inputs again.
- * It never fails the job: a revocation it could not do is a warning that says how to finish it.
- *
- * Revocation is never skipped on a guess: when post knows an id it sends the delete, whatever the saved end date
- * says (404 means gone). The end date only explains a failure (a 401 after the credential's end date).
- */
-
-
-
-
-
-
-
-
-
-
-
-function stepConfig(core) {
-    try {
-        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseStepConfig */ .mA)(core.getInput);
-    }
-    catch (err) {
-        // Main already refused these inputs; post still revokes, with the defaults.
-        core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
-        return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
-    }
-}
-/** The worst outcome wins the summary line: a failure must not hide behind a success. */
-const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
-async function runPost({ core, env, createHttp, clock }) {
-    if ((0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .usesBroker */ .aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerPost({ core, env, createHttp, clock });
-    const now = (0,_clock_js__WEBPACK_IMPORTED_MODULE_5__/* .dateOf */ .Q)(clock);
-    // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-    const secrets = [...(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .secretInputValues */ .fl)(core.getInput), ...(0,_http_js__WEBPACK_IMPORTED_MODULE_3__/* .proxyPasswords */ .PK)(env)];
-    for (const value of secrets)
-        (0,_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .maskSecret */ .$l)(value, core.setSecret);
-    const config = stepConfig(core);
-    const summary = async (outcome, line) => {
-        if (config.jobSummary)
-            await (0,_summary_js__WEBPACK_IMPORTED_MODULE_8__/* .writeRevokeSummary */ .cm)(core, line).catch(() => undefined);
-        return outcome;
-    };
-    const loaded = (0,_state_js__WEBPACK_IMPORTED_MODULE_6__/* .loadState */ .C7)(core.getState);
-    if (!loaded.ok) {
-        core.warning(`The post step did not act: ${loaded.why}. Something other than this action's main step wrote its state (an earlier step's GITHUB_ENV can set STATE_* variables). Check Account Manager for credentials named gha_… of this run.`);
-        return summary('failed', 'FAILED (state did not fit; nothing was sent)');
-    }
-    const saved = loaded.state;
-    if (saved.made.length === 0) {
-        core.info('Nothing to revoke: the main step did not mint a token.');
-        return 'nothing';
-    }
-    const certInput = core.getInput('client-certificate').trim() !== '';
-    const manual = manualCommands(saved.host, certInput);
-    const outcomes = [];
-    const finish = () => {
-        const worst = outcomes.reduce((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
-        // One credential: just its outcome; several: each named.
-        return summary(worst, outcomes.map(([, line, noun]) => (outcomes.length > 1 && noun ? `${noun}: ${line}` : line)).join('; '));
-    };
-    const record = (m, r) => void outcomes.push([...r, m ? _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].noun : '']);
-    // Newest first: what was made last may depend on what was made before it (a certificate on its user).
-    const newestFirst = [...saved.made].reverse();
-    // Files first, with no credential needed: nothing is left on disk whatever happens to the revocations below.
-    const runnerTemp = env.RUNNER_TEMP ?? '';
-    for (const m of newestFirst.filter((x) => _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[x.kind].local))
-        record(m, await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
-    const remote = newestFirst.filter((x) => !_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[x.kind].local);
-    if (remote.length === 0)
-        return finish();
-    if (config.skipRevoke) {
-        for (const m of remote)
-            core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
-        record(undefined, ['skipped', `skipped (skip-revoke); live until ${remote[0].endDate} 23:59:59 UTC`]);
-        return finish();
-    }
-    const fail = (why, line) => {
-        for (const m of remote)
-            core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-        record(undefined, ['failed', line]);
-        return finish();
-    };
-    if (!core.getInput('api-key').trim() && !certInput) {
-        return fail('the api-key and client-certificate inputs are empty in the post step.', 'FAILED (no bootstrap credential)');
-    }
-    let auth;
-    let host;
-    let trust;
-    try {
-        auth = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseAuth */ .kU)(core.getInput, now);
-        host = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTargetHost */ .b6)(core.getInput, auth.kind);
-        trust = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseTrust */ .Sb)(core.getInput);
-    }
-    catch (err) {
-        return fail((0,_secrets_js__WEBPACK_IMPORTED_MODULE_7__/* .redact */ .E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
-    }
-    // The bootstrap credential goes where main sent it, by the same rule; state that names another host is not obeyed.
-    if (saved.host !== host) {
-        return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
-    }
-    // Nor along another path: proxy settings that changed since main came from a step in between (GITHUB_ENV).
-    const network = (0,_http_js__WEBPACK_IMPORTED_MODULE_3__/* .networkEnvironment */ .mR)(env);
-    (0,_http_js__WEBPACK_IMPORTED_MODULE_3__/* .sayNetworkEnvironment */ .Ds)(network, core);
-    if (network.digest !== saved.network) {
-        return fail('the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) differ from those the main step used, so a step in between changed them; the bootstrap credential goes only along the path main used, and nothing was sent.', 'FAILED (proxy settings changed since main; nothing was sent)');
-    }
-    const conn = (0,_bootstrap_js__WEBPACK_IMPORTED_MODULE_9__/* .bootstrapConnection */ .T)(host, auth);
-    const http = createHttp({ ...conn.http, env, ca: trust });
-    try {
-        const client = new _d1_api_js__WEBPACK_IMPORTED_MODULE_1__/* .D1Client */ .X1(http, {
-            host: conn.requestHost,
-            secrets,
-            deadline: now.getTime() + config.timeoutSeconds * 1000,
-            clock,
-            log: (line) => core.info(line),
-            authKind: auth.kind,
-            trace: (0,_trace_js__WEBPACK_IMPORTED_MODULE_10__/* .traceFor */ .F)((line) => core.debug(line), env),
-        });
-        for (const m of remote)
-            record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
-        return finish();
-    }
-    finally {
-        await http.close();
-    }
-}
-function describe(m, host) {
-    return _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].local ? `${_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
-}
-const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
-/** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
-function manualCommands(host, certInput) {
-    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? _bootstrap_js__WEBPACK_IMPORTED_MODULE_9__/* .CLIENTAUTH_PREFIX */ .l : ''}${host}`;
-    return (m) => _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind].manual(m, { base, credentialArgs });
-}
-async function revokeOne(core, ctx, m, host, now, manual) {
-    const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .KINDS */ .GW[m.kind];
-    const what = describe(m, host);
-    try {
-        let id = m.id;
-        if (!id && !kind.list) {
-            core.info(`${what}: ${manual(m)}.`);
-            return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
-        }
-        if (!id && kind.list && ctx.client) {
-            // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
-            id = (0,_credentials_index_js__WEBPACK_IMPORTED_MODULE_0__/* .findByName */ ._U)(await kind.list(ctx.client, m), m.name)?.id ?? '';
-            if (!id) {
-                core.info(`${what} was never created; nothing to revoke.`);
-                return ['nothing', 'not needed (nothing was created)'];
-            }
-            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
-        }
-        if (!id)
-            return ['nothing', 'not needed (nothing was created)'];
-        if ((await kind.revoke(ctx, id)) === 'gone') {
-            core.info(`${what} was already deleted.`);
-            return ['gone', 'yes (it was already deleted)'];
-        }
-        core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
-        return ['revoked', 'yes'];
-    }
-    catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-        if (err instanceof _d1_api_js__WEBPACK_IMPORTED_MODULE_1__/* .D1Error */ .w$ && err.kind === 'auth' && m.endDate < (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_2__/* .utcDayOf */ .kv)(now)) {
-            core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
-            return ['expired', `not needed (past its end date ${m.endDate})`];
-        }
-        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-        return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
-    }
 }
 
 
@@ -31050,6 +29926,29 @@ function loadState(getState) {
 
 /***/ }),
 
+/***/ 468:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ stepConfig)
+/* harmony export */ });
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4885);
+
+/** Post's settings: main already refused bad ones, so post falls back to the defaults and still revokes. */
+function stepConfig(core) {
+    try {
+        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .parseStepConfig */ .mA)(core.getInput);
+    }
+    catch (err) {
+        // Main already refused these inputs; post still revokes, with the defaults.
+        core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
+        return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
+    }
+}
+
+
+/***/ }),
+
 /***/ 8855:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -31086,36 +29985,6 @@ async function writeMintSummary(core, rows) {
 }
 async function writeRevokeSummary(core, line) {
     await core.summary.addRaw(`Revoked in post step: ${plain(line)}\n`, false).write();
-}
-
-
-/***/ }),
-
-/***/ 3606:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   F: () => (/* binding */ traceFor)
-/* harmony export */ });
-/* unused harmony export formatTrace */
-/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6987);
-/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
-/**
- * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
- * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
- * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
- * NAMES): never a header, a body value or a secret.
- */
-
-
-function formatTrace(t) {
-    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${(0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(t.error ?? 'unknown', 60)})`;
-    const shape = t.shape ? `; ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_1__/* .describeShape */ .vJ)(t.shape)}` : '';
-    return (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
-}
-/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
-function traceFor(debug, env) {
-    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
 }
 
 
@@ -34540,8 +33409,17 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./src/clock.ts
-var src_clock = __nccwpck_require__(9373);
+;// CONCATENATED MODULE: ./src/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+};
+/** The clock's time as a Date (for day arithmetic and certificate validity). */
+function dateOf(clock) {
+    return new Date(clock.now());
+}
+
 // EXTERNAL MODULE: ./src/log-safe.ts
 var log_safe = __nccwpck_require__(6963);
 ;// CONCATENATED MODULE: ./src/core.ts
@@ -34576,17 +33454,884 @@ function guardedCore(core) {
 }
 
 // EXTERNAL MODULE: ./src/http.ts
-var http = __nccwpck_require__(6803);
+var src_http = __nccwpck_require__(6803);
 // EXTERNAL MODULE: ./src/inputs.ts + 2 modules
 var inputs = __nccwpck_require__(4885);
-// EXTERNAL MODULE: ./src/main.ts + 5 modules
-var main = __nccwpck_require__(6169);
-// EXTERNAL MODULE: ./src/bootstrap.ts
-var bootstrap = __nccwpck_require__(1273);
-// EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
-var d1_api = __nccwpck_require__(827);
-// EXTERNAL MODULE: ./src/expiry.ts
-var expiry = __nccwpck_require__(6440);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/version.ts
+var version = __nccwpck_require__(311);
+;// CONCATENATED MODULE: ./src/bootstrap.ts
+
+const CLIENTAUTH_PREFIX = 'clientauth.';
+function bootstrapConnection(host, auth) {
+    if (auth.kind === 'api-key') {
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': version/* USER_AGENT */._ } } };
+    }
+    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': version/* USER_AGENT */._ }, tls: auth.tls } };
+}
+
+// EXTERNAL MODULE: ./src/files.ts + 1 modules
+var files = __nccwpck_require__(9674);
+// EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
+var credentials = __nccwpck_require__(6334);
+// EXTERNAL MODULE: ./src/d1-wire.ts
+var d1_wire = __nccwpck_require__(9736);
+;// CONCATENATED MODULE: ./src/retry.ts
+/**
+ * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
+ * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
+ * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
+ */
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Failures after which the request may or may not have been processed. */
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+function classifyNetworkCode(code) {
+    if (NOT_SENT_CODES.has(code))
+        return 'not-sent';
+    if (MAYBE_SENT_CODES.has(code))
+        return 'maybe-sent';
+    return 'permanent';
+}
+/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
+function statusMaybeCommitted(status) {
+    return status === 500 || status === 502 || status === 504;
+}
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+const RETRY_AFTER_JITTER_MS = 1000;
+/** Parsed where the header is read, at the wire boundary. */
+
+function backoffMs(attempt, random = Math.random) {
+    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
+    return Math.round(exp / 2 + (exp / 2) * random());
+}
+
+// EXTERNAL MODULE: ./src/secrets.ts
+var src_secrets = __nccwpck_require__(7194);
+// EXTERNAL MODULE: ./src/answer-fields.ts
+var answer_fields = __nccwpck_require__(6987);
+;// CONCATENATED MODULE: ./src/d1-api.ts
+
+
+
+
+
+
+
+class D1Error extends Error {
+    kind;
+    status;
+    maybeCommitted;
+    made;
+    constructor(message, kind, status, 
+    /** The request may have been carried out although no success answer arrived (a create must be checked). */
+    maybeCommitted = false, 
+    /** A create answered 2xx, so it was carried out, but its answer could not be read (id, when it was readable). */
+    made) {
+        super(message);
+        this.kind = kind;
+        this.status = status;
+        this.maybeCommitted = maybeCommitted;
+        this.made = made;
+        this.name = 'D1Error';
+    }
+}
+const MAX_NETWORK_ATTEMPTS = 3;
+const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
+/** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: …". */
+function presentFields(body) {
+    const shape = (0,answer_fields/* answerShape */.mQ)(body);
+    return shape.kind === 'object' ? (0,answer_fields/* fieldList */.FL)(shape) || '(none)' : (0,answer_fields/* describeShape */.vJ)(shape);
+}
+/** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
+function endpointOf(method, path) {
+    return `${method} ${path.split('?')[0]}`;
+}
+class D1Client {
+    http;
+    host;
+    secrets;
+    clock;
+    log;
+    authKind;
+    onAnswer;
+    trace;
+    deadline;
+    constructor(http, opts) {
+        this.http = http;
+        this.host = opts.host;
+        this.secrets = opts.secrets;
+        this.deadline = opts.deadline;
+        this.clock = opts.clock;
+        this.log = opts.log ?? (() => undefined);
+        this.authKind = opts.authKind ?? 'api-key';
+        this.onAnswer = opts.onAnswer;
+        this.trace = opts.trace;
+    }
+    /**
+     * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
+     * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
+     */
+    async call(method, path, body, repeatable) {
+        const endpoint = endpointOf(method, path);
+        const started = this.clock.now();
+        let networkFailures = 0;
+        for (let attempt = 1;; attempt++) {
+            const remaining = this.deadline - this.clock.now();
+            const spent = () => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
+            if (remaining <= 0)
+                throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
+            let wait;
+            let why;
+            const sentAt = this.clock.now();
+            try {
+                const res = await this.http.send(method, path, body, remaining);
+                // Observers see names only: the shape is computed here, the body never leaves this module.
+                const shape = this.trace || this.onAnswer ? (0,answer_fields/* answerShape */.mQ)(res.body) : undefined;
+                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, status: res.status, shape });
+                if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
+                    this.onAnswer?.(endpoint, res.status, shape);
+                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+                }
+                const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+                // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
+                wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
+                // The header's own text never reaches the log: only what it parsed to.
+                why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
+                if (this.clock.now() + wait >= this.deadline) {
+                    this.onAnswer?.(endpoint, res.status, shape);
+                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+                }
+            }
+            catch (err) {
+                if (!(err instanceof src_http/* NetworkError */.Dr))
+                    throw err;
+                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });
+                const kind = classifyNetworkCode(err.code);
+                // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
+                // certificate looks the same (the server closes the connection), and should fail in seconds.
+                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || ++networkFailures >= MAX_NETWORK_ATTEMPTS || this.deadline - this.clock.now() <= 0) {
+                    throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
+                }
+                wait = backoffMs(attempt, this.clock.random);
+                why = `failed (${err.code})`;
+                if (this.clock.now() + wait >= this.deadline)
+                    throw this.networkError(endpoint, err, false, ` Gave up after ${spent()} (timeout-seconds).`);
+            }
+            this.log(`DigiCert ONE ${endpoint} ${why}; attempt ${attempt + 1} in ${(wait / 1000).toFixed(1)} s.`);
+            await this.clock.sleep(wait);
+        }
+    }
+    networkError(endpoint, err, maybeCommitted, tail) {
+        const host = this.host;
+        const code = err.code;
+        let hint;
+        // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
+        // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
+        if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
+            hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
+        }
+        else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
+        }
+        else if (code === 'ECONNREFUSED') {
+            hint = `${host} refused the connection. Check the host input and port, and any firewall or proxy (HTTPS_PROXY, NO_PROXY) between the runner and DigiCert ONE.`;
+        }
+        else if (code.includes('TIMEOUT') || code === 'ETIMEDOUT') {
+            hint = `${host} did not answer in time (${code}). DigiCert ONE may be slow or unreachable from this runner; try again, or check the proxy settings.`;
+        }
+        else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
+            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate in the tls-ca-certificates input (NODE_EXTRA_CA_CERTS is not used).`;
+        }
+        else if (/^Proxy response \(\d+\)/.test(err.message)) {
+            const status = /\((\d+)\)/.exec(err.message)?.[1];
+            hint = `the proxy (HTTPS_PROXY) refused to open a tunnel to ${host} (proxy answered ${status}). Ask for ${host} to be allowed through the proxy, or list it in NO_PROXY if the runner reaches it directly.`;
+        }
+        else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+            hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
+        }
+        else {
+            hint = `request to ${host} failed (${(0,log_safe/* logSafe */.s)(code, 64)}): ${(0,log_safe/* logSafe */.s)((0,src_secrets/* redact */.E$)(err.message, this.secrets))}`;
+        }
+        return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
+    }
+    /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
+    failure(endpoint, res, subject, who = 'bootstrap') {
+        const { code, message } = (0,d1_wire/* parseServerError */.NX)(res.body);
+        // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
+        const said = (0,log_safe/* logSafe */.s)((0,src_secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
+        const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
+        const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
+        const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+        const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
+        switch (true) {
+            // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
+            case who === 'job factors' && (res.status === 401 || res.status === 403):
+                return new D1Error(`${head} Software Trust refused the job's token and client certificate to ${subject}.`, res.status === 401 ? 'auth' : 'forbidden', res.status);
+            case res.status === 401 && this.authKind === 'client-cert':
+                return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
+            case res.status === 401:
+                return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
+            case res.status === 403:
+                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`, 'forbidden', 403);
+            case res.status === 404:
+                return new D1Error(`${head} Not found on ${this.host}: check that ${subject.replace(/^\w+ /, '')} exists on this host (ids differ between demo and production).`, 'not-found', 404);
+            case res.status === 429:
+                return new D1Error(`${head} Rate limited by DigiCert ONE${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: try again later, or spread calls across service users (limits are per API key).`, 'rate-limited', 429);
+            case res.status === 503:
+                return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
+            case res.status >= 500:
+                return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
+            case code === 'duplicate_error':
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name-prefix empty for a generated name (it ends in a random part), or choose another.`, 'duplicate', res.status);
+            default:
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
+        }
+    }
+    missing(endpoint, res, wanted, made) {
+        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
+    }
+    async getUser(id) {
+        const path = d1_wire/* PATHS */.R7.user(id);
+        const res = await this.call('GET', path, undefined, true);
+        if (res.status !== 200)
+            throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
+        const user = (0,d1_wire/* parseUser */.tN)(res.body);
+        if (!user)
+            throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
+        return user;
+    }
+    async list(path, subject, parse, who) {
+        const res = await this.call('GET', path, undefined, true);
+        if (res.status !== 200)
+            throw this.failure(endpointOf('GET', path), res, subject, who);
+        const items = (0,d1_wire/* parseList */.E1)(res.body);
+        if (!items)
+            throw this.missing(endpointOf('GET', path), res, 'a JSON array');
+        // An entry without a valid id cannot be acted on, and so is not passed on.
+        return items.map(parse).filter((x) => x !== undefined);
+    }
+    /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
+    scrubbed(x) {
+        return { ...x, name: (0,src_secrets/* redact */.E$)(x.name, this.secrets) };
+    }
+    async listRoles(applicationCode) {
+        return (await this.list(d1_wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, d1_wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
+    }
+    async listAccounts() {
+        return (await this.list(d1_wire/* PATHS */.R7.accounts, 'list its accounts', d1_wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
+    }
+    listServiceUsers() {
+        return this.list(d1_wire/* PATHS */.R7.serviceUsers, 'list service users', d1_wire/* parseServiceUserItem */.dj);
+    }
+    /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
+    listKeypairs(alias) {
+        return this.list(d1_wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, d1_wire/* parseKeypair */.no, 'job factors');
+    }
+    listTokens(userId) {
+        return this.list(d1_wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, d1_wire/* parseTokenItem */.om);
+    }
+    /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
+    created(endpoint, res, parsed, requested, what) {
+        if (!parsed.id || !parsed.secret) {
+            const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
+            throw this.missing(endpoint, res, wanted, { id: parsed.id });
+        }
+        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
+    }
+    async createServiceUser(u) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.users);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.users, (0,d1_wire/* createServiceUserBody */.ZR)(u), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `create service user '${u.name}'`);
+        return this.created(endpoint, res, (0,d1_wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
+    }
+    async createToken(t) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.tokens);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.tokens, (0,d1_wire/* createTokenBody */.qF)(t), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
+        return this.created(endpoint, res, (0,d1_wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
+    }
+    /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
+    async remove(path, subject) {
+        const res = await this.call('DELETE', path, undefined, true);
+        if (res.status === 200 || res.status === 204)
+            return 'deleted';
+        if (res.status === 404)
+            return 'gone';
+        throw this.failure(endpointOf('DELETE', path), res, subject);
+    }
+    deleteUser(id) {
+        return this.remove(d1_wire/* PATHS */.R7.user(id), `delete service user ${id}`);
+    }
+    deleteToken(id) {
+        return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
+    }
+    /** A client authentication certificate for the caller (called with the job's own token). */
+    async createClientCert(c) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.clientCerts);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.clientCerts, (0,d1_wire/* createClientCertBody */.yk)(c), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
+        const parsed = (0,d1_wire/* parseCreatedClientCert */.vH)(res.body);
+        if (!parsed.id || !parsed.certificatePem) {
+            const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
+            throw this.missing(endpoint, res, wanted, { id: parsed.id });
+        }
+        return { id: parsed.id, certificatePem: parsed.certificatePem };
+    }
+    /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
+    async disableClientCert(id) {
+        const path = d1_wire/* PATHS */.R7.clientCertEnable(id);
+        const res = await this.call('PUT', path, (0,d1_wire/* enableClientCertBody */.hl)(false), true);
+        if (res.status === 200 || res.status === 204)
+            return 'deleted';
+        if (res.status === 404)
+            return 'gone';
+        throw this.failure(endpointOf('PUT', path), res, `disable client authentication certificate ${id}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/expiry.ts
+/** Whole days from now until `end`, rounded down. */
+function daysUntil(end, now) {
+    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
+}
+/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
+function endOfDay(endDate) {
+    return new Date(`${endDate}T23:59:59Z`);
+}
+function checkExpiry(what, endDate, now, warnDays) {
+    if (!endDate || warnDays <= 0)
+        return { level: 'ok' };
+    const left = daysUntil(endOfDay(endDate), now);
+    if (endOfDay(endDate) < now) {
+        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+    }
+    if (left < warnDays) {
+        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
+    }
+    return { level: 'ok' };
+}
+
+;// CONCATENATED MODULE: ./src/mint.ts
+/**
+ * Creating a credential that leaves no orphan and deletes nothing that is not its own.
+ *
+ * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
+ * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
+ * part, and a name the workflow gives gets a random tail too (naming.ts ownName). So what the lookup finds was made
+ * by this step. Its secret is shown only once, so it is deleted and created again.
+ * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
+ */
+
+
+const MAX_ROUNDS = 3;
+/** The one with this name among those of its kind, or undefined (also for a kind that cannot be listed). */
+async function findMine(ctx) {
+    return ctx.kind.list ? (0,credentials/* findByName */._U)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
+}
+const revoke = (ctx, id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
+async function deleteUnreadable(ctx, err) {
+    const { kind, pending } = ctx;
+    let id = err.made?.id;
+    try {
+        id ??= (await findMine(ctx))?.id;
+        if (id)
+            await revoke(ctx, id);
+    }
+    catch (removeErr) {
+        const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
+        // Still made and live: post deletes it (by id when the answer had one, else by name).
+        throw new D1Error(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
+    }
+    const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
+    throw new D1Error(`${err.message} ${what}`, 'protocol', err.status, false);
+}
+async function createOnce(ctx, create) {
+    const { kind, pending, log } = ctx;
+    for (let round = 1;; round++) {
+        try {
+            return await create();
+        }
+        catch (err) {
+            if (!(err instanceof D1Error))
+                throw err;
+            if (err.made)
+                return deleteUnreadable(ctx, err);
+            if (!err.maybeCommitted)
+                throw err;
+            if (!kind.list) {
+                // No listing to look in (a client certificate): what may have been made is unusable without this step's key.
+                log(`The answer to the request for ${kind.noun} '${pending.name}' was lost; one it may have made cannot be used (its private key never left this job), so it is requested again.`);
+                if (round >= MAX_ROUNDS)
+                    throw err;
+                continue;
+            }
+            try {
+                const made = await findMine(ctx);
+                if (made) {
+                    log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
+                    await revoke(ctx, made.id);
+                }
+                else {
+                    log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
+                }
+            }
+            catch (checkErr) {
+                const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
+                throw new D1Error(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+            }
+            if (round >= MAX_ROUNDS)
+                throw err;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/scoped.ts
+
+
+/** A few names from a server listing, for an error message: each made safe to print, the list bounded. */
+function some(items) {
+    const shown = items.slice(0, 30).map((r) => `${(0,log_safe/* logSafe */.s)(r.name, 60)} (${r.id})`);
+    return (shown.join(', ') || 'none') + (items.length > 30 ? `, and ${items.length - 30} more` : '');
+}
+async function resolveScope(client, me, scoped) {
+    const held = new Set(me.permissions);
+    const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
+    const roleIds = [];
+    const labels = [];
+    scoped.scope.forEach((entry, i) => {
+        const available = listings[i];
+        for (const wanted of entry.roles) {
+            const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
+            if (!role) {
+                throw new inputs/* InputError */.dz('scope', `${entry.manager} has no role '${wanted}'. Roles there: ${some(available)}.`);
+            }
+            const missing = role.permissions.filter((p) => !held.has(p));
+            if (missing.length) {
+                throw new inputs/* InputError */.dz('scope', `the bootstrap user ${me.id} does not hold ${entry.manager} role '${(0,log_safe/* logSafe */.s)(role.name, 60)}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
+            }
+            roleIds.push(role.id);
+            labels.push(`${entry.manager}: ${(0,log_safe/* logSafe */.s)(role.name, 60)}`);
+        }
+    });
+    let accounts = scoped.accounts;
+    if (accounts.length) {
+        const reachable = await client.listAccounts();
+        const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
+        if (unknown.length) {
+            throw new inputs/* InputError */.dz('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${some(reachable)}.`);
+        }
+    }
+    else {
+        if (!me.primaryAccountId)
+            throw new inputs/* InputError */.dz('accounts', 'the bootstrap user has no primary account; name the account ids for the new service user.');
+        accounts = [me.primaryAccountId];
+    }
+    return { roleIds: [...new Set(roleIds)], labels, accounts };
+}
+function describeRun(run, env, now) {
+    // The workflow's name is the environment's text: one line, bounded, in the description DigiCert ONE keeps.
+    const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${(0,log_safe/* logSafe */.s)(env.GITHUB_WORKFLOW, 100)})` : '';
+    return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
+}
+
+// EXTERNAL MODULE: ./src/state.ts
+var state = __nccwpck_require__(2462);
+;// CONCATENATED MODULE: ./src/trace.ts
+/**
+ * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
+ * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
+ * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
+ * NAMES): never a header, a body value or a secret.
+ */
+
+
+function formatTrace(t) {
+    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${(0,log_safe/* logSafe */.s)(t.error ?? 'unknown', 60)})`;
+    const shape = t.shape ? `; ${(0,answer_fields/* describeShape */.vJ)(t.shape)}` : '';
+    return (0,log_safe/* logSafe */.s)(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
+}
+/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
+function traceFor(debug, env) {
+    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
+}
+
+// EXTERNAL MODULE: ./src/summary.ts
+var src_summary = __nccwpck_require__(8855);
+// EXTERNAL MODULE: ./src/naming.ts
+var naming = __nccwpck_require__(8499);
+;// CONCATENATED MODULE: ./src/sweep.ts
+
+function isStale(t, run, o) {
+    const runId = t.name ? (0,naming/* runIdOf */.SR)(t.name, run.repository) : undefined;
+    if (runId === undefined || runId === run.runId)
+        return false;
+    if (t.endDate && t.endDate < o.now.toISOString().slice(0, 10))
+        return true;
+    return t.createdAt !== undefined && o.now.getTime() - t.createdAt > o.staleAfterMs;
+}
+async function sweepStale(target, run, o) {
+    const stale = (await target.list()).filter((t) => isStale(t, run, o));
+    for (const t of stale)
+        await target.remove(t.id);
+    return stale;
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/software-trust.ts
+/**
+ * The keypair check (`keypair-alias`, with `client-certificate-for-job`): right after both factors of the job's user
+ * are made, main asks Software Trust with exactly those factors whether that user can use the keypair the job will
+ * sign with, so a set-up that cannot sign fails in seconds, before the build, with what to fix.
+ *
+ * Why it is needed (docs/software-trust-notes.md, section 6): Software Trust's Signer and Developer roles "sign
+ * software with keypairs assigned to them" and see only those (docs.digicert.com, Software Trust Manager user roles);
+ * keypairs are assigned to users or teams (Software Trust secure configuration guide); every signing operation needs
+ * both factors of one user (dev.digicert.com "Set up service user multi-factor authentication"). The check lists
+ * `GET /signingmanager/api/v1/keypairs?alias=<alias>` on `clientauth.<host>`, with the minted token as x-api-key and
+ * the job's client certificate in the TLS handshake, as smctl does with SM_HOST, SM_API_KEY and SM_CLIENT_CERT_FILE.
+ * It signs nothing and creates nothing: post has nothing more to undo.
+ */
+
+
+
+
+/** How to give the user the keypair (docs.digicert.com "Update keypair", "Update keypair access"). */
+const assignHint = (alias, userId) => `assign keypair '${alias}' to user ${userId}, or to a team the user is a member of, in Software Trust (Keypairs > ${alias} > Edit > Access, or smctl keypair update-access <keypair id> --users ${userId} --operation add; both need the Manage keypair permission)`;
+/** Returns the keypair's id; throws, naming the alias and the user and what to fix, when the user cannot use it. */
+async function checkKeypair(deps, c) {
+    const { core, env, createHttp, clock, deadline } = deps;
+    const requestHost = `clientauth.${c.host}`;
+    const pfx = await (0,promises_.readFile)(c.certificateFile);
+    const http = createHttp({ baseUrl: `https://${requestHost}`, headers: { 'x-api-key': c.token, 'user-agent': version/* USER_AGENT */._ }, env, tls: { pfx, passphrase: c.certificatePassword }, ca: c.trust });
+    const lead = `Keypair check for keypair-alias '${c.alias}' as user ${c.userId} (the job's token and client certificate, on ${requestHost})`;
+    try {
+        const client = new D1Client(http, {
+            host: requestHost,
+            secrets: [...c.secrets, c.token, c.certificatePassword],
+            deadline,
+            clock,
+            log: (line) => core.info(line),
+            trace: traceFor((line) => core.debug(line), env),
+        });
+        let listed;
+        try {
+            listed = await client.listKeypairs(c.alias);
+        }
+        catch (err) {
+            if (!(err instanceof D1Error))
+                throw err;
+            const fix = err.kind === 'forbidden'
+                ? ` User ${c.userId} needs a Software Trust role with View keypair and Sign (Signer or Developer) in Account Manager.`
+                : err.kind === 'auth'
+                    ? ` Check that user ${c.userId} is active and that the host is the one its credentials were made on.`
+                    : '';
+            throw new D1Error(`${lead}: ${err.message}${fix}`, err.kind, err.status);
+        }
+        // Exact alias: a server that filters by prefix or ignores the filter must not make another keypair count.
+        const keypair = listed.find((k) => k.alias === c.alias);
+        if (!keypair) {
+            throw new D1Error(`${lead}: Software Trust lists no keypair '${c.alias}' that this user may use (Signer and Developer roles see and sign only with keypairs assigned to them or to their team). To fix: ${assignHint(c.alias, c.userId)}; or correct keypair-alias. Nothing was signed; the post step revokes what this job made.`, 'forbidden');
+        }
+        if (keypair.certificate === 'absent') {
+            throw new D1Error(`${lead}: keypair '${c.alias}' (id ${keypair.id}) is assigned to the user but has no certificate to sign with. To fix: generate a certificate for it in Software Trust (Keypairs > ${c.alias} > Generate certificate), or name a keypair that has one.`, 'invalid');
+        }
+        const cert = keypair.certificate === 'present' ? 'with a certificate' : 'its certificate could not be confirmed from the answer (no default_certificate field)';
+        core.info(`Keypair check: user ${c.userId} can use keypair '${c.alias}' (id ${keypair.id}), ${cert}; checked with the job's token and client certificate on ${requestHost}.`);
+        return keypair.id;
+    }
+    finally {
+        await http.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+/**
+ * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
+class Ledger {
+    core;
+    made = [];
+    constructor(core) {
+        this.core = core;
+    }
+    save() {
+        this.core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)(this.made));
+    }
+    /** Before a create: post can find it by name if the answer is lost. */
+    pending(m) {
+        this.made.push(m);
+        this.save();
+    }
+    settle(m, update) {
+        const i = this.made.indexOf(m);
+        if (i < 0)
+            return;
+        if (update === 'forget')
+            this.made.splice(i, 1);
+        else
+            Object.assign(m, update);
+        this.save();
+    }
+}
+async function runMain({ core, run, env, createHttp, clock }) {
+    if ((0,inputs/* usesBroker */.aI)(core.getInput))
+        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerMain({ core, run, env, createHttp, clock });
+    // The step's start: today's date and the deadline come from this one reading of the one clock.
+    const now = dateOf(clock);
+    // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
+    for (const value of secrets)
+        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
+    const network = (0,src_http/* networkEnvironment */.mR)(env);
+    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
+    const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now);
+    if (!core.getInput('host').trim() && env.DC_BASE) {
+        core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
+    }
+    const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
+    if (config.auth.kind === 'client-cert') {
+        const cert = config.auth.certificate;
+        const left = daysUntil(cert.notAfter, now);
+        if (left < config.certificateExpiryWarningDays) {
+            core.warning(`The client certificate in client-certificate (${(0,log_safe/* logSafe */.s)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+        }
+    }
+    const conn = bootstrapConnection(config.host, config.auth);
+    const http = createHttp({ ...conn.http, env, ca: config.trust });
+    try {
+        const client = new D1Client(http, {
+            host: conn.requestHost,
+            secrets,
+            deadline,
+            clock,
+            log: (line) => core.info(line),
+            authKind: config.auth.kind,
+            trace: traceFor((line) => core.debug(line), env),
+        });
+        // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
+        const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
+        const mePromise = needMe ? client.getUser('me') : undefined;
+        mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        core.saveState(state/* STATE */.c4.host, config.host);
+        core.saveState(state/* STATE */.c4.network, network.digest);
+        const ledger = new Ledger(core);
+        const minted = config.scoped
+            ? await mintScoped(core, client, ledger, config, run, env, now, mePromise)
+            : await mintForUser(core, client, ledger, config, run, now, mePromise);
+        const { made, secret } = minted;
+        const kind = credentials/* KINDS */.GW[made.kind];
+        // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
+        (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
+        const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
+        // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
+        const keypairId = config.keypairAlias && jobCert
+            ? await checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
+            : undefined;
+        core.setOutput('token', secret);
+        core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
+        core.setOutput('token-name', made.name);
+        core.setOutput('user-id', made.userId);
+        core.setOutput('ephemeral-user-id', made.kind === 'service-user' ? made.id : '');
+        core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
+        core.setOutput('base-url', config.baseUrl);
+        core.setOutput('job-certificate-file', jobCert?.file ?? '');
+        core.setOutput('job-certificate-password', jobCert?.password ?? '');
+        core.setOutput('keypair-id', keypairId ?? '');
+        if (config.exportEnv) {
+            // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
+            core.exportVariable('DC_API_KEY', secret);
+            core.exportVariable('DC_BASE', config.baseUrl);
+            core.exportVariable('SM_API_KEY', secret);
+            core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
+            if (jobCert) {
+                core.exportVariable('SM_CLIENT_CERT_FILE', jobCert.file);
+                core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
+            }
+        }
+        const what = made.kind === 'api-token'
+            ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
+            : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
+        const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
+        const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
+        core.info(`Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${made.endDate} 23:59:59 UTC` +
+            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`);
+        if (mePromise && config.expiryWarningDays > 0) {
+            try {
+                const me = await mePromise;
+                const verdict = checkExpiry(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
+                if (verdict.level !== 'ok')
+                    core.warning(verdict.message);
+            }
+            catch (err) {
+                core.warning(`Could not read the bootstrap user's end date: ${err instanceof Error ? err.message : String(err)}`);
+            }
+        }
+        if (config.step.jobSummary) {
+            const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
+            // A courtesy: a runner without a job summary (GITHUB_STEP_SUMMARY unset) gets a warning, never a failed step.
+            await (0,src_summary/* writeMintSummary */.Ef)(core, [
+                { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
+                ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
+            ]).catch((err) => core.warning(`Could not write the job summary (the credentials were made and handed over all the same): ${err instanceof Error ? err.message : String(err)}`));
+        }
+    }
+    finally {
+        await http.close();
+    }
+}
+async function cleanupStale(core, config, run, now, ctx) {
+    if (!config.cleanupStale)
+        return;
+    const { kind, client, pending } = ctx;
+    if (!kind.list)
+        return;
+    const list = kind.list;
+    const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
+    const noun = `${kind.noun}(s)`;
+    core.info(deleted.length
+        ? `cleanup-stale: deleted ${deleted.length} ${noun} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
+        : `cleanup-stale: no ${noun} left by earlier runs.`);
+}
+/**
+ * Sweeps, records the credential as pending, creates it (with recovery), and settles the record:
+ * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
+ */
+async function make(core, ledger, config, run, now, ctx, create) {
+    await cleanupStale(core, config, run, now, ctx);
+    return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+}
+/** Records ctx.pending, creates it (with recovery), and settles the record from what the create answered. */
+async function recorded(ledger, ctx, create, settle) {
+    ledger.pending(ctx.pending);
+    try {
+        const created = await createOnce(ctx, create);
+        ledger.settle(ctx.pending, settle(created));
+        return created;
+    }
+    catch (err) {
+        // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
+        if (err instanceof D1Error && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
+            ledger.settle(ctx.pending, 'forget');
+            throw new D1Error(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
+        }
+        if (err instanceof D1Error && err.maybeCommitted) {
+            if (err.made?.id)
+                ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
+        }
+        else {
+            ledger.settle(ctx.pending, 'forget');
+        }
+        throw err;
+    }
+}
+async function mintForUser(core, client, ledger, config, run, now, me) {
+    const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
+    const pending = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
+    const ctx = { client, kind: credentials/* KINDS */.GW['api-token'], pending, log: (l) => core.info(l) };
+    const created = await make(core, ledger, config, run, now, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
+    return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
+}
+async function mintScoped(core, client, ledger, config, run, env, now, me) {
+    const scoped = config.scoped;
+    const resolved = await resolveScope(client, await me, scoped);
+    const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
+    const ctx = { client, kind: credentials/* KINDS */.GW['service-user'], pending, log: (l) => core.info(l) };
+    const created = await make(core, ledger, config, run, now, ctx, () => client.createServiceUser({
+        name: config.tokenName,
+        description: describeRun(run, env, now),
+        email: scoped.email,
+        endDate: config.endDate,
+        accounts: resolved.accounts,
+        roles: resolved.roleIds,
+    }));
+    return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
+}
+/**
+ * The second factor for the job: a key pair made here, in memory; a CSR sent with the job's own token (the API
+ * issues certificates "for the authenticated user"); the certificate and key written once, as a PKCS#12 with a fresh
+ * random password, to a new file under RUNNER_TEMP. Each piece is recorded before it exists, so post disables the
+ * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
+ */
+async function makeJobCertificate(deps, ledger, config, minted, secrets) {
+    const { core, env, createHttp, clock, deadline } = deps;
+    const runnerTemp = env.RUNNER_TEMP ?? '';
+    if (!(0,external_node_path_.isAbsolute)(runnerTemp)) {
+        throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
+    }
+    const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 894).then(__nccwpck_require__.bind(__nccwpck_require__, 5894));
+    const { made, secret } = minted;
+    // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
+    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': version/* USER_AGENT */._ }, env, ca: config.trust });
+    let certificate;
+    let request;
+    try {
+        const client = new D1Client(http, {
+            host: config.host,
+            secrets: [...secrets, secret],
+            deadline,
+            clock,
+            log: (line) => core.info(line),
+            trace: traceFor((line) => core.debug(line), env),
+        });
+        const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
+        const ctx = { client, kind: credentials/* KINDS */.GW['client-certificate'], pending, log: (l) => core.info(l) };
+        // Its end date is the token's, which is no later than the user's.
+        // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
+        const nickname = () => `${made.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+        // A fresh key pair for every request attempt: after a lost answer, the certificate DigiCert ONE may have issued
+        // (its id unknown, so it cannot be disabled) certifies a key that is dropped here, never the one handed out.
+        certificate = await recorded(ledger, ctx, async () => {
+            request = await makeJobCertificateRequest(made.name);
+            return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
+        }, (c) => ({ id: c.id }));
+    }
+    finally {
+        await http.close();
+    }
+    const password = randomPassword();
+    (0,src_secrets/* maskSecret */.$l)(password, core.setSecret);
+    // The key of the request that was answered (the create returned, so `request` is that attempt's).
+    const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
+    const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
+    const file = (0,external_node_path_.join)(runnerTemp, name);
+    ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: made.userId, endDate: made.endDate });
+    await (0,files/* writeNewFile */.S)(file, pfx);
+    return { id: certificate.id, file, password };
+}
+
 ;// CONCATENATED MODULE: ./src/preflight-checks/environment.ts
 const PRODUCTION_HOSTS = {
     'one.digicert.com': 'US',
@@ -34644,10 +34389,6 @@ function proxyFor(host, env) {
 
 // EXTERNAL MODULE: ./src/preflight-checks/report.ts
 var preflight_checks_report = __nccwpck_require__(9157);
-// EXTERNAL MODULE: ./src/secrets.ts
-var src_secrets = __nccwpck_require__(7194);
-// EXTERNAL MODULE: ./src/trace.ts
-var trace = __nccwpck_require__(3606);
 ;// CONCATENATED MODULE: ./src/preflight.ts
 /**
  * `preflight: true`: authenticate and check, read-only, everything a real run will need, then stop. It mints
@@ -34670,8 +34411,8 @@ async function runPreflight(deps) {
     if ((0,inputs/* usesBroker */.aI)(deps.core.getInput))
         return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerPreflight(deps);
     const { core, env, clock } = deps;
-    const now = (0,src_clock/* dateOf */.Q)(clock);
-    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];
+    const now = dateOf(clock);
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
         (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
     const report = new preflight_checks_report/* PreflightReport */.Q(core, secrets);
@@ -34714,16 +34455,16 @@ async function checkService(deps, config, secrets, report, now) {
         report.add('keypair', 'skip', `keypair-alias '${config.keypairAlias}' is not checked here: the check needs the job's two factors (its token and client certificate), which preflight does not make. A real run checks it right after making them, before the build, and fails naming what to fix.`);
     }
     if (auth.kind === 'client-cert') {
-        const left = (0,expiry/* daysUntil */.A)(auth.certificate.notAfter, now);
+        const left = daysUntil(auth.certificate.notAfter, now);
         const soon = left < config.certificateExpiryWarningDays;
         report.add('client certificate', soon ? 'warn' : 'pass', `${auth.certificate.subject}, valid until ${auth.certificate.notAfter.toISOString()} (${left} days)${soon ? ': request a new one in Account Manager soon' : ''}; whether DigiCert ONE accepts it is the bootstrap credential check.`);
     }
     const place = hostEnvironment(config.host);
-    const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, auth);
+    const conn = bootstrapConnection(config.host, auth);
     const proxy = proxyFor(conn.requestHost, env);
     const methods = [];
-    const debugTrace = (0,trace/* traceFor */.F)((line) => core.debug(line), env);
-    const open = (requestHost, http) => new d1_api/* D1Client */.X1(http, {
+    const debugTrace = traceFor((line) => core.debug(line), env);
+    const open = (requestHost, http) => new D1Client(http, {
         host: requestHost,
         secrets,
         deadline: now.getTime() + config.step.timeoutSeconds * 1000,
@@ -34744,7 +34485,7 @@ async function checkService(deps, config, secrets, report, now) {
             me = await client.getUser('me');
         }
         catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
+            if (!(err instanceof D1Error))
                 throw err;
             await credentialRefused(err);
         }
@@ -34793,7 +34534,7 @@ async function checkService(deps, config, secrets, report, now) {
             return;
         }
         const other = hostEnvironment(place.counterpart);
-        const probeConn = (0,bootstrap/* bootstrapConnection */.T)(place.counterpart, auth);
+        const probeConn = bootstrapConnection(place.counterpart, auth);
         const probeHttp = createHttp({ ...probeConn.http, env, ca: config.trust });
         let worksThere = false;
         try {
@@ -34801,7 +34542,7 @@ async function checkService(deps, config, secrets, report, now) {
             worksThere = true;
         }
         catch (probeErr) {
-            if (!(probeErr instanceof d1_api/* D1Error */.w$))
+            if (!(probeErr instanceof D1Error))
                 throw probeErr;
         }
         finally {
@@ -34821,7 +34562,7 @@ async function checkService(deps, config, secrets, report, now) {
             report.add('bootstrap user', 'fail', `user ${me.id} has status ${me.status}: activate it in Account Manager, or use an active bootstrap user.`);
             return;
         }
-        const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays || 14);
+        const verdict = checkExpiry(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays || 14);
         if (verdict.level === 'expired')
             report.add('bootstrap user', 'fail', verdict.message);
         else if (verdict.level === 'warn')
@@ -34843,7 +34584,7 @@ async function checkService(deps, config, secrets, report, now) {
         else {
             try {
                 const t = await client.getUser(serviceUserId);
-                const ends = (0,expiry/* checkExpiry */.g)(`The target user ${t.id}`, t.endDate, now, 1);
+                const ends = checkExpiry(`The target user ${t.id}`, t.endDate, now, 1);
                 if (t.status && t.status.toUpperCase() !== 'ACTIVE')
                     report.add('target user', 'fail', `${t.id} has status ${t.status}: a token minted for it would not work; activate it in Account Manager.`);
                 else if (ends.level === 'expired')
@@ -34852,7 +34593,7 @@ async function checkService(deps, config, secrets, report, now) {
                     report.add('target user', 'pass', `${t.id} exists (${t.userType ?? 'unknown type'}, ${t.status ?? 'status not given'}${t.endDate ? `, ends ${t.endDate}` : ''}).`);
             }
             catch (err) {
-                if (!(err instanceof d1_api/* D1Error */.w$))
+                if (!(err instanceof D1Error))
                     throw err;
                 if (err.kind === 'not-found') {
                     report.add('target user', 'fail', `service-user-id ${serviceUserId} does not exist on ${config.host} (ids differ between demo and production): copy the id from Account Manager > Service users on this host.`);
@@ -34867,7 +34608,7 @@ async function checkService(deps, config, secrets, report, now) {
             report.add('token rights', 'pass', `the bootstrap may manage the API tokens of ${userId} (it listed ${tokens.length}; none created).`);
         }
         catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
+            if (!(err instanceof D1Error))
                 throw err;
             report.add('token rights', 'fail', err.message);
         }
@@ -34881,7 +34622,7 @@ async function checkService(deps, config, secrets, report, now) {
                 roles = await client.listRoles(entry.applicationCode);
             }
             catch (err) {
-                if (!(err instanceof d1_api/* D1Error */.w$))
+                if (!(err instanceof D1Error))
                     throw err;
                 report.add(`roles of ${entry.manager}`, 'fail', err.message);
                 continue;
@@ -34917,7 +34658,7 @@ async function checkService(deps, config, secrets, report, now) {
             }
         }
         catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
+            if (!(err instanceof D1Error))
                 throw err;
             report.add('accounts', 'fail', err.message);
         }
@@ -34926,7 +34667,7 @@ async function checkService(deps, config, secrets, report, now) {
             report.add('service users', 'pass', 'the bootstrap may list service users (how the post step finds one whose create answer was lost). Creating one needs Account Manager "Manage users", which only a real run proves.');
         }
         catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
+            if (!(err instanceof D1Error))
                 throw err;
             report.add('service users', 'fail', err.message);
         }
@@ -34943,8 +34684,6 @@ function runInfoFromEnv(env) {
     };
 }
 
-// EXTERNAL MODULE: ./src/state.ts
-var state = __nccwpck_require__(2462);
 ;// CONCATENATED MODULE: ./src/entry/main.ts
 /**
  * The main step with the real collaborators. Importing this module does nothing; the runner's entry (dist/main.js)
@@ -34966,20 +34705,190 @@ async function run() {
     // Every state key first, before anything can fail (see state.ts).
     (0,state/* initState */.Ws)(core.saveState);
     try {
-        const deps = { core, env: process.env, clock: src_clock/* systemClock */.m, createHttp: http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
+        const deps = { core, env: process.env, clock: systemClock, createHttp: src_http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
         // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
         if ((0,inputs/* parsePreflight */.f_)(core.getInput))
             await runPreflight(deps);
         else
-            await (0,main/* runMain */.V)(deps);
+            await runMain(deps);
     }
     catch (err) {
-        core.setFailed((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(process.env)]));
+        core.setFailed((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(process.env)]));
     }
 }
 
-// EXTERNAL MODULE: ./src/post.ts
-var post = __nccwpck_require__(6661);
+// EXTERNAL MODULE: ./src/step-deps.ts
+var step_deps = __nccwpck_require__(468);
+;// CONCATENATED MODULE: ./src/post.ts
+/**
+ * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
+ * (checked, as outside input) and the bootstrap credential, which is never saved: it is read from the inputs again.
+ * It never fails the job: a revocation it could not do is a warning that says how to finish it.
+ *
+ * Revocation is never skipped on a guess: when post knows an id it sends the delete, whatever the saved end date
+ * says (404 means gone). The end date only explains a failure (a 401 after the credential's end date).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** The worst outcome wins the summary line: a failure must not hide behind a success. */
+const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
+async function runPost({ core, env, createHttp, clock }) {
+    if ((0,inputs/* usesBroker */.aI)(core.getInput))
+        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerPost({ core, env, createHttp, clock });
+    const now = dateOf(clock);
+    // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
+    for (const value of secrets)
+        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
+    const config = (0,step_deps/* stepConfig */.t)(core);
+    const summary = async (outcome, line) => {
+        if (config.jobSummary)
+            await (0,src_summary/* writeRevokeSummary */.cm)(core, line).catch(() => undefined);
+        return outcome;
+    };
+    const loaded = (0,state/* loadState */.C7)(core.getState);
+    if (!loaded.ok) {
+        core.warning(`The post step did not act: ${loaded.why}. Something other than this action's main step wrote its state (an earlier step's GITHUB_ENV can set STATE_* variables). Check Account Manager for credentials named gha_… of this run.`);
+        return summary('failed', 'FAILED (state did not fit; nothing was sent)');
+    }
+    const saved = loaded.state;
+    if (saved.made.length === 0) {
+        core.info('Nothing to revoke: the main step did not mint a token.');
+        return 'nothing';
+    }
+    const certInput = core.getInput('client-certificate').trim() !== '';
+    const manual = manualCommands(saved.host, certInput);
+    const outcomes = [];
+    const finish = () => {
+        const worst = outcomes.reduce((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
+        // One credential: just its outcome; several: each named.
+        return summary(worst, outcomes.map(([, line, noun]) => (outcomes.length > 1 && noun ? `${noun}: ${line}` : line)).join('; '));
+    };
+    const record = (m, r) => void outcomes.push([...r, m ? credentials/* KINDS */.GW[m.kind].noun : '']);
+    // Newest first: what was made last may depend on what was made before it (a certificate on its user).
+    const newestFirst = [...saved.made].reverse();
+    // Files first, with no credential needed: nothing is left on disk whatever happens to the revocations below.
+    const runnerTemp = env.RUNNER_TEMP ?? '';
+    for (const m of newestFirst.filter((x) => credentials/* KINDS */.GW[x.kind].local))
+        record(m, await revokeOne(core, { client: undefined, runnerTemp }, m, saved.host, now, manual));
+    const remote = newestFirst.filter((x) => !credentials/* KINDS */.GW[x.kind].local);
+    if (remote.length === 0)
+        return finish();
+    if (config.skipRevoke) {
+        for (const m of remote)
+            core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
+        record(undefined, ['skipped', `skipped (skip-revoke); live until ${remote[0].endDate} 23:59:59 UTC`]);
+        return finish();
+    }
+    const fail = (why, line) => {
+        for (const m of remote)
+            core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+        record(undefined, ['failed', line]);
+        return finish();
+    };
+    if (!core.getInput('api-key').trim() && !certInput) {
+        return fail('the api-key and client-certificate inputs are empty in the post step.', 'FAILED (no bootstrap credential)');
+    }
+    let auth;
+    let host;
+    let trust;
+    try {
+        auth = (0,inputs/* parseAuth */.kU)(core.getInput, now);
+        host = (0,inputs/* parseTargetHost */.b6)(core.getInput, auth.kind);
+        trust = (0,inputs/* parseTrust */.Sb)(core.getInput);
+    }
+    catch (err) {
+        return fail((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
+    }
+    // The bootstrap credential goes where main sent it, by the same rule; state that names another host is not obeyed.
+    if (saved.host !== host) {
+        return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
+    }
+    // Nor along another path: proxy settings that changed since main came from a step in between (GITHUB_ENV).
+    const network = (0,src_http/* networkEnvironment */.mR)(env);
+    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
+    if (network.digest !== saved.network) {
+        return fail('the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) differ from those the main step used, so a step in between changed them; the bootstrap credential goes only along the path main used, and nothing was sent.', 'FAILED (proxy settings changed since main; nothing was sent)');
+    }
+    const conn = bootstrapConnection(host, auth);
+    const http = createHttp({ ...conn.http, env, ca: trust });
+    try {
+        const client = new D1Client(http, {
+            host: conn.requestHost,
+            secrets,
+            deadline: now.getTime() + config.timeoutSeconds * 1000,
+            clock,
+            log: (line) => core.info(line),
+            authKind: auth.kind,
+            trace: traceFor((line) => core.debug(line), env),
+        });
+        for (const m of remote)
+            record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+        return finish();
+    }
+    finally {
+        await http.close();
+    }
+}
+function describe(m, host) {
+    return credentials/* KINDS */.GW[m.kind].local ? `${credentials/* KINDS */.GW[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${credentials/* KINDS */.GW[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
+}
+const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
+/** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
+function manualCommands(host, certInput) {
+    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
+    const base = `https://${certInput ? CLIENTAUTH_PREFIX : ''}${host}`;
+    return (m) => credentials/* KINDS */.GW[m.kind].manual(m, { base, credentialArgs });
+}
+async function revokeOne(core, ctx, m, host, now, manual) {
+    const kind = credentials/* KINDS */.GW[m.kind];
+    const what = describe(m, host);
+    try {
+        let id = m.id;
+        if (!id && !kind.list) {
+            core.info(`${what}: ${manual(m)}.`);
+            return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
+        }
+        if (!id && kind.list && ctx.client) {
+            // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
+            id = (0,credentials/* findByName */._U)(await kind.list(ctx.client, m), m.name)?.id ?? '';
+            if (!id) {
+                core.info(`${what} was never created; nothing to revoke.`);
+                return ['nothing', 'not needed (nothing was created)'];
+            }
+            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+        }
+        if (!id)
+            return ['nothing', 'not needed (nothing was created)'];
+        if ((await kind.revoke(ctx, id)) === 'gone') {
+            core.info(`${what} was already deleted.`);
+            return ['gone', 'yes (it was already deleted)'];
+        }
+        core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
+        return ['revoked', 'yes'];
+    }
+    catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
+        if (err instanceof D1Error && err.kind === 'auth' && m.endDate < (0,d1_wire/* utcDayOf */.kv)(now)) {
+            core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
+            return ['expired', `not needed (past its end date ${m.endDate})`];
+        }
+        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+        return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/entry/post.ts
 /** The post step with the real collaborators. Importing this module does nothing; dist/post.js calls run(). */
 
@@ -34992,11 +34901,11 @@ var post = __nccwpck_require__(6661);
 async function post_run() {
     const core = guardedCore(core_namespaceObject);
     try {
-        await (0,post/* runPost */.a)({ core, env: process.env, clock: src_clock/* systemClock */.m, createHttp: http/* createHttpClient */.uT });
+        await runPost({ core, env: process.env, clock: systemClock, createHttp: src_http/* createHttpClient */.uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
-        core.warning(`Post step: ${(0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(process.env)])}`);
+        core.warning(`Post step: ${(0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(process.env)])}`);
     }
 }
 

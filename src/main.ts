@@ -2,10 +2,9 @@
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { bootstrapConnection } from './bootstrap.js';
+import { writeNewFile } from './files.js';
 import type { Core } from './core.js';
 import { KINDS, type Made } from './credentials/index.js';
 import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type User } from './d1-api.js';
@@ -318,14 +317,4 @@ async function makeJobCertificate(
   ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate' as Name, userId: made.userId, endDate: made.endDate });
   await writeNewFile(file, pfx);
   return { id: certificate.id, file, password };
-}
-
-/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
-export async function writeNewFile(path: string, data: Buffer): Promise<void> {
-  const handle = await open(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | (fsConstants.O_NOFOLLOW ?? 0), 0o600);
-  try {
-    await handle.writeFile(data);
-  } finally {
-    await handle.close();
-  }
 }

@@ -12,28 +12,19 @@ import { KINDS, findByName, type Made, type RevokeContext } from './credentials/
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from './http.js';
-import { parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth, type StepConfig } from './inputs.js';
+import { parseAuth, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth } from './inputs.js';
 import { dateOf } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
 import { traceFor } from './trace.js';
 import { writeRevokeSummary } from './summary.js';
-import type { PostDeps } from './step-deps.js';
+import { stepConfig, type PostDeps, type PostOutcome } from './step-deps.js';
 
 // Re-exported for existing importers; new code imports step-deps.ts.
 export type { PostDeps } from './step-deps.js';
 
-export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
+export type { PostOutcome } from './step-deps.js';
 
-export function stepConfig(core: Core): StepConfig {
-  try {
-    return parseStepConfig(core.getInput);
-  } catch (err) {
-    // Main already refused these inputs; post still revokes, with the defaults.
-    core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
-    return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
-  }
-}
 
 /** The worst outcome wins the summary line: a failure must not hide behind a success. */
 const RANK: PostOutcome[] = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];

@@ -4,6 +4,7 @@
  */
 import type { Clock } from './clock.js';
 import type { Core } from './core.js';
+import { parseStepConfig, type StepConfig } from './inputs.js';
 import type { HttpClient, HttpOptions } from './http.js';
 import type { RunInfo } from './naming.js';
 
@@ -18,4 +19,18 @@ export interface PostDeps {
 /** Main's (and preflight's, which runs in its place) collaborators: post's, plus the run the credential is named after. */
 export interface MainDeps extends PostDeps {
   run: RunInfo;
+}
+
+/** How post ended, worst first in the summary (post.ts RANK). */
+export type PostOutcome = 'nothing' | 'skipped' | 'revoked' | 'gone' | 'expired' | 'failed';
+
+/** Post's settings: main already refused bad ones, so post falls back to the defaults and still revokes. */
+export function stepConfig(core: Core): StepConfig {
+  try {
+    return parseStepConfig(core.getInput);
+  } catch (err) {
+    // Main already refused these inputs; post still revokes, with the defaults.
+    core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
+    return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
+  }
 }
