@@ -28925,7 +28925,9 @@ function sayNetworkEnvironment(net, log) {
  * roots and the broker process's own NODE_EXTRA_CA_CERTS; getCACertificates is Node >= 22.15) plus `extra`.
  */
 function serviceTrust(extra) {
-    const base = typeof getCACertificates === 'function' ? getCACertificates('default') : rootCertificates;
+    // A namespace lookup, not a named import: Node 20 (which loads this module, never the broker) has no getCACertificates.
+    const get = tls.getCACertificates;
+    const base = typeof get === 'function' ? get('default') : tls.rootCertificates;
     return [...base, ...(extra ? [extra] : [])];
 }
 /**

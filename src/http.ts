@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { getCACertificates, rootCertificates } from 'node:tls';
+import * as tls from 'node:tls';
 import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
 
 /** A client certificate for mutual TLS, as undici hands it to tls.connect (client-cert.ts makes it from the inputs). */
@@ -66,7 +66,7 @@ export interface HttpOptions {
  * would let a man in the middle read the bootstrap credential.
  */
 export function trustAnchors(extra: readonly string[] = []): string[] {
-  return [...rootCertificates, ...extra];
+  return [...tls.rootCertificates, ...extra];
 }
 
 /** Variables that steer where requests go or how TLS is checked; any earlier step can set them (GITHUB_ENV). */
@@ -104,7 +104,9 @@ export function sayNetworkEnvironment(net: NetworkEnvironment, log: { warning(m:
  * roots and the broker process's own NODE_EXTRA_CA_CERTS; getCACertificates is Node >= 22.15) plus `extra`.
  */
 export function serviceTrust(extra?: string): string[] {
-  const base = typeof getCACertificates === 'function' ? getCACertificates('default') : rootCertificates;
+  // A namespace lookup, not a named import: Node 20 (which loads this module, never the broker) has no getCACertificates.
+  const get = (tls as { getCACertificates?: (kind: 'default') => string[] }).getCACertificates;
+  const base = typeof get === 'function' ? get('default') : tls.rootCertificates;
   return [...base, ...(extra ? [extra] : [])];
 }
 

@@ -31122,7 +31122,7 @@ async function readCapped(body) {
  * would let a man in the middle read the bootstrap credential.
  */
 function trustAnchors(extra = []) {
-    return [...rootCertificates, ...extra];
+    return [...tls.rootCertificates, ...extra];
 }
 /** Variables that steer where requests go or how TLS is checked; any earlier step can set them (GITHUB_ENV). */
 const NETWORK_VARS = (/* unused pure expression or super */ null && (['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']));
@@ -31148,7 +31148,9 @@ function sayNetworkEnvironment(net, log) {
  * roots and the broker process's own NODE_EXTRA_CA_CERTS; getCACertificates is Node >= 22.15) plus `extra`.
  */
 function serviceTrust(extra) {
-    const base = typeof node_tls__WEBPACK_IMPORTED_MODULE_2__.getCACertificates === 'function' ? (0,node_tls__WEBPACK_IMPORTED_MODULE_2__.getCACertificates)('default') : node_tls__WEBPACK_IMPORTED_MODULE_2__.rootCertificates;
+    // A namespace lookup, not a named import: Node 20 (which loads this module, never the broker) has no getCACertificates.
+    const get = node_tls__WEBPACK_IMPORTED_MODULE_2__.getCACertificates;
+    const base = typeof get === 'function' ? get('default') : node_tls__WEBPACK_IMPORTED_MODULE_2__.rootCertificates;
     return [...base, ...(extra ? [extra] : [])];
 }
 /**
