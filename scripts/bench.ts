@@ -1,8 +1,8 @@
 /**
  * `npm run bench` (a benchmark, not a test: CI does not run it). On the Node that runs it (Node 24 from the `node`
  * dev dependency under npm scripts), times the bundled action's main and post steps through RunnerJob against an
- * in-process emulator, next to two floors run the same way (same runner harness, same inputs, same CA trust via
- * NODE_EXTRA_CA_CERTS, same single request per step):
+ * in-process emulator, next to two floors run the same way (same runner harness, same inputs, same trust: Node's roots plus the
+ * emulator CA as the tls-ca-certificates input, same single request per step):
  *   - dependency floor: bench/floor-deps.ts (@actions/core + undici), bundled with ncc like dist/, into .build/;
  *   - physical floor:   bench/floor-https.ts (node:https only), compiled by build:tools.
  * Warm-up, then ROUNDS rounds; within a round the six steps run in turn, the order of the three commands rotating

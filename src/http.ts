@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
+// 'undici' is shims/undici: the parts of undici this action uses, from their own modules (see shims/README.md).
+import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher, type ProxyAgent } from 'undici';
 
 /** A client certificate for mutual TLS, as undici hands it to tls.connect (client-cert.ts makes it from the inputs). */
 export interface ClientTls {
@@ -240,11 +241,13 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
       let text: string | undefined;
       try {
         const work = (async () => {
-          const r = await request(new URL(path, opts.baseUrl), {
+          const url = new URL(path, opts.baseUrl);
+          const r = await dispatcher.request({
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
             method,
             headers,
             body: body === undefined ? undefined : JSON.stringify(body),
-            dispatcher,
             signal: controller.signal,
           });
           return { r, t: await readCapped(r.body as unknown as AsyncIterable<Buffer> & { destroy(): unknown }) };
