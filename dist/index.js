@@ -5285,7 +5285,7 @@ function scheduleIdleSocketValidation (client, socket) {
   // (#5493). setImmediate avoids that, but an *unref'd* Immediate lets poll
   // block for ~500ms when the event loop is otherwise idle (#5600 / #5606).
   // A ref'd Immediate both keeps the pending request alive and makes poll
-  // return immediately — the hybrid those issues asked for.
+  // return immediately \u2014 the hybrid those issues asked for.
   socket[kIdleSocketValidationTimeout] = setImmediate(() => {
     socket[kIdleSocketValidationTimeout] = null
     socket[kIdleSocketValidation] = 2
@@ -9638,7 +9638,7 @@ function extractBody (object, keepalive = false) {
     stream = object
   } else if (isBlobLike(object)) {
     // 3. Otherwise, if object is a Blob object, set stream to the
-    //    result of running object’s get stream.
+    //    result of running object\u2019s get stream.
     stream = object.stream()
   } else {
     // 4. Otherwise, set stream to a new ReadableStream object, and set
@@ -9689,7 +9689,7 @@ function extractBody (object, keepalive = false) {
     // See: https://github.com/nodejs/node/blob/e46c680bf2b211bbd52cf959ca17ee98c7f657f5/lib/internal/url.js#L490
     // and https://github.com/nodejs/node/blob/e46c680bf2b211bbd52cf959ca17ee98c7f657f5/lib/internal/url.js#L1100
 
-    // Set source to the result of running the application/x-www-form-urlencoded serializer with object’s list.
+    // Set source to the result of running the application/x-www-form-urlencoded serializer with object\u2019s list.
     source = object.toString()
 
     // Set type to `application/x-www-form-urlencoded;charset=UTF-8`.
@@ -9708,13 +9708,13 @@ function extractBody (object, keepalive = false) {
     const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, '0')}`
     const prefix = `--${boundary}\r\nContent-Disposition: form-data`
 
-    /*! formdata-polyfill. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */
+    /*! formdata-polyfill. MIT License. Jimmy W\u00e4rting <https://jimmy.warting.se/opensource> */
     const escape = (str) =>
       str.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22')
     const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, '\r\n')
 
     // Set action to this step: run the multipart/form-data
-    // encoding algorithm, with object’s entry list and UTF-8.
+    // encoding algorithm, with object\u2019s entry list and UTF-8.
     // - This ensures that the body is immutable and can't be changed afterwords
     // - That the content-length is calculated in advance.
     // - And that all parts are pre-encoded and ready to be sent.
@@ -9779,10 +9779,10 @@ function extractBody (object, keepalive = false) {
     // Set source to object.
     source = object
 
-    // Set length to object’s size.
+    // Set length to object\u2019s size.
     length = object.size
 
-    // If object’s type attribute is not the empty byte sequence, set
+    // If object\u2019s type attribute is not the empty byte sequence, set
     // type to its value.
     if (object.type) {
       type = object.type
@@ -9805,7 +9805,7 @@ function extractBody (object, keepalive = false) {
   }
 
   // 11. If source is a byte sequence, then set action to a
-  // step that returns source and length to source’s length.
+  // step that returns source and length to source\u2019s length.
   if (typeof source === 'string' || util.isBuffer(source)) {
     length = Buffer.byteLength(source)
   }
@@ -9877,10 +9877,10 @@ function cloneBody (instance, body) {
 
   // https://fetch.spec.whatwg.org/#concept-body-clone
 
-  // 1. Let « out1, out2 » be the result of teeing body’s stream.
+  // 1. Let \u00ab out1, out2 \u00bb be the result of teeing body\u2019s stream.
   const [out1, out2] = body.stream.tee()
 
-  // 2. Set body’s stream to out1.
+  // 2. Set body\u2019s stream to out1.
   body.stream = out1
 
   // 3. Return a body whose stream is out2 and other members are copied from body.
@@ -9903,7 +9903,7 @@ function bodyMixinMethods (instance) {
       // The blob() method steps are to return the result of
       // running consume body with this and the following step
       // given a byte sequence bytes: return a Blob whose
-      // contents are bytes and whose type attribute is this’s
+      // contents are bytes and whose type attribute is this\u2019s
       // MIME type.
       return consumeBody(this, (bytes) => {
         let mimeType = bodyMimeType(this)
@@ -9949,7 +9949,7 @@ function bodyMixinMethods (instance) {
         // 1. Let mimeType be the result of get the MIME type with this.
         const mimeType = bodyMimeType(this)
 
-        // 2. If mimeType is non-null, then switch on mimeType’s essence and run
+        // 2. If mimeType is non-null, then switch on mimeType\u2019s essence and run
         //    the corresponding steps:
         if (mimeType !== null) {
           switch (mimeType.essence) {
@@ -9997,7 +9997,7 @@ function bodyMixinMethods (instance) {
     bytes () {
       // The bytes() method steps are to return the result of running consume body
       // with this and the following step given a byte sequence bytes: return the
-      // result of creating a Uint8Array from bytes in this’s relevant realm.
+      // result of creating a Uint8Array from bytes in this\u2019s relevant realm.
       return consumeBody(this, (bytes) => {
         return new Uint8Array(bytes)
       }, instance)
@@ -10046,15 +10046,15 @@ async function consumeBody (object, convertBytesToJSValue, instance) {
     }
   }
 
-  // 5. If object’s body is null, then run successSteps with an
+  // 5. If object\u2019s body is null, then run successSteps with an
   //    empty byte sequence.
   if (object[kState].body == null) {
     successSteps(Buffer.allocUnsafe(0))
     return promise.promise
   }
 
-  // 6. Otherwise, fully read object’s body given successSteps,
-  //    errorSteps, and object’s relevant global object.
+  // 6. Otherwise, fully read object\u2019s body given successSteps,
+  //    errorSteps, and object\u2019s relevant global object.
   await fullyReadBody(object[kState].body, successSteps, errorSteps)
 
   // 7. Return promise.
@@ -10067,7 +10067,7 @@ function bodyUnusable (object) {
 
   // An object including the Body interface mixin is
   // said to be unusable if its body is non-null and
-  // its body’s stream is disturbed or locked.
+  // its body\u2019s stream is disturbed or locked.
   return body != null && (body.stream.locked || util.isDisturbed(body.stream))
 }
 
@@ -10085,8 +10085,8 @@ function parseJSONFromBytes (bytes) {
  */
 function bodyMimeType (requestOrResponse) {
   // 1. Let headers be null.
-  // 2. If requestOrResponse is a Request object, then set headers to requestOrResponse’s request’s header list.
-  // 3. Otherwise, set headers to requestOrResponse’s response’s header list.
+  // 2. If requestOrResponse is a Request object, then set headers to requestOrResponse\u2019s request\u2019s header list.
+  // 3. Otherwise, set headers to requestOrResponse\u2019s response\u2019s header list.
   /** @type {import('./headers').HeadersList} */
   const headers = requestOrResponse[kState].headersList
 
@@ -10269,7 +10269,7 @@ const HTTP_QUOTED_STRING_TOKENS = /^[\u0009\u0020-\u007E\u0080-\u00FF]+$/ // esl
 // https://fetch.spec.whatwg.org/#data-url-processor
 /** @param {URL} dataURL */
 function dataURLProcessor (dataURL) {
-  // 1. Assert: dataURL’s scheme is "data".
+  // 1. Assert: dataURL\u2019s scheme is "data".
   assert(dataURL.protocol === 'data:')
 
   // 2. Let input be the result of running the URL
@@ -10397,7 +10397,7 @@ function collectASequenceOfCodePoints (condition, input, position) {
   // 1. Let result be the empty string.
   let result = ''
 
-  // 2. While position doesn’t point past the end of input and the
+  // 2. While position doesn\u2019t point past the end of input and the
   // code point at position within input meets the condition condition:
   while (position.position < input.length && condition(input[position.position])) {
     // 1. Append that code point to the end of result.
@@ -10662,8 +10662,8 @@ function parseMIMEType (input) {
     // - parameterName is not the empty string
     // - parameterName solely contains HTTP token code points
     // - parameterValue solely contains HTTP quoted-string token code points
-    // - mimeType’s parameters[parameterName] does not exist
-    // then set mimeType’s parameters[parameterName] to parameterValue.
+    // - mimeType\u2019s parameters[parameterName] does not exist
+    // then set mimeType\u2019s parameters[parameterName] to parameterValue.
     if (
       parameterName.length !== 0 &&
       HTTP_TOKEN_CODEPOINTS.test(parameterName) &&
@@ -10685,7 +10685,7 @@ function forgivingBase64 (data) {
   data = data.replace(ASCII_WHITESPACE_REPLACE_REGEX, '')  // eslint-disable-line
 
   let dataLength = data.length
-  // 2. If data’s code point length divides by 4 leaving
+  // 2. If data\u2019s code point length divides by 4 leaving
   // no remainder, then:
   if (dataLength % 4 === 0) {
     // 1. If data ends with one or two U+003D (=) code points,
@@ -10698,7 +10698,7 @@ function forgivingBase64 (data) {
     }
   }
 
-  // 3. If data’s code point length divides by 4 leaving
+  // 3. If data\u2019s code point length divides by 4 leaving
   // a remainder of 1, then return failure.
   if (dataLength % 4 === 1) {
     return 'failure'
@@ -10803,11 +10803,11 @@ function serializeAMimeType (mimeType) {
   assert(mimeType !== 'failure')
   const { parameters, essence } = mimeType
 
-  // 1. Let serialization be the concatenation of mimeType’s
-  //    type, U+002F (/), and mimeType’s subtype.
+  // 1. Let serialization be the concatenation of mimeType\u2019s
+  //    type, U+002F (/), and mimeType\u2019s subtype.
   let serialization = essence
 
-  // 2. For each name → value of mimeType’s parameters:
+  // 2. For each name \u2192 value of mimeType\u2019s parameters:
   for (let [name, value] of parameters.entries()) {
     // 1. Append U+003B (;) to serialization.
     serialization += ';'
@@ -10907,8 +10907,8 @@ function removeChars (str, leading, trailing, predicate) {
  */
 function isomorphicDecode (input) {
   // 1. To isomorphic decode a byte sequence input, return a string whose code point
-  //    length is equal to input’s length and whose code points have the same values
-  //    as the values of input’s bytes, in the same order.
+  //    length is equal to input\u2019s length and whose code points have the same values
+  //    as the values of input\u2019s bytes, in the same order.
   const length = input.length
   if ((2 << 15) - 1 > length) {
     return String.fromCharCode.apply(null, input)
@@ -10953,7 +10953,7 @@ function minimizeSupportedMimeType (mimeType) {
       // 2. If mimeType is a JSON MIME type, then return "application/json".
       return 'application/json'
     case 'image/svg+xml':
-      // 3. If mimeType’s essence is "image/svg+xml", then return "image/svg+xml".
+      // 3. If mimeType\u2019s essence is "image/svg+xml", then return "image/svg+xml".
       return 'image/svg+xml'
     case 'text/xml':
     case 'application/xml':
@@ -10971,7 +10971,7 @@ function minimizeSupportedMimeType (mimeType) {
     return 'application/xml'
   }
 
-  // 5. If mimeType is supported by the user agent, then return mimeType’s essence.
+  // 5. If mimeType is supported by the user agent, then return mimeType\u2019s essence.
   // Technically, node doesn't support any mimetypes.
 
   // 6. Return the empty string.
@@ -11201,13 +11201,13 @@ function validateBoundary (boundary) {
  * @param {ReturnType<import('./data-url')['parseMIMEType']>} mimeType
  */
 function multipartFormDataParser (input, mimeType) {
-  // 1. Assert: mimeType’s essence is "multipart/form-data".
+  // 1. Assert: mimeType\u2019s essence is "multipart/form-data".
   assert(mimeType !== 'failure' && mimeType.essence === 'multipart/form-data')
 
   const boundaryString = mimeType.parameters.get('boundary')
 
-  // 2. If mimeType’s parameters["boundary"] does not exist, return failure.
-  //    Otherwise, let boundary be the result of UTF-8 decoding mimeType’s
+  // 2. If mimeType\u2019s parameters["boundary"] does not exist, return failure.
+  //    Otherwise, let boundary be the result of UTF-8 decoding mimeType\u2019s
   //    parameters["boundary"].
   if (boundaryString === undefined) {
     return 'failure'
@@ -11669,7 +11669,7 @@ class FormData {
     // name, value, and filename if given.
     const entry = makeEntry(name, value, filename)
 
-    // 3. Append entry to this’s entry list.
+    // 3. Append entry to this\u2019s entry list.
     this[kState].push(entry)
   }
 
@@ -11682,7 +11682,7 @@ class FormData {
     name = webidl.converters.USVString(name, prefix, 'name')
 
     // The delete(name) method steps are to remove all entries whose name
-    // is name from this’s entry list.
+    // is name from this\u2019s entry list.
     this[kState] = this[kState].filter(entry => entry.name !== name)
   }
 
@@ -11694,7 +11694,7 @@ class FormData {
 
     name = webidl.converters.USVString(name, prefix, 'name')
 
-    // 1. If there is no entry whose name is name in this’s entry list,
+    // 1. If there is no entry whose name is name in this\u2019s entry list,
     // then return null.
     const idx = this[kState].findIndex((entry) => entry.name === name)
     if (idx === -1) {
@@ -11702,7 +11702,7 @@ class FormData {
     }
 
     // 2. Return the value of the first entry whose name is name from
-    // this’s entry list.
+    // this\u2019s entry list.
     return this[kState][idx].value
   }
 
@@ -11714,10 +11714,10 @@ class FormData {
 
     name = webidl.converters.USVString(name, prefix, 'name')
 
-    // 1. If there is no entry whose name is name in this’s entry list,
+    // 1. If there is no entry whose name is name in this\u2019s entry list,
     // then return the empty list.
     // 2. Return the values of all entries whose name is name, in order,
-    // from this’s entry list.
+    // from this\u2019s entry list.
     return this[kState]
       .filter((entry) => entry.name === name)
       .map((entry) => entry.value)
@@ -11732,7 +11732,7 @@ class FormData {
     name = webidl.converters.USVString(name, prefix, 'name')
 
     // The has(name) method steps are to return true if there is an entry
-    // whose name is name in this’s entry list; otherwise false.
+    // whose name is name in this\u2019s entry list; otherwise false.
     return this[kState].findIndex((entry) => entry.name === name) !== -1
   }
 
@@ -11765,7 +11765,7 @@ class FormData {
     // filename if given.
     const entry = makeEntry(name, value, filename)
 
-    // 3. If there are entries in this’s entry list whose name is name, then
+    // 3. If there are entries in this\u2019s entry list whose name is name, then
     // replace the first such entry with entry and remove the others.
     const idx = this[kState].findIndex((entry) => entry.name === name)
     if (idx !== -1) {
@@ -11775,7 +11775,7 @@ class FormData {
         ...this[kState].slice(idx + 1).filter((entry) => entry.name !== name)
       ]
     } else {
-      // 4. Otherwise, append entry to this’s entry list.
+      // 4. Otherwise, append entry to this\u2019s entry list.
       this[kState].push(entry)
     }
   }
@@ -11966,7 +11966,7 @@ try {
 function responseURL (response) {
   // https://fetch.spec.whatwg.org/#responses
   // A response has an associated URL. It is a pointer to the last URL
-  // in response’s URL list and null if response’s URL list is empty.
+  // in response\u2019s URL list and null if response\u2019s URL list is empty.
   const urlList = response.urlList
   const length = urlList.length
   return length === 0 ? null : urlList[length - 1].toString()
@@ -11974,17 +11974,17 @@ function responseURL (response) {
 
 // https://fetch.spec.whatwg.org/#concept-response-location-url
 function responseLocationURL (response, requestFragment) {
-  // 1. If response’s status is not a redirect status, then return null.
+  // 1. If response\u2019s status is not a redirect status, then return null.
   if (!redirectStatusSet.has(response.status)) {
     return null
   }
 
   // 2. Let location be the result of extracting header list values given
-  // `Location` and response’s header list.
+  // `Location` and response\u2019s header list.
   let location = response.headersList.get('location', true)
 
   // 3. If location is a header value, then set location to the result of
-  //    parsing location with response’s URL.
+  //    parsing location with response\u2019s URL.
   if (location !== null && isValidHeaderValue(location)) {
     if (!isValidEncodedURL(location)) {
       // Some websites respond location header in UTF-8 form without encoding them as ASCII
@@ -11995,7 +11995,7 @@ function responseLocationURL (response, requestFragment) {
     location = new URL(location, responseURL(response))
   }
 
-  // 4. If location is a URL whose fragment is null, then set location’s
+  // 4. If location is a URL whose fragment is null, then set location\u2019s
   // fragment to requestFragment.
   if (location && !location.hash) {
     location.hash = requestFragment
@@ -12040,10 +12040,10 @@ function requestCurrentURL (request) {
 }
 
 function requestBadPort (request) {
-  // 1. Let url be request’s current URL.
+  // 1. Let url be request\u2019s current URL.
   const url = requestCurrentURL(request)
 
-  // 2. If url’s scheme is an HTTP(S) scheme and url’s port is a bad port,
+  // 2. If url\u2019s scheme is an HTTP(S) scheme and url\u2019s port is a bad port,
   // then return blocked.
   if (urlIsHttpHttpsScheme(url) && badPortsSet.has(url.port)) {
     return 'blocked'
@@ -12111,14 +12111,14 @@ function isValidHeaderValue (potentialValue) {
 // https://w3c.github.io/webappsec-referrer-policy/#set-requests-referrer-policy-on-redirect
 function setRequestReferrerPolicyOnRedirect (request, actualResponse) {
   //  Given a request request and a response actualResponse, this algorithm
-  //  updates request’s referrer policy according to the Referrer-Policy
+  //  updates request\u2019s referrer policy according to the Referrer-Policy
   //  header (if any) in actualResponse.
 
-  // 1. Let policy be the result of executing § 8.1 Parse a referrer policy
+  // 1. Let policy be the result of executing \u00a7 8.1 Parse a referrer policy
   // from a Referrer-Policy header on actualResponse.
 
   // 8.1 Parse a referrer policy from a Referrer-Policy header
-  // 1. Let policy-tokens be the result of extracting header list values given `Referrer-Policy` and response’s header list.
+  // 1. Let policy-tokens be the result of extracting header list values given `Referrer-Policy` and response\u2019s header list.
   const { headersList } = actualResponse
   // 2. Let policy be the empty string.
   // 3. For each token in policy-tokens, if token is a referrer policy and token is not the empty string, then set policy to token.
@@ -12142,7 +12142,7 @@ function setRequestReferrerPolicyOnRedirect (request, actualResponse) {
     }
   }
 
-  // 2. If policy is not the empty string, then set request’s referrer policy to policy.
+  // 2. If policy is not the empty string, then set request\u2019s referrer policy to policy.
   if (policy !== '') {
     request.referrerPolicy = policy
   }
@@ -12172,16 +12172,16 @@ function appendFetchMetadata (httpRequest) {
 
   //  https://w3c.github.io/webappsec-fetch-metadata/#sec-fetch-mode-header
 
-  //  1. Assert: r’s url is a potentially trustworthy URL.
+  //  1. Assert: r\u2019s url is a potentially trustworthy URL.
   //  TODO
 
   //  2. Let header be a Structured Header whose value is a token.
   let header = null
 
-  //  3. Set header’s value to r’s mode.
+  //  3. Set header\u2019s value to r\u2019s mode.
   header = httpRequest.mode
 
-  //  4. Set a structured field value `Sec-Fetch-Mode`/header in r’s header list.
+  //  4. Set a structured field value `Sec-Fetch-Mode`/header in r\u2019s header list.
   httpRequest.headersList.set('sec-fetch-mode', header, true)
 
   //  https://w3c.github.io/webappsec-fetch-metadata/#sec-fetch-site-header
@@ -12208,13 +12208,13 @@ function appendRequestOriginHeader (request) {
     return
   }
 
-  // 2. If request’s response tainting is "cors" or request’s mode is "websocket",
-  //    then append (`Origin`, serializedOrigin) to request’s header list.
-  // 3. Otherwise, if request’s method is neither `GET` nor `HEAD`, then:
+  // 2. If request\u2019s response tainting is "cors" or request\u2019s mode is "websocket",
+  //    then append (`Origin`, serializedOrigin) to request\u2019s header list.
+  // 3. Otherwise, if request\u2019s method is neither `GET` nor `HEAD`, then:
   if (request.responseTainting === 'cors' || request.mode === 'websocket') {
     request.headersList.append('origin', serializedOrigin, true)
   } else if (request.method !== 'GET' && request.method !== 'HEAD') {
-    // 1. Switch on request’s referrer policy:
+    // 1. Switch on request\u2019s referrer policy:
     switch (request.referrerPolicy) {
       case 'no-referrer':
         // Set serializedOrigin to `null`.
@@ -12223,15 +12223,15 @@ function appendRequestOriginHeader (request) {
       case 'no-referrer-when-downgrade':
       case 'strict-origin':
       case 'strict-origin-when-cross-origin':
-        // If request’s origin is a tuple origin, its scheme is "https", and
-        // request’s current URL’s scheme is not "https", then set
+        // If request\u2019s origin is a tuple origin, its scheme is "https", and
+        // request\u2019s current URL\u2019s scheme is not "https", then set
         // serializedOrigin to `null`.
         if (request.origin && urlHasHttpsScheme(request.origin) && !urlHasHttpsScheme(requestCurrentURL(request))) {
           serializedOrigin = null
         }
         break
       case 'same-origin':
-        // If request’s origin is not same origin with request’s current URL’s
+        // If request\u2019s origin is not same origin with request\u2019s current URL\u2019s
         // origin, then set serializedOrigin to `null`.
         if (!sameOrigin(request, requestCurrentURL(request))) {
           serializedOrigin = null
@@ -12241,7 +12241,7 @@ function appendRequestOriginHeader (request) {
         // Do nothing.
     }
 
-    // 2. Append (`Origin`, serializedOrigin) to request’s header list.
+    // 2. Append (`Origin`, serializedOrigin) to request\u2019s header list.
     request.headersList.append('origin', serializedOrigin, true)
   }
 }
@@ -12320,11 +12320,11 @@ function determineRequestsReferrer (request) {
   // Note: policy cannot (shouldn't) be null or an empty string.
   assert(policy)
 
-  // 2. Let environment be request’s client.
+  // 2. Let environment be request\u2019s client.
 
   let referrerSource = null
 
-  // 3. Switch on request’s referrer:
+  // 3. Switch on request\u2019s referrer:
   if (request.referrer === 'client') {
     // Note: node isn't a browser and doesn't implement document/iframes,
     // so we bypass this step and replace it with our own.
@@ -12338,11 +12338,11 @@ function determineRequestsReferrer (request) {
     // note: we need to clone it as it's mutated
     referrerSource = new URL(globalOrigin)
   } else if (request.referrer instanceof URL) {
-    // Let referrerSource be request’s referrer.
+    // Let referrerSource be request\u2019s referrer.
     referrerSource = request.referrer
   }
 
-  // 4. Let request’s referrerURL be the result of stripping referrerSource for
+  // 4. Let request\u2019s referrerURL be the result of stripping referrerSource for
   //    use as a referrer.
   let referrerURL = stripURLForReferrer(referrerSource)
 
@@ -12371,13 +12371,13 @@ function determineRequestsReferrer (request) {
     case 'strict-origin-when-cross-origin': {
       const currentURL = requestCurrentURL(request)
 
-      // 1. If the origin of referrerURL and the origin of request’s current
+      // 1. If the origin of referrerURL and the origin of request\u2019s current
       //    URL are the same, then return referrerURL.
       if (sameOrigin(referrerURL, currentURL)) {
         return referrerURL
       }
 
-      // 2. If referrerURL is a potentially trustworthy URL and request’s
+      // 2. If referrerURL is a potentially trustworthy URL and request\u2019s
       //    current URL is not a potentially trustworthy URL, then return no
       //    referrer.
       if (isURLPotentiallyTrustworthy(referrerURL) && !isURLPotentiallyTrustworthy(currentURL)) {
@@ -12390,14 +12390,14 @@ function determineRequestsReferrer (request) {
     case 'strict-origin': // eslint-disable-line
       /**
          * 1. If referrerURL is a potentially trustworthy URL and
-         * request’s current URL is not a potentially trustworthy URL,
+         * request\u2019s current URL is not a potentially trustworthy URL,
          * then return no referrer.
          * 2. Return referrerOrigin
         */
     case 'no-referrer-when-downgrade': // eslint-disable-line
       /**
        * 1. If referrerURL is a potentially trustworthy URL and
-       * request’s current URL is not a potentially trustworthy URL,
+       * request\u2019s current URL is not a potentially trustworthy URL,
        * then return no referrer.
        * 2. Return referrerOrigin
       */
@@ -12418,26 +12418,26 @@ function stripURLForReferrer (url, originOnly) {
 
   url = new URL(url)
 
-  // 2. If url’s scheme is a local scheme, then return no referrer.
+  // 2. If url\u2019s scheme is a local scheme, then return no referrer.
   if (url.protocol === 'file:' || url.protocol === 'about:' || url.protocol === 'blank:') {
     return 'no-referrer'
   }
 
-  // 3. Set url’s username to the empty string.
+  // 3. Set url\u2019s username to the empty string.
   url.username = ''
 
-  // 4. Set url’s password to the empty string.
+  // 4. Set url\u2019s password to the empty string.
   url.password = ''
 
-  // 5. Set url’s fragment to null.
+  // 5. Set url\u2019s fragment to null.
   url.hash = ''
 
   // 6. If the origin-only flag is true, then:
   if (originOnly) {
-    // 1. Set url’s path to « the empty string ».
+    // 1. Set url\u2019s path to \u00ab the empty string \u00bb.
     url.pathname = ''
 
-    // 2. Set url’s query to null.
+    // 2. Set url\u2019s query to null.
     url.search = ''
   }
 
@@ -12742,7 +12742,7 @@ function normalizeMethod (method) {
 
 // https://infra.spec.whatwg.org/#serialize-a-javascript-value-to-a-json-string
 function serializeJavascriptValueToJSONString (value) {
-  // 1. Let result be ? Call(%JSON.stringify%, undefined, « value »).
+  // 1. Let result be ? Call(%JSON.stringify%, undefined, \u00ab value \u00bb).
   const result = JSON.stringify(value)
 
   // 2. If result is undefined, then throw a TypeError.
@@ -12801,9 +12801,9 @@ function createIterator (name, kInternalIterator, keyIndex = 0, valueIndex = 1) 
         )
       }
 
-      // 6. Let index be object’s index.
-      // 7. Let kind be object’s kind.
-      // 8. Let values be object’s target's value pairs to iterate over.
+      // 6. Let index be object\u2019s index.
+      // 7. Let kind be object\u2019s kind.
+      // 8. Let values be object\u2019s target's value pairs to iterate over.
       const index = this.#index
       const values = this.#target[kInternalIterator]
 
@@ -12822,7 +12822,7 @@ function createIterator (name, kInternalIterator, keyIndex = 0, valueIndex = 1) 
       // 11. Let pair be the entry in values at index index.
       const { [keyIndex]: key, [valueIndex]: value } = values[index]
 
-      // 12. Set object’s index to index + 1.
+      // 12. Set object\u2019s index to index + 1.
       this.#index = index + 1
 
       // 13. Return the iterator result for pair and kind.
@@ -12833,22 +12833,22 @@ function createIterator (name, kInternalIterator, keyIndex = 0, valueIndex = 1) 
       let result
       switch (this.#kind) {
         case 'key':
-          // 1. Let idlKey be pair’s key.
+          // 1. Let idlKey be pair\u2019s key.
           // 2. Let key be the result of converting idlKey to an
           //    ECMAScript value.
           // 3. result is key.
           result = key
           break
         case 'value':
-          // 1. Let idlValue be pair’s value.
+          // 1. Let idlValue be pair\u2019s value.
           // 2. Let value be the result of converting idlValue to
           //    an ECMAScript value.
           // 3. result is value.
           result = value
           break
         case 'key+value':
-          // 1. Let idlKey be pair’s key.
-          // 2. Let idlValue be pair’s value.
+          // 1. Let idlKey be pair\u2019s key.
+          // 2. Let idlValue be pair\u2019s value.
           // 3. Let key be the result of converting idlKey to an
           //    ECMAScript value.
           // 4. Let value be the result of converting idlValue to
@@ -12979,7 +12979,7 @@ async function fullyReadBody (body, processBody, processBodyError) {
   //    with taskDestination.
   const errorSteps = processBodyError
 
-  // 4. Let reader be the result of getting a reader for body’s stream.
+  // 4. Let reader be the result of getting a reader for body\u2019s stream.
   //    If that threw an exception, then run errorSteps with that
   //    exception and return.
   let reader
@@ -13031,9 +13031,9 @@ function isomorphicEncode (input) {
   // 1. Assert: input contains no code points greater than U+00FF.
   assert(!invalidIsomorphicEncodeValueRegex.test(input))
 
-  // 2. Return a byte sequence whose length is equal to input’s code
+  // 2. Return a byte sequence whose length is equal to input\u2019s code
   //    point length and whose bytes have the same values as the
-  //    values of input’s code points, in the same order
+  //    values of input\u2019s code points, in the same order
   return input
 }
 
@@ -13356,22 +13356,22 @@ function extractMimeType (headers) {
     // 6.3. Set mimeType to temporaryMimeType.
     mimeType = temporaryMimeType
 
-    // 6.4. If mimeType’s essence is not essence, then:
+    // 6.4. If mimeType\u2019s essence is not essence, then:
     if (mimeType.essence !== essence) {
       // 6.4.1. Set charset to null.
       charset = null
 
-      // 6.4.2. If mimeType’s parameters["charset"] exists, then set charset to
-      //        mimeType’s parameters["charset"].
+      // 6.4.2. If mimeType\u2019s parameters["charset"] exists, then set charset to
+      //        mimeType\u2019s parameters["charset"].
       if (mimeType.parameters.has('charset')) {
         charset = mimeType.parameters.get('charset')
       }
 
-      // 6.4.3. Set essence to mimeType’s essence.
+      // 6.4.3. Set essence to mimeType\u2019s essence.
       essence = mimeType.essence
     } else if (!mimeType.parameters.has('charset') && charset !== null) {
-      // 6.5. Otherwise, if mimeType’s parameters["charset"] does not exist, and
-      //      charset is non-null, set mimeType’s parameters["charset"] to charset.
+      // 6.5. Otherwise, if mimeType\u2019s parameters["charset"] does not exist, and
+      //      charset is non-null, set mimeType\u2019s parameters["charset"] to charset.
       mimeType.parameters.set('charset', charset)
     }
   }
@@ -13489,7 +13489,7 @@ function utf8DecodeBytes (buffer) {
     buffer = buffer.subarray(3)
   }
 
-  // 3. Process a queue with an instance of UTF-8’s
+  // 3. Process a queue with an instance of UTF-8\u2019s
   //    decoder, ioQueue, output, and "replacement".
   const output = textDecoder.decode(buffer)
 
@@ -13672,14 +13672,14 @@ webidl.util.ConvertToInt = function (V, bitLength, signedness, opts) {
 
   // 1. If bitLength is 64, then:
   if (bitLength === 64) {
-    // 1. Let upperBound be 2^53 − 1.
+    // 1. Let upperBound be 2^53 \u2212 1.
     upperBound = Math.pow(2, 53) - 1
 
     // 2. If signedness is "unsigned", then let lowerBound be 0.
     if (signedness === 'unsigned') {
       lowerBound = 0
     } else {
-      // 3. Otherwise let lowerBound be −2^53 + 1.
+      // 3. Otherwise let lowerBound be \u22122^53 + 1.
       lowerBound = Math.pow(-2, 53) + 1
     }
   } else if (signedness === 'unsigned') {
@@ -13688,22 +13688,22 @@ webidl.util.ConvertToInt = function (V, bitLength, signedness, opts) {
     // 1. Let lowerBound be 0.
     lowerBound = 0
 
-    // 2. Let upperBound be 2^bitLength − 1.
+    // 2. Let upperBound be 2^bitLength \u2212 1.
     upperBound = Math.pow(2, bitLength) - 1
   } else {
     // 3. Otherwise:
 
-    // 1. Let lowerBound be -2^bitLength − 1.
+    // 1. Let lowerBound be -2^bitLength \u2212 1.
     lowerBound = Math.pow(-2, bitLength) - 1
 
-    // 2. Let upperBound be 2^bitLength − 1 − 1.
+    // 2. Let upperBound be 2^bitLength \u2212 1 \u2212 1.
     upperBound = Math.pow(2, bitLength - 1) - 1
   }
 
   // 4. Let x be ? ToNumber(V).
   let x = Number(V)
 
-  // 5. If x is −0, then set x to +0.
+  // 5. If x is \u22120, then set x to +0.
   if (x === 0) {
     x = 0
   }
@@ -13711,7 +13711,7 @@ webidl.util.ConvertToInt = function (V, bitLength, signedness, opts) {
   // 6. If the conversion is to an IDL type associated
   //    with the [EnforceRange] extended attribute, then:
   if (opts?.enforceRange === true) {
-    // 1. If x is NaN, +∞, or −∞, then throw a TypeError.
+    // 1. If x is NaN, +\u221e, or \u2212\u221e, then throw a TypeError.
     if (
       Number.isNaN(x) ||
       x === Number.POSITIVE_INFINITY ||
@@ -13748,7 +13748,7 @@ webidl.util.ConvertToInt = function (V, bitLength, signedness, opts) {
 
     // 2. Round x to the nearest integer, choosing the
     //    even integer if it lies halfway between two,
-    //    and choosing +0 rather than −0.
+    //    and choosing +0 rather than \u22120.
     if (Math.floor(x) % 2 === 0) {
       x = Math.floor(x)
     } else {
@@ -13759,7 +13759,7 @@ webidl.util.ConvertToInt = function (V, bitLength, signedness, opts) {
     return x
   }
 
-  // 8. If x is NaN, +0, +∞, or −∞, then return +0.
+  // 8. If x is NaN, +0, +\u221e, or \u2212\u221e, then return +0.
   if (
     Number.isNaN(x) ||
     (x === 0 && Object.is(0, x)) ||
@@ -13775,8 +13775,8 @@ webidl.util.ConvertToInt = function (V, bitLength, signedness, opts) {
   // 10. Set x to x modulo 2^bitLength.
   x = x % Math.pow(2, bitLength)
 
-  // 11. If signedness is "signed" and x ≥ 2^bitLength − 1,
-  //    then return x − 2^bitLength.
+  // 11. If signedness is "signed" and x \u2265 2^bitLength \u2212 1,
+  //    then return x \u2212 2^bitLength.
   if (signedness === 'signed' && x >= Math.pow(2, bitLength) - 1) {
     return x - Math.pow(2, bitLength)
   }
@@ -13790,7 +13790,7 @@ webidl.util.IntegerPart = function (n) {
   // 1. Let r be floor(abs(n)).
   const r = Math.floor(Math.abs(n))
 
-  // 2. If n < 0, then return -1 × r.
+  // 2. If n < 0, then return -1 \u00d7 r.
   if (n < 0) {
     return -1 * r
   }
@@ -14156,7 +14156,7 @@ webidl.converters.TypedArray = function (V, T, prefix, name, opts) {
 
   // 2. If Type(V) is not Object, or V does not have a
   //    [[TypedArrayName]] internal slot with a value
-  //    equal to T’s name, then throw a TypeError.
+  //    equal to T\u2019s name, then throw a TypeError.
   if (
     webidl.util.Type(V) !== 'Object' ||
     !types.isTypedArray(V) ||
@@ -14274,6 +14274,1589 @@ module.exports = {
 
 /***/ }),
 
+/***/ 6987:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FL: () => (/* binding */ fieldList),
+/* harmony export */   mQ: () => (/* binding */ answerShape),
+/* harmony export */   vJ: () => (/* binding */ describeShape)
+/* harmony export */ });
+/* unused harmony export FIELD_NAMES_MAX */
+const FIELD_NAMES_MAX = 40;
+const KEY = /^[A-Za-z0-9_$@.-]{1,64}$/;
+/**
+ * Linear in the answer's size (a Set, not a list search: a hostile 1 MiB answer has ~100,000 keys, and a quadratic
+ * walk of them took seconds of CPU); only the first FIELD_NAMES_MAX names are kept, the rest counted.
+ */
+function collect(objects) {
+    const seen = new Set();
+    for (const obj of objects) {
+        if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+            continue;
+        for (const k of Object.keys(obj))
+            seen.add(KEY.test(k) ? k : '?');
+    }
+    const all = [...seen];
+    return all.length > FIELD_NAMES_MAX ? { names: all.slice(0, FIELD_NAMES_MAX), more: all.length - FIELD_NAMES_MAX } : { names: all };
+}
+function answerShape(body) {
+    if (body === undefined || body === null || body === '')
+        return { kind: 'empty', names: [] };
+    if (Array.isArray(body))
+        return { kind: 'array', ...collect(body), items: body.length };
+    if (typeof body === 'object')
+        return { kind: 'object', ...collect([body]) };
+    return { kind: 'other', names: [] };
+}
+/** `id, name` or `f0, f1, \u2026 (+79960 more)`. */
+function fieldList(s) {
+    return s.names.join(', ') + (s.more ? `, \u2026 (+${s.more} more)` : '');
+}
+/** One short, log-safe phrase: `fields id, name` / `array of 2 with fields id, name` / `empty body`. */
+function describeShape(s) {
+    const shown = fieldList(s);
+    switch (s.kind) {
+        case 'empty':
+            return 'empty body';
+        case 'other':
+            return 'a body that is not JSON';
+        case 'array':
+            return s.items ? `array of ${s.items} with fields ${shown || '(none)'}` : 'empty array (no item fields to show)';
+        default:
+            return `fields ${shown || '(none)'}`;
+    }
+}
+
+
+/***/ }),
+
+/***/ 1273:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   T: () => (/* binding */ bootstrapConnection),
+/* harmony export */   l: () => (/* binding */ CLIENTAUTH_PREFIX)
+/* harmony export */ });
+/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(311);
+
+const CLIENTAUTH_PREFIX = 'clientauth.';
+function bootstrapConnection(host, auth) {
+    if (auth.kind === 'api-key') {
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ } } };
+    }
+    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ }, tls: auth.tls } };
+}
+
+
+/***/ }),
+
+/***/ 9373:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ dateOf),
+/* harmony export */   m: () => (/* binding */ systemClock)
+/* harmony export */ });
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+};
+/** The clock's time as a Date (for day arithmetic and certificate validity). */
+function dateOf(clock) {
+    return new Date(clock.now());
+}
+
+
+/***/ }),
+
+/***/ 827:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  X1: () => (/* binding */ D1Client),
+  w$: () => (/* binding */ D1Error)
+});
+
+// UNUSED EXPORTS: PATHS, parseServerError
+
+// EXTERNAL MODULE: ./src/http.ts + 1 modules
+var http = __nccwpck_require__(4208);
+// EXTERNAL MODULE: ./src/d1-wire.ts
+var d1_wire = __nccwpck_require__(9736);
+// EXTERNAL MODULE: ./src/log-safe.ts
+var log_safe = __nccwpck_require__(6963);
+;// CONCATENATED MODULE: ./src/retry.ts
+/**
+ * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
+ * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
+ * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
+ */
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Failures after which the request may or may not have been processed. */
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+function classifyNetworkCode(code) {
+    if (NOT_SENT_CODES.has(code))
+        return 'not-sent';
+    if (MAYBE_SENT_CODES.has(code))
+        return 'maybe-sent';
+    return 'permanent';
+}
+/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
+function statusMaybeCommitted(status) {
+    return status === 500 || status === 502 || status === 504;
+}
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+const RETRY_AFTER_JITTER_MS = 1000;
+/** Parsed where the header is read, at the wire boundary. */
+
+function backoffMs(attempt, random = Math.random) {
+    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
+    return Math.round(exp / 2 + (exp / 2) * random());
+}
+
+// EXTERNAL MODULE: ./src/secrets.ts
+var secrets = __nccwpck_require__(7194);
+// EXTERNAL MODULE: ./src/answer-fields.ts
+var answer_fields = __nccwpck_require__(6987);
+;// CONCATENATED MODULE: ./src/d1-api.ts
+
+
+
+
+
+
+
+class D1Error extends Error {
+    kind;
+    status;
+    maybeCommitted;
+    made;
+    constructor(message, kind, status, 
+    /** The request may have been carried out although no success answer arrived (a create must be checked). */
+    maybeCommitted = false, 
+    /** A create answered 2xx, so it was carried out, but its answer could not be read (id, when it was readable). */
+    made) {
+        super(message);
+        this.kind = kind;
+        this.status = status;
+        this.maybeCommitted = maybeCommitted;
+        this.made = made;
+        this.name = 'D1Error';
+    }
+}
+const MAX_NETWORK_ATTEMPTS = 3;
+const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
+/** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: \u2026". */
+function presentFields(body) {
+    const shape = (0,answer_fields/* answerShape */.mQ)(body);
+    return shape.kind === 'object' ? (0,answer_fields/* fieldList */.FL)(shape) || '(none)' : (0,answer_fields/* describeShape */.vJ)(shape);
+}
+/** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
+function endpointOf(method, path) {
+    return `${method} ${path.split('?')[0]}`;
+}
+class D1Client {
+    http;
+    host;
+    secrets;
+    clock;
+    log;
+    authKind;
+    onAnswer;
+    trace;
+    deadline;
+    constructor(http, opts) {
+        this.http = http;
+        this.host = opts.host;
+        this.secrets = opts.secrets;
+        this.deadline = opts.deadline;
+        this.clock = opts.clock;
+        this.log = opts.log ?? (() => undefined);
+        this.authKind = opts.authKind ?? 'api-key';
+        this.onAnswer = opts.onAnswer;
+        this.trace = opts.trace;
+    }
+    /**
+     * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
+     * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
+     */
+    async call(method, path, body, repeatable) {
+        const endpoint = endpointOf(method, path);
+        const started = this.clock.now();
+        let networkFailures = 0;
+        for (let attempt = 1;; attempt++) {
+            const remaining = this.deadline - this.clock.now();
+            const spent = () => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
+            if (remaining <= 0)
+                throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
+            let wait;
+            let why;
+            const sentAt = this.clock.now();
+            try {
+                const res = await this.http.send(method, path, body, remaining);
+                // Observers see names only: the shape is computed here, the body never leaves this module.
+                const shape = this.trace || this.onAnswer ? (0,answer_fields/* answerShape */.mQ)(res.body) : undefined;
+                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, status: res.status, shape });
+                if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
+                    this.onAnswer?.(endpoint, res.status, shape);
+                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+                }
+                const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+                // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
+                wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
+                // The header's own text never reaches the log: only what it parsed to.
+                why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
+                if (this.clock.now() + wait >= this.deadline) {
+                    this.onAnswer?.(endpoint, res.status, shape);
+                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
+                }
+            }
+            catch (err) {
+                if (!(err instanceof http/* NetworkError */.Dr))
+                    throw err;
+                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });
+                const kind = classifyNetworkCode(err.code);
+                // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
+                // certificate looks the same (the server closes the connection), and should fail in seconds.
+                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || ++networkFailures >= MAX_NETWORK_ATTEMPTS || this.deadline - this.clock.now() <= 0) {
+                    throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
+                }
+                wait = backoffMs(attempt, this.clock.random);
+                why = `failed (${err.code})`;
+                if (this.clock.now() + wait >= this.deadline)
+                    throw this.networkError(endpoint, err, false, ` Gave up after ${spent()} (timeout-seconds).`);
+            }
+            this.log(`DigiCert ONE ${endpoint} ${why}; attempt ${attempt + 1} in ${(wait / 1000).toFixed(1)} s.`);
+            await this.clock.sleep(wait);
+        }
+    }
+    networkError(endpoint, err, maybeCommitted, tail) {
+        const host = this.host;
+        const code = err.code;
+        let hint;
+        // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
+        // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
+        if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
+            hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
+        }
+        else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+            hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
+        }
+        else if (code === 'ECONNREFUSED') {
+            hint = `${host} refused the connection. Check the host input and port, and any firewall or proxy (HTTPS_PROXY, NO_PROXY) between the runner and DigiCert ONE.`;
+        }
+        else if (code.includes('TIMEOUT') || code === 'ETIMEDOUT') {
+            hint = `${host} did not answer in time (${code}). DigiCert ONE may be slow or unreachable from this runner; try again, or check the proxy settings.`;
+        }
+        else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
+            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate with NODE_EXTRA_CA_CERTS.`;
+        }
+        else if (/^Proxy response \(\d+\)/.test(err.message)) {
+            const status = /\((\d+)\)/.exec(err.message)?.[1];
+            hint = `the proxy (HTTPS_PROXY) refused to open a tunnel to ${host} (proxy answered ${status}). Ask for ${host} to be allowed through the proxy, or list it in NO_PROXY if the runner reaches it directly.`;
+        }
+        else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+            hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
+        }
+        else {
+            hint = `request to ${host} failed (${(0,log_safe/* logSafe */.s)(code, 64)}): ${(0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)(err.message, this.secrets))}`;
+        }
+        return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
+    }
+    /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
+    failure(endpoint, res, subject, who = 'bootstrap') {
+        const { code, message } = (0,d1_wire/* parseServerError */.NX)(res.body);
+        // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
+        const said = (0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
+        const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
+        const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
+        const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+        const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
+        switch (true) {
+            // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
+            case who === 'job factors' && (res.status === 401 || res.status === 403):
+                return new D1Error(`${head} Software Trust refused the job's token and client certificate to ${subject}.`, res.status === 401 ? 'auth' : 'forbidden', res.status);
+            case res.status === 401 && this.authKind === 'client-cert':
+                return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
+            case res.status === 401:
+                return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
+            case res.status === 403:
+                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`, 'forbidden', 403);
+            case res.status === 404:
+                return new D1Error(`${head} Not found on ${this.host}: check that ${subject.replace(/^\w+ /, '')} exists on this host (ids differ between demo and production).`, 'not-found', 404);
+            case res.status === 429:
+                return new D1Error(`${head} Rate limited by DigiCert ONE${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: try again later, or spread calls across service users (limits are per API key).`, 'rate-limited', 429);
+            case res.status === 503:
+                return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
+            case res.status >= 500:
+                return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
+            case code === 'duplicate_error':
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'duplicate', res.status);
+            default:
+                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
+        }
+    }
+    missing(endpoint, res, wanted, made) {
+        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
+    }
+    async getUser(id) {
+        const path = d1_wire/* PATHS */.R7.user(id);
+        const res = await this.call('GET', path, undefined, true);
+        if (res.status !== 200)
+            throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
+        const user = (0,d1_wire/* parseUser */.tN)(res.body);
+        if (!user)
+            throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
+        return user;
+    }
+    async list(path, subject, parse, who) {
+        const res = await this.call('GET', path, undefined, true);
+        if (res.status !== 200)
+            throw this.failure(endpointOf('GET', path), res, subject, who);
+        const items = (0,d1_wire/* parseList */.E1)(res.body);
+        if (!items)
+            throw this.missing(endpointOf('GET', path), res, 'a JSON array');
+        // An entry without a valid id cannot be acted on, and so is not passed on.
+        return items.map(parse).filter((x) => x !== undefined);
+    }
+    /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
+    scrubbed(x) {
+        return { ...x, name: (0,secrets/* redact */.E$)(x.name, this.secrets) };
+    }
+    async listRoles(applicationCode) {
+        return (await this.list(d1_wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, d1_wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
+    }
+    async listAccounts() {
+        return (await this.list(d1_wire/* PATHS */.R7.accounts, 'list its accounts', d1_wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
+    }
+    listServiceUsers() {
+        return this.list(d1_wire/* PATHS */.R7.serviceUsers, 'list service users', d1_wire/* parseServiceUserItem */.dj);
+    }
+    /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
+    listKeypairs(alias) {
+        return this.list(d1_wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, d1_wire/* parseKeypair */.no, 'job factors');
+    }
+    listTokens(userId) {
+        return this.list(d1_wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, d1_wire/* parseTokenItem */.om);
+    }
+    /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
+    created(endpoint, res, parsed, requested, what) {
+        if (!parsed.id || !parsed.secret) {
+            const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
+            throw this.missing(endpoint, res, wanted, { id: parsed.id });
+        }
+        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
+    }
+    async createServiceUser(u) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.users);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.users, (0,d1_wire/* createServiceUserBody */.ZR)(u), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `create service user '${u.name}'`);
+        return this.created(endpoint, res, (0,d1_wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
+    }
+    async createToken(t) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.tokens);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.tokens, (0,d1_wire/* createTokenBody */.qF)(t), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
+        return this.created(endpoint, res, (0,d1_wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
+    }
+    /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
+    async remove(path, subject) {
+        const res = await this.call('DELETE', path, undefined, true);
+        if (res.status === 200 || res.status === 204)
+            return 'deleted';
+        if (res.status === 404)
+            return 'gone';
+        throw this.failure(endpointOf('DELETE', path), res, subject);
+    }
+    deleteUser(id) {
+        return this.remove(d1_wire/* PATHS */.R7.user(id), `delete service user ${id}`);
+    }
+    deleteToken(id) {
+        return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
+    }
+    /** A client authentication certificate for the caller (called with the job's own token). */
+    async createClientCert(c) {
+        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.clientCerts);
+        const res = await this.call('POST', d1_wire/* PATHS */.R7.clientCerts, (0,d1_wire/* createClientCertBody */.yk)(c), false);
+        if (res.status !== 200 && res.status !== 201)
+            throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
+        const parsed = (0,d1_wire/* parseCreatedClientCert */.vH)(res.body);
+        if (!parsed.id || !parsed.certificatePem) {
+            const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
+            throw this.missing(endpoint, res, wanted, { id: parsed.id });
+        }
+        return { id: parsed.id, certificatePem: parsed.certificatePem };
+    }
+    /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
+    async disableClientCert(id) {
+        const path = d1_wire/* PATHS */.R7.clientCertEnable(id);
+        const res = await this.call('PUT', path, (0,d1_wire/* enableClientCertBody */.hl)(false), true);
+        if (res.status === 200 || res.status === 204)
+            return 'deleted';
+        if (res.status === 404)
+            return 'gone';
+        throw this.failure(endpointOf('PUT', path), res, `disable client authentication certificate ${id}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 9736:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $q: () => (/* binding */ parseName),
+/* harmony export */   E1: () => (/* binding */ parseList),
+/* harmony export */   Fg: () => (/* binding */ parseId),
+/* harmony export */   GC: () => (/* binding */ parseUtcDay),
+/* harmony export */   H9: () => (/* binding */ parseKeypairAlias),
+/* harmony export */   I$: () => (/* binding */ parseCreatedServiceUser),
+/* harmony export */   J5: () => (/* binding */ parseAccount),
+/* harmony export */   Ji: () => (/* binding */ parseCreatedToken),
+/* harmony export */   NX: () => (/* binding */ parseServerError),
+/* harmony export */   R7: () => (/* binding */ PATHS),
+/* harmony export */   Xp: () => (/* binding */ parseCode),
+/* harmony export */   ZR: () => (/* binding */ createServiceUserBody),
+/* harmony export */   dj: () => (/* binding */ parseServiceUserItem),
+/* harmony export */   gP: () => (/* binding */ parseRole),
+/* harmony export */   gg: () => (/* binding */ KEYPAIR_ALIAS_MAX),
+/* harmony export */   hl: () => (/* binding */ enableClientCertBody),
+/* harmony export */   kv: () => (/* binding */ utcDayOf),
+/* harmony export */   mu: () => (/* binding */ parseRetryAfter),
+/* harmony export */   no: () => (/* binding */ parseKeypair),
+/* harmony export */   om: () => (/* binding */ parseTokenItem),
+/* harmony export */   qF: () => (/* binding */ createTokenBody),
+/* harmony export */   tN: () => (/* binding */ parseUser),
+/* harmony export */   vH: () => (/* binding */ parseCreatedClientCert),
+/* harmony export */   yk: () => (/* binding */ createClientCertBody)
+/* harmony export */ });
+/* unused harmony exports API_PREFIX, SOFTWARE_TRUST_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, parseText, SECRET_FIELDS, parseCertificatePem, KEYPAIR_CERTIFICATE_FIELDS */
+/**
+ * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
+ * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
+ * anything else sees it: ids that are safe in a URL path, names in the documented character set, UTC days, short
+ * clean text. A value that does not parse is dropped (`undefined`), never passed on as it came.
+ *
+ * Field names marked *unconfirmed* are not in the public documentation (see shared/d1-api.md, "What the public
+ * documentation confirms"); each is read from a short list of plausible spellings, and when an answer lacks one the
+ * error names the fields that were present (their names only, themselves parsed).
+ */
+const API_PREFIX = '/account/api/v1';
+/** Software Trust Manager (dev.digicert.com "Software Trust Manager API"), on `clientauth.<host>` with both factors. */
+const SOFTWARE_TRUST_PREFIX = '/signingmanager/api/v1';
+const ID = /^[A-Za-z0-9_.-]{1,128}$/;
+function parseId(v) {
+    const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
+    if (typeof s !== 'string' || !ID.test(s) || s === '.' || s === '..')
+        return undefined;
+    return s;
+}
+const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+const NAME_READ_MAX = 256;
+function parseName(v) {
+    return typeof v === 'string' && v.length <= NAME_READ_MAX && NAME_PATTERN.test(v) && v.trim() !== '' ? v : undefined;
+}
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+/** Strict `YYYY-MM-DD` (a real calendar day), or an ISO 8601 date-time reduced to its UTC day; else undefined. */
+function parseUtcDay(v) {
+    if (typeof v !== 'string' || v.length > 40)
+        return undefined;
+    const day = DAY.exec(v);
+    if (day) {
+        const d = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
+        return d.toISOString().slice(0, 10) === v ? v : undefined;
+    }
+    if (!DATE_TIME.test(v))
+        return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
+}
+function utcDayOf(d, addDays = 0) {
+    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays)).toISOString().slice(0, 10);
+}
+/** An instant (ISO 8601 date-time with a zone), as epoch ms; else undefined. */
+function parseInstant(v) {
+    if (typeof v !== 'string' || v.length > 40 || !DATE_TIME.test(v))
+        return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+}
+const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+function parseCode(v) {
+    return typeof v === 'string' && CODE.test(v) ? v : undefined;
+}
+/**
+ * Free text (an error message, a role's display name): control characters become spaces. Never cut here: the body
+ * is at most 1 MiB (http.ts), and the client scrubs secrets from the whole text before anything shortens it (a cut
+ * first could leave a secret minus its last characters, which no mask matches). It reaches the log only through
+ * logSafe, the summary only escaped.
+ */
+function parseText(v) {
+    if (typeof v !== 'string')
+        return undefined;
+    const s = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+    return s || undefined;
+}
+const KEYPAIR_ALIAS_MAX = 100;
+const KEYPAIR_ALIAS = /^[A-Za-z0-9._-]+$/;
+function parseKeypairAlias(v) {
+    return typeof v === 'string' && v.length <= KEYPAIR_ALIAS_MAX && KEYPAIR_ALIAS.test(v) ? v : undefined;
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
+const PATHS = {
+    users: `${API_PREFIX}/user`,
+    serviceUsers: `${API_PREFIX}/user?user_type=service`,
+    user: (id) => `${API_PREFIX}/user/${id}`,
+    roles: (applicationCode) => `${API_PREFIX}/role?application_code=${applicationCode}`,
+    accounts: `${API_PREFIX}/account`,
+    tokens: `${API_PREFIX}/api-access-token`,
+    tokensOf: (userId) => `${API_PREFIX}/api-access-token?user_id=${userId}`,
+    token: (id) => `${API_PREFIX}/api-access-token/${id}`,
+    // dev.digicert.com "Set up service user multi-factor authentication" (paths confirmed, bodies not public).
+    clientCerts: `${API_PREFIX}/client-auth-certificate`,
+    clientCertEnable: (id) => `${API_PREFIX}/client-auth-certificate/${id}/enable`,
+    // Software Trust: `GET keypairs?alias=` as public clients list keypairs (see docs/software-trust-notes.md, section 6).
+    keypairsByAlias: (alias) => `${SOFTWARE_TRUST_PREFIX}/keypairs?alias=${encodeURIComponent(alias)}`,
+};
+// ---------------------------------------------------------------------------------------------------------------
+// Request bodies
+/** POST /api-access-token. *Unconfirmed*: the docs say "a descriptive name and expiration date", not the keys. */
+function createTokenBody(t) {
+    return { name: t.name, end_date: t.endDate, user_id: t.userId };
+}
+/** POST /user for a service user. *Unconfirmed*: the console's fields are documented, not the JSON keys. */
+function createServiceUserBody(u) {
+    return { user_type: 'service', friendly_name: u.name, description: u.description, email: u.email, end_date: u.endDate, accounts: u.accounts, roles: u.roles };
+}
+/**
+ * POST /client-auth-certificate, "for the authenticated user" (sent with the job's own token). *Unconfirmed* keys:
+ * the console asks for a nickname and an end date; the CSR's key name is not public.
+ */
+function createClientCertBody(c) {
+    return { csr: c.csrPem, name: c.name, end_date: c.endDate };
+}
+/** PUT /client-auth-certificate/{id}/enable: enable or disable. *Unconfirmed* key. */
+function enableClientCertBody(enabled) {
+    return { enabled };
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+/** Where a secret may be in a create's answer (*unconfirmed*), at the top level or under `api_token`. */
+const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'];
+/** A token value: printable ASCII without spaces, bounded. Anything else is not one we can hand on. */
+const SECRET = /^[\x21-\x7e]{8,512}$/;
+const isObj = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
+const first = (o, names, parse) => {
+    for (const n of names) {
+        const v = parse(o[n]);
+        if (v !== undefined)
+            return v;
+    }
+    return undefined;
+};
+/** The docs show both `{"error": {...}}` and `{"errors": [{...}]}` ("Error handling and rate limits"); read either. */
+function parseServerError(body) {
+    if (isObj(body)) {
+        const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
+        // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
+        // Software Trust puts its code in `status` (`{"error": {"status": "invalid_input_field", ...}}`, ebourg/jsign tests).
+        if (isObj(e))
+            return { code: parseCode(e.code) ?? parseCode(e.status), message: parseText(e.message) };
+        if (typeof body.error === 'string')
+            return { code: parseCode(body.error), message: undefined };
+    }
+    return { code: undefined, message: typeof body === 'string' ? parseText(body) : undefined };
+}
+/** A bare JSON array as documented for the listings; a wrapper object is tolerated. */
+function parseList(body) {
+    let items = body;
+    if (isObj(body))
+        items = ['items', 'data', 'tokens', 'results', 'users'].map((k) => body[k]).find(Array.isArray);
+    return Array.isArray(items) ? items.filter(isObj) : undefined;
+}
+function parseUser(body) {
+    if (!isObj(body))
+        return undefined;
+    const id = first(body, ['id', 'user_id'], parseId);
+    if (!id)
+        return undefined;
+    const apps = Array.isArray(body.applications) ? body.applications.filter(isObj) : [];
+    return {
+        id,
+        userType: parseCode(body.user_type),
+        status: parseCode(body.status),
+        endDate: first(body, ['end_date', 'expiration_date'], parseUtcDay),
+        primaryAccountId: parseId(body.primary_account_id),
+        permissions: apps.flatMap((a) => (Array.isArray(a.permissions) ? a.permissions.map(parseCode).filter((p) => !!p) : [])),
+    };
+}
+function parseListed(x, nameField) {
+    const id = parseId(x.id);
+    return id ? { id, name: parseName(x[nameField]), endDate: parseUtcDay(x.end_date), createdAt: parseInstant(x.created_at) } : undefined;
+}
+const parseTokenItem = (x) => parseListed(x, 'name');
+const parseServiceUserItem = (x) => parseListed(x, 'friendly_name');
+function parseRole(x) {
+    const id = first(x, ['id', 'code'], parseId);
+    if (!id)
+        return undefined;
+    return { id, name: parseText(x.name) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p) => !!p) : [] };
+}
+function parseAccount(x) {
+    const id = parseId(x.id);
+    return id ? { id, name: parseText(x.name) ?? id } : undefined;
+}
+/** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
+function parseCreatedToken(body) {
+    if (!isObj(body))
+        return { id: undefined, secret: undefined, endDate: undefined };
+    return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
+}
+/** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
+function parseCreatedServiceUser(body) {
+    if (!isObj(body))
+        return { id: undefined, secret: undefined, endDate: undefined };
+    const nested = isObj(body.api_token) ? body.api_token : undefined;
+    return {
+        id: first(body, ['id', 'user_id'], parseId),
+        secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
+        endDate: parseUtcDay(body.end_date),
+    };
+}
+/** One PEM certificate: armour, base64 lines, bounded; anything else (text, HTML, a chain glued on) is not one. */
+const CERT_PEM = /^-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----\r?\n?$/;
+function parseCertificatePem(v) {
+    return typeof v === 'string' && v.length <= 16 * 1024 && CERT_PEM.test(v) ? v : undefined;
+}
+/** The answer to POST /client-auth-certificate (*unconfirmed*). */
+function parseCreatedClientCert(body) {
+    if (!isObj(body))
+        return { id: undefined, certificatePem: undefined };
+    return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
+}
+const KEYPAIR_CERTIFICATE_FIELDS = ['default_certificate', 'certificate', 'certificates'];
+function parseKeypair(x) {
+    const id = parseId(x.id);
+    if (!id)
+        return undefined;
+    const named = KEYPAIR_CERTIFICATE_FIELDS.filter((f) => f in x);
+    const has = (v) => (Array.isArray(v) ? v.some(has) : isObj(v) ? parseId(v.id) !== undefined : parseId(v) !== undefined);
+    const certificate = named.length === 0 ? 'unknown' : named.some((f) => has(x[f])) ? 'present' : 'absent';
+    return { id, alias: parseKeypairAlias(x.alias), certificate };
+}
+function parseSecret(v) {
+    return typeof v === 'string' && SECRET.test(v) ? v : undefined;
+}
+/** Retry-After in seconds or as an HTTP date ("Error handling and rate limits"), as ms from `now`; else undefined. */
+function parseRetryAfter(value, now) {
+    if (!value || value.length > 64)
+        return undefined;
+    const v = value.trim();
+    if (/^\d{1,6}$/.test(v))
+        return Number(v) * 1000;
+    // An IMF-fixdate (RFC 9110): letters, digits, spaces, commas and colons only.
+    if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v))
+        return undefined;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+
+/***/ }),
+
+/***/ 6440:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (/* binding */ daysUntil),
+/* harmony export */   g: () => (/* binding */ checkExpiry)
+/* harmony export */ });
+/** Whole days from now until `end`, rounded down. */
+function daysUntil(end, now) {
+    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
+}
+/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
+function endOfDay(endDate) {
+    return new Date(`${endDate}T23:59:59Z`);
+}
+function checkExpiry(what, endDate, now, warnDays) {
+    if (!endDate || warnDays <= 0)
+        return { level: 'ok' };
+    const left = daysUntil(endOfDay(endDate), now);
+    if (endOfDay(endDate) < now) {
+        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+    }
+    if (left < warnDays) {
+        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
+    }
+    return { level: 'ok' };
+}
+
+
+/***/ }),
+
+/***/ 4208:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Dr: () => (/* binding */ NetworkError),
+  uT: () => (/* binding */ createHttpClient),
+  mR: () => (/* binding */ networkEnvironment),
+  PK: () => (/* binding */ proxyPasswords),
+  Ds: () => (/* binding */ sayNetworkEnvironment),
+  jr: () => (/* binding */ trustAnchors)
+});
+
+// UNUSED EXPORTS: MAX_BODY_BYTES, loopbackSubdomainLookup
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:dns"
+const external_node_dns_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+// EXTERNAL MODULE: ./shims/undici/index.cjs
+var undici = __nccwpck_require__(33);
+;// CONCATENATED MODULE: ./src/http.ts
+/**
+ * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
+ */
+
+
+
+// 'undici' is shims/undici: the parts of undici this action uses, from their own modules (see shims/README.md).
+
+/** No answer the action reads is anywhere near this; a larger one is not read (a hostile 256 MiB body stays on the wire). */
+const MAX_BODY_BYTES = 1024 * 1024;
+async function readCapped(body) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+            body.destroy();
+            return undefined;
+        }
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/**
+ * The CAs every connection trusts: Node's bundled Mozilla roots, plus the certificates the workflow gave in the
+ * tls-ca-certificates input (a TLS-inspecting proxy's CA). Passing `ca` explicitly means NODE_EXTRA_CA_CERTS and the
+ * system store are not consulted: any earlier step of the job can set those (GITHUB_ENV), and a CA it plants
+ * would let a man in the middle read the bootstrap credential.
+ */
+function trustAnchors(extra = []) {
+    return [...external_node_tls_.rootCertificates, ...extra];
+}
+/** Variables that steer where requests go or how TLS is checked; any earlier step can set them (GITHUB_ENV). */
+const NETWORK_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+function networkEnvironment(env) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for (const name of NETWORK_VARS)
+        hash.update(`${name}=${env[name] ?? ''}\n`);
+    const weakening = env.NODE_TLS_REJECT_UNAUTHORIZED === '0' ? ['NODE_TLS_REJECT_UNAUTHORIZED'] : [];
+    const notUsed = env.NODE_EXTRA_CA_CERTS ? ['NODE_EXTRA_CA_CERTS'] : [];
+    return { digest: hash.digest('hex').slice(0, 32), weakening, notUsed };
+}
+/** What the log says about variables the action does not obey (both steps say it). */
+function sayNetworkEnvironment(net, log) {
+    for (const name of net.weakening) {
+        log.warning(`${name}=0 is set in this step's environment and is ignored: the action always verifies DigiCert ONE's TLS certificate, so the bootstrap credential cannot be sent to a man in the middle.`);
+    }
+    for (const name of net.notUsed) {
+        log.info(`${name} is set and is not used for DigiCert ONE (an earlier step of the job could set it); a TLS-inspecting proxy's CA goes in the tls-ca-certificates input.`);
+    }
+}
+/**
+ * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
+ * `clientauth.localhost`, which is the mutual-TLS name of a DigiCert ONE served on localhost (the emulator, or a
+ * local tunnel); every other name goes to the system resolver unchanged.
+ */
+const loopbackSubdomainLookup = (hostname, options, callback) => {
+    if (!hostname.toLowerCase().endsWith('.localhost')) {
+        (0,external_node_dns_namespaceObject.lookup)(hostname, options, callback);
+        return;
+    }
+    const address = options.family === 6 ? '::1' : '127.0.0.1';
+    const family = options.family === 6 ? 6 : 4;
+    // net.connect asks for all addresses when it races IPv4 and IPv6 (autoSelectFamily).
+    if (options.all)
+        callback(null, [{ address, family }]);
+    else
+        callback(null, address, family);
+};
+/** A failure below HTTP: DNS, TCP, TLS or a timeout. `code` is Node's or undici's error code. */
+class NetworkError extends Error {
+    code;
+    constructor(message, code) {
+        super(message);
+        this.code = code;
+        this.name = 'NetworkError';
+    }
+}
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+function usesProxy(env) {
+    return PROXY_VARS.some((name) => Boolean(env[name]));
+}
+/** Passwords in proxy URLs (`http://user:password@proxy:3128`): secrets too, to mask and scrub like the inputs. */
+function proxyPasswords(env) {
+    const found = new Set();
+    for (const name of PROXY_VARS) {
+        try {
+            const password = new URL(env[name] ?? '').password;
+            if (password) {
+                found.add(password);
+                found.add(decodeURIComponent(password));
+            }
+        }
+        catch {
+            // Not a URL: undici reports that itself, and there is no password to hide.
+        }
+    }
+    return [...found];
+}
+function errorCode(err) {
+    let e = err;
+    // undici wraps the socket error in `cause`.
+    for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
+        const code = e.code;
+        if (typeof code === 'string' && code !== 'UND_ERR_SOCKET')
+            return code;
+        e = e.cause;
+    }
+    return err?.code ?? 'UNKNOWN';
+}
+/** undici 6 warns on stderr that EnvHttpProxyAgent is experimental: noise in every proxied step's log that no user can act on. */
+function withoutExperimentalWarning(make) {
+    const emit = process.emitWarning;
+    process.emitWarning = ((warning, ...rest) => {
+        if (!String(typeof warning === 'string' ? warning : warning.message).includes('EnvHttpProxyAgent is experimental')) {
+            emit.call(process, warning, ...rest);
+        }
+    });
+    try {
+        return make();
+    }
+    finally {
+        process.emitWarning = emit;
+    }
+}
+/**
+ * undici 6 on Node 20 can leave a request unsettled when a TLS server closes the connection right after the
+ * handshake (as DigiCert ONE's clientauth. host does for a refused certificate): the close comes before undici
+ * listens for it. A request still waiting this long after a connection closed is failed as a dropped connection.
+ */
+const STALL_MS = 1000;
+/** undici's own connector, which also reports every socket's close, from the moment the socket exists. */
+function watchedConnector(options, onClose) {
+    const base = (0,undici.buildConnector)(options);
+    return (opts, callback) => base(opts, (err, socket) => {
+        socket?.once('close', onClose);
+        // The callback's overloads (error or socket) do not accept the pair as typed; undici passes exactly this.
+        callback(err, socket);
+    });
+}
+function createHttpClient(opts) {
+    const pending = new Set();
+    // rejectUnauthorized is explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off.
+    const verified = { ca: [...opts.ca], rejectUnauthorized: true };
+    const connect = { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup };
+    const dispatcher = usesProxy(opts.env)
+        ? withoutExperimentalWarning(() => new undici.EnvHttpProxyAgent({
+            // Direct connections (NO_PROXY hosts) use `connect`; through a proxy the TLS session to DigiCert ONE runs
+            // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
+            // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
+            connect,
+            requestTls: { ...opts.tls, ...verified },
+            // An https:// proxy is verified against the same CAs (its own TLS session carries only the CONNECT line).
+            proxyTls: verified,
+            httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
+            httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
+            noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
+        }))
+        : new undici.Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
+    return {
+        async send(method, path, body, timeoutMs) {
+            const headers = { accept: 'application/json', ...opts.headers };
+            if (body !== undefined)
+                headers['content-type'] = 'application/json';
+            const controller = new AbortController();
+            let fail = () => undefined;
+            const guard = new Promise((_, reject) => (fail = reject));
+            const stop = (err) => {
+                controller.abort();
+                fail(err);
+            };
+            // A ref'd timer, not AbortSignal.timeout (unref'd): if a request is never settled, the step must still end
+            // with an error instead of Node exiting early with code 13 (unsettled top-level await).
+            const timer = setTimeout(() => stop(new NetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'ETIMEDOUT')), Math.max(1, timeoutMs));
+            let stallTimer;
+            const onDisconnect = () => {
+                stallTimer ??= setTimeout(() => stop(new NetworkError('the connection closed before an answer arrived', 'UND_ERR_SOCKET')), STALL_MS);
+            };
+            pending.add(onDisconnect);
+            let res;
+            let text;
+            try {
+                const work = (async () => {
+                    const url = new URL(path, opts.baseUrl);
+                    const r = await dispatcher.request({
+                        origin: url.origin,
+                        path: `${url.pathname}${url.search}`,
+                        method,
+                        headers,
+                        body: body === undefined ? undefined : JSON.stringify(body),
+                        signal: controller.signal,
+                    });
+                    return { r, t: await readCapped(r.body) };
+                })();
+                ({ r: res, t: text } = await Promise.race([work, guard]));
+            }
+            catch (err) {
+                if (err instanceof NetworkError)
+                    throw err;
+                throw new NetworkError(err instanceof Error ? err.message : String(err), errorCode(err));
+            }
+            finally {
+                clearTimeout(timer);
+                clearTimeout(stallTimer);
+                pending.delete(onDisconnect);
+            }
+            let parsed = undefined;
+            if (text) {
+                try {
+                    parsed = JSON.parse(text);
+                }
+                catch {
+                    parsed = text;
+                }
+            }
+            const flat = {};
+            for (const [k, v] of Object.entries(res.headers)) {
+                if (v !== undefined)
+                    flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+            }
+            return { status: res.statusCode, headers: flat, body: parsed, ...(text === undefined ? { tooLarge: true } : {}) };
+        },
+        async close() {
+            // destroy, not close: a keep-alive socket would hold the step open for seconds. Bounded, because on Node 20
+            // undici's destroy() can stay unsettled after a refused client certificate, and the step must still end.
+            let timer;
+            await Promise.race([dispatcher.destroy().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
+            clearTimeout(timer);
+        },
+    };
+}
+
+
+/***/ }),
+
+/***/ 6236:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/** An input the user must fix. The message names the input(s) and says how; it never repeats a secret's value. */
+class InputError extends Error {
+    input;
+    constructor(input, message, 
+    /** Overrides the `Input 'name'` lead when an error concerns more than one input. */
+    lead = `Input '${input}'`) {
+        super(`${lead}: ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+
+
+/***/ }),
+
+/***/ 8422:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Sb: () => (/* binding */ parseTrust),
+/* harmony export */   b6: () => (/* binding */ parseTargetHost),
+/* harmony export */   dL: () => (/* binding */ certificateLoader),
+/* harmony export */   dz: () => (/* reexport safe */ _input_error_js__WEBPACK_IMPORTED_MODULE_3__.d),
+/* harmony export */   f_: () => (/* binding */ parsePreflight),
+/* harmony export */   fl: () => (/* binding */ secretInputValues),
+/* harmony export */   kU: () => (/* binding */ parseAuth),
+/* harmony export */   mA: () => (/* binding */ parseStepConfig),
+/* harmony export */   o4: () => (/* binding */ parseConfig)
+/* harmony export */ });
+/* unused harmony exports SECRET_INPUTS, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost, DIGICERT_ONE_HOSTS */
+/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4208);
+/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6236);
+/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8499);
+
+
+
+
+
+
+/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
+const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
+/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
+function secretInputValues(getInput) {
+    const values = [];
+    for (const name of SECRET_INPUTS) {
+        const v = getInput(name);
+        if (!v.trim())
+            continue;
+        values.push(v);
+        const compact = v.replace(/\s+/g, '');
+        if (!v.includes('-----') && compact !== v.trim())
+            values.push(compact);
+    }
+    return values;
+}
+/** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
+const MANAGERS = {
+    'account manager': 'account_manager',
+    'software trust': 'secure_software_manager',
+    'software trust manager': 'secure_software_manager',
+    'secure software manager': 'secure_software_manager',
+    'trust lifecycle': 'mpki',
+    'trust lifecycle manager': 'mpki',
+    'private ca': 'private_ca',
+    'ca manager': 'private_ca',
+    'document trust': 'document_trust_manager',
+    'document trust manager': 'document_trust_manager',
+    'iot trust': 'iot',
+    'iot trust manager': 'iot',
+};
+/** `Manager: role, role` per line; a manager may also be given by its application code. */
+function parseScope(raw) {
+    const entries = [];
+    for (const [i, line] of raw.split(/\r?\n/).entries()) {
+        const text = line.replace(/#.*$/, '').trim();
+        if (!text)
+            continue;
+        const colon = text.indexOf(':');
+        const manager = colon > 0 ? text.slice(0, colon).trim() : '';
+        const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
+        if (!manager || roles.length === 0) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
+        }
+        const code = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseCode */ .Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
+        if (!code) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+        }
+        entries.push({ manager, applicationCode: code, roles });
+    }
+    return entries;
+}
+const DEFAULT_HOST = 'one.digicert.com';
+const MAX_LIFETIME_DAYS = 7;
+const CLIENTAUTH = 'clientauth.';
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
+function bool(getInput, name, fallback) {
+    const raw = getInput(name).trim().toLowerCase();
+    if (raw === '')
+        return fallback;
+    if (['true', 'yes', '1', 'on'].includes(raw))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(raw))
+        return false;
+    throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+}
+function int(getInput, name, min, max, fallback, meaning) {
+    const raw = getInput(name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+    }
+    return Number(raw);
+}
+const MAX_CA_CERTIFICATES = 16;
+const MAX_CA_INPUT = 256 * 1024;
+/**
+ * tls-ca-certificates: PEM CA certificates to trust besides Node's bundled roots (a TLS-inspecting proxy's CA on a
+ * self-hosted runner). An input, because the workflow's author writes it; NODE_EXTRA_CA_CERTS is any earlier step's.
+ */
+function parseTrust(getInput) {
+    const name = 'tls-ca-certificates';
+    const raw = getInput(name).trim();
+    if (!raw)
+        return (0,_http_js__WEBPACK_IMPORTED_MODULE_2__/* .trustAnchors */ .jr)();
+    if (raw.length > MAX_CA_INPUT)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `is longer than ${MAX_CA_INPUT / 1024} KiB; give only the CA certificates the proxy needs.`);
+    const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const rest = raw.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim();
+    if (blocks.length === 0 || rest)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, 'expected PEM certificates only (-----BEGIN CERTIFICATE----- blocks), e.g. your proxy\'s CA certificate.');
+    if (blocks.length > MAX_CA_CERTIFICATES)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `holds ${blocks.length} certificates; at most ${MAX_CA_CERTIFICATES}.`);
+    for (const [i, pem] of blocks.entries()) {
+        let ca = false;
+        try {
+            ca = new node_crypto__WEBPACK_IMPORTED_MODULE_1__.X509Certificate(pem).ca;
+        }
+        catch {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `certificate ${i + 1} is not a readable X.509 certificate.`);
+        }
+        if (!ca)
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); give the CA that signs the proxy's certificates.`);
+    }
+    return (0,_http_js__WEBPACK_IMPORTED_MODULE_2__/* .trustAnchors */ .jr)(blocks);
+}
+/** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
+function parsePreflight(getInput) {
+    return bool(getInput, 'preflight', false);
+}
+function parseStepConfig(getInput) {
+    return {
+        skipRevoke: bool(getInput, 'skip-revoke', false),
+        jobSummary: bool(getInput, 'job-summary', true),
+        timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
+    };
+}
+/**
+ * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
+ * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
+ */
+function parseHost(raw, inputName, kind = 'api-key') {
+    let value = raw.trim().toLowerCase();
+    if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
+        if (!value.startsWith('https://')) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+        }
+        value = value.slice('https://'.length);
+    }
+    value = value.replace(/\/+$/, '');
+    if (value.includes('@'))
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
+    if (/[/?#]/.test(value)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+    }
+    const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
+    const name = m?.[1] ?? '';
+    const port = m?.[2];
+    if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+    }
+    if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
+        const plain = name.slice(CLIENTAUTH.length);
+        return port ? `${plain}:${port}` : plain;
+    }
+    if (name.startsWith(CLIENTAUTH)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+    }
+    return port ? `${name}:${port}` : name;
+}
+/**
+ * DigiCert ONE's hosts (DigiCert's allow-listed URLs page: production and demo in four regions). With `host` empty,
+ * DC_BASE may pick one of these, and nothing else: any step before this one can write DC_BASE to GITHUB_ENV, and
+ * the bootstrap credential must go only where the workflow's author sent it.
+ */
+const DIGICERT_ONE_HOSTS = [
+    'one.digicert.com',
+    'demo.one.digicert.com',
+    'one.digicert.co.jp',
+    'demo.one.digicert.co.jp',
+    'one.ch.digicert.com',
+    'demo.one.ch.digicert.com',
+    'one.nl.digicert.com',
+    'demo.one.nl.digicert.com',
+];
+/** Where the bootstrap credential goes: the host input as written, else a DigiCert ONE host from DC_BASE, else production US. */
+function parseTargetHost(getInput, env, kind) {
+    const hostInput = getInput('host').trim();
+    if (hostInput)
+        return parseHost(hostInput, 'host', kind);
+    const dcBase = (env.DC_BASE ?? '').trim();
+    if (!dcBase)
+        return DEFAULT_HOST;
+    let host;
+    try {
+        host = parseHost(dcBase, 'DC_BASE', 'client-cert');
+    }
+    catch {
+        host = undefined;
+    }
+    if (!host || !DIGICERT_ONE_HOSTS.includes(host.replace(/:443$/, ''))) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('host', `is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent. DC_BASE may name ${DIGICERT_ONE_HOSTS.join(', ')} (with or without clientauth.); for any other host, write it in the host input.`);
+    }
+    // A clientauth. name in DC_BASE is accepted for either credential; the action adds the prefix itself when needed.
+    return host.replace(/:443$/, '');
+}
+/**
+ * The mutual-TLS code (PKCS#12 and PEM parsing, key checks) is a chunk of its own, loaded only when the
+ * client-certificate input is set: an api-key step never loads it. Each step awaits this before parsing its inputs.
+ */
+async function certificateLoader(getInput) {
+    return getInput('client-certificate').trim() ? (await __nccwpck_require__.e(/* import() */ 431).then(__nccwpck_require__.bind(__nccwpck_require__, 2431))).loadClientCertificate : undefined;
+}
+/**
+ * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
+ * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request,
+ * with `loadCertificate` (from certificateLoader).
+ */
+function parseAuth(getInput, now, loadCertificate) {
+    const apiKey = getInput('api-key').trim();
+    const certificate = getInput('client-certificate').trim();
+    const key = getInput('client-key').trim();
+    const password = getInput('client-certificate-password').trim();
+    const lead = "Inputs 'api-key' and 'client-certificate'";
+    if (apiKey && certificate) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
+    }
+    if (!apiKey && !certificate) {
+        if (key || password) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+        }
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
+    }
+    if (apiKey) {
+        if (key || password) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+        }
+        if (/\s/.test(apiKey)) {
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+        }
+        return { kind: 'api-key', apiKey };
+    }
+    // A step that did not await certificateLoader: a mistake in this code, never in the inputs.
+    if (!loadCertificate)
+        throw new Error('client-certificate is set, but the client certificate code was not loaded (certificateLoader).');
+    const loaded = loadCertificate({ certificate, key, password }, now);
+    return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
+}
+function parseConfig(getInput, env, run, now, loadCertificate) {
+    const auth = parseAuth(getInput, now, loadCertificate);
+    const host = parseTargetHost(getInput, env, auth.kind);
+    const serviceUserIdRaw = getInput('service-user-id').trim();
+    const scopeRaw = getInput('scope');
+    const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
+    if (scope && serviceUserIdRaw) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
+    }
+    const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
+    if (accounts.length && !scope)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+    for (const a of accounts) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
+            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+    }
+    const accountIds = accounts.map((a) => (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(a));
+    const email = getInput('service-user-email').trim();
+    if (email && !scope)
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
+    if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+    if (!serviceUserIdRaw && !scope) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
+    }
+    if (serviceUserIdRaw && !USER_ID.test(serviceUserIdRaw)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+    }
+    const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(serviceUserIdRaw) : '';
+    const nameInput = getInput('token-name').trim();
+    const givenName = nameInput.length <= _naming_js__WEBPACK_IMPORTED_MODULE_4__/* .NAME_MAX_LENGTH */ .aC ? (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseName */ .$q)(nameInput) : undefined;
+    if (nameInput && !givenName) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .NAME_MAX_LENGTH */ .aC} characters.`);
+    }
+    // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
+    const tokenName = (givenName ? (0,_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .ownName */ .qU)(givenName) : (0,_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .defaultTokenName */ .KQ)(run));
+    const cleanupStale = bool(getInput, 'cleanup-stale', false);
+    // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
+    // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
+    if (!cleanupStale && getInput('stale-after-hours').trim()) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
+    }
+    const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
+    if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
+    }
+    const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
+    const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
+    return {
+        host,
+        baseUrl: `https://${host}`,
+        auth,
+        serviceUserId,
+        scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
+        tokenName,
+        endDate: (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .utcDayOf */ .kv)(now, lifetimeDays),
+        exportEnv: bool(getInput, 'export-env', false),
+        clientCertificateForJob,
+        keypairAlias,
+        cleanupStale,
+        staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
+        expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
+        certificateExpiryWarningDays: int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+        trust: parseTrust(getInput),
+        step: parseStepConfig(getInput),
+    };
+}
+/**
+ * `keypair-alias`: the Software Trust keypair the job will sign with. Software Trust's Signer and Developer roles sign
+ * "with keypairs assigned to them" (docs.digicert.com, Software Trust Manager user roles), and a service user made
+ * for the job (`scope`) has none: assigning one takes "Manage keypair" (docs.digicert.com "Update keypair access",
+ * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
+ * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
+ */
+function parseKeypairAliasInput(getInput, scoped, clientCertificateForJob) {
+    const raw = getInput('keypair-alias').trim();
+    if (!raw)
+        return undefined;
+    if (scoped) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', "a service user made for the job has no keypair assigned, and Software Trust signs only with keypairs assigned to the signer (or its team). Sign as a long-lived signer service user the keypair is assigned to: remove scope, name it in service-user-id, and keep client-certificate-for-job: true so both of its factors are still made for this job only. Keep scope for API work that needs no keypair.", "Inputs 'scope' and 'keypair-alias'");
+    }
+    const alias = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseKeypairAlias */ .H9)(raw);
+    if (!alias) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', `expected a keypair alias as Software Trust shows it (Keypairs, first column; smctl keypair list): letters, digits, dots, dashes and underscores, at most ${_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .KEYPAIR_ALIAS_MAX */ .gg} characters.`);
+    }
+    if (!clientCertificateForJob) {
+        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.");
+    }
+    return alias;
+}
+
+
+/***/ }),
+
+/***/ 6963:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   s: () => (/* binding */ logSafe)
+/* harmony export */ });
+/* unused harmony export LOG_TEXT_MAX */
+/**
+ * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
+ *
+ * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
+ * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
+ * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
+ * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
+ * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
+ */
+const LOG_TEXT_MAX = 300;
+// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function logSafe(text, max = LOG_TEXT_MAX) {
+    let out = String(text).replace(CONTROL, ' ');
+    if (out.length > max)
+        out = `${out.slice(0, Math.max(0, max - 1))}\u2026`;
+    // After the cut, so that the cut cannot rebuild what was broken up.
+    out = out.replace(/##\[/g, '## [');
+    return out.replace(/^(\s*):(?=:)/, '$1: ');
+}
+
+
+/***/ }),
+
+/***/ 8499:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   KQ: () => (/* binding */ defaultTokenName),
+/* harmony export */   SR: () => (/* binding */ runIdOf),
+/* harmony export */   aC: () => (/* binding */ NAME_MAX_LENGTH),
+/* harmony export */   qU: () => (/* binding */ ownName)
+/* harmony export */ });
+/* unused harmony exports NAME_PATTERN, NAME_PREFIX, repoTokenPrefix */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
+const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+const NAME_MAX_LENGTH = 64;
+const NAME_PREFIX = 'gha';
+function clean(part, max) {
+    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
+}
+const OWNER_MAX = 15;
+const REPO_MAX = 20;
+/**
+ * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
+ * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
+ */
+function repoTokenPrefix(repository) {
+    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
+    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
+}
+/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
+function runIdOf(name, repository) {
+    const prefix = repoTokenPrefix(repository);
+    if (!name.startsWith(prefix))
+        return undefined;
+    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
+}
+/**
+ * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
+ * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
+ * step, so a retried create sends the same name and a lost answer can be found by it.
+ */
+function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
+    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
+    const tail = `_${random}`;
+    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
+    return `${head}${job}${tail}`;
+}
+/**
+ * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
+ * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
+ * between this job's steps would be found, and deleted, as this job's.
+ */
+function ownName(given, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
+    const tail = `_${random}`;
+    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
+}
+
+
+/***/ }),
+
+/***/ 7194:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $l: () => (/* binding */ maskSecret),
+/* harmony export */   E$: () => (/* binding */ redact)
+/* harmony export */ });
+/* unused harmony exports secretParts, secretForms */
+/** The plain forms of a secret: the whole value and each line that could stand alone in a log line. */
+function secretParts(value) {
+    const parts = new Set();
+    const trimmed = value.trim();
+    if (trimmed)
+        parts.add(trimmed);
+    for (const line of value.split(/\r?\n/)) {
+        const l = line.trim();
+        // Very short lines would mask common words in the log, and PEM armour lines (-----BEGIN ...-----) every
+        // mention of a key type; neither carries a secret.
+        if (l.length >= 4 && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(l))
+            parts.add(l);
+    }
+    return [...parts];
+}
+/** Encoded forms a secret may be echoed in: base64 (standard and URL-safe, also mid-stream) and URL-encoding. */
+function encodedForms(part) {
+    const forms = new Set();
+    const bytes = Buffer.from(part);
+    if (encodeURIComponent(part) !== part)
+        forms.add(encodeURIComponent(part));
+    // Base64 of the secret as it appears inside a longer base64 text: at each of the three byte alignments, the
+    // characters that depend on the secret's bytes alone.
+    for (let shift = 0; shift < 3; shift++) {
+        const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+        const start = shift === 0 ? 0 : Math.ceil((shift * 4) / 3);
+        const whole = Math.floor((shift + bytes.length) / 3) * 4;
+        // Alone (shift 0), the whole value without padding; inside a longer text, only its complete groups.
+        const candidates = shift === 0 ? [b64.replace(/=+$/, ''), b64.slice(0, whole)] : [b64.slice(start, whole)];
+        for (const stable of candidates) {
+            if (stable.length < 8)
+                continue;
+            forms.add(stable);
+            forms.add(stable.replace(/\+/g, '-').replace(/\//g, '_'));
+        }
+    }
+    return [...forms];
+}
+/** Every form of the secrets to register with the runner and to scrub from text, longest first. */
+function secretForms(secrets) {
+    const forms = new Set();
+    for (const s of secrets) {
+        // Encoded echoes are a risk for a token or password (one line); a certificate's many lines are masked as lines.
+        const oneLine = !/[\r\n]/.test(s.trim());
+        for (const part of secretParts(s)) {
+            forms.add(part);
+            if (oneLine && part.length >= 6 && part.length <= 1024)
+                for (const f of encodedForms(part))
+                    forms.add(f);
+        }
+    }
+    return [...forms].sort((a, b) => b.length - a.length);
+}
+function maskSecret(value, mask) {
+    for (const form of secretForms([value]))
+        mask(form);
+}
+/**
+ * Removes known secrets (in every form) from text that came from elsewhere (a server's error message, an
+ * exception). Call it on the whole text, before any cut: a cut first could leave a secret minus its last characters.
+ */
+function redact(text, secrets) {
+    let out = text;
+    for (const form of secretForms(secrets))
+        out = out.split(form).join('***');
+    return out;
+}
+
+
+/***/ }),
+
+/***/ 3606:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F: () => (/* binding */ traceFor)
+/* harmony export */ });
+/* unused harmony export formatTrace */
+/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6987);
+/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
+/**
+ * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
+ * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
+ * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
+ * NAMES): never a header, a body value or a secret.
+ */
+
+
+function formatTrace(t) {
+    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${(0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(t.error ?? 'unknown', 60)})`;
+    const shape = t.shape ? `; ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_1__/* .describeShape */ .vJ)(t.shape)}` : '';
+    return (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
+}
+/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
+function traceFor(debug, env) {
+    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
+}
+
+
+/***/ }),
+
+/***/ 311:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ USER_AGENT)
+/* harmony export */ });
+/* unused harmony export VERSION */
+const VERSION = '1.0.0';
+const USER_AGENT = `d1-token-action/${VERSION}`;
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
@@ -14348,6 +15931,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnos
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 
@@ -17669,39 +19259,10 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    random: Math.random,
-};
-/** The clock's time as a Date (for day arithmetic and certificate validity). */
-function dateOf(clock) {
-    return new Date(clock.now());
-}
-
-;// CONCATENATED MODULE: ./src/log-safe.ts
-/**
- * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
- *
- * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
- * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
- * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
- * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
- * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
- */
-const LOG_TEXT_MAX = 300;
-// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-function logSafe(text, max = LOG_TEXT_MAX) {
-    let out = String(text).replace(CONTROL, ' ');
-    if (out.length > max)
-        out = `${out.slice(0, Math.max(0, max - 1))}…`;
-    // After the cut, so that the cut cannot rebuild what was broken up.
-    out = out.replace(/##\[/g, '## [');
-    return out.replace(/^(\s*):(?=:)/, '$1: ');
-}
-
+// EXTERNAL MODULE: ./src/clock.ts
+var src_clock = __nccwpck_require__(9373);
+// EXTERNAL MODULE: ./src/log-safe.ts
+var log_safe = __nccwpck_require__(6963);
 ;// CONCATENATED MODULE: ./src/core.ts
 
 /** Longer than any line the action writes on purpose; a longer one is a value from outside that ran on. */
@@ -17716,7 +19277,7 @@ function guardedCore(core) {
     // values only, so a line cut inside a secret would show the rest of it.
     const masked = [];
     const scrub = (m) => masked.reduce((out, v) => out.split(v).join('***'), m);
-    const text = (m) => logSafe(scrub(m instanceof Error ? m.message : String(m)), LOG_LINE_MAX);
+    const text = (m) => (0,log_safe/* logSafe */.s)(scrub(m instanceof Error ? m.message : String(m)), LOG_LINE_MAX);
     return {
         ...core,
         setSecret: (v) => {
@@ -17733,1021 +19294,22 @@ function guardedCore(core) {
     };
 }
 
+// EXTERNAL MODULE: ./src/http.ts + 1 modules
+var src_http = __nccwpck_require__(4208);
+// EXTERNAL MODULE: ./src/inputs.ts
+var inputs = __nccwpck_require__(8422);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:dns"
-const external_node_dns_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-;// CONCATENATED MODULE: ./src/http.ts
-/**
- * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
- */
-
-
-
-// 'undici' is shims/undici: the parts of undici this action uses, from their own modules (see shims/README.md).
-
-/** No answer the action reads is anywhere near this; a larger one is not read (a hostile 256 MiB body stays on the wire). */
-const MAX_BODY_BYTES = 1024 * 1024;
-async function readCapped(body) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-            body.destroy();
-            return undefined;
-        }
-        chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-/**
- * The CAs every connection trusts: Node's bundled Mozilla roots, plus the certificates the workflow gave in the
- * tls-ca-certificates input (a TLS-inspecting proxy's CA). Passing `ca` explicitly means NODE_EXTRA_CA_CERTS and the
- * system store are not consulted: any earlier step of the job can set those (GITHUB_ENV), and a CA it plants
- * would let a man in the middle read the bootstrap credential.
- */
-function trustAnchors(extra = []) {
-    return [...external_node_tls_.rootCertificates, ...extra];
-}
-/** Variables that steer where requests go or how TLS is checked; any earlier step can set them (GITHUB_ENV). */
-const NETWORK_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
-function networkEnvironment(env) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for (const name of NETWORK_VARS)
-        hash.update(`${name}=${env[name] ?? ''}\n`);
-    const weakening = env.NODE_TLS_REJECT_UNAUTHORIZED === '0' ? ['NODE_TLS_REJECT_UNAUTHORIZED'] : [];
-    const notUsed = env.NODE_EXTRA_CA_CERTS ? ['NODE_EXTRA_CA_CERTS'] : [];
-    return { digest: hash.digest('hex').slice(0, 32), weakening, notUsed };
-}
-/** What the log says about variables the action does not obey (both steps say it). */
-function sayNetworkEnvironment(net, log) {
-    for (const name of net.weakening) {
-        log.warning(`${name}=0 is set in this step's environment and is ignored: the action always verifies DigiCert ONE's TLS certificate, so the bootstrap credential cannot be sent to a man in the middle.`);
-    }
-    for (const name of net.notUsed) {
-        log.info(`${name} is set and is not used for DigiCert ONE (an earlier step of the job could set it); a TLS-inspecting proxy's CA goes in the tls-ca-certificates input.`);
-    }
-}
-/**
- * RFC 6761 section 6.3: `localhost` and every name below it are loopback. glibc resolves `localhost` but not
- * `clientauth.localhost`, which is the mutual-TLS name of a DigiCert ONE served on localhost (the emulator, or a
- * local tunnel); every other name goes to the system resolver unchanged.
- */
-const loopbackSubdomainLookup = (hostname, options, callback) => {
-    if (!hostname.toLowerCase().endsWith('.localhost')) {
-        (0,external_node_dns_namespaceObject.lookup)(hostname, options, callback);
-        return;
-    }
-    const address = options.family === 6 ? '::1' : '127.0.0.1';
-    const family = options.family === 6 ? 6 : 4;
-    // net.connect asks for all addresses when it races IPv4 and IPv6 (autoSelectFamily).
-    if (options.all)
-        callback(null, [{ address, family }]);
-    else
-        callback(null, address, family);
-};
-/** A failure below HTTP: DNS, TCP, TLS or a timeout. `code` is Node's or undici's error code. */
-class NetworkError extends Error {
-    code;
-    constructor(message, code) {
-        super(message);
-        this.code = code;
-        this.name = 'NetworkError';
-    }
-}
-const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
-function usesProxy(env) {
-    return PROXY_VARS.some((name) => Boolean(env[name]));
-}
-/** Passwords in proxy URLs (`http://user:password@proxy:3128`): secrets too, to mask and scrub like the inputs. */
-function proxyPasswords(env) {
-    const found = new Set();
-    for (const name of PROXY_VARS) {
-        try {
-            const password = new URL(env[name] ?? '').password;
-            if (password) {
-                found.add(password);
-                found.add(decodeURIComponent(password));
-            }
-        }
-        catch {
-            // Not a URL: undici reports that itself, and there is no password to hide.
-        }
-    }
-    return [...found];
-}
-function errorCode(err) {
-    let e = err;
-    // undici wraps the socket error in `cause`.
-    for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
-        const code = e.code;
-        if (typeof code === 'string' && code !== 'UND_ERR_SOCKET')
-            return code;
-        e = e.cause;
-    }
-    return err?.code ?? 'UNKNOWN';
-}
-/** undici 6 warns on stderr that EnvHttpProxyAgent is experimental: noise in every proxied step's log that no user can act on. */
-function withoutExperimentalWarning(make) {
-    const emit = process.emitWarning;
-    process.emitWarning = ((warning, ...rest) => {
-        if (!String(typeof warning === 'string' ? warning : warning.message).includes('EnvHttpProxyAgent is experimental')) {
-            emit.call(process, warning, ...rest);
-        }
-    });
-    try {
-        return make();
-    }
-    finally {
-        process.emitWarning = emit;
-    }
-}
-/**
- * undici 6 on Node 20 can leave a request unsettled when a TLS server closes the connection right after the
- * handshake (as DigiCert ONE's clientauth. host does for a refused certificate): the close comes before undici
- * listens for it. A request still waiting this long after a connection closed is failed as a dropped connection.
- */
-const STALL_MS = 1000;
-/** undici's own connector, which also reports every socket's close, from the moment the socket exists. */
-function watchedConnector(options, onClose) {
-    const base = (0,undici.buildConnector)(options);
-    return (opts, callback) => base(opts, (err, socket) => {
-        socket?.once('close', onClose);
-        // The callback's overloads (error or socket) do not accept the pair as typed; undici passes exactly this.
-        callback(err, socket);
-    });
-}
-function createHttpClient(opts) {
-    const pending = new Set();
-    // rejectUnauthorized is explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off.
-    const verified = { ca: [...opts.ca], rejectUnauthorized: true };
-    const connect = { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup };
-    const dispatcher = usesProxy(opts.env)
-        ? withoutExperimentalWarning(() => new undici.EnvHttpProxyAgent({
-            // Direct connections (NO_PROXY hosts) use `connect`; through a proxy the TLS session to DigiCert ONE runs
-            // inside the CONNECT tunnel and takes `requestTls`: the certificate goes there, never to the proxy.
-            // (EnvHttpProxyAgent passes its options on to ProxyAgent; its type just does not list requestTls.)
-            connect,
-            requestTls: { ...opts.tls, ...verified },
-            // An https:// proxy is verified against the same CAs (its own TLS session carries only the CONNECT line).
-            proxyTls: verified,
-            httpProxy: opts.env.HTTP_PROXY ?? opts.env.http_proxy,
-            httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
-            noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
-        }))
-        : new undici.Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
-    return {
-        async send(method, path, body, timeoutMs) {
-            const headers = { accept: 'application/json', ...opts.headers };
-            if (body !== undefined)
-                headers['content-type'] = 'application/json';
-            const controller = new AbortController();
-            let fail = () => undefined;
-            const guard = new Promise((_, reject) => (fail = reject));
-            const stop = (err) => {
-                controller.abort();
-                fail(err);
-            };
-            // A ref'd timer, not AbortSignal.timeout (unref'd): if a request is never settled, the step must still end
-            // with an error instead of Node exiting early with code 13 (unsettled top-level await).
-            const timer = setTimeout(() => stop(new NetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'ETIMEDOUT')), Math.max(1, timeoutMs));
-            let stallTimer;
-            const onDisconnect = () => {
-                stallTimer ??= setTimeout(() => stop(new NetworkError('the connection closed before an answer arrived', 'UND_ERR_SOCKET')), STALL_MS);
-            };
-            pending.add(onDisconnect);
-            let res;
-            let text;
-            try {
-                const work = (async () => {
-                    const url = new URL(path, opts.baseUrl);
-                    const r = await dispatcher.request({
-                        origin: url.origin,
-                        path: `${url.pathname}${url.search}`,
-                        method,
-                        headers,
-                        body: body === undefined ? undefined : JSON.stringify(body),
-                        signal: controller.signal,
-                    });
-                    return { r, t: await readCapped(r.body) };
-                })();
-                ({ r: res, t: text } = await Promise.race([work, guard]));
-            }
-            catch (err) {
-                if (err instanceof NetworkError)
-                    throw err;
-                throw new NetworkError(err instanceof Error ? err.message : String(err), errorCode(err));
-            }
-            finally {
-                clearTimeout(timer);
-                clearTimeout(stallTimer);
-                pending.delete(onDisconnect);
-            }
-            let parsed = undefined;
-            if (text) {
-                try {
-                    parsed = JSON.parse(text);
-                }
-                catch {
-                    parsed = text;
-                }
-            }
-            const flat = {};
-            for (const [k, v] of Object.entries(res.headers)) {
-                if (v !== undefined)
-                    flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-            }
-            return { status: res.statusCode, headers: flat, body: parsed, ...(text === undefined ? { tooLarge: true } : {}) };
-        },
-        async close() {
-            // destroy, not close: a keep-alive socket would hold the step open for seconds. Bounded, because on Node 20
-            // undici's destroy() can stay unsettled after a refused client certificate, and the step must still end.
-            let timer;
-            await Promise.race([dispatcher.destroy().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
-            clearTimeout(timer);
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/input-error.ts
-/** An input the user must fix. The message names the input(s) and says how; it never repeats a secret's value. */
-class InputError extends Error {
-    input;
-    constructor(input, message, 
-    /** Overrides the `Input 'name'` lead when an error concerns more than one input. */
-    lead = `Input '${input}'`) {
-        super(`${lead}: ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/client-cert.ts
-/**
- * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
- * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
- * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
- * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
- */
-
-
-
-const CERT = 'client-certificate';
-const KEY = 'client-key';
-const PASSWORD = 'client-certificate-password';
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
-const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
-const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
-/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
-function asPem(text) {
-    if (text.includes('-----BEGIN '))
-        return text;
-    const decoded = decodeBase64(text)?.toString('latin1');
-    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
-}
-function decodeBase64(text) {
-    const compact = text.replace(/\s+/g, '');
-    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
-        return undefined;
-    return Buffer.from(compact, 'base64');
-}
-function pemBlocks(pem, types) {
-    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
-}
-function loadClientCertificate(inputs, now) {
-    const text = inputs.certificate.trim();
-    const pem = asPem(text);
-    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
-    checkValidity(loaded.info, now);
-    return loaded;
-}
-function fromPkcs12(text, inputs) {
-    const pfx = decodeBase64(text);
-    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
-    if (!pfx || pfx[0] !== 0x30) {
-        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
-        throw new InputError(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
-    }
-    if (inputs.key.trim()) {
-        throw new InputError(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
-    }
-    const passphrase = inputs.password;
-    let socket;
-    try {
-        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
-        const secureContext = (0,external_node_tls_.createSecureContext)({ pfx, passphrase });
-        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
-        socket = new external_node_tls_.TLSSocket(null, { secureContext, isServer: true });
-        const local = socket.getCertificate();
-        const raw = local && 'raw' in local ? local.raw : undefined;
-        if (!raw)
-            throw new InputError(CERT, 'the PKCS#12 file holds no certificate for its private key.');
-        return { tls: { pfx, passphrase }, info: describe(new external_node_crypto_.X509Certificate(raw), 'pkcs12') };
-    }
-    catch (err) {
-        if (err instanceof InputError)
-            throw err;
-        throw pkcs12Error(err);
-    }
-    finally {
-        socket?.destroy();
-    }
-}
-function pkcs12Error(err) {
-    const e = err;
-    const msg = e.message ?? String(err);
-    if (/mac verify failure|invalid password/i.test(msg)) {
-        return new InputError(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
-    }
-    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
-        return new InputError(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
-    }
-    if (/unable to load certificate|key values mismatch/i.test(msg)) {
-        return new InputError(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
-    }
-    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
-    return new InputError(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
-}
-function fromPem(pem, inputs) {
-    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
-    if (certs.length === 0)
-        throw new InputError(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
-    let leaf;
-    try {
-        leaf = new external_node_crypto_.X509Certificate(certs[0]);
-    }
-    catch {
-        throw new InputError(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
-    }
-    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
-    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
-    if (inputs.key.trim() && keyText === undefined)
-        throw new InputError(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
-    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
-    if (!keyPem) {
-        throw new InputError(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
-    }
-    const passphrase = inputs.password || undefined;
-    const keyInput = inputs.key.trim() ? KEY : CERT;
-    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
-    if (!passphrase && /ENCRYPTED/.test(keyPem))
-        throw new InputError(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
-    let key;
-    try {
-        key = (0,external_node_crypto_.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
-    }
-    catch (err) {
-        const e = err;
-        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
-            throw new InputError(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
-        throw new InputError(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
-    }
-    if (!leaf.checkPrivateKey(key)) {
-        throw new InputError(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
-    }
-    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
-}
-function describe(cert, format) {
-    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
-}
-function checkValidity(info, now) {
-    if (now < info.notBefore) {
-        throw new InputError(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
-    }
-    if (now > info.notAfter) {
-        throw new InputError(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/d1-wire.ts
-/**
- * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
- * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
- * anything else sees it: ids that are safe in a URL path, names in the documented character set, UTC days, short
- * clean text. A value that does not parse is dropped (`undefined`), never passed on as it came.
- *
- * Field names marked *unconfirmed* are not in the public documentation (see shared/d1-api.md, "What the public
- * documentation confirms"); each is read from a short list of plausible spellings, and when an answer lacks one the
- * error names the fields that were present (their names only, themselves parsed).
- */
-const API_PREFIX = '/account/api/v1';
-/** Software Trust Manager (dev.digicert.com "Software Trust Manager API"), on `clientauth.<host>` with both factors. */
-const SOFTWARE_TRUST_PREFIX = '/signingmanager/api/v1';
-const ID = /^[A-Za-z0-9_.-]{1,128}$/;
-function parseId(v) {
-    const s = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
-    if (typeof s !== 'string' || !ID.test(s) || s === '.' || s === '..')
-        return undefined;
-    return s;
-}
-const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
-const NAME_READ_MAX = 256;
-function parseName(v) {
-    return typeof v === 'string' && v.length <= NAME_READ_MAX && NAME_PATTERN.test(v) && v.trim() !== '' ? v : undefined;
-}
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-/** Strict `YYYY-MM-DD` (a real calendar day), or an ISO 8601 date-time reduced to its UTC day; else undefined. */
-function parseUtcDay(v) {
-    if (typeof v !== 'string' || v.length > 40)
-        return undefined;
-    const day = DAY.exec(v);
-    if (day) {
-        const d = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
-        return d.toISOString().slice(0, 10) === v ? v : undefined;
-    }
-    if (!DATE_TIME.test(v))
-        return undefined;
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 10);
-}
-function utcDayOf(d, addDays = 0) {
-    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + addDays)).toISOString().slice(0, 10);
-}
-/** An instant (ISO 8601 date-time with a zone), as epoch ms; else undefined. */
-function parseInstant(v) {
-    if (typeof v !== 'string' || v.length > 40 || !DATE_TIME.test(v))
-        return undefined;
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : t;
-}
-const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-function parseCode(v) {
-    return typeof v === 'string' && CODE.test(v) ? v : undefined;
-}
-/**
- * Free text (an error message, a role's display name): control characters become spaces. Never cut here: the body
- * is at most 1 MiB (http.ts), and the client scrubs secrets from the whole text before anything shortens it (a cut
- * first could leave a secret minus its last characters, which no mask matches). It reaches the log only through
- * logSafe, the summary only escaped.
- */
-function parseText(v) {
-    if (typeof v !== 'string')
-        return undefined;
-    const s = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
-    return s || undefined;
-}
-const KEYPAIR_ALIAS_MAX = 100;
-const KEYPAIR_ALIAS = /^[A-Za-z0-9._-]+$/;
-function parseKeypairAlias(v) {
-    return typeof v === 'string' && v.length <= KEYPAIR_ALIAS_MAX && KEYPAIR_ALIAS.test(v) ? v : undefined;
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Paths (confirmed by dev.digicert.com, "Manage API token lifecycle", "Create and authenticate a service user")
-const PATHS = {
-    users: `${API_PREFIX}/user`,
-    serviceUsers: `${API_PREFIX}/user?user_type=service`,
-    user: (id) => `${API_PREFIX}/user/${id}`,
-    roles: (applicationCode) => `${API_PREFIX}/role?application_code=${applicationCode}`,
-    accounts: `${API_PREFIX}/account`,
-    tokens: `${API_PREFIX}/api-access-token`,
-    tokensOf: (userId) => `${API_PREFIX}/api-access-token?user_id=${userId}`,
-    token: (id) => `${API_PREFIX}/api-access-token/${id}`,
-    // dev.digicert.com "Set up service user multi-factor authentication" (paths confirmed, bodies not public).
-    clientCerts: `${API_PREFIX}/client-auth-certificate`,
-    clientCertEnable: (id) => `${API_PREFIX}/client-auth-certificate/${id}/enable`,
-    // Software Trust: `GET keypairs?alias=` as public clients list keypairs (see docs/software-trust-notes.md, section 6).
-    keypairsByAlias: (alias) => `${SOFTWARE_TRUST_PREFIX}/keypairs?alias=${encodeURIComponent(alias)}`,
-};
-// ---------------------------------------------------------------------------------------------------------------
-// Request bodies
-/** POST /api-access-token. *Unconfirmed*: the docs say "a descriptive name and expiration date", not the keys. */
-function createTokenBody(t) {
-    return { name: t.name, end_date: t.endDate, user_id: t.userId };
-}
-/** POST /user for a service user. *Unconfirmed*: the console's fields are documented, not the JSON keys. */
-function createServiceUserBody(u) {
-    return { user_type: 'service', friendly_name: u.name, description: u.description, email: u.email, end_date: u.endDate, accounts: u.accounts, roles: u.roles };
-}
-/**
- * POST /client-auth-certificate, "for the authenticated user" (sent with the job's own token). *Unconfirmed* keys:
- * the console asks for a nickname and an end date; the CSR's key name is not public.
- */
-function createClientCertBody(c) {
-    return { csr: c.csrPem, name: c.name, end_date: c.endDate };
-}
-/** PUT /client-auth-certificate/{id}/enable: enable or disable. *Unconfirmed* key. */
-function enableClientCertBody(enabled) {
-    return { enabled };
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Answers
-/** Where a secret may be in a create's answer (*unconfirmed*), at the top level or under `api_token`. */
-const SECRET_FIELDS = ['token', 'api_token', 'api_key', 'key'];
-/** A token value: printable ASCII without spaces, bounded. Anything else is not one we can hand on. */
-const SECRET = /^[\x21-\x7e]{8,512}$/;
-const isObj = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
-const first = (o, names, parse) => {
-    for (const n of names) {
-        const v = parse(o[n]);
-        if (v !== undefined)
-            return v;
-    }
-    return undefined;
-};
-/** The docs show both `{"error": {...}}` and `{"errors": [{...}]}` ("Error handling and rate limits"); read either. */
-function parseServerError(body) {
-    if (isObj(body)) {
-        const e = Array.isArray(body.errors) ? body.errors[0] : body.error;
-        // Not cut here: the client scrubs secrets from the whole text first, then cuts (the body is at most 1 MiB).
-        // Software Trust puts its code in `status` (`{"error": {"status": "invalid_input_field", ...}}`, ebourg/jsign tests).
-        if (isObj(e))
-            return { code: parseCode(e.code) ?? parseCode(e.status), message: parseText(e.message) };
-        if (typeof body.error === 'string')
-            return { code: parseCode(body.error), message: undefined };
-    }
-    return { code: undefined, message: typeof body === 'string' ? parseText(body) : undefined };
-}
-/** A bare JSON array as documented for the listings; a wrapper object is tolerated. */
-function parseList(body) {
-    let items = body;
-    if (isObj(body))
-        items = ['items', 'data', 'tokens', 'results', 'users'].map((k) => body[k]).find(Array.isArray);
-    return Array.isArray(items) ? items.filter(isObj) : undefined;
-}
-function parseUser(body) {
-    if (!isObj(body))
-        return undefined;
-    const id = first(body, ['id', 'user_id'], parseId);
-    if (!id)
-        return undefined;
-    const apps = Array.isArray(body.applications) ? body.applications.filter(isObj) : [];
-    return {
-        id,
-        userType: parseCode(body.user_type),
-        status: parseCode(body.status),
-        endDate: first(body, ['end_date', 'expiration_date'], parseUtcDay),
-        primaryAccountId: parseId(body.primary_account_id),
-        permissions: apps.flatMap((a) => (Array.isArray(a.permissions) ? a.permissions.map(parseCode).filter((p) => !!p) : [])),
-    };
-}
-function parseListed(x, nameField) {
-    const id = parseId(x.id);
-    return id ? { id, name: parseName(x[nameField]), endDate: parseUtcDay(x.end_date), createdAt: parseInstant(x.created_at) } : undefined;
-}
-const parseTokenItem = (x) => parseListed(x, 'name');
-const parseServiceUserItem = (x) => parseListed(x, 'friendly_name');
-function parseRole(x) {
-    const id = first(x, ['id', 'code'], parseId);
-    if (!id)
-        return undefined;
-    return { id, name: parseText(x.name) ?? id, permissions: Array.isArray(x.permissions) ? x.permissions.map(parseCode).filter((p) => !!p) : [] };
-}
-function parseAccount(x) {
-    const id = parseId(x.id);
-    return id ? { id, name: parseText(x.name) ?? id } : undefined;
-}
-/** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
-function parseCreatedToken(body) {
-    if (!isObj(body))
-        return { id: undefined, secret: undefined, endDate: undefined };
-    return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
-}
-/** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
-function parseCreatedServiceUser(body) {
-    if (!isObj(body))
-        return { id: undefined, secret: undefined, endDate: undefined };
-    const nested = isObj(body.api_token) ? body.api_token : undefined;
-    return {
-        id: first(body, ['id', 'user_id'], parseId),
-        secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
-        endDate: parseUtcDay(body.end_date),
-    };
-}
-/** One PEM certificate: armour, base64 lines, bounded; anything else (text, HTML, a chain glued on) is not one. */
-const CERT_PEM = /^-----BEGIN CERTIFICATE-----\r?\n(?:[A-Za-z0-9+/=]{1,76}\r?\n){1,200}-----END CERTIFICATE-----\r?\n?$/;
-function parseCertificatePem(v) {
-    return typeof v === 'string' && v.length <= 16 * 1024 && CERT_PEM.test(v) ? v : undefined;
-}
-/** The answer to POST /client-auth-certificate (*unconfirmed*). */
-function parseCreatedClientCert(body) {
-    if (!isObj(body))
-        return { id: undefined, certificatePem: undefined };
-    return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
-}
-const KEYPAIR_CERTIFICATE_FIELDS = ['default_certificate', 'certificate', 'certificates'];
-function parseKeypair(x) {
-    const id = parseId(x.id);
-    if (!id)
-        return undefined;
-    const named = KEYPAIR_CERTIFICATE_FIELDS.filter((f) => f in x);
-    const has = (v) => (Array.isArray(v) ? v.some(has) : isObj(v) ? parseId(v.id) !== undefined : parseId(v) !== undefined);
-    const certificate = named.length === 0 ? 'unknown' : named.some((f) => has(x[f])) ? 'present' : 'absent';
-    return { id, alias: parseKeypairAlias(x.alias), certificate };
-}
-function parseSecret(v) {
-    return typeof v === 'string' && SECRET.test(v) ? v : undefined;
-}
-/** Retry-After in seconds or as an HTTP date ("Error handling and rate limits"), as ms from `now`; else undefined. */
-function parseRetryAfter(value, now) {
-    if (!value || value.length > 64)
-        return undefined;
-    const v = value.trim();
-    if (/^\d{1,6}$/.test(v))
-        return Number(v) * 1000;
-    // An IMF-fixdate (RFC 9110): letters, digits, spaces, commas and colons only.
-    if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v))
-        return undefined;
-    const at = Date.parse(v);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-;// CONCATENATED MODULE: ./src/naming.ts
-
-/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
-const naming_NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
-const NAME_MAX_LENGTH = 64;
-const NAME_PREFIX = 'gha';
-function clean(part, max) {
-    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
-}
-const OWNER_MAX = 15;
-const REPO_MAX = 20;
-/**
- * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
- * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
- */
-function repoTokenPrefix(repository) {
-    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
-    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
-}
-/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
-function runIdOf(name, repository) {
-    const prefix = repoTokenPrefix(repository);
-    if (!name.startsWith(prefix))
-        return undefined;
-    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
-}
-/**
- * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
- * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
- * step, so a retried create sends the same name and a lost answer can be found by it.
- */
-function defaultTokenName(run, random = (0,external_node_crypto_.randomBytes)(3).toString('hex')) {
-    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
-    const tail = `_${random}`;
-    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
-    return `${head}${job}${tail}`;
-}
-/**
- * A name the workflow gave, made this step's own: `<token-name>_<random>`. Recovery after a lost answer finds a
- * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
- * between this job's steps would be found, and deleted, as this job's.
- */
-function ownName(given, random = (0,external_node_crypto_.randomBytes)(3).toString('hex')) {
-    const tail = `_${random}`;
-    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-/**
- * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
- * Every error names the input and says how to fix it; none repeats a secret's value.
- */
-
-
-
-
-
-
-
-/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
-const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
-/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
-function secretInputValues(getInput) {
-    const values = [];
-    for (const name of SECRET_INPUTS) {
-        const v = getInput(name);
-        if (!v.trim())
-            continue;
-        values.push(v);
-        const compact = v.replace(/\s+/g, '');
-        if (!v.includes('-----') && compact !== v.trim())
-            values.push(compact);
-    }
-    return values;
-}
-/** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
-const MANAGERS = {
-    'account manager': 'account_manager',
-    'software trust': 'secure_software_manager',
-    'software trust manager': 'secure_software_manager',
-    'secure software manager': 'secure_software_manager',
-    'trust lifecycle': 'mpki',
-    'trust lifecycle manager': 'mpki',
-    'private ca': 'private_ca',
-    'ca manager': 'private_ca',
-    'document trust': 'document_trust_manager',
-    'document trust manager': 'document_trust_manager',
-    'iot trust': 'iot',
-    'iot trust manager': 'iot',
-};
-/** `Manager: role, role` per line; a manager may also be given by its application code. */
-function parseScope(raw) {
-    const entries = [];
-    for (const [i, line] of raw.split(/\r?\n/).entries()) {
-        const text = line.replace(/#.*$/, '').trim();
-        if (!text)
-            continue;
-        const colon = text.indexOf(':');
-        const manager = colon > 0 ? text.slice(0, colon).trim() : '';
-        const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
-        if (!manager || roles.length === 0) {
-            throw new InputError('scope', `line ${i + 1} should read 'Manager: role[, role…]', e.g. 'Software Trust: Signer'.`);
-        }
-        const code = parseCode(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
-        if (!code) {
-            throw new InputError('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
-        }
-        entries.push({ manager, applicationCode: code, roles });
-    }
-    return entries;
-}
-const DEFAULT_HOST = 'one.digicert.com';
-const MAX_LIFETIME_DAYS = 7;
-const CLIENTAUTH = 'clientauth.';
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
-const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
-function bool(getInput, name, fallback) {
-    const raw = getInput(name).trim().toLowerCase();
-    if (raw === '')
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(raw))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(raw))
-        return false;
-    throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
-}
-function inputs_int(getInput, name, min, max, fallback, meaning) {
-    const raw = getInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new InputError(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
-    }
-    return Number(raw);
-}
-const MAX_CA_CERTIFICATES = 16;
-const MAX_CA_INPUT = 256 * 1024;
-/**
- * tls-ca-certificates: PEM CA certificates to trust besides Node's bundled roots (a TLS-inspecting proxy's CA on a
- * self-hosted runner). An input, because the workflow's author writes it; NODE_EXTRA_CA_CERTS is any earlier step's.
- */
-function parseTrust(getInput) {
-    const name = 'tls-ca-certificates';
-    const raw = getInput(name).trim();
-    if (!raw)
-        return trustAnchors();
-    if (raw.length > MAX_CA_INPUT)
-        throw new InputError(name, `is longer than ${MAX_CA_INPUT / 1024} KiB; give only the CA certificates the proxy needs.`);
-    const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    const rest = raw.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim();
-    if (blocks.length === 0 || rest)
-        throw new InputError(name, 'expected PEM certificates only (-----BEGIN CERTIFICATE----- blocks), e.g. your proxy\'s CA certificate.');
-    if (blocks.length > MAX_CA_CERTIFICATES)
-        throw new InputError(name, `holds ${blocks.length} certificates; at most ${MAX_CA_CERTIFICATES}.`);
-    for (const [i, pem] of blocks.entries()) {
-        let ca = false;
-        try {
-            ca = new external_node_crypto_.X509Certificate(pem).ca;
-        }
-        catch {
-            throw new InputError(name, `certificate ${i + 1} is not a readable X.509 certificate.`);
-        }
-        if (!ca)
-            throw new InputError(name, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); give the CA that signs the proxy's certificates.`);
-    }
-    return trustAnchors(blocks);
-}
-/** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
-function parsePreflight(getInput) {
-    return bool(getInput, 'preflight', false);
-}
-function parseStepConfig(getInput) {
-    return {
-        skipRevoke: bool(getInput, 'skip-revoke', false),
-        jobSummary: bool(getInput, 'job-summary', true),
-        timeoutSeconds: inputs_int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
-    };
-}
-/**
- * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
- * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
- */
-function parseHost(raw, inputName, kind = 'api-key') {
-    let value = raw.trim().toLowerCase();
-    if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
-        if (!value.startsWith('https://')) {
-            throw new InputError(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
-        }
-        value = value.slice('https://'.length);
-    }
-    value = value.replace(/\/+$/, '');
-    if (value.includes('@'))
-        throw new InputError(inputName, 'must not contain credentials (user@host); give the host name only.');
-    if (/[/?#]/.test(value)) {
-        throw new InputError(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
-    }
-    const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
-    const name = m?.[1] ?? '';
-    const port = m?.[2];
-    if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new InputError(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
-    }
-    if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
-        const plain = name.slice(CLIENTAUTH.length);
-        return port ? `${plain}:${port}` : plain;
-    }
-    if (name.startsWith(CLIENTAUTH)) {
-        throw new InputError(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
-    }
-    return port ? `${name}:${port}` : name;
-}
-/**
- * DigiCert ONE's hosts (DigiCert's allow-listed URLs page: production and demo in four regions). With `host` empty,
- * DC_BASE may pick one of these, and nothing else: any step before this one can write DC_BASE to GITHUB_ENV, and
- * the bootstrap credential must go only where the workflow's author sent it.
- */
-const DIGICERT_ONE_HOSTS = [
-    'one.digicert.com',
-    'demo.one.digicert.com',
-    'one.digicert.co.jp',
-    'demo.one.digicert.co.jp',
-    'one.ch.digicert.com',
-    'demo.one.ch.digicert.com',
-    'one.nl.digicert.com',
-    'demo.one.nl.digicert.com',
-];
-/** Where the bootstrap credential goes: the host input as written, else a DigiCert ONE host from DC_BASE, else production US. */
-function parseTargetHost(getInput, env, kind) {
-    const hostInput = getInput('host').trim();
-    if (hostInput)
-        return parseHost(hostInput, 'host', kind);
-    const dcBase = (env.DC_BASE ?? '').trim();
-    if (!dcBase)
-        return DEFAULT_HOST;
-    let host;
-    try {
-        host = parseHost(dcBase, 'DC_BASE', 'client-cert');
-    }
-    catch {
-        host = undefined;
-    }
-    if (!host || !DIGICERT_ONE_HOSTS.includes(host.replace(/:443$/, ''))) {
-        throw new InputError('host', `is empty and the DC_BASE environment variable does not name a DigiCert ONE host, so the bootstrap credential is not sent. DC_BASE may name ${DIGICERT_ONE_HOSTS.join(', ')} (with or without clientauth.); for any other host, write it in the host input.`);
-    }
-    // A clientauth. name in DC_BASE is accepted for either credential; the action adds the prefix itself when needed.
-    return host.replace(/:443$/, '');
-}
-/**
- * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
- * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request.
- */
-function parseAuth(getInput, now) {
-    const apiKey = getInput('api-key').trim();
-    const certificate = getInput('client-certificate').trim();
-    const key = getInput('client-key').trim();
-    const password = getInput('client-certificate-password').trim();
-    const lead = "Inputs 'api-key' and 'client-certificate'";
-    if (apiKey && certificate) {
-        throw new InputError('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
-    }
-    if (!apiKey && !certificate) {
-        if (key || password) {
-            throw new InputError('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
-        }
-        throw new InputError('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password). Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
-    }
-    if (apiKey) {
-        if (key || password) {
-            throw new InputError(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
-        }
-        if (/\s/.test(apiKey)) {
-            throw new InputError('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
-        }
-        return { kind: 'api-key', apiKey };
-    }
-    const loaded = loadClientCertificate({ certificate, key, password }, now);
-    return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
-}
-function parseConfig(getInput, env, run, now) {
-    const auth = parseAuth(getInput, now);
-    const host = parseTargetHost(getInput, env, auth.kind);
-    const serviceUserIdRaw = getInput('service-user-id').trim();
-    const scopeRaw = getInput('scope');
-    const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
-    if (scope && serviceUserIdRaw) {
-        throw new InputError('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
-    }
-    const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
-    if (accounts.length && !scope)
-        throw new InputError('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
-    for (const a of accounts) {
-        if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
-            throw new InputError('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
-    }
-    const accountIds = accounts.map((a) => parseId(a));
-    const email = getInput('service-user-email').trim();
-    if (email && !scope)
-        throw new InputError('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
-    if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
-        throw new InputError('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
-    if (!serviceUserIdRaw && !scope) {
-        throw new InputError('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
-    }
-    if (serviceUserIdRaw && !USER_ID.test(serviceUserIdRaw)) {
-        throw new InputError('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
-    }
-    const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? parseId(serviceUserIdRaw) : '';
-    const nameInput = getInput('token-name').trim();
-    const givenName = nameInput.length <= NAME_MAX_LENGTH ? parseName(nameInput) : undefined;
-    if (nameInput && !givenName) {
-        throw new InputError('token-name', `may contain only letters, digits, spaces, dashes and underscores, at most ${NAME_MAX_LENGTH} characters.`);
-    }
-    // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
-    const tokenName = (givenName ? ownName(givenName) : defaultTokenName(run));
-    const cleanupStale = bool(getInput, 'cleanup-stale', false);
-    // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
-    // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
-    if (!cleanupStale && getInput('stale-after-hours').trim()) {
-        throw new InputError('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
-    }
-    const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
-    if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
-        throw new InputError('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
-    }
-    const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
-    const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
-    return {
-        host,
-        baseUrl: `https://${host}`,
-        auth,
-        serviceUserId,
-        scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
-        tokenName,
-        endDate: utcDayOf(now, lifetimeDays),
-        exportEnv: bool(getInput, 'export-env', false),
-        clientCertificateForJob,
-        keypairAlias,
-        cleanupStale,
-        staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
-        expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
-        expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-        certificateExpiryWarningDays: inputs_int(getInput, 'certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
-        trust: parseTrust(getInput),
-        step: parseStepConfig(getInput),
-    };
-}
-/**
- * `keypair-alias`: the Software Trust keypair the job will sign with. Software Trust's Signer and Developer roles sign
- * "with keypairs assigned to them" (docs.digicert.com, Software Trust Manager user roles), and a service user made
- * for the job (`scope`) has none: assigning one takes "Manage keypair" (docs.digicert.com "Update keypair access",
- * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
- * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
- */
-function parseKeypairAliasInput(getInput, scoped, clientCertificateForJob) {
-    const raw = getInput('keypair-alias').trim();
-    if (!raw)
-        return undefined;
-    if (scoped) {
-        throw new InputError('keypair-alias', "a service user made for the job has no keypair assigned, and Software Trust signs only with keypairs assigned to the signer (or its team). Sign as a long-lived signer service user the keypair is assigned to: remove scope, name it in service-user-id, and keep client-certificate-for-job: true so both of its factors are still made for this job only. Keep scope for API work that needs no keypair.", "Inputs 'scope' and 'keypair-alias'");
-    }
-    const alias = parseKeypairAlias(raw);
-    if (!alias) {
-        throw new InputError('keypair-alias', `expected a keypair alias as Software Trust shows it (Keypairs, first column; smctl keypair list): letters, digits, dots, dashes and underscores, at most ${KEYPAIR_ALIAS_MAX} characters.`);
-    }
-    if (!clientCertificateForJob) {
-        throw new InputError('keypair-alias', "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.");
-    }
-    return alias;
-}
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/version.ts
-const VERSION = '1.0.0';
-const USER_AGENT = `d1-token-action/${VERSION}`;
-
-;// CONCATENATED MODULE: ./src/bootstrap.ts
-
-const CLIENTAUTH_PREFIX = 'clientauth.';
-function bootstrapConnection(host, auth) {
-    if (auth.kind === 'api-key') {
-        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': USER_AGENT } } };
-    }
-    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
-    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
-}
-
+// EXTERNAL MODULE: ./src/bootstrap.ts
+var bootstrap = __nccwpck_require__(1273);
+// EXTERNAL MODULE: ./src/d1-wire.ts
+var d1_wire = __nccwpck_require__(9736);
 ;// CONCATENATED MODULE: ./src/credentials/kind.ts
 const KIND_NAMES = ['api-token', 'service-user', 'client-certificate', 'pkcs12-file'];
 /** The one credential in a listing that carries this name, if any. */
@@ -18774,8 +19336,8 @@ const apiToken = {
     list: (client, made) => (made.userId ? client.listTokens(made.userId) : Promise.resolve([])),
     revoke: (ctx, id) => remote(ctx).deleteToken(id),
     manual: (m, { base, credentialArgs }) => m.id
-        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${PATHS.token(m.id)}`
-        : `find it with curl ${credentialArgs} "${base}${m.userId ? PATHS.tokensOf(m.userId) : PATHS.tokens}" and delete it by id`,
+        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.token(m.id)}`
+        : `find it with curl ${credentialArgs} "${base}${m.userId ? d1_wire/* PATHS */.R7.tokensOf(m.userId) : d1_wire/* PATHS */.R7.tokens}" and delete it by id`,
 };
 
 ;// CONCATENATED MODULE: ./src/credentials/client-certificate.ts
@@ -18794,7 +19356,7 @@ const clientCertificate = {
     local: false,
     revoke: (ctx, id) => remote(ctx).disableClientCert(id),
     manual: (m, { base, credentialArgs }) => m.id
-        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${PATHS.clientCertEnable(m.id)}`
+        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${d1_wire/* PATHS */.R7.clientCertEnable(m.id)}`
         : 'its answer was lost, so its id is unknown; its private key never left the job, so nobody can use it, and it ends on its end date',
 };
 
@@ -18816,7 +19378,7 @@ const pkcs12File = {
             throw new Error('RUNNER_TEMP is not set in the post step, so the file cannot be found.');
         try {
             // rm of a path unlinks a symbolic link itself, never what it points to.
-            await (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(ctx.runnerTemp, id));
+            await (0,promises_.rm)((0,external_node_path_namespaceObject.join)(ctx.runnerTemp, id));
             return 'deleted';
         }
         catch (err) {
@@ -18839,7 +19401,7 @@ const serviceUser = {
     local: false,
     list: (client) => client.listServiceUsers(),
     revoke: (ctx, id) => remote(ctx).deleteUser(id),
-    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${PATHS.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${PATHS.serviceUsers}" and delete it by id`,
+    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${d1_wire/* PATHS */.R7.serviceUsers}" and delete it by id`,
 };
 
 ;// CONCATENATED MODULE: ./src/credentials/index.ts
@@ -18855,459 +19417,10 @@ const KINDS = {
     'pkcs12-file': pkcs12File,
 };
 
-;// CONCATENATED MODULE: ./src/retry.ts
-/**
- * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
- * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
- * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
- */
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
-/** Failures after which the request may or may not have been processed. */
-const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
-function classifyNetworkCode(code) {
-    if (NOT_SENT_CODES.has(code))
-        return 'not-sent';
-    if (MAYBE_SENT_CODES.has(code))
-        return 'maybe-sent';
-    return 'permanent';
-}
-/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
-function statusMaybeCommitted(status) {
-    return status === 500 || status === 502 || status === 504;
-}
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 10_000;
-const RETRY_AFTER_JITTER_MS = 1000;
-/** Parsed where the header is read, at the wire boundary. */
-
-function backoffMs(attempt, random = Math.random) {
-    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
-    return Math.round(exp / 2 + (exp / 2) * random());
-}
-
-;// CONCATENATED MODULE: ./src/secrets.ts
-/** The plain forms of a secret: the whole value and each line that could stand alone in a log line. */
-function secretParts(value) {
-    const parts = new Set();
-    const trimmed = value.trim();
-    if (trimmed)
-        parts.add(trimmed);
-    for (const line of value.split(/\r?\n/)) {
-        const l = line.trim();
-        // Very short lines would mask common words in the log, and PEM armour lines (-----BEGIN ...-----) every
-        // mention of a key type; neither carries a secret.
-        if (l.length >= 4 && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(l))
-            parts.add(l);
-    }
-    return [...parts];
-}
-/** Encoded forms a secret may be echoed in: base64 (standard and URL-safe, also mid-stream) and URL-encoding. */
-function encodedForms(part) {
-    const forms = new Set();
-    const bytes = Buffer.from(part);
-    if (encodeURIComponent(part) !== part)
-        forms.add(encodeURIComponent(part));
-    // Base64 of the secret as it appears inside a longer base64 text: at each of the three byte alignments, the
-    // characters that depend on the secret's bytes alone.
-    for (let shift = 0; shift < 3; shift++) {
-        const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
-        const start = shift === 0 ? 0 : Math.ceil((shift * 4) / 3);
-        const whole = Math.floor((shift + bytes.length) / 3) * 4;
-        // Alone (shift 0), the whole value without padding; inside a longer text, only its complete groups.
-        const candidates = shift === 0 ? [b64.replace(/=+$/, ''), b64.slice(0, whole)] : [b64.slice(start, whole)];
-        for (const stable of candidates) {
-            if (stable.length < 8)
-                continue;
-            forms.add(stable);
-            forms.add(stable.replace(/\+/g, '-').replace(/\//g, '_'));
-        }
-    }
-    return [...forms];
-}
-/** Every form of the secrets to register with the runner and to scrub from text, longest first. */
-function secretForms(secrets) {
-    const forms = new Set();
-    for (const s of secrets) {
-        // Encoded echoes are a risk for a token or password (one line); a certificate's many lines are masked as lines.
-        const oneLine = !/[\r\n]/.test(s.trim());
-        for (const part of secretParts(s)) {
-            forms.add(part);
-            if (oneLine && part.length >= 6 && part.length <= 1024)
-                for (const f of encodedForms(part))
-                    forms.add(f);
-        }
-    }
-    return [...forms].sort((a, b) => b.length - a.length);
-}
-function maskSecret(value, mask) {
-    for (const form of secretForms([value]))
-        mask(form);
-}
-/**
- * Removes known secrets (in every form) from text that came from elsewhere (a server's error message, an
- * exception). Call it on the whole text, before any cut: a cut first could leave a secret minus its last characters.
- */
-function redact(text, secrets) {
-    let out = text;
-    for (const form of secretForms(secrets))
-        out = out.split(form).join('***');
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/answer-fields.ts
-const FIELD_NAMES_MAX = 40;
-const answer_fields_KEY = /^[A-Za-z0-9_$@.-]{1,64}$/;
-/**
- * Linear in the answer's size (a Set, not a list search: a hostile 1 MiB answer has ~100,000 keys, and a quadratic
- * walk of them took seconds of CPU); only the first FIELD_NAMES_MAX names are kept, the rest counted.
- */
-function collect(objects) {
-    const seen = new Set();
-    for (const obj of objects) {
-        if (!obj || typeof obj !== 'object' || Array.isArray(obj))
-            continue;
-        for (const k of Object.keys(obj))
-            seen.add(answer_fields_KEY.test(k) ? k : '?');
-    }
-    const all = [...seen];
-    return all.length > FIELD_NAMES_MAX ? { names: all.slice(0, FIELD_NAMES_MAX), more: all.length - FIELD_NAMES_MAX } : { names: all };
-}
-function answerShape(body) {
-    if (body === undefined || body === null || body === '')
-        return { kind: 'empty', names: [] };
-    if (Array.isArray(body))
-        return { kind: 'array', ...collect(body), items: body.length };
-    if (typeof body === 'object')
-        return { kind: 'object', ...collect([body]) };
-    return { kind: 'other', names: [] };
-}
-/** `id, name` or `f0, f1, … (+79960 more)`. */
-function fieldList(s) {
-    return s.names.join(', ') + (s.more ? `, … (+${s.more} more)` : '');
-}
-/** One short, log-safe phrase: `fields id, name` / `array of 2 with fields id, name` / `empty body`. */
-function describeShape(s) {
-    const shown = fieldList(s);
-    switch (s.kind) {
-        case 'empty':
-            return 'empty body';
-        case 'other':
-            return 'a body that is not JSON';
-        case 'array':
-            return s.items ? `array of ${s.items} with fields ${shown || '(none)'}` : 'empty array (no item fields to show)';
-        default:
-            return `fields ${shown || '(none)'}`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/d1-api.ts
-
-
-
-
-
-
-
-class D1Error extends Error {
-    kind;
-    status;
-    maybeCommitted;
-    made;
-    constructor(message, kind, status, 
-    /** The request may have been carried out although no success answer arrived (a create must be checked). */
-    maybeCommitted = false, 
-    /** A create answered 2xx, so it was carried out, but its answer could not be read (id, when it was readable). */
-    made) {
-        super(message);
-        this.kind = kind;
-        this.status = status;
-        this.maybeCommitted = maybeCommitted;
-        this.made = made;
-        this.name = 'D1Error';
-    }
-}
-const MAX_NETWORK_ATTEMPTS = 3;
-const REGION_HOSTS = 'one.digicert.com, demo.one.digicert.com, one.digicert.co.jp, one.ch.digicert.com, one.nl.digicert.com';
-/** The field names of an answer (names only, each checked, capped: see answer-fields.ts), for "fields present: …". */
-function presentFields(body) {
-    const shape = answerShape(body);
-    return shape.kind === 'object' ? fieldList(shape) || '(none)' : describeShape(shape);
-}
-/** `METHOD /path` without the query, for messages (paths hold only ids that passed parseId). */
-function endpointOf(method, path) {
-    return `${method} ${path.split('?')[0]}`;
-}
-class D1Client {
-    http;
-    host;
-    secrets;
-    clock;
-    log;
-    authKind;
-    onAnswer;
-    trace;
-    deadline;
-    constructor(http, opts) {
-        this.http = http;
-        this.host = opts.host;
-        this.secrets = opts.secrets;
-        this.deadline = opts.deadline;
-        this.clock = opts.clock;
-        this.log = opts.log ?? (() => undefined);
-        this.authKind = opts.authKind ?? 'api-key';
-        this.onAnswer = opts.onAnswer;
-        this.trace = opts.trace;
-    }
-    /**
-     * One API call with retries inside the deadline. `repeatable` is false for a create: a failure after which the
-     * service may have acted is then not repeated here but reported with `maybeCommitted`, for the caller to check.
-     */
-    async call(method, path, body, repeatable) {
-        const endpoint = endpointOf(method, path);
-        const started = this.clock.now();
-        let networkFailures = 0;
-        for (let attempt = 1;; attempt++) {
-            const remaining = this.deadline - this.clock.now();
-            const spent = () => `${attempt} attempt${attempt > 1 ? 's' : ''} in ${((this.clock.now() - started) / 1000).toFixed(1)} s`;
-            if (remaining <= 0)
-                throw new D1Error(`${endpoint}: the time budget (timeout-seconds) ran out after ${spent()}.`, 'network', undefined, !repeatable && attempt > 1);
-            let wait;
-            let why;
-            const sentAt = this.clock.now();
-            try {
-                const res = await this.http.send(method, path, body, remaining);
-                // Observers see names only: the shape is computed here, the body never leaves this module.
-                const shape = this.trace || this.onAnswer ? answerShape(res.body) : undefined;
-                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, status: res.status, shape });
-                if (!RETRYABLE_STATUS.has(res.status) || (!repeatable && statusMaybeCommitted(res.status))) {
-                    this.onAnswer?.(endpoint, res.status, shape);
-                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
-                }
-                const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
-                // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
-                wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
-                // The header's own text never reaches the log: only what it parsed to.
-                why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
-                if (this.clock.now() + wait >= this.deadline) {
-                    this.onAnswer?.(endpoint, res.status, shape);
-                    return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
-                }
-            }
-            catch (err) {
-                if (!(err instanceof NetworkError))
-                    throw err;
-                this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });
-                const kind = classifyNetworkCode(err.code);
-                // A broken connection is retried a few times, not for the whole budget: with mutual TLS a refused
-                // certificate looks the same (the server closes the connection), and should fail in seconds.
-                if (kind === 'permanent' || (kind === 'maybe-sent' && !repeatable) || ++networkFailures >= MAX_NETWORK_ATTEMPTS || this.deadline - this.clock.now() <= 0) {
-                    throw this.networkError(endpoint, err, kind === 'maybe-sent' && !repeatable, attempt > 1 ? ` Gave up after ${spent()}.` : '');
-                }
-                wait = backoffMs(attempt, this.clock.random);
-                why = `failed (${err.code})`;
-                if (this.clock.now() + wait >= this.deadline)
-                    throw this.networkError(endpoint, err, false, ` Gave up after ${spent()} (timeout-seconds).`);
-            }
-            this.log(`DigiCert ONE ${endpoint} ${why}; attempt ${attempt + 1} in ${(wait / 1000).toFixed(1)} s.`);
-            await this.clock.sleep(wait);
-        }
-    }
-    networkError(endpoint, err, maybeCommitted, tail) {
-        const host = this.host;
-        const code = err.code;
-        let hint;
-        // With mutual TLS the server judges the client certificate after the handshake (TLS 1.3): a refusal arrives as
-        // an alert (ERR_SSL_..._ALERT_...) or a closed connection on the first request.
-        if (this.authKind === 'client-cert' && (/ALERT/.test(code) || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
-            hint = `${host} refused the client certificate in the TLS handshake (${code}). Check that client-certificate (with client-key) is the certificate/key pair of an active service user, issued on this DigiCert ONE host (demo certificates do not work in production), and that host names the DigiCert ONE host: the action connects to its 'clientauth.' name, which is the one that accepts client certificates.`;
-        }
-        else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-            hint = `could not resolve ${host}. Check the host input (DigiCert ONE hosts: ${REGION_HOSTS}).`;
-        }
-        else if (code === 'ECONNREFUSED') {
-            hint = `${host} refused the connection. Check the host input and port, and any firewall or proxy (HTTPS_PROXY, NO_PROXY) between the runner and DigiCert ONE.`;
-        }
-        else if (code.includes('TIMEOUT') || code === 'ETIMEDOUT') {
-            hint = `${host} did not answer in time (${code}). DigiCert ONE may be slow or unreachable from this runner; try again, or check the proxy settings.`;
-        }
-        else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
-            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate with NODE_EXTRA_CA_CERTS.`;
-        }
-        else if (/^Proxy response \(\d+\)/.test(err.message)) {
-            const status = /\((\d+)\)/.exec(err.message)?.[1];
-            hint = `the proxy (HTTPS_PROXY) refused to open a tunnel to ${host} (proxy answered ${status}). Ask for ${host} to be allowed through the proxy, or list it in NO_PROXY if the runner reaches it directly.`;
-        }
-        else if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
-            hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
-        }
-        else {
-            hint = `request to ${host} failed (${logSafe(code, 64)}): ${logSafe(redact(err.message, this.secrets))}`;
-        }
-        return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
-    }
-    /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
-    failure(endpoint, res, subject, who = 'bootstrap') {
-        const { code, message } = parseServerError(res.body);
-        // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
-        const said = logSafe(redact([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
-        const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
-        const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
-        const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
-        const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
-        switch (true) {
-            // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
-            case who === 'job factors' && (res.status === 401 || res.status === 403):
-                return new D1Error(`${head} Software Trust refused the job's token and client certificate to ${subject}.`, res.status === 401 ? 'auth' : 'forbidden', res.status);
-            case res.status === 401 && this.authKind === 'client-cert':
-                return new D1Error(`${head} DigiCert ONE did not accept the client certificate on ${this.host}: check that it is a current client authentication certificate of a service user made on this host (demo certificates do not work in production), and that the user is active and not past its end date.`, 'auth', 401);
-            case res.status === 401:
-                return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
-            case res.status === 403:
-                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`, 'forbidden', 403);
-            case res.status === 404:
-                return new D1Error(`${head} Not found on ${this.host}: check that ${subject.replace(/^\w+ /, '')} exists on this host (ids differ between demo and production).`, 'not-found', 404);
-            case res.status === 429:
-                return new D1Error(`${head} Rate limited by DigiCert ONE${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: try again later, or spread calls across service users (limits are per API key).`, 'rate-limited', 429);
-            case res.status === 503:
-                return new D1Error(`${head} DigiCert ONE is unavailable, probably a maintenance window${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: re-run the job later; escalate to DigiCert support if it lasts more than 10 minutes.`, 'unavailable', 503);
-            case res.status >= 500:
-                return new D1Error(`${head} DigiCert ONE failed on its side: re-run the job; if it persists, check DigiCert's status page and contact support.`, 'server', res.status, statusMaybeCommitted(res.status));
-            case code === 'duplicate_error':
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}: names must be unique. Leave token-name empty for a generated one (it ends in a random part), or choose another.`, 'duplicate', res.status);
-            default:
-                return new D1Error(`${head} DigiCert ONE refused the request to ${subject}.`, 'invalid', res.status);
-        }
-    }
-    missing(endpoint, res, wanted, made) {
-        return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
-    }
-    async getUser(id) {
-        const path = PATHS.user(id);
-        const res = await this.call('GET', path, undefined, true);
-        if (res.status !== 200)
-            throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
-        const user = parseUser(res.body);
-        if (!user)
-            throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
-        return user;
-    }
-    async list(path, subject, parse, who) {
-        const res = await this.call('GET', path, undefined, true);
-        if (res.status !== 200)
-            throw this.failure(endpointOf('GET', path), res, subject, who);
-        const items = parseList(res.body);
-        if (!items)
-            throw this.missing(endpointOf('GET', path), res, 'a JSON array');
-        // An entry without a valid id cannot be acted on, and so is not passed on.
-        return items.map(parse).filter((x) => x !== undefined);
-    }
-    /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
-    scrubbed(x) {
-        return { ...x, name: redact(x.name, this.secrets) };
-    }
-    async listRoles(applicationCode) {
-        return (await this.list(PATHS.roles(applicationCode), `list the roles of ${applicationCode}`, parseRole)).map((r) => this.scrubbed(r));
-    }
-    async listAccounts() {
-        return (await this.list(PATHS.accounts, 'list its accounts', parseAccount)).map((a) => this.scrubbed(a));
-    }
-    listServiceUsers() {
-        return this.list(PATHS.serviceUsers, 'list service users', parseServiceUserItem);
-    }
-    /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
-    listKeypairs(alias) {
-        return this.list(PATHS.keypairsByAlias(alias), `list keypair '${alias}'`, parseKeypair, 'job factors');
-    }
-    listTokens(userId) {
-        return this.list(PATHS.tokensOf(userId), `list the API tokens of user ${userId}`, parseTokenItem);
-    }
-    /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
-    created(endpoint, res, parsed, requested, what) {
-        if (!parsed.id || !parsed.secret) {
-            const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
-            throw this.missing(endpoint, res, wanted, { id: parsed.id });
-        }
-        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
-    }
-    async createServiceUser(u) {
-        const endpoint = endpointOf('POST', PATHS.users);
-        const res = await this.call('POST', PATHS.users, createServiceUserBody(u), false);
-        if (res.status !== 200 && res.status !== 201)
-            throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        return this.created(endpoint, res, parseCreatedServiceUser(res.body), u.endDate, 'user');
-    }
-    async createToken(t) {
-        const endpoint = endpointOf('POST', PATHS.tokens);
-        const res = await this.call('POST', PATHS.tokens, createTokenBody(t), false);
-        if (res.status !== 200 && res.status !== 201)
-            throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        return this.created(endpoint, res, parseCreatedToken(res.body), t.endDate, 'token');
-    }
-    /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
-    async remove(path, subject) {
-        const res = await this.call('DELETE', path, undefined, true);
-        if (res.status === 200 || res.status === 204)
-            return 'deleted';
-        if (res.status === 404)
-            return 'gone';
-        throw this.failure(endpointOf('DELETE', path), res, subject);
-    }
-    deleteUser(id) {
-        return this.remove(PATHS.user(id), `delete service user ${id}`);
-    }
-    deleteToken(id) {
-        return this.remove(PATHS.token(id), `delete API token ${id}`);
-    }
-    /** A client authentication certificate for the caller (called with the job's own token). */
-    async createClientCert(c) {
-        const endpoint = endpointOf('POST', PATHS.clientCerts);
-        const res = await this.call('POST', PATHS.clientCerts, createClientCertBody(c), false);
-        if (res.status !== 200 && res.status !== 201)
-            throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
-        const parsed = parseCreatedClientCert(res.body);
-        if (!parsed.id || !parsed.certificatePem) {
-            const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
-            throw this.missing(endpoint, res, wanted, { id: parsed.id });
-        }
-        return { id: parsed.id, certificatePem: parsed.certificatePem };
-    }
-    /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
-    async disableClientCert(id) {
-        const path = PATHS.clientCertEnable(id);
-        const res = await this.call('PUT', path, enableClientCertBody(false), true);
-        if (res.status === 200 || res.status === 204)
-            return 'deleted';
-        if (res.status === 404)
-            return 'gone';
-        throw this.failure(endpointOf('PUT', path), res, `disable client authentication certificate ${id}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/expiry.ts
-/** Whole days from now until `end`, rounded down. */
-function daysUntil(end, now) {
-    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
-}
-/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
-function endOfDay(endDate) {
-    return new Date(`${endDate}T23:59:59Z`);
-}
-function checkExpiry(what, endDate, now, warnDays) {
-    if (!endDate || warnDays <= 0)
-        return { level: 'ok' };
-    const left = daysUntil(endOfDay(endDate), now);
-    if (endOfDay(endDate) < now) {
-        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
-    }
-    if (left < warnDays) {
-        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
-    }
-    return { level: 'ok' };
-}
-
+// EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
+var d1_api = __nccwpck_require__(827);
+// EXTERNAL MODULE: ./src/expiry.ts
+var expiry = __nccwpck_require__(6440);
 ;// CONCATENATED MODULE: ./src/mint.ts
 /**
  * Creating a credential that leaves no orphan and deletes nothing that is not its own.
@@ -19337,10 +19450,10 @@ async function deleteUnreadable(ctx, err) {
     catch (removeErr) {
         const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
         // Still made and live: post deletes it (by id when the answer had one, else by name).
-        throw new D1Error(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
+        throw new d1_api/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
     }
     const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
-    throw new D1Error(`${err.message} ${what}`, 'protocol', err.status, false);
+    throw new d1_api/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
 }
 async function createOnce(ctx, create) {
     const { kind, pending, log } = ctx;
@@ -19349,7 +19462,7 @@ async function createOnce(ctx, create) {
             return await create();
         }
         catch (err) {
-            if (!(err instanceof D1Error))
+            if (!(err instanceof d1_api/* D1Error */.w$))
                 throw err;
             if (err.made)
                 return deleteUnreadable(ctx, err);
@@ -19374,7 +19487,7 @@ async function createOnce(ctx, create) {
             }
             catch (checkErr) {
                 const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
-                throw new D1Error(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
             }
             if (round >= MAX_ROUNDS)
                 throw err;
@@ -19382,55 +19495,8 @@ async function createOnce(ctx, create) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/scoped.ts
-
-
-/** A few names from a server listing, for an error message: each made safe to print, the list bounded. */
-function some(items) {
-    const shown = items.slice(0, 30).map((r) => `${logSafe(r.name, 60)} (${r.id})`);
-    return (shown.join(', ') || 'none') + (items.length > 30 ? `, and ${items.length - 30} more` : '');
-}
-async function resolveScope(client, me, scoped) {
-    const held = new Set(me.permissions);
-    const listings = await Promise.all(scoped.scope.map((e) => client.listRoles(e.applicationCode)));
-    const roleIds = [];
-    const labels = [];
-    scoped.scope.forEach((entry, i) => {
-        const available = listings[i];
-        for (const wanted of entry.roles) {
-            const role = available.find((r) => r.id === wanted) ?? available.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
-            if (!role) {
-                throw new InputError('scope', `${entry.manager} has no role '${wanted}'. Roles there: ${some(available)}.`);
-            }
-            const missing = role.permissions.filter((p) => !held.has(p));
-            if (missing.length) {
-                throw new InputError('scope', `the bootstrap user ${me.id} does not hold ${entry.manager} role '${logSafe(role.name, 60)}' (it lacks ${missing.join(', ')}), so it cannot grant it. Ask for a role it holds, or give the bootstrap user that role first.`);
-            }
-            roleIds.push(role.id);
-            labels.push(`${entry.manager}: ${logSafe(role.name, 60)}`);
-        }
-    });
-    let accounts = scoped.accounts;
-    if (accounts.length) {
-        const reachable = await client.listAccounts();
-        const unknown = accounts.filter((a) => !reachable.some((r) => r.id === a));
-        if (unknown.length) {
-            throw new InputError('accounts', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${some(reachable)}.`);
-        }
-    }
-    else {
-        if (!me.primaryAccountId)
-            throw new InputError('accounts', 'the bootstrap user has no primary account; name the account ids for the new service user.');
-        accounts = [me.primaryAccountId];
-    }
-    return { roleIds: [...new Set(roleIds)], labels, accounts };
-}
-function describeRun(run, env, now) {
-    // The workflow's name is the environment's text: one line, bounded, in the description DigiCert ONE keeps.
-    const workflow = env.GITHUB_WORKFLOW ? ` (workflow ${logSafe(env.GITHUB_WORKFLOW, 100)})` : '';
-    return `Ephemeral service user for ${run.repository} run ${run.runId} attempt ${run.runAttempt} job ${run.job}${workflow}, created by d1-token-action at ${now.toISOString()}; its post step deletes it.`;
-}
-
+// EXTERNAL MODULE: ./src/secrets.ts
+var src_secrets = __nccwpck_require__(7194);
 ;// CONCATENATED MODULE: ./src/state.ts
 /**
  * What main hands to post through GITHUB_STATE: the host and the list of what main made, never a secret.
@@ -19464,10 +19530,10 @@ function parseMade(x) {
         return undefined;
     const r = x;
     const kind = KIND_NAMES.find((k) => k === r.kind);
-    const name = parseName(r.name);
-    const endDate = parseUtcDay(r.endDate);
-    const id = r.id === '' ? '' : parseId(r.id);
-    const userId = r.userId === '' ? '' : parseId(r.userId);
+    const name = (0,d1_wire/* parseName */.$q)(r.name);
+    const endDate = (0,d1_wire/* parseUtcDay */.GC)(r.endDate);
+    const id = r.id === '' ? '' : (0,d1_wire/* parseId */.Fg)(r.id);
+    const userId = r.userId === '' ? '' : (0,d1_wire/* parseId */.Fg)(r.userId);
     if (!kind || !name || !endDate || id === undefined || userId === undefined)
         return undefined;
     // A token is listed under its user: without the user, a lost token could not be found.
@@ -19506,25 +19572,8 @@ function loadState(getState) {
     return { ok: true, state: { host, network, made: made } };
 }
 
-;// CONCATENATED MODULE: ./src/trace.ts
-/**
- * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
- * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
- * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
- * NAMES): never a header, a body value or a secret.
- */
-
-
-function formatTrace(t) {
-    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${logSafe(t.error ?? 'unknown', 60)})`;
-    const shape = t.shape ? `; ${describeShape(t.shape)}` : '';
-    return logSafe(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
-}
-/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
-function traceFor(debug, env) {
-    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
-}
-
+// EXTERNAL MODULE: ./src/trace.ts
+var trace = __nccwpck_require__(3606);
 ;// CONCATENATED MODULE: ./src/summary.ts
 
 /**
@@ -19532,7 +19581,7 @@ function traceFor(debug, env) {
  * code, tables, tags): that punctuation is backslash-escaped, so it is shown as written.
  */
 function plain(s) {
-    return logSafe(s, 500).replace(/[\\`*[\]()!<>&|~#]/g, (c) => `\\${c}`);
+    return (0,log_safe/* logSafe */.s)(s, 500).replace(/[\\`*[\]()!<>&|~#]/g, (c) => `\\${c}`);
 }
 /**
  * A value that came from outside (names, ids, role names, the host): shown as inline code, where Markdown and HTML
@@ -19540,7 +19589,7 @@ function plain(s) {
  * are replaced.
  */
 function code(s) {
-    const v = logSafe(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
+    const v = (0,log_safe/* logSafe */.s)(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
     return v.trim() ? `\`${v}\`` : '';
 }
 async function writeMintSummary(core, rows) {
@@ -19555,97 +19604,12 @@ async function writeRevokeSummary(core, line) {
     await core.summary.addRaw(`Revoked in post step: ${plain(line)}\n`, false).write();
 }
 
-;// CONCATENATED MODULE: ./src/sweep.ts
-
-function isStale(t, run, o) {
-    const runId = t.name ? runIdOf(t.name, run.repository) : undefined;
-    if (runId === undefined || runId === run.runId)
-        return false;
-    if (t.endDate && t.endDate < o.now.toISOString().slice(0, 10))
-        return true;
-    return t.createdAt !== undefined && o.now.getTime() - t.createdAt > o.staleAfterMs;
-}
-async function sweepStale(target, run, o) {
-    const stale = (await target.list()).filter((t) => isStale(t, run, o));
-    for (const t of stale)
-        await target.remove(t.id);
-    return stale;
-}
-
-;// CONCATENATED MODULE: ./src/software-trust.ts
-/**
- * The keypair check (`keypair-alias`, with `client-certificate-for-job`): right after both factors of the job's user
- * are made, main asks Software Trust with exactly those factors whether that user can use the keypair the job will
- * sign with, so a set-up that cannot sign fails in seconds, before the build, with what to fix.
- *
- * Why it is needed (docs/software-trust-notes.md, section 6): Software Trust's Signer and Developer roles "sign
- * software with keypairs assigned to them" and see only those (docs.digicert.com, Software Trust Manager user roles);
- * keypairs are assigned to users or teams (Software Trust secure configuration guide); every signing operation needs
- * both factors of one user (dev.digicert.com "Set up service user multi-factor authentication"). The check lists
- * `GET /signingmanager/api/v1/keypairs?alias=<alias>` on `clientauth.<host>`, with the minted token as x-api-key and
- * the job's client certificate in the TLS handshake, as smctl does with SM_HOST, SM_API_KEY and SM_CLIENT_CERT_FILE.
- * It signs nothing and creates nothing: post has nothing more to undo.
- */
-
-
-
-
-/** How to give the user the keypair (docs.digicert.com "Update keypair", "Update keypair access"). */
-const assignHint = (alias, userId) => `assign keypair '${alias}' to user ${userId}, or to a team the user is a member of, in Software Trust (Keypairs > ${alias} > Edit > Access, or smctl keypair update-access <keypair id> --users ${userId} --operation add; both need the Manage keypair permission)`;
-/** Returns the keypair's id; throws, naming the alias and the user and what to fix, when the user cannot use it. */
-async function checkKeypair(deps, c) {
-    const { core, env, createHttp, clock, deadline } = deps;
-    const requestHost = `clientauth.${c.host}`;
-    const pfx = await (0,promises_namespaceObject.readFile)(c.certificateFile);
-    const http = createHttp({ baseUrl: `https://${requestHost}`, headers: { 'x-api-key': c.token, 'user-agent': USER_AGENT }, env, tls: { pfx, passphrase: c.certificatePassword }, ca: c.trust });
-    const lead = `Keypair check for keypair-alias '${c.alias}' as user ${c.userId} (the job's token and client certificate, on ${requestHost})`;
-    try {
-        const client = new D1Client(http, {
-            host: requestHost,
-            secrets: [...c.secrets, c.token, c.certificatePassword],
-            deadline,
-            clock,
-            log: (line) => core.info(line),
-            trace: traceFor((line) => core.debug(line), env),
-        });
-        let listed;
-        try {
-            listed = await client.listKeypairs(c.alias);
-        }
-        catch (err) {
-            if (!(err instanceof D1Error))
-                throw err;
-            const fix = err.kind === 'forbidden'
-                ? ` User ${c.userId} needs a Software Trust role with View keypair and Sign (Signer or Developer) in Account Manager.`
-                : err.kind === 'auth'
-                    ? ` Check that user ${c.userId} is active and that the host is the one its credentials were made on.`
-                    : '';
-            throw new D1Error(`${lead}: ${err.message}${fix}`, err.kind, err.status);
-        }
-        // Exact alias: a server that filters by prefix or ignores the filter must not make another keypair count.
-        const keypair = listed.find((k) => k.alias === c.alias);
-        if (!keypair) {
-            throw new D1Error(`${lead}: Software Trust lists no keypair '${c.alias}' that this user may use (Signer and Developer roles see and sign only with keypairs assigned to them or to their team). To fix: ${assignHint(c.alias, c.userId)}; or correct keypair-alias. Nothing was signed; the post step revokes what this job made.`, 'forbidden');
-        }
-        if (keypair.certificate === 'absent') {
-            throw new D1Error(`${lead}: keypair '${c.alias}' (id ${keypair.id}) is assigned to the user but has no certificate to sign with. To fix: generate a certificate for it in Software Trust (Keypairs > ${c.alias} > Generate certificate), or name a keypair that has one.`, 'invalid');
-        }
-        const cert = keypair.certificate === 'present' ? 'with a certificate' : 'its certificate could not be confirmed from the answer (no default_certificate field)';
-        core.info(`Keypair check: user ${c.userId} can use keypair '${c.alias}' (id ${keypair.id}), ${cert}; checked with the job's token and client certificate on ${requestHost}.`);
-        return keypair.id;
-    }
-    finally {
-        await http.close();
-    }
-}
-
+// EXTERNAL MODULE: ./src/version.ts
+var version = __nccwpck_require__(311);
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
-
-
-
 
 
 
@@ -19692,33 +19656,33 @@ class Ledger {
 }
 async function runMain({ core, run, env, createHttp, clock }) {
     // The step's start: today's date and the deadline come from this one reading of the one clock.
-    const now = dateOf(clock);
+    const now = (0,src_clock/* dateOf */.Q)(clock);
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
-    const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
-        maskSecret(value, core.setSecret);
-    const network = networkEnvironment(env);
-    sayNetworkEnvironment(network, core);
-    const config = parseConfig(core.getInput, env, run, now);
+        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
+    const network = (0,src_http/* networkEnvironment */.mR)(env);
+    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
+    const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now, await (0,inputs/* certificateLoader */.dL)(core.getInput));
     const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
     if (config.auth.kind === 'client-cert') {
         const cert = config.auth.certificate;
-        const left = daysUntil(cert.notAfter, now);
+        const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
         if (left < config.certificateExpiryWarningDays) {
-            core.warning(`The client certificate in client-certificate (${logSafe(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+            core.warning(`The client certificate in client-certificate (${(0,log_safe/* logSafe */.s)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
         }
     }
-    const conn = bootstrapConnection(config.host, config.auth);
+    const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, config.auth);
     const http = createHttp({ ...conn.http, env, ca: config.trust });
     try {
-        const client = new D1Client(http, {
+        const client = new d1_api/* D1Client */.X1(http, {
             host: conn.requestHost,
             secrets,
             deadline,
             clock,
             log: (line) => core.info(line),
             authKind: config.auth.kind,
-            trace: traceFor((line) => core.debug(line), env),
+            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
         });
         // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
         const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
@@ -19733,11 +19697,11 @@ async function runMain({ core, run, env, createHttp, clock }) {
         const { made, secret } = minted;
         const kind = KINDS[made.kind];
         // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
-        maskSecret(secret, core.setSecret);
+        (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
         const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
         // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
         const keypairId = config.keypairAlias && jobCert
-            ? await checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
+            ? await (await __nccwpck_require__.e(/* import() */ 793).then(__nccwpck_require__.bind(__nccwpck_require__, 1793))).checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
             : undefined;
         core.setOutput('token', secret);
         core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
@@ -19770,7 +19734,7 @@ async function runMain({ core, run, env, createHttp, clock }) {
         if (mePromise && config.expiryWarningDays > 0) {
             try {
                 const me = await mePromise;
-                const verdict = checkExpiry(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
+                const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
                 if (verdict.level !== 'ok')
                     core.warning(verdict.message);
             }
@@ -19798,6 +19762,7 @@ async function cleanupStale(core, config, run, now, ctx) {
     if (!kind.list)
         return;
     const list = kind.list;
+    const { sweepStale } = await __nccwpck_require__.e(/* import() */ 159).then(__nccwpck_require__.bind(__nccwpck_require__, 9159));
     const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
     const noun = `${kind.noun}(s)`;
     core.info(deleted.length
@@ -19822,11 +19787,11 @@ async function recorded(ledger, ctx, create, settle) {
     }
     catch (err) {
         // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
-        if (err instanceof D1Error && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
+        if (err instanceof d1_api/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
             ledger.settle(ctx.pending, 'forget');
-            throw new D1Error(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
+            throw new d1_api/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
         }
-        if (err instanceof D1Error && err.maybeCommitted) {
+        if (err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted) {
             if (err.made?.id)
                 ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
         }
@@ -19845,6 +19810,7 @@ async function mintForUser(core, client, ledger, config, run, now, me) {
 }
 async function mintScoped(core, client, ledger, config, run, env, now, me) {
     const scoped = config.scoped;
+    const { describeRun, resolveScope } = await __nccwpck_require__.e(/* import() */ 63).then(__nccwpck_require__.bind(__nccwpck_require__, 2063));
     const resolved = await resolveScope(client, await me, scoped);
     const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
     const ctx = { client, kind: KINDS['service-user'], pending, log: (l) => core.info(l) };
@@ -19868,22 +19834,22 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
     const { core, env, createHttp, clock, deadline } = deps;
     const runnerTemp = env.RUNNER_TEMP ?? '';
     if (!(0,external_node_path_namespaceObject.isAbsolute)(runnerTemp)) {
-        throw new InputError('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
+        throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
     }
     const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 894).then(__nccwpck_require__.bind(__nccwpck_require__, 5894));
     const { made, secret } = minted;
     // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
-    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': USER_AGENT }, env, ca: config.trust });
+    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': version/* USER_AGENT */._ }, env, ca: config.trust });
     let certificate;
     let request;
     try {
-        const client = new D1Client(http, {
+        const client = new d1_api/* D1Client */.X1(http, {
             host: config.host,
             secrets: [...secrets, secret],
             deadline,
             clock,
             log: (line) => core.info(line),
-            trace: traceFor((line) => core.debug(line), env),
+            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
         });
         const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
         const ctx = { client, kind: KINDS['client-certificate'], pending, log: (l) => core.info(l) };
@@ -19901,7 +19867,7 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
         await http.close();
     }
     const password = randomPassword();
-    maskSecret(password, core.setSecret);
+    (0,src_secrets/* maskSecret */.$l)(password, core.setSecret);
     // The key of the request that was answered (the create returned, so `request` is that attempt's).
     const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
     const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
@@ -19912,407 +19878,12 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
 }
 /** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
 async function writeNewFile(path, data) {
-    const handle = await (0,promises_namespaceObject.open)(path, external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0), 0o600);
+    const handle = await (0,promises_.open)(path, external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0), 0o600);
     try {
         await handle.writeFile(data);
     }
     finally {
         await handle.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/preflight-checks/environment.ts
-const PRODUCTION_HOSTS = {
-    'one.digicert.com': 'US',
-    'one.digicert.co.jp': 'JP',
-    'one.ch.digicert.com': 'CH',
-    'one.nl.digicert.com': 'NL',
-};
-function hostEnvironment(host) {
-    const m = /^(.*?)(:\d+)?$/.exec(host);
-    const name = m[1];
-    const port = m[2] ?? '';
-    const demo = name.startsWith('demo.');
-    const base = demo ? name.slice('demo.'.length) : name;
-    const environment = demo ? 'demo' : 'production';
-    const region = PRODUCTION_HOSTS[base];
-    if (region) {
-        return { environment, label: `DigiCert ONE ${environment} (${region})`, counterpart: `${demo ? base : `demo.${base}`}${port}` };
-    }
-    if (base === 'localhost') {
-        return { environment, label: `a loopback DigiCert ONE (the emulator), ${environment} name`, counterpart: `${demo ? base : `demo.${base}`}${port}` };
-    }
-    return { environment: undefined, label: 'not one of the DigiCert ONE hosts DigiCert publishes (environment unknown)', counterpart: undefined };
-}
-/**
- * The proxy the requests to `host` go through, as host:port (never its credentials), or undefined. Follows the
- * variables undici's EnvHttpProxyAgent reads (HTTPS_PROXY / https_proxy, then HTTP_PROXY / http_proxy) and the
- * common NO_PROXY forms (`*`, `name`, `.domain`, `*.domain`, `name:port`); an entry it does not understand is not matched.
- */
-function proxyFor(host, env) {
-    const raw = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
-    if (!raw)
-        return undefined;
-    const [name, port = '443'] = host.split(':');
-    for (const entry of (env.NO_PROXY ?? env.no_proxy ?? '').split(/[\s,]+/).filter(Boolean)) {
-        const e = entry.toLowerCase();
-        if (e === '*')
-            return undefined;
-        const [eName, ePort] = e.split(':');
-        if (ePort && ePort !== port)
-            continue;
-        // As the README states undici's rule: a bare name matches exactly; a leading `.` or `*.` matches subdomains.
-        const wild = /^\*?\./.test(eName);
-        const bare = eName.replace(/^\*?\./, '');
-        if (wild ? name.endsWith(`.${bare}`) : name === bare)
-            return undefined;
-    }
-    try {
-        const u = new URL(raw);
-        return u.host;
-    }
-    catch {
-        return '(unreadable proxy URL)';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/preflight-checks/report.ts
-/**
- * What preflight shows: one log line per check, the field NAMES of every answer it read, and the same as two
- * job-summary tables. Every detail goes through redact (secrets) and logSafe (workflow commands, line breaks),
- * because it may quote a server's error message.
- */
-
-
-
-const TAG = { pass: '[PASS]', warn: '[WARN]', fail: '[FAIL]', skip: '[SKIP]' };
-const DETAIL_MAX = 1200;
-/** A Markdown table cell: no pipe, no line break, no HTML. */
-function cell(s) {
-    return s.replace(/[|\r\n]/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-class PreflightReport {
-    core;
-    secrets;
-    checks = [];
-    answers = [];
-    constructor(core, secrets) {
-        this.core = core;
-        this.secrets = secrets;
-    }
-    add(check, verdict, detail) {
-        const safe = logSafe(redact(detail, this.secrets), DETAIL_MAX);
-        this.checks.push({ check, verdict, detail: safe });
-        const line = `${TAG[verdict]} ${check}: ${safe}`;
-        if (verdict === 'warn')
-            this.core.warning(line);
-        else
-            this.core.info(line);
-    }
-    answer(host, endpoint, status, shape) {
-        this.answers.push({ host, endpoint, status, shape });
-    }
-    get failed() {
-        return this.checks.filter((c) => c.verdict === 'fail');
-    }
-    /** The field-name block: what a user pastes into an issue when their tenant answers differently. */
-    printAnswers() {
-        this.core.info('Fields in the answers preflight read (names only, never values; paste these lines when reporting a tenant that answers differently):');
-        for (const a of this.answers)
-            this.core.info(`  ${logSafe(`${a.endpoint} on ${a.host} -> ${a.status}: ${describeShape(a.shape)}`, 2000)}`);
-    }
-    async writeSummary() {
-        const rows = this.checks.map((c) => `| ${cell(c.check)} | ${c.verdict.toUpperCase()} | ${cell(c.detail)} |`);
-        const answers = this.answers.map((a) => `| \`${cell(a.endpoint)}\` | ${cell(a.host)} | ${a.status} | ${cell(describeShape(a.shape))} |`);
-        await this.core.summary
-            .addRaw(`### DigiCert ONE preflight: ${this.failed.length ? `${this.failed.length} check(s) failed` : 'all checks passed'}\n\n`, false)
-            .addRaw(`| check | result | detail |\n|---|---|---|\n${rows.join('\n')}\n\n`, false)
-            .addRaw(`#### Fields in the answers read (names only)\n\n| request | host | status | fields |\n|---|---|---|---|\n${answers.join('\n')}\n\n`, false)
-            .addRaw('Preflight created, changed and deleted nothing.\n', false)
-            .write();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/preflight.ts
-/**
- * `preflight: true`: authenticate and check, read-only, everything a real run will need, then stop. It mints
- * nothing, deletes nothing and saves no state that the post step would act on (post finds "nothing to revoke").
- * Each check prints one line (PASS / WARN / FAIL / SKIP and what to fix); the answers' field names are listed so a
- * tenant that answers differently can be reported in one paste. A failed check fails the step.
- */
-
-
-
-
-
-
-
-
-
-
-const message = (err) => (err instanceof Error ? err.message : String(err));
-async function runPreflight(deps) {
-    const { core, env, clock } = deps;
-    const now = dateOf(clock);
-    const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
-    for (const value of secrets)
-        maskSecret(value, core.setSecret);
-    const report = new PreflightReport(core, secrets);
-    core.info('Preflight: checking the set-up read-only; nothing will be created, changed or deleted.');
-    let config;
-    try {
-        config = parseConfig(core.getInput, env, deps.run, now);
-    }
-    catch (err) {
-        if (!(err instanceof InputError))
-            throw err;
-        report.add(err.input.startsWith('client-') ? 'client certificate' : 'inputs', 'fail', err.message);
-    }
-    if (config)
-        await checkService(deps, config, secrets, report, now);
-    report.printAnswers();
-    if (!config || config.step.jobSummary)
-        await report.writeSummary().catch((err) => core.warning(`Could not write the job summary: ${message(err)}`));
-    const failed = report.failed;
-    if (failed.length) {
-        core.setFailed(`Preflight: ${failed.length} check(s) failed (${failed.map((c) => c.check).join('; ')}). Fix what the [FAIL] lines say and run it again; nothing was created.`);
-    }
-    else {
-        core.info('Preflight: all checks passed. Remove `preflight: true` to mint.');
-    }
-    return report.checks;
-}
-async function checkService(deps, config, secrets, report, now) {
-    const { core, env, createHttp, clock } = deps;
-    const auth = config.auth;
-    const target = config.scoped ? `scope (${config.scoped.scope.map((s) => `${s.manager}: ${s.roles.join(', ')}`).join('; ')})` : `service-user-id ${config.serviceUserId}`;
-    report.add('inputs', 'pass', `host ${config.host}; bootstrap by ${auth.kind === 'api-key' ? 'api-key' : 'client certificate'}; ${target}.`);
-    if (config.clientCertificateForJob) {
-        // Said, not silently dropped: a real run requests the certificate with the token it mints, which preflight does not make.
-        report.add('job certificate', 'skip', 'client-certificate-for-job is not tried: a real run requests the certificate with the token it mints, and preflight mints nothing. It relies on the token rights checked below.');
-    }
-    if (config.keypairAlias) {
-        // Chosen over a lookup by the bootstrap: only a bootstrap with Manage keypair could see the keypair's assignment,
-        // and the real question is whether the job's own two factors can use it, which needs them.
-        report.add('keypair', 'skip', `keypair-alias '${config.keypairAlias}' is not checked here: the check needs the job's two factors (its token and client certificate), which preflight does not make. A real run checks it right after making them, before the build, and fails naming what to fix.`);
-    }
-    if (auth.kind === 'client-cert') {
-        const left = daysUntil(auth.certificate.notAfter, now);
-        const soon = left < config.certificateExpiryWarningDays;
-        report.add('client certificate', soon ? 'warn' : 'pass', `${auth.certificate.subject}, valid until ${auth.certificate.notAfter.toISOString()} (${left} days)${soon ? ': request a new one in Account Manager soon' : ''}; whether DigiCert ONE accepts it is the bootstrap credential check.`);
-    }
-    const place = hostEnvironment(config.host);
-    const conn = bootstrapConnection(config.host, auth);
-    const proxy = proxyFor(conn.requestHost, env);
-    const methods = [];
-    const debugTrace = traceFor((line) => core.debug(line), env);
-    const open = (requestHost, http) => new D1Client(http, {
-        host: requestHost,
-        secrets,
-        deadline: now.getTime() + config.step.timeoutSeconds * 1000,
-        clock,
-        log: (line) => core.info(line),
-        authKind: auth.kind,
-        onAnswer: (endpoint, status, shape) => report.answer(requestHost, endpoint, status, shape),
-        trace: (t) => {
-            methods.push(t.method);
-            debugTrace?.(t);
-        },
-    });
-    const http = createHttp({ ...conn.http, env, ca: config.trust });
-    try {
-        const client = open(conn.requestHost, http);
-        let me;
-        try {
-            me = await client.getUser('me');
-        }
-        catch (err) {
-            if (!(err instanceof D1Error))
-                throw err;
-            await credentialRefused(err);
-        }
-        if (me) {
-            if (proxy)
-                report.add('proxy', 'pass', `requests to ${conn.requestHost} tunnel through the proxy ${proxy}.`);
-            else
-                report.add('proxy', 'skip', 'no proxy applies (HTTPS_PROXY / HTTP_PROXY unset, or NO_PROXY lists the host).');
-            report.add('host environment', place.environment ? 'pass' : 'warn', `${config.host} is ${place.label}; the bootstrap credential works there.`);
-            report.add('bootstrap credential', 'pass', `accepted on ${conn.requestHost}${auth.kind === 'client-cert' ? ' (client certificate in the TLS handshake)' : ''}: ${me.userType ?? 'unknown type of'} user ${me.id}.`);
-            checkBootstrapUser(me);
-            if (config.scoped)
-                await checkScope(client, me, config);
-            else
-                await checkTarget(client, me, config.serviceUserId);
-        }
-        else {
-            report.add('remaining checks', 'skip', 'they need an accepted bootstrap credential.');
-        }
-    }
-    finally {
-        await http.close();
-    }
-    const writes = methods.filter((m) => m !== 'GET');
-    report.add('read-only', writes.length ? 'fail' : 'pass', writes.length ? `preflight sent ${writes.join(', ')}: this is a bug, please report it.` : `${methods.length} request(s), all GET; nothing was created, changed or deleted.`);
-    async function credentialRefused(err) {
-        if (err.kind === 'network' && proxy && /proxy/i.test(err.message)) {
-            report.add('proxy', 'fail', err.message);
-            report.add('bootstrap credential', 'skip', `DigiCert ONE was not reached through the proxy ${proxy}.`);
-            return;
-        }
-        if (proxy)
-            report.add('proxy', 'skip', `set (${proxy}), but the request failed before it could be judged.`);
-        if (err.kind === 'network' && auth.kind === 'client-cert') {
-            report.add('client certificate accepted', 'fail', err.message);
-            return;
-        }
-        if (err.kind !== 'auth' || auth.kind !== 'api-key') {
-            report.add('bootstrap credential', 'fail', err.message);
-            return;
-        }
-        // A 401: a wrong key, or a key of the other environment. Only the counterpart host can tell them apart.
-        if (!place.counterpart) {
-            report.add('host environment', 'warn', `${config.host} is ${place.label}: preflight cannot tell a wrong key from a key of another DigiCert ONE environment here.`);
-            report.add('bootstrap credential', 'fail', err.message);
-            return;
-        }
-        const other = hostEnvironment(place.counterpart);
-        const probeConn = bootstrapConnection(place.counterpart, auth);
-        const probeHttp = createHttp({ ...probeConn.http, env, ca: config.trust });
-        let worksThere = false;
-        try {
-            await open(probeConn.requestHost, probeHttp).getUser('me');
-            worksThere = true;
-        }
-        catch (probeErr) {
-            if (!(probeErr instanceof D1Error))
-                throw probeErr;
-        }
-        finally {
-            await probeHttp.close();
-        }
-        if (worksThere) {
-            report.add('host environment', 'fail', `the api-key was made in ${other.label} (${place.counterpart}), but host is ${config.host}, ${place.label}: credentials work only in the environment they were made in (demo credentials do not work in production). Set host: ${place.counterpart}, or use a key made on ${config.host}.`);
-            report.add('bootstrap credential', 'fail', `refused on ${config.host} (401): it is a key of ${place.counterpart}, see host environment.`);
-        }
-        else {
-            report.add('host environment', 'pass', `${config.host} is ${place.label}; the key does not work on ${place.counterpart} either, so it is not a key of the other environment.`);
-            report.add('bootstrap credential', 'fail', err.message);
-        }
-    }
-    function checkBootstrapUser(me) {
-        if (me.status && me.status.toUpperCase() !== 'ACTIVE') {
-            report.add('bootstrap user', 'fail', `user ${me.id} has status ${me.status}: activate it in Account Manager, or use an active bootstrap user.`);
-            return;
-        }
-        const verdict = checkExpiry(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays || 14);
-        if (verdict.level === 'expired')
-            report.add('bootstrap user', 'fail', verdict.message);
-        else if (verdict.level === 'warn')
-            report.add('bootstrap user', 'warn', verdict.message);
-        else
-            report.add('bootstrap user', 'pass', `active${me.endDate ? `, ends ${me.endDate} 23:59:59 UTC` : ', no end date in the answer'}.`);
-    }
-    async function checkTarget(client, me, serviceUserId) {
-        // `me` is replaced by the caller's own id below; listTokens takes a real id.
-        let userId = serviceUserId;
-        if (serviceUserId === 'me') {
-            if (me.userType === 'service') {
-                report.add('target user', 'fail', 'service-user-id is `me`, but the bootstrap is a service user, and DigiCert ONE service users cannot create API tokens for themselves: name the service user this job should act as, or use scope.');
-                return;
-            }
-            userId = me.id;
-            report.add('target user', 'pass', `\`me\`: the bootstrap (a ${me.userType ?? 'standard'} user) mints for itself.`);
-        }
-        else {
-            try {
-                const t = await client.getUser(serviceUserId);
-                const ends = checkExpiry(`The target user ${t.id}`, t.endDate, now, 1);
-                if (t.status && t.status.toUpperCase() !== 'ACTIVE')
-                    report.add('target user', 'fail', `${t.id} has status ${t.status}: a token minted for it would not work; activate it in Account Manager.`);
-                else if (ends.level === 'expired')
-                    report.add('target user', 'fail', ends.message);
-                else
-                    report.add('target user', 'pass', `${t.id} exists (${t.userType ?? 'unknown type'}, ${t.status ?? 'status not given'}${t.endDate ? `, ends ${t.endDate}` : ''}).`);
-            }
-            catch (err) {
-                if (!(err instanceof D1Error))
-                    throw err;
-                if (err.kind === 'not-found') {
-                    report.add('target user', 'fail', `service-user-id ${serviceUserId} does not exist on ${config.host} (ids differ between demo and production): copy the id from Account Manager > Service users on this host.`);
-                    return;
-                }
-                // May manage tokens without seeing the user record: the token listing below decides.
-                report.add('target user', err.kind === 'forbidden' ? 'warn' : 'fail', err.message);
-            }
-        }
-        try {
-            const tokens = await client.listTokens(userId);
-            report.add('token rights', 'pass', `the bootstrap may manage the API tokens of ${userId} (it listed ${tokens.length}; none created).`);
-        }
-        catch (err) {
-            if (!(err instanceof D1Error))
-                throw err;
-            report.add('token rights', 'fail', err.message);
-        }
-    }
-    async function checkScope(client, me, config) {
-        const scoped = config.scoped;
-        const held = new Set(me.permissions);
-        for (const entry of scoped.scope) {
-            let roles;
-            try {
-                roles = await client.listRoles(entry.applicationCode);
-            }
-            catch (err) {
-                if (!(err instanceof D1Error))
-                    throw err;
-                report.add(`roles of ${entry.manager}`, 'fail', err.message);
-                continue;
-            }
-            for (const wanted of entry.roles) {
-                const name = `role ${entry.manager}: ${wanted}`;
-                const role = roles.find((r) => r.id === wanted) ?? roles.find((r) => r.name.toLowerCase() === wanted.toLowerCase());
-                if (!role) {
-                    report.add(name, 'fail', `${entry.manager} has no role '${wanted}'. Roles there: ${roles.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
-                    continue;
-                }
-                const missing = role.permissions.filter((p) => !held.has(p));
-                if (missing.length)
-                    report.add(name, 'fail', `the bootstrap user ${me.id} does not hold role '${role.name}' (it lacks ${missing.join(', ')}), so it cannot grant it: ask for a role it holds, or give the bootstrap user that role first.`);
-                else
-                    report.add(name, 'pass', `resolves to ${role.id}, and the bootstrap holds all ${role.permissions.length} of its permissions.`);
-            }
-        }
-        try {
-            if (scoped.accounts.length) {
-                const reachable = await client.listAccounts();
-                const unknown = scoped.accounts.filter((a) => !reachable.some((r) => r.id === a));
-                if (unknown.length)
-                    report.add('accounts', 'fail', `the bootstrap user cannot reach ${unknown.join(', ')}. Accounts it can: ${reachable.map((r) => `${r.name} (${r.id})`).join(', ') || 'none'}.`);
-                else
-                    report.add('accounts', 'pass', `the bootstrap reaches ${scoped.accounts.join(', ')}.`);
-            }
-            else if (me.primaryAccountId) {
-                report.add('accounts', 'pass', `the ephemeral service user would go to the bootstrap's primary account ${me.primaryAccountId}.`);
-            }
-            else {
-                report.add('accounts', 'fail', 'the bootstrap user has no primary account in its answer: name the account ids in accounts.');
-            }
-        }
-        catch (err) {
-            if (!(err instanceof D1Error))
-                throw err;
-            report.add('accounts', 'fail', err.message);
-        }
-        try {
-            await client.listServiceUsers();
-            report.add('service users', 'pass', 'the bootstrap may list service users (how the post step finds one whose create answer was lost). Creating one needs Account Manager "Manage users", which only a real run proves.');
-        }
-        catch (err) {
-            if (!(err instanceof D1Error))
-                throw err;
-            report.add('service users', 'fail', err.message);
-        }
     }
 }
 
@@ -20341,21 +19912,21 @@ function runInfoFromEnv(env) {
 
 
 
-
 async function run() {
     const core = guardedCore(core_namespaceObject);
     // Every state key first, before anything can fail (see state.ts).
     initState(core.saveState);
     try {
-        const deps = { core, env: process.env, clock: systemClock, createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
+        const deps = { core, env: process.env, clock: src_clock/* systemClock */.m, createHttp: src_http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
         // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
-        if (parsePreflight(core.getInput))
-            await runPreflight(deps);
+        // Preflight is a chunk of its own: a minting step never loads it.
+        if ((0,inputs/* parsePreflight */.f_)(core.getInput))
+            await (await __nccwpck_require__.e(/* import() */ 526).then(__nccwpck_require__.bind(__nccwpck_require__, 1526))).runPreflight(deps);
         else
             await runMain(deps);
     }
     catch (err) {
-        core.setFailed(redact(err instanceof Error ? err.message : String(err), [...secretInputValues(core.getInput), ...proxyPasswords(process.env)]));
+        core.setFailed((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(process.env)]));
     }
 }
 
@@ -20381,7 +19952,7 @@ async function run() {
 
 function stepConfig(core) {
     try {
-        return parseStepConfig(core.getInput);
+        return (0,inputs/* parseStepConfig */.mA)(core.getInput);
     }
     catch (err) {
         // Main already refused these inputs; post still revokes, with the defaults.
@@ -20392,11 +19963,11 @@ function stepConfig(core) {
 /** The worst outcome wins the summary line: a failure must not hide behind a success. */
 const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 async function runPost({ core, env, createHttp, clock }) {
-    const now = dateOf(clock);
+    const now = (0,src_clock/* dateOf */.Q)(clock);
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-    const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
-        maskSecret(value, core.setSecret);
+        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
     const config = stepConfig(core);
     const summary = async (outcome, line) => {
         if (config.jobSummary)
@@ -20405,7 +19976,7 @@ async function runPost({ core, env, createHttp, clock }) {
     };
     const loaded = loadState(core.getState);
     if (!loaded.ok) {
-        core.warning(`The post step did not act: ${loaded.why}. Something other than this action's main step wrote its state (an earlier step's GITHUB_ENV can set STATE_* variables). Check Account Manager for credentials named gha_… of this run.`);
+        core.warning(`The post step did not act: ${loaded.why}. Something other than this action's main step wrote its state (an earlier step's GITHUB_ENV can set STATE_* variables). Check Account Manager for credentials named gha_\u2026 of this run.`);
         return summary('failed', 'FAILED (state did not fit; nothing was sent)');
     }
     const saved = loaded.state;
@@ -20433,13 +20004,13 @@ async function runPost({ core, env, createHttp, clock }) {
         return finish();
     if (config.skipRevoke) {
         for (const m of remote)
-            core.info(`skip-revoke is set: ${post_describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
+            core.info(`skip-revoke is set: ${describe(m, saved.host)} stays live until ${m.endDate} 23:59:59 UTC.`);
         record(undefined, ['skipped', `skipped (skip-revoke); live until ${remote[0].endDate} 23:59:59 UTC`]);
         return finish();
     }
     const fail = (why, line) => {
         for (const m of remote)
-            core.warning(`Could not revoke ${post_describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+            core.warning(`Could not revoke ${describe(m, saved.host)}: ${why} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
         record(undefined, ['failed', line]);
         return finish();
     };
@@ -20450,34 +20021,34 @@ async function runPost({ core, env, createHttp, clock }) {
     let host;
     let trust;
     try {
-        auth = parseAuth(core.getInput, now);
-        host = parseTargetHost(core.getInput, env, auth.kind);
-        trust = parseTrust(core.getInput);
+        auth = (0,inputs/* parseAuth */.kU)(core.getInput, now, await (0,inputs/* certificateLoader */.dL)(core.getInput));
+        host = (0,inputs/* parseTargetHost */.b6)(core.getInput, env, auth.kind);
+        trust = (0,inputs/* parseTrust */.Sb)(core.getInput);
     }
     catch (err) {
-        return fail(redact(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
+        return fail((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
     }
     // The bootstrap credential goes where main sent it, by the same rule; state that names another host is not obeyed.
     if (saved.host !== host) {
         return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
     }
     // Nor along another path: proxy settings that changed since main came from a step in between (GITHUB_ENV).
-    const network = networkEnvironment(env);
-    sayNetworkEnvironment(network, core);
+    const network = (0,src_http/* networkEnvironment */.mR)(env);
+    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
     if (network.digest !== saved.network) {
         return fail('the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) differ from those the main step used, so a step in between changed them; the bootstrap credential goes only along the path main used, and nothing was sent.', 'FAILED (proxy settings changed since main; nothing was sent)');
     }
-    const conn = bootstrapConnection(host, auth);
+    const conn = (0,bootstrap/* bootstrapConnection */.T)(host, auth);
     const http = createHttp({ ...conn.http, env, ca: trust });
     try {
-        const client = new D1Client(http, {
+        const client = new d1_api/* D1Client */.X1(http, {
             host: conn.requestHost,
             secrets,
             deadline: now.getTime() + config.timeoutSeconds * 1000,
             clock,
             log: (line) => core.info(line),
             authKind: auth.kind,
-            trace: traceFor((line) => core.debug(line), env),
+            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
         });
         for (const m of remote)
             record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
@@ -20487,19 +20058,19 @@ async function runPost({ core, env, createHttp, clock }) {
         await http.close();
     }
 }
-function post_describe(m, host) {
+function describe(m, host) {
     return KINDS[m.kind].local ? `${KINDS[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${KINDS[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
 }
 const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
 /** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
 function manualCommands(host, certInput) {
     const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? CLIENTAUTH_PREFIX : ''}${host}`;
+    const base = `https://${certInput ? bootstrap/* CLIENTAUTH_PREFIX */.l : ''}${host}`;
     return (m) => KINDS[m.kind].manual(m, { base, credentialArgs });
 }
 async function revokeOne(core, ctx, m, host, now, manual) {
     const kind = KINDS[m.kind];
-    const what = post_describe(m, host);
+    const what = describe(m, host);
     try {
         let id = m.id;
         if (!id && !kind.list) {
@@ -20527,7 +20098,7 @@ async function revokeOne(core, ctx, m, host, now, manual) {
     catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-        if (err instanceof D1Error && err.kind === 'auth' && m.endDate < utcDayOf(now)) {
+        if (err instanceof d1_api/* D1Error */.w$ && err.kind === 'auth' && m.endDate < (0,d1_wire/* utcDayOf */.kv)(now)) {
             core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
             return ['expired', `not needed (past its end date ${m.endDate})`];
         }
@@ -20548,11 +20119,11 @@ async function revokeOne(core, ctx, m, host, now, manual) {
 async function post_run() {
     const core = guardedCore(core_namespaceObject);
     try {
-        await runPost({ core, env: process.env, clock: systemClock, createHttp: createHttpClient });
+        await runPost({ core, env: process.env, clock: src_clock/* systemClock */.m, createHttp: src_http/* createHttpClient */.uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
-        core.warning(`Post step: ${redact(err instanceof Error ? err.message : String(err), [...secretInputValues(core.getInput), ...proxyPasswords(process.env)])}`);
+        core.warning(`Post step: ${(0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(process.env)])}`);
     }
 }
 

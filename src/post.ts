@@ -12,7 +12,7 @@ import { KINDS, findByName, type Made, type RevokeContext } from './credentials/
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment, type HttpClient, type HttpOptions } from './http.js';
-import { parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, type Auth, type StepConfig } from './inputs.js';
+import { certificateLoader, parseAuth, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, type Auth, type StepConfig } from './inputs.js';
 import { dateOf, type Clock } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
@@ -99,7 +99,7 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
   let host: string;
   let trust: string[];
   try {
-    auth = parseAuth(core.getInput, now);
+    auth = parseAuth(core.getInput, now, await certificateLoader(core.getInput));
     host = parseTargetHost(core.getInput, env, auth.kind);
     trust = parseTrust(core.getInput);
   } catch (err) {

@@ -1,0 +1,38 @@
+// `npm run bundle`: dist/ from src/ with ncc, then every generated .js file made ASCII-only.
+//
+// 1. Every generated file of dist/ is removed first (all but HAND_WRITTEN), so a chunk ncc no longer emits cannot
+//    stay behind: .ci/run's "dist/ matches the source" check then sees it as deleted.
+// 2. ncc builds src/index.ts (the shared bundle; dynamic import()s become NNN.index.js chunks).
+// 3. Any non-ASCII character in a generated .js file is written as a \uXXXX escape. Node decodes an ESM file from
+//    UTF-8, and V8 holds and scans it as a two-byte string as soon as one character is outside Latin-1 (the bundle
+//    had 139, all in comments and messages): ASCII-only, the same program loads measurably faster (bench/README.md).
+//    \uXXXX means the same character in a string, a template, a regular expression, an identifier and a comment.
+//    A tagged template's raw text would differ; the build fails if a String.raw template holds such a character.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+/** The runner's entry files (action.yml runs.main and runs.post): source, not build output. */
+const HAND_WRITTEN = ['main.js', 'post.js'];
+
+for (const f of readdirSync(DIST)) if (!HAND_WRITTEN.includes(f)) rmSync(join(DIST, f), { recursive: true, force: true });
+
+const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+const r = spawnSync(process.execPath, [ncc, 'build', 'src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '--target', 'es2022'], { cwd: ROOT, stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+
+/** `text` with every character outside ASCII written as \uXXXX (two escapes, a surrogate pair, above U+FFFF). */
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+for (const f of readdirSync(DIST).filter((f) => f.endsWith('.js') && !HAND_WRITTEN.includes(f))) {
+  const path = join(DIST, f);
+  const text = readFileSync(path, 'utf8');
+  if (/String\.raw`[^`]*[^\x00-\x7f]/.test(text)) throw new Error(`${f}: a String.raw template holds a non-ASCII character; its raw text would change`);
+  const ascii = asciiOnly(text);
+  if (ascii !== text) writeFileSync(path, ascii);
+}
