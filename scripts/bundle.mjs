@@ -8,8 +8,11 @@
 //    had 139, all in comments and messages): ASCII-only, the same program loads measurably faster (bench/README.md).
 //    \uXXXX means the same character in a string, a template, a regular expression, an identifier and a comment.
 //    A tagged template's raw text would differ; the build fails if a String.raw template holds such a character.
+// 4. .build/dist-modules.json: for each generated file, its SHA-256, its size and the modules ncc put in it (from
+//    ncc's webpack stats). `npm run bench` reads it to fail when a module joins the default path's dist/index.js.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,8 +23,11 @@ const HAND_WRITTEN = ['main.js', 'post.js'];
 
 for (const f of readdirSync(DIST)) if (!HAND_WRITTEN.includes(f)) rmSync(join(DIST, f), { recursive: true, force: true });
 
+const BUILD = join(ROOT, '.build');
+mkdirSync(BUILD, { recursive: true });
+const statsFile = join(BUILD, 'ncc-stats.json');
 const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
-const r = spawnSync(process.execPath, [ncc, 'build', 'src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '--target', 'es2022'], { cwd: ROOT, stdio: 'inherit' });
+const r = spawnSync(process.execPath, [ncc, 'build', 'src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '--target', 'es2022', '--stats-out', statsFile], { cwd: ROOT, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 /** `text` with every character outside ASCII written as \uXXXX (two escapes, a surrogate pair, above U+FFFF). */
@@ -36,3 +42,22 @@ for (const f of readdirSync(DIST).filter((f) => f.endsWith('.js') && !HAND_WRITT
   const ascii = asciiOnly(text);
   if (ascii !== text) writeFileSync(path, ascii);
 }
+
+// Modules per emitted file: a concatenated module ("./src/index.ts + 40 modules") lists the modules inside it.
+const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
+const fileOf = new Map(stats.chunks.map((c) => [c.id, c.files[0]]));
+const modules = new Map();
+for (const m of stats.modules) {
+  for (const id of m.chunks) {
+    const file = fileOf.get(id);
+    if (!modules.has(file)) modules.set(file, new Set());
+    for (const inner of m.modules ?? [m]) modules.get(file).add(inner.name.replace(/ \+ \d+ modules$/, ''));
+  }
+}
+const manifest = {};
+for (const [file, names] of [...modules].sort((a, b) => a[0].localeCompare(b[0]))) {
+  const bytes = readFileSync(join(DIST, file));
+  manifest[file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, modules: [...names].sort() };
+}
+writeFileSync(join(BUILD, 'dist-modules.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+rmSync(statsFile, { force: true });
