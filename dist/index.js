@@ -14414,10 +14414,32 @@ function statusMaybeCommitted(status) {
 }
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
-const RETRY_AFTER_JITTER_MS = 1000;
+/**
+ * After a 429 or 503 that names Retry-After: that moment, plus a random spread of up to RETRY_AFTER_SPREAD_MS drawn
+ * from the step's Clock, so jobs refused together do not come back together. Runners sharing one bootstrap key that
+ * were refused in the same second would otherwise all return on the second Retry-After names, and all but the limit
+ * be refused again (1000 jobs against 50 requests/s: 14 refusals per job with the former 1 s of jitter, 5 with 6 s).
+ * A wider spread refuses fewer (3 per job with 10 s) but leaves the server idle while the last jobs wait, and the
+ * run ends later; 6 s is the widest whose 1000-job run stayed within 1.2x the minimum time. One window for every
+ * retry: a window that grew with each refusal left the unlucky jobs waiting longest. Measurements: bench/README.md.
+ */
+const RETRY_AFTER_SPREAD_MS = 6000;
+/** A retry is worth sending only with this much of the step's budget left for its own answer. */
+const RETRY_RESERVE_MS = 1000;
 /** Parsed where the header is read, at the wire boundary. */
 
-function backoffMs(attempt, random = Math.random) {
+/**
+ * How long to wait after a 429/503 that said Retry-After (`retryAfterMs`), with `leftMs` of the step's budget left:
+ * Retry-After plus `random()` (the step's Clock) times the spread window, the window cut so that the retry still has
+ * RETRY_RESERVE_MS for its answer. undefined when Retry-After itself reaches the deadline: give up.
+ */
+function retryAfterWaitMs(retryAfterMs, leftMs, random) {
+    if (retryAfterMs >= leftMs)
+        return undefined;
+    const window = Math.max(0, Math.min(RETRY_AFTER_SPREAD_MS, leftMs - RETRY_RESERVE_MS - retryAfterMs));
+    return retryAfterMs + Math.floor(window * random());
+}
+function backoffMs(attempt, random) {
     const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
     // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
     return Math.round(exp / 2 + (exp / 2) * random());
@@ -14511,14 +14533,16 @@ class D1Client {
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
                 const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
-                // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
-                wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
+                // Retry-After is the earliest moment; a random spread on top (never past the deadline) keeps a crowd of
+                // runners refused together from coming back together (retry.ts).
+                const next = told === undefined ? backoffMs(attempt, this.clock.random) : retryAfterWaitMs(told, this.deadline - this.clock.now(), this.clock.random);
                 // The header's own text never reaches the log: only what it parsed to.
                 why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
-                if (this.clock.now() + wait >= this.deadline) {
+                if (next === undefined || this.clock.now() + next >= this.deadline) {
                     this.onAnswer?.(endpoint, res.status, shape);
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
+                wait = next;
             }
             catch (err) {
                 if (!(err instanceof http/* NetworkError */.Dr))
@@ -14558,7 +14582,7 @@ class D1Client {
             hint = `${host} did not answer in time (${code}). DigiCert ONE may be slow or unreachable from this runner; try again, or check the proxy settings.`;
         }
         else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) {
-            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate with NODE_EXTRA_CA_CERTS.`;
+            hint = `the TLS certificate of ${host} could not be verified (${code}). If a proxy inspects TLS on this runner, give its CA certificate in the tls-ca-certificates input (NODE_EXTRA_CA_CERTS is not used).`;
         }
         else if (/^Proxy response \(\d+\)/.test(err.message)) {
             const status = /\((\d+)\)/.exec(err.message)?.[1];
@@ -15174,11 +15198,35 @@ function watchedConnector(options, onClose) {
         callback(err, socket);
     });
 }
+/**
+ * The TLS context of a trust list, built once per process: building one parses every CA certificate (Node's ~150
+ * roots and tls-ca-certificates), ~10 ms of CPU that tls.connect would otherwise spend on every connection (a step
+ * with a job certificate opens several; `npm run bench:load` opens two per job). Only without a client certificate:
+ * with one, the context would hold its key, and the client keeps the per-connection path.
+ */
+const trustContexts = new Map();
+function trustContext(ca) {
+    // Keyed by the certificates after Node's roots when the list starts with them (trustAnchors' lists all do: the
+    // same string objects, compared in a moment), so a key is not ~200 KB of roots joined again for every client.
+    const roots = external_node_tls_.rootCertificates.length <= ca.length && external_node_tls_.rootCertificates.every((pem, i) => ca[i] === pem);
+    const key = roots ? `roots\n${ca.slice(external_node_tls_.rootCertificates.length).join('\n')}` : ca.join('\n');
+    let context = trustContexts.get(key);
+    if (!context) {
+        if (trustContexts.size >= 4)
+            trustContexts.clear();
+        context = (0,external_node_tls_.createSecureContext)({ ca: [...ca] });
+        trustContexts.set(key, context);
+    }
+    return context;
+}
 function createHttpClient(opts) {
     const pending = new Set();
     // rejectUnauthorized is explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off.
     const verified = { ca: [...opts.ca], rejectUnauthorized: true };
-    const connect = { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup };
+    // The same trust either way: `ca` makes tls.connect build the context itself; `secureContext` is that context, built once.
+    const connect = opts.tls
+        ? { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup }
+        : { secureContext: trustContext(opts.ca), rejectUnauthorized: true, lookup: loopbackSubdomainLookup };
     const dispatcher = usesProxy(opts.env)
         ? withoutExperimentalWarning(() => new undici.EnvHttpProxyAgent({
             // Direct connections (NO_PROXY hosts) use `connect`; through a proxy the TLS session to DigiCert ONE runs
