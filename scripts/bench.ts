@@ -94,7 +94,7 @@ interface DefaultPath {
   modules: string[];
 }
 interface Manifest {
-  [file: string]: { sha256: string; bytes: number; modules: string[] };
+  [file: string]: { sha256: string; bytes: number; modules: string[]; ids?: Record<string, string> };
 }
 
 /** The default path's guard, without running anything: dist/index.js's modules and size against bench/default-path.json. */
@@ -128,18 +128,57 @@ function distFiles(): { file: string; bytes: number }[] {
     .map((f) => ({ file: `dist/${f}`, bytes: statSync(join(dist, f)).size }));
 }
 
+/** Which module each line of dist/index.js belongs to (from the markers ncc writes and .build/dist-modules.json). */
+function bundleLineModules(): (line: number) => string {
+  const manifestFile = join(BUILD, 'dist-modules.json');
+  const ids = existsSync(manifestFile) ? ((JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest)['index.js']?.ids ?? {}) : {};
+  const owner: string[] = [];
+  let current = '(webpack runtime)';
+  for (const text of readFileSync(DIST_BUNDLE, 'utf8').split('\n')) {
+    const opened = /^\/\*\*\*\/ (\d+):$/.exec(text);
+    const concatenated = /^;\/\/ CONCATENATED MODULE: (.+)$/.exec(text);
+    if (opened) current = ids[opened[1]!] ?? `module ${opened[1]}`;
+    else if (concatenated) current = concatenated[1]!;
+    owner.push(current);
+  }
+  return (line) => owner[line] ?? '(webpack runtime)';
+}
+
+/** A module's package, for the profile: undici, @actions/* (with tunnel), the action's own code. */
+function packageOf(module: string): string {
+  if (module.includes('undici')) return 'bundle: undici';
+  if (module.includes('@actions/') || module.includes('tunnel')) return 'bundle: @actions/* (core, http-client, exec, io, tunnel)';
+  if (module.startsWith('./src/')) return "bundle: the action's own code";
+  return 'bundle: webpack runtime and externals';
+}
+
 /**
- * Self time of .cpuprofile files, averaged over the files: by place (the bundle, Node's built-ins, V8/native) and
- * the top functions.
+ * Self time of .cpuprofile files, averaged over the files: by what it was spent on (compiling the bundle, Node's
+ * built-ins, the TLS trust list, each package of the bundle, GC, …) and the top functions.
  */
 function summariseProfiles(files: string[], top = 10): string[] {
   interface Node {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
   }
+  const moduleAt = bundleLineModules();
   const agg = new Map<string, number>();
   const where = new Map<string, number>();
   let total = 0;
+  const category = (n: Node): string => {
+    const { functionName: fn, url, lineNumber } = n.callFrame;
+    if (fn === '(garbage collector)') return 'GC';
+    if (fn === '(program)' || fn === '(idle)') return `${fn} (V8 outside JS: parsing, startup, waiting)`;
+    if (fn === 'compileSourceTextModule' || fn === 'compileFunction') return 'compiling ES modules (the bundle, the entry)';
+    if (fn === 'decodeUTF8' || (fn === 'decode' && url.includes('encoding')) || fn === 'read' || fn === 'readFileUtf8') return 'reading and decoding source files';
+    if (url.includes('tls/secure-context') || fn === 'addCACerts' || (fn === 'SecureContext' && url.includes('tls')) || fn === 'getRootCertificates') return 'TLS trust list (parsing CA certificates)';
+    if (fn === 'compileForInternalLoader' || fn === 'requireBuiltin' || fn === 'internalBinding' || fn === 'compileForPublicLoader') return "loading Node's built-in modules";
+    if (url.endsWith('/dist/index.js')) return packageOf(moduleAt(lineNumber));
+    if (url.includes('/dist/') || url.includes('bench-floor') || url.includes('.build/bench/')) return 'the step script itself';
+    if (url.startsWith('node:')) return 'Node built-ins running (TLS, net, http, fs, ESM loader)';
+    if (url.startsWith('wasm://') || fn === 'js-to-wasm') return "undici's HTTP parser (WebAssembly)";
+    return url ? 'other' : 'V8/native other';
+  };
   for (const file of files) {
     const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -147,15 +186,17 @@ function summariseProfiles(files: string[], top = 10): string[] {
     p.samples.forEach((id, i) => {
       const us = p.timeDeltas[i] ?? 0;
       const n = byId.get(id)!;
-      const url = n.callFrame.url;
-      const place = !url ? 'V8/native (compile, GC, program)' : url.includes('/dist/') || url.includes('bench-floor') ? 'the bundle' : url.startsWith('node:') ? 'node: built-ins' : 'other';
+      const place = category(n);
       where.set(place, (where.get(place) ?? 0) + us);
+      const url = n.callFrame.url;
       const key = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
       agg.set(key, (agg.get(key) ?? 0) + us);
     });
   }
   const per = (us: number) => (us / 1000 / files.length).toFixed(1);
-  const lines = [`${files.length} profiles, mean ${(total / files.length).toFixed(1)} ms profiled; self time by place: ${[...where].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${per(v)} ms`).join(', ')}`];
+  const lines = [`${files.length} profiles, mean ${(total / files.length).toFixed(1)} ms profiled (the profiler slows compiling most); self time by what it was spent on:`];
+  for (const [k, us] of [...where].sort((a, b) => b[1] - a[1])) lines.push(`  ${per(us).padStart(6)} ms  ${k}`);
+  lines.push('top functions:');
   for (const [k, us] of [...agg].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${per(us).padStart(6)} ms  ${k}`);
   return lines;
 }
@@ -334,8 +375,8 @@ try {
   if (process.env.BENCH_PROFILE) {
     const dir = join(BUILD, 'profiles');
     rmSync(dir, { recursive: true, force: true });
-    for (const c of [action, dep]) {
-      const sub = join(dir, c === action ? 'action' : 'floor');
+    for (const c of [action, dep, phys]) {
+      const sub = join(dir, c === action ? 'action' : c === dep ? 'dependency-floor' : 'physical-floor');
       for (let i = 0; i < 5; i++) await runJob(c, false, ['--cpu-prof', '--cpu-prof-dir', sub, '--cpu-prof-interval', '100']);
       // Each step writes its profile when it exits, so in order of writing main and post alternate.
       const files = readdirSync(sub)

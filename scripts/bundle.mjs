@@ -8,8 +8,9 @@
 //    had 139, all in comments and messages): ASCII-only, the same program loads measurably faster (bench/README.md).
 //    \uXXXX means the same character in a string, a template, a regular expression, an identifier and a comment.
 //    A tagged template's raw text would differ; the build fails if a String.raw template holds such a character.
-// 4. .build/dist-modules.json: for each generated file, its SHA-256, its size and the modules ncc put in it (from
-//    ncc's webpack stats). `npm run bench` reads it to fail when a module joins the default path's dist/index.js.
+// 4. .build/dist-modules.json: for each generated file, its SHA-256, its size, the modules ncc put in it and their
+//    ids (from ncc's webpack stats). `npm run bench` reads it to fail when a module joins the default path's
+//    dist/index.js, and to say which package each sample of a CPU profile was spent in.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +48,14 @@ for (const f of readdirSync(DIST).filter((f) => f.endsWith('.js') && !HAND_WRITT
 const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
 const fileOf = new Map(stats.chunks.map((c) => [c.id, c.files[0]]));
 const modules = new Map();
+// Module id to name per file: a line "/***/ <id>:" opens that module's code in the file (the bench's profile reads it).
+const ids = new Map();
 for (const m of stats.modules) {
+  for (const id of m.chunks) {
+    const file = fileOf.get(id);
+    if (!ids.has(file)) ids.set(file, {});
+    if (m.id !== null && m.id !== undefined) ids.get(file)[m.id] = m.name.replace(/ \+ \d+ modules$/, '');
+  }
   for (const id of m.chunks) {
     const file = fileOf.get(id);
     if (!modules.has(file)) modules.set(file, new Set());
@@ -57,7 +65,7 @@ for (const m of stats.modules) {
 const manifest = {};
 for (const [file, names] of [...modules].sort((a, b) => a[0].localeCompare(b[0]))) {
   const bytes = readFileSync(join(DIST, file));
-  manifest[file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, modules: [...names].sort() };
+  manifest[file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, modules: [...names].sort(), ids: ids.get(file) ?? {} };
 }
 writeFileSync(join(BUILD, 'dist-modules.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 rmSync(statsFile, { force: true });
