@@ -4,8 +4,8 @@
  * in-process emulator, next to two floors run the same way (same runner harness, same inputs, same trust: Node's
  * roots plus the emulator CA as the tls-ca-certificates input, same single request per step):
  *   - physical floor:   bench/floor-https.ts (node:https only), compiled by build:tools;
- *   - dependency floor: bench/floor-deps.ts (@actions/core + undici as the bundle has it), bundled with ncc like
- *     dist/ into .build/ (rebuilt only when its inputs change).
+ *   - dependency floor: bench/floor-deps.ts (@actions/core + undici as the bundle has it), built like dist/
+ *     (scripts/bundle.mjs: ncc, then ASCII-only) into .build/ (rebuilt only when its inputs change).
  * Warm-up, then rounds; within a round the six steps run in turn, the order of the three commands rotating per
  * round, so machine drift hits all alike. Targets use the median of per-round ratios (paired). Reports medians,
  * ratios, request counts, undici copies, dist/ sizes, and guards the default path's start-up (bench/default-path.json):
@@ -62,17 +62,15 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 /** bench/floor-deps.ts bundled with ncc; rebuilt only when what goes into it changed (ncc takes ~20 s). */
 function buildDepFloor(): string {
   const out = join(BUILD, 'bench-floor-deps');
-  const inputs = ['bench/floor-deps.ts', 'package-lock.json', 'tsconfig.json', 'shims/undici/index.cjs', 'shims/undici/package.json'];
+  const inputs = ['bench/floor-deps.ts', 'package-lock.json', 'tsconfig.json', 'shims/undici/index.cjs', 'shims/undici/package.json', 'scripts/bundle.mjs'];
   const key = createHash('sha256');
   for (const f of inputs) key.update(`${f}\n`).update(readFileSync(join(ROOT, f)));
   const digest = key.digest('hex');
   const stamp = join(out, 'inputs.sha256');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && existsSync(join(out, 'index.js'))) return join(out, 'index.js');
-  rmSync(out, { recursive: true, force: true });
-  const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
-  // The same ncc command as `npm run bundle`, entry and output aside.
-  const r = spawnSync(process.execPath, [ncc, 'build', join(ROOT, 'bench', 'floor-deps.ts'), '-o', out, '--target', 'es2022', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ncc build of bench/floor-deps.ts failed:\n${r.stderr}${r.stdout}`);
+  // The same build as `npm run bundle` (ncc, then ASCII-only), entry and output aside.
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), join(ROOT, 'bench', 'floor-deps.ts'), out], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building bench/floor-deps.ts failed:\n${r.stderr}${r.stdout}`);
   writeFileSync(stamp, digest);
   return join(out, 'index.js');
 }
@@ -174,7 +172,8 @@ function summariseProfiles(files: string[], top = 10): string[] {
     if (url.includes('tls/secure-context') || fn === 'addCACerts' || (fn === 'SecureContext' && url.includes('tls')) || fn === 'getRootCertificates') return 'TLS trust list (parsing CA certificates)';
     if (fn === 'compileForInternalLoader' || fn === 'requireBuiltin' || fn === 'internalBinding' || fn === 'compileForPublicLoader') return "loading Node's built-in modules";
     if (url.endsWith('/dist/index.js')) return packageOf(moduleAt(lineNumber));
-    if (url.includes('/dist/') || url.includes('bench-floor') || url.includes('.build/bench/')) return 'the step script itself';
+    if (url.includes('bench-floor-deps')) return 'the dependency floor bundle (@actions/core, undici, its few lines)';
+    if (url.includes('/dist/') || url.includes('.build/bench/')) return 'the step script itself';
     if (url.startsWith('node:')) return 'Node built-ins running (TLS, net, http, fs, ESM loader)';
     if (url.startsWith('wasm://') || fn === 'js-to-wasm') return "undici's HTTP parser (WebAssembly)";
     return url ? 'other' : 'V8/native other';

@@ -11,24 +11,34 @@
 // 4. .build/dist-modules.json: for each generated file, its SHA-256, its size, the modules ncc put in it and their
 //    ids (from ncc's webpack stats). `npm run bench` reads it to fail when a module joins the default path's
 //    dist/index.js, and to say which package each sample of a CPU profile was spent in.
+//
+// `node scripts/bundle.mjs ENTRY OUTDIR` builds another entry the same way (the bench's dependency floor), with no
+// license file and no manifest.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = join(ROOT, 'dist');
+const [entryArg, outArg] = process.argv.slice(2);
+const isDist = entryArg === undefined;
+const DIST = isDist ? join(ROOT, 'dist') : resolve(outArg ?? '');
+if (!isDist && !outArg) throw new Error('usage: node scripts/bundle.mjs [ENTRY OUTDIR]');
 /** The runner's entry files (action.yml runs.main and runs.post): source, not build output. */
-const HAND_WRITTEN = ['main.js', 'post.js'];
+const HAND_WRITTEN = isDist ? ['main.js', 'post.js'] : [];
 
+mkdirSync(DIST, { recursive: true });
 for (const f of readdirSync(DIST)) if (!HAND_WRITTEN.includes(f)) rmSync(join(DIST, f), { recursive: true, force: true });
 
 const BUILD = join(ROOT, '.build');
 mkdirSync(BUILD, { recursive: true });
 const statsFile = join(BUILD, 'ncc-stats.json');
 const ncc = join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
-const r = spawnSync(process.execPath, [ncc, 'build', 'src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '--target', 'es2022', '--stats-out', statsFile], { cwd: ROOT, stdio: 'inherit' });
+const args = isDist
+  ? ['src/index.ts', '-o', 'dist', '--license', 'licenses.txt', '--target', 'es2022', '--stats-out', statsFile]
+  : [resolve(entryArg), '-o', DIST, '--target', 'es2022', '--quiet'];
+const r = spawnSync(process.execPath, [ncc, 'build', ...args], { cwd: ROOT, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 /** `text` with every character outside ASCII written as \uXXXX (two escapes, a surrogate pair, above U+FFFF). */
@@ -43,6 +53,7 @@ for (const f of readdirSync(DIST).filter((f) => f.endsWith('.js') && !HAND_WRITT
   const ascii = asciiOnly(text);
   if (ascii !== text) writeFileSync(path, ascii);
 }
+if (!isDist) process.exit(0);
 
 // Modules per emitted file: a concatenated module ("./src/index.ts + 40 modules") lists the modules inside it.
 const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
