@@ -80,7 +80,7 @@ describe('D1Client.createToken', () => {
   it.each([
     ['ENOTFOUND', 'could not resolve h'],
     ['UND_ERR_CONNECT_TIMEOUT', 'did not answer in time'],
-    ['SELF_SIGNED_CERT_IN_CHAIN', 'tls-ca-certificates input'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'give its CA certificate in the tls-ca-certificates input'],
     ['ECONNRESET', 'was dropped'],
   ])('network error %s', async (code, says) => {
     const e = await failure(new D1Client(fake(new NetworkError('boom', code)), opts([])).createToken(t));

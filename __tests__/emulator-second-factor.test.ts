@@ -5,7 +5,7 @@
  * so these tests also show that what the action will make is what the emulator takes.
  */
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopbackSubdomainLookup } from '../src/http.js';
 import { makeJobCertificateRequest, randomPassword, toPkcs12, type JobCertificateRequest } from '../src/job-certificate.js';
@@ -35,11 +35,12 @@ interface Call {
 async function call(c: Call): Promise<{ status: number; body: any }> {
   const agent = new Agent({ connect: { ca: t.emu.caPem, lookup: loopbackSubdomainLookup, ...(c.tls ?? {}) } });
   try {
-    const res = await request(`https://${c.clientAuth ? t.emu.clientAuthHost : t.emu.host}${c.path}`, {
+    const res = await agent.request({
+      origin: `https://${c.clientAuth ? t.emu.clientAuthHost : t.emu.host}`,
+      path: c.path,
       method: (c.method ?? 'GET') as 'GET',
       headers: { ...(c.apiKey ? { 'x-api-key': c.apiKey } : {}), ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: c.body !== undefined ? JSON.stringify(c.body) : undefined,
-      dispatcher: agent,
     });
     const text = await res.body.text();
     return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };

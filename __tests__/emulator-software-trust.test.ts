@@ -173,10 +173,10 @@ describe('Software Trust signing: both factors of one active user', () => {
 
 /** DELETE with the bootstrap's token, as the post step of a scope run does. */
 async function fetchDelete(path: string): Promise<number> {
-  const { Agent, request } = await import('undici');
+  const { Agent } = await import('undici');
   const dispatcher = new Agent({ connect: { ca: t.emu.caPem } });
   try {
-    const res = await request(`https://${t.emu.host}${path}`, { method: 'DELETE', headers: { 'x-api-key': t.s.bootstrap.apiKey }, dispatcher });
+    const res = await dispatcher.request({ origin: `https://${t.emu.host}`, path, method: 'DELETE', headers: { 'x-api-key': t.s.bootstrap.apiKey } });
     await res.body.dump();
     return res.statusCode;
   } finally {

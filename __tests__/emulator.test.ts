@@ -1,5 +1,5 @@
 /** The emulator refuses what the documentation says DigiCert ONE refuses, with the documented status and JSON. */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopbackSubdomainLookup } from '../src/http.js';
 import { startTenant, type Tenant } from './support/emulator.js';
@@ -16,11 +16,12 @@ afterAll(async () => {
 });
 
 async function call(method: string, path: string, key: string | undefined, body?: unknown) {
-  const res = await request(`https://${t.emu.host}/account/api/v1${path}`, {
+  const res = await dispatcher.request({
+    origin: `https://${t.emu.host}`,
+    path: `/account/api/v1${path}`,
     method: method as 'GET',
     headers: { ...(key ? { 'x-api-key': key } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
-    dispatcher,
   });
   const text = await res.body.text();
   return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, headers: res.headers };
@@ -111,7 +112,7 @@ describe('emulator: the clientauth. name (mutual TLS on the same port, chosen by
   async function callCert(tls: { cert?: string; key?: string }, headers: Record<string, string> = {}) {
     const agent = new Agent({ connect: { ca: t.emu.caPem, ...tls, lookup: loopbackSubdomainLookup } });
     try {
-      const res = await request(`https://${t.emu.clientAuthHost}/account/api/v1/user/me`, { headers, dispatcher: agent });
+      const res = await agent.request({ origin: `https://${t.emu.clientAuthHost}`, path: '/account/api/v1/user/me', method: 'GET', headers });
       const text = await res.body.text();
       return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
     } finally {

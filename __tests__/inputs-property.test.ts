@@ -9,6 +9,7 @@ import { loadActionDefinition, resolveInputs } from '../harness/action-definitio
 import { ACTION_YML } from '../harness/runner.js';
 import { makeCert, toP12Base64 } from '../emulator/pki.js';
 import { parseConfig, type Config } from '../src/inputs.js';
+import { loadClientCertificate } from '../src/client-cert.js';
 import { useTenant, type Tenant } from './support/emulator.js';
 
 const def = loadActionDefinition(ACTION_YML);
@@ -43,7 +44,7 @@ describe('action.yml defaults never refuse themselves', () => {
 
   it.each(minimums.map((m) => [m[0], m] as const))('%s: every subset of defaults written out parses, to the same config', (_l, [, minimum]) => {
     const given = minimum();
-    const reference = parseConfig((n) => resolveInputs(def, given).inputs[n] ?? '', {}, run, now);
+    const reference = parseConfig((n) => resolveInputs(def, given).inputs[n] ?? '', {}, run, now, loadClientCertificate);
     // 2^k subsets of the inputs that have a default, each written in `with:` with exactly its default value.
     for (let mask = 0; mask < 1 << withDefault.length; mask++) {
       const written = { ...given };
@@ -52,7 +53,7 @@ describe('action.yml defaults never refuse themselves', () => {
       });
       const { inputs, warnings } = resolveInputs(def, written);
       expect(warnings).toEqual([]);
-      const c = parseConfig((n) => inputs[n] ?? '', {}, run, now);
+      const c = parseConfig((n) => inputs[n] ?? '', {}, run, now, loadClientCertificate);
       expect(shape(c)).toEqual(shape(reference));
     }
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, parseAuth, parseConfig, parseHost, secretInputValues } from '../src/inputs.js';
+import { InputError, certificateLoader, parseAuth, parseConfig, parseHost, secretInputValues } from '../src/inputs.js';
+import { loadClientCertificate } from '../src/client-cert.js';
 import { makeCert, toP12Base64 } from '../emulator/pki.js';
 import { loopbackSubdomainLookup } from '../src/http.js';
 import { maskSecret, secretParts } from '../src/secrets.js';
@@ -104,7 +105,7 @@ describe('parseAuth: exactly one bootstrap credential', () => {
   });
 
   it('a client certificate gives a client-cert auth with in-memory TLS options; the config host stays plain', () => {
-    const c = parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', host: 'clientauth.demo.one.digicert.com' }), {}, run, new Date());
+    const c = parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', host: 'clientauth.demo.one.digicert.com' }), {}, run, new Date(), loadClientCertificate);
     expect(c.host).toBe('demo.one.digicert.com');
     expect(c.baseUrl).toBe('https://demo.one.digicert.com');
     expect(c.certificateExpiryWarningDays).toBe(30);
@@ -112,17 +113,23 @@ describe('parseAuth: exactly one bootstrap credential', () => {
     expect(c.auth.tls.pfx).toBeInstanceOf(Buffer);
     expect(c.auth.tls.passphrase).toBe('pw');
     expect(c.auth.certificate).toMatchObject({ format: 'pkcs12', subject: 'CN=unit, O=d1-token-action emulator' });
-    expect(error(() => parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', 'client-certificate-expiry-warning-days': 'soon' }), {}, run, new Date())).input).toBe(
+    expect(error(() => parseConfig(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw', 'service-user-id': 'abc-123', 'client-certificate-expiry-warning-days': 'soon' }), {}, run, new Date(), loadClientCertificate)).input).toBe(
       'client-certificate-expiry-warning-days',
     );
+  });
+
+  it('the certificate code is loaded only when client-certificate is set, and parseAuth will not go on without it', async () => {
+    expect(await certificateLoader(inputs({ 'api-key': 'k' }))).toBeUndefined();
+    expect(await certificateLoader(inputs({ 'client-certificate': p12 }))).toBe(loadClientCertificate);
+    expect(() => parseAuth(inputs({ 'client-certificate': p12, 'client-certificate-password': 'pw' }), now)).toThrow(/client certificate code was not loaded/);
   });
 
   it('no error repeats the password or any line of the key', () => {
     const secretPw = 'Sekr1t-password-value';
     const messages = [
-      error(() => parseAuth(inputs({ 'client-certificate': p12, 'client-certificate-password': secretPw }), now)).message,
-      error(() => parseAuth(inputs({ 'client-certificate': pair.certPem, 'client-key': `${pair.keyPem}garbage` }), new Date('2000-01-01'))).message,
-      error(() => parseAuth(inputs({ 'client-certificate': pair.keyPem }), now)).message,
+      error(() => parseAuth(inputs({ 'client-certificate': p12, 'client-certificate-password': secretPw }), now, loadClientCertificate)).message,
+      error(() => parseAuth(inputs({ 'client-certificate': pair.certPem, 'client-key': `${pair.keyPem}garbage` }), new Date('2000-01-01'), loadClientCertificate)).message,
+      error(() => parseAuth(inputs({ 'client-certificate': pair.keyPem }), now, loadClientCertificate)).message,
     ];
     for (const m of messages) {
       expect(m).not.toContain(secretPw);

@@ -5,16 +5,19 @@
  */
 import { appendFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 const env = process.env;
 const path = '/account/api/v1/api-access-token';
 const saved = env['STATE_token-id'];
+// The action's trust (trustAnchors in src/http.ts): Node's roots plus the tls-ca-certificates input (the emulator's CA).
+const ca = [...rootCertificates, env['INPUT_TLS-CA-CERTIFICATES'] ?? ''];
 
 function send(method: string, p: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       `https://${env['INPUT_HOST']}${p}`,
-      { method, agent: false, headers: { 'x-api-key': env['INPUT_API-KEY'] ?? '', accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) } },
+      { method, agent: false, ca, rejectUnauthorized: true, headers: { 'x-api-key': env['INPUT_API-KEY'] ?? '', accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -1,5 +1,5 @@
 export const id = 747;
-export const ids = [747];
+export const ids = [747,128];
 export const modules = {
 
 /***/ 9747:
@@ -22,10 +22,10 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_path_ = __webpack_require__(6760);
 // EXTERNAL MODULE: ./src/d1-wire.ts
 var d1_wire = __webpack_require__(9736);
-// EXTERNAL MODULE: ./src/http.ts
-var src_http = __webpack_require__(6803);
-// EXTERNAL MODULE: ./src/inputs.ts + 2 modules
-var src_inputs = __webpack_require__(4885);
+// EXTERNAL MODULE: ./src/http.ts + 1 modules
+var src_http = __webpack_require__(4208);
+// EXTERNAL MODULE: ./src/inputs.ts
+var src_inputs = __webpack_require__(8422);
 // EXTERNAL MODULE: ./src/log-safe.ts
 var log_safe = __webpack_require__(6963);
 // EXTERNAL MODULE: ./src/secrets.ts
@@ -506,6 +506,74 @@ async function runBrokerPreflight(deps) {
     else
         core.info('Preflight: all checks passed. Remove `preflight: true` to mint.');
     return report.checks;
+}
+
+
+/***/ }),
+
+/***/ 9157:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ PreflightReport)
+/* harmony export */ });
+/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(6987);
+/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6963);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7194);
+/**
+ * What preflight shows: one log line per check, the field NAMES of every answer it read, and the same as two
+ * job-summary tables. Every detail goes through redact (secrets) and logSafe (workflow commands, line breaks),
+ * because it may quote a server's error message.
+ */
+
+
+
+const TAG = { pass: '[PASS]', warn: '[WARN]', fail: '[FAIL]', skip: '[SKIP]' };
+const DETAIL_MAX = 1200;
+/** A Markdown table cell: no pipe, no line break, no HTML. */
+function cell(s) {
+    return s.replace(/[|\r\n]/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+class PreflightReport {
+    core;
+    secrets;
+    checks = [];
+    answers = [];
+    constructor(core, secrets) {
+        this.core = core;
+        this.secrets = secrets;
+    }
+    add(check, verdict, detail) {
+        const safe = (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(detail, this.secrets), DETAIL_MAX);
+        this.checks.push({ check, verdict, detail: safe });
+        const line = `${TAG[verdict]} ${check}: ${safe}`;
+        if (verdict === 'warn')
+            this.core.warning(line);
+        else
+            this.core.info(line);
+    }
+    answer(host, endpoint, status, shape) {
+        this.answers.push({ host, endpoint, status, shape });
+    }
+    get failed() {
+        return this.checks.filter((c) => c.verdict === 'fail');
+    }
+    /** The field-name block: what a user pastes into an issue when their tenant answers differently. */
+    printAnswers() {
+        this.core.info('Fields in the answers preflight read (names only, never values; paste these lines when reporting a tenant that answers differently):');
+        for (const a of this.answers)
+            this.core.info(`  ${(0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(`${a.endpoint} on ${a.host} -> ${a.status}: ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_2__/* .describeShape */ .vJ)(a.shape)}`, 2000)}`);
+    }
+    async writeSummary() {
+        const rows = this.checks.map((c) => `| ${cell(c.check)} | ${c.verdict.toUpperCase()} | ${cell(c.detail)} |`);
+        const answers = this.answers.map((a) => `| \`${cell(a.endpoint)}\` | ${cell(a.host)} | ${a.status} | ${cell((0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_2__/* .describeShape */ .vJ)(a.shape))} |`);
+        await this.core.summary
+            .addRaw(`### DigiCert ONE preflight: ${this.failed.length ? `${this.failed.length} check(s) failed` : 'all checks passed'}\n\n`, false)
+            .addRaw(`| check | result | detail |\n|---|---|---|\n${rows.join('\n')}\n\n`, false)
+            .addRaw(`#### Fields in the answers read (names only)\n\n| request | host | status | fields |\n|---|---|---|---|\n${answers.join('\n')}\n\n`, false)
+            .addRaw('Preflight created, changed and deleted nothing.\n', false)
+            .write();
+    }
 }
 
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Broker } from '../broker/server.js';
 import type { CredentialRow } from '../broker/ledger.js';
 import { toP12Base64 } from '../emulator/pki.js';
@@ -263,9 +263,11 @@ export class BrokerWorld {
   }
 
   async call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<Answer> {
-    const res = await request(`${this.url}${path}`, {
+    const url = new URL(path, this.url);
+    const res = await this.agent.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method,
-      dispatcher: this.agent,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { D1Emulator } from '../emulator/server.js';
 import { loopbackSubdomainLookup } from '../src/http.js';
 
@@ -16,7 +16,7 @@ import { loopbackSubdomainLookup } from '../src/http.js';
 export async function statusWith(emu: D1Emulator, apiKey: string, path = '/account/api/v1/user/me'): Promise<number> {
   const dispatcher = new Agent({ connect: { ca: emu.caPem } });
   try {
-    const res = await request(`https://${emu.host}${path}`, { headers: { 'x-api-key': apiKey }, dispatcher });
+    const res = await dispatcher.request({ origin: `https://${emu.host}`, path, method: 'GET', headers: { 'x-api-key': apiKey } });
     await res.body.dump();
     return res.statusCode;
   } finally {
@@ -55,11 +55,12 @@ interface ListedKeypair {
 export async function softwareTrustCall(emu: D1Emulator, who: SoftwareTrustCaller, method: 'GET' | 'POST', path: string, body?: unknown): Promise<StAnswer | 'handshake'> {
   const dispatcher = new Agent({ connect: { ca: emu.caPem, lookup: loopbackSubdomainLookup, ...who.tls } });
   try {
-    const res = await request(`https://${who.plain ? emu.host : emu.clientAuthHost}/signingmanager/api/v1${path}`, {
+    const res = await dispatcher.request({
+      origin: `https://${who.plain ? emu.host : emu.clientAuthHost}`,
+      path: `/signingmanager/api/v1${path}`,
       method,
       headers: { ...(who.apiKey ? { 'x-api-key': who.apiKey } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
-      dispatcher,
     });
     const text = await res.body.text();
     return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };

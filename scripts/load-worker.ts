@@ -1,8 +1,10 @@
 /**
  * Worker of `npm run bench:load`: runs N jobs (main then post) at once, in this process, against the emulator
- * named on the command line, with the real HTTP client and an in-memory stand-in for the runner's files.
- * Started by bench-load.ts with NODE_EXTRA_CA_CERTS set, as the runner would be.
+ * named on the command line, with the real HTTP client and an in-memory stand-in for the runner's files. The
+ * emulator's CA reaches each job as a workflow behind a TLS-inspecting proxy would give it: the tls-ca-certificates
+ * input (the action trusts Node's roots and that input only, never NODE_EXTRA_CA_CERTS).
  */
+import { readFileSync } from 'node:fs';
 import { systemClock } from '../src/clock.js';
 import type { Core } from '../src/core.js';
 import { createHttpClient } from '../src/http.js';
@@ -35,8 +37,8 @@ function memoryCore(inputs: Record<string, string>, state: Map<string, string>, 
   } as unknown as Core;
 }
 
-async function oneJob(i: number, host: string, apiKey: string, userId: string): Promise<RunReport> {
-  const inputs = { 'api-key': apiKey, host, 'service-user-id': userId };
+async function oneJob(i: number, host: string, apiKey: string, userId: string, caPem: string): Promise<RunReport> {
+  const inputs = { 'api-key': apiKey, host, 'service-user-id': userId, 'tls-ca-certificates': caPem };
   const state = new Map<string, string>();
   const out = { outputs: new Map<string, string>(), warnings: [] as string[] };
   const core = memoryCore(inputs, state, out);
@@ -52,6 +54,7 @@ async function oneJob(i: number, host: string, apiKey: string, userId: string): 
   return { ok: outcome === 'revoked', outcome, mainMs: t1 - t0, postMs: performance.now() - t1, tokenId: out.outputs.get('token-id') ?? '', warnings: out.warnings };
 }
 
-const [host, apiKey, userId, count] = process.argv.slice(2);
-const reports = await Promise.all(Array.from({ length: Number(count) }, (_, i) => oneJob(i, host!, apiKey!, userId!)));
+const [host, apiKey, userId, count, caFile] = process.argv.slice(2);
+const caPem = readFileSync(caFile!, 'utf8');
+const reports = await Promise.all(Array.from({ length: Number(count) }, (_, i) => oneJob(i, host!, apiKey!, userId!, caPem)));
 process.stdout.write(JSON.stringify(reports));

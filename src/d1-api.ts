@@ -38,7 +38,7 @@ import {
 } from './d1-wire.js';
 import { logSafe } from './log-safe.js';
 import type { Clock } from './clock.js';
-import { RETRY_AFTER_JITTER_MS, RETRYABLE_STATUS, backoffMs, classifyNetworkCode, statusMaybeCommitted } from './retry.js';
+import { RETRYABLE_STATUS, backoffMs, classifyNetworkCode, retryAfterWaitMs, statusMaybeCommitted } from './retry.js';
 import { redact } from './secrets.js';
 import { answerShape, describeShape, fieldList, type AnswerShape } from './answer-fields.js';
 import type { TraceEvent } from './trace.js';
@@ -156,14 +156,16 @@ export class D1Client {
           return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
         }
         const told = parseRetryAfter(res.headers['retry-after'], this.clock.now());
-        // Retry-After is the earliest moment; a little jitter on top keeps a crowd of runners from coming back at once.
-        wait = told === undefined ? backoffMs(attempt, this.clock.random) : told + Math.round(this.clock.random() * RETRY_AFTER_JITTER_MS);
+        // Retry-After is the earliest moment; a random spread on top (never past the deadline) keeps a crowd of
+        // runners refused together from coming back together (retry.ts).
+        const next = told === undefined ? backoffMs(attempt, this.clock.random) : retryAfterWaitMs(told, this.deadline - this.clock.now(), this.clock.random);
         // The header's own text never reaches the log: only what it parsed to.
         why = `answered ${res.status}${told !== undefined ? ` (Retry-After: ${Math.round(told / 1000)} s)` : ''}`;
-        if (this.clock.now() + wait >= this.deadline) {
+        if (next === undefined || this.clock.now() + next >= this.deadline) {
           this.onAnswer?.(endpoint, res.status, shape!);
           return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
         }
+        wait = next;
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
         this.trace?.({ method, path, attempt, durationMs: this.clock.now() - sentAt, error: err.code });

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import * as tls from 'node:tls';
-import { Agent, buildConnector, EnvHttpProxyAgent, request, type Dispatcher, type ProxyAgent } from 'undici';
+// 'undici' is shims/undici: the parts of undici this action uses, from their own modules (see shims/README.md).
+import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher, type ProxyAgent } from 'undici';
 
 /** A client certificate for mutual TLS, as undici hands it to tls.connect (client-cert.ts makes it from the inputs). */
 export interface ClientTls {
@@ -205,11 +206,35 @@ function watchedConnector(options: buildConnector.BuildOptions, onClose: () => v
     });
 }
 
+/**
+ * The TLS context of a trust list, built once per process: building one parses every CA certificate (Node's ~150
+ * roots and tls-ca-certificates), ~10 ms of CPU that tls.connect would otherwise spend on every connection (a step
+ * with a job certificate opens several; `npm run bench:load` opens two per job). Only without a client certificate:
+ * with one, the context would hold its key, and the client keeps the per-connection path.
+ */
+const trustContexts = new Map<string, tls.SecureContext>();
+function trustContext(ca: readonly string[]): tls.SecureContext {
+  // Keyed by the certificates after Node's roots when the list starts with them (trustAnchors' lists all do: the
+  // same string objects, compared in a moment), so a key is not ~200 KB of roots joined again for every client.
+  const roots = tls.rootCertificates.length <= ca.length && tls.rootCertificates.every((pem, i) => ca[i] === pem);
+  const key = roots ? `roots\n${ca.slice(tls.rootCertificates.length).join('\n')}` : ca.join('\n');
+  let context = trustContexts.get(key);
+  if (!context) {
+    if (trustContexts.size >= 4) trustContexts.clear();
+    context = tls.createSecureContext({ ca: [...ca] });
+    trustContexts.set(key, context);
+  }
+  return context;
+}
+
 export function createHttpClient(opts: HttpOptions): HttpClient {
   const pending = new Set<() => void>();
   // rejectUnauthorized is explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off.
   const verified = { ca: [...opts.ca], rejectUnauthorized: true };
-  const connect = { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup };
+  // The same trust either way: `ca` makes tls.connect build the context itself; `secureContext` is that context, built once.
+  const connect = opts.tls
+    ? { ...opts.tls, ...verified, lookup: loopbackSubdomainLookup }
+    : { secureContext: trustContext(opts.ca), rejectUnauthorized: true, lookup: loopbackSubdomainLookup };
   const dispatcher: Dispatcher = usesProxy(opts.env)
     ? withoutExperimentalWarning(
         () =>
@@ -251,11 +276,13 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
       let text: string | undefined;
       try {
         const work = (async () => {
-          const r = await request(new URL(path, opts.baseUrl), {
+          const url = new URL(path, opts.baseUrl);
+          const r = await dispatcher.request({
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
             method,
             headers,
             body: body === undefined ? undefined : JSON.stringify(body),
-            dispatcher,
             signal: controller.signal,
           });
           return { r, t: await readCapped(r.body as unknown as AsyncIterable<Buffer> & { destroy(): unknown }) };

@@ -2,7 +2,7 @@
  * The one place that turns the step's inputs (and the environment fallbacks) into a typed configuration.
  * Every error names the input and says how to fix it; none repeats a secret's value.
  */
-import { loadClientCertificate, type CertificateInfo, type ClientTls } from './client-cert.js';
+import type { CertificateInfo, CertificateInputs, ClientCertificate, ClientTls } from './client-cert.js';
 import { KEYPAIR_ALIAS_MAX, parseCode, parseId, parseKeypairAlias, parseName, utcDayOf, type Code, type Id, type KeypairAlias, type Name, type UtcDay } from './d1-wire.js';
 import { X509Certificate } from 'node:crypto';
 import { trustAnchors } from './http.js';
@@ -259,11 +259,23 @@ export function parseTargetHost(getInput: GetInput, kind: Auth['kind']): string 
   return hostInput ? parseHost(hostInput, 'host', kind) : DEFAULT_HOST;
 }
 
+/** Opens and checks a client certificate (client-cert.ts's loadClientCertificate). */
+export type CertificateLoader = (inputs: CertificateInputs, now: Date) => ClientCertificate;
+
+/**
+ * The mutual-TLS code (PKCS#12 and PEM parsing, key checks) is a chunk of its own, loaded only when the
+ * client-certificate input is set: an api-key step never loads it. Each step awaits this before parsing its inputs.
+ */
+export async function certificateLoader(getInput: GetInput): Promise<CertificateLoader | undefined> {
+  return getInput('client-certificate').trim() ? (await import('./client-cert.js')).loadClientCertificate : undefined;
+}
+
 /**
  * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
- * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request.
+ * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request,
+ * with `loadCertificate` (from certificateLoader).
  */
-export function parseAuth(getInput: GetInput, now: Date): Auth {
+export function parseAuth(getInput: GetInput, now: Date, loadCertificate?: CertificateLoader): Auth {
   const apiKey = getInput('api-key').trim();
   const certificate = getInput('client-certificate').trim();
   const key = getInput('client-key').trim();
@@ -291,12 +303,14 @@ export function parseAuth(getInput: GetInput, now: Date): Auth {
     }
     return { kind: 'api-key', apiKey };
   }
-  const loaded = loadClientCertificate({ certificate, key, password }, now);
+  // A step that did not await certificateLoader: a mistake in this code, never in the inputs.
+  if (!loadCertificate) throw new Error('client-certificate is set, but the client certificate code was not loaded (certificateLoader).');
+  const loaded = loadCertificate({ certificate, key, password }, now);
   return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
 }
 
-export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date): Config {
-  const auth = parseAuth(getInput, now);
+export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date, loadCertificate?: CertificateLoader): Config {
+  const auth = parseAuth(getInput, now, loadCertificate);
 
   const host = parseTargetHost(getInput, auth.kind);
 

@@ -10,20 +10,17 @@ import { KINDS, type Made } from './credentials/index.js';
 import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from './http.js';
-import { InputError, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
+import { InputError, certificateLoader, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
 import { logSafe } from './log-safe.js';
 import { createOnce, type CreateContext } from './mint.js';
 import type { RunInfo } from './naming.js';
 import { dateOf } from './clock.js';
-import { describeRun, resolveScope } from './scoped.js';
+import type { MainDeps } from './step-deps.js';
 import { maskSecret } from './secrets.js';
 import { STATE, serializeMade } from './state.js';
 import { traceFor } from './trace.js';
 import { writeMintSummary } from './summary.js';
 import { USER_AGENT } from './version.js';
-import { sweepStale } from './sweep.js';
-import { checkKeypair } from './software-trust.js';
-import type { MainDeps } from './step-deps.js';
 
 // Re-exported for existing importers; new code imports step-deps.ts.
 export type { MainDeps } from './step-deps.js';
@@ -60,7 +57,7 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
   const network = networkEnvironment(env);
   sayNetworkEnvironment(network, core);
 
-  const config = parseConfig(core.getInput, env, run, now);
+  const config = parseConfig(core.getInput, env, run, now, await certificateLoader(core.getInput));
   if (!core.getInput('host').trim() && env.DC_BASE) {
     core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
   }
@@ -107,7 +104,7 @@ export async function runMain({ core, run, env, createHttp, clock }: MainDeps): 
     // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
     const keypairId =
       config.keypairAlias && jobCert
-        ? await checkKeypair(
+        ? await (await import('./software-trust.js')).checkKeypair(
             { core, env, createHttp, clock, deadline },
             { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust },
           )
@@ -181,6 +178,7 @@ async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date,
   const { kind, client, pending } = ctx;
   if (!kind.list) return;
   const list = kind.list;
+  const { sweepStale } = await import('./sweep.js');
   const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
   const noun = `${kind.noun}(s)`;
   core.info(
@@ -231,6 +229,7 @@ async function mintForUser(core: Core, client: D1Client, ledger: Ledger, config:
 
 async function mintScoped(core: Core, client: D1Client, ledger: Ledger, config: Config, run: RunInfo, env: NodeJS.ProcessEnv, now: Date, me: Promise<User>): Promise<Minted> {
   const scoped = config.scoped!;
+  const { describeRun, resolveScope } = await import('./scoped.js');
   const resolved = await resolveScope(client, await me, scoped);
   const pending: Made = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
   const ctx: CreateContext = { client, kind: KINDS['service-user'], pending, log: (l) => core.info(l) };

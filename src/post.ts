@@ -12,7 +12,7 @@ import { KINDS, findByName, type Made, type RevokeContext } from './credentials/
 import { D1Client, D1Error, type Id } from './d1-api.js';
 import { utcDayOf } from './d1-wire.js';
 import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from './http.js';
-import { parseAuth, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth } from './inputs.js';
+import { certificateLoader, parseAuth, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth } from './inputs.js';
 import { dateOf } from './clock.js';
 import { maskSecret, redact } from './secrets.js';
 import { loadState } from './state.js';
@@ -87,7 +87,7 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
   let host: string;
   let trust: string[];
   try {
-    auth = parseAuth(core.getInput, now);
+    auth = parseAuth(core.getInput, now, await certificateLoader(core.getInput));
     host = parseTargetHost(core.getInput, auth.kind);
     trust = parseTrust(core.getInput);
   } catch (err) {

@@ -9,7 +9,7 @@ import { dateOf } from './clock.js';
 import { D1Client, D1Error, type Id, type Role, type User } from './d1-api.js';
 import { checkExpiry, daysUntil } from './expiry.js';
 import { proxyPasswords, type HttpClient } from './http.js';
-import { InputError, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
+import { InputError, certificateLoader, parseConfig, secretInputValues, usesBroker, type Config } from './inputs.js';
 import { hostEnvironment, proxyFor } from './preflight-checks/environment.js';
 import { PreflightReport, type CheckResult } from './preflight-checks/report.js';
 import { maskSecret } from './secrets.js';
@@ -32,7 +32,7 @@ export async function runPreflight(deps: PreflightDeps): Promise<CheckResult[]> 
 
   let config: Config | undefined;
   try {
-    config = parseConfig(core.getInput, env, deps.run, now);
+    config = parseConfig(core.getInput, env, deps.run, now, await certificateLoader(core.getInput));
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     report.add(err.input.startsWith('client-') ? 'client certificate' : 'inputs', 'fail', err.message);

@@ -3,6 +3,7 @@
  * sets D1_CONTRACT_TARGET=live). Both go through the action's own inputs parsing, bootstrap connection, HTTP client
  * and D1Client: the same code path a real run takes. Every D1_LIVE_* value is parsed here, once.
  */
+import { loadClientCertificate } from '../../src/client-cert.js';
 import { systemClock } from '../../src/clock.js';
 import { readFileSync } from 'node:fs';
 import type { Id, Name } from '../../src/d1-wire.js';
@@ -69,7 +70,7 @@ export async function openTarget(env: NodeJS.ProcessEnv = process.env, emulatorA
   if (emulatorAuth === 'client-cert') {
     const pair = emu.issueClientCert(s.bootstrap.user.id);
     const inputs: Record<string, string> = { 'client-certificate': pair.certPem, 'client-key': pair.keyPem };
-    auth = parseAuth((name) => inputs[name] ?? '', new Date());
+    auth = parseAuth((name) => inputs[name] ?? '', new Date(), loadClientCertificate);
   }
   const target = build({
     mode: 'emulator',
@@ -98,7 +99,7 @@ function liveTarget(env: NodeJS.ProcessEnv): ContractTarget {
     'client-certificate-password': env.D1_LIVE_CLIENT_CERT_PASSWORD,
     'client-key': env.D1_LIVE_CLIENT_KEY,
   };
-  const auth = parseAuth((name) => inputs[name] ?? '', new Date());
+  const auth = parseAuth((name) => inputs[name] ?? '', new Date(), loadClientCertificate);
   const serviceUserId = env.D1_LIVE_SERVICE_USER_ID!.trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(serviceUserId)) throw new Error('D1_LIVE_SERVICE_USER_ID is not a user id (letters, digits and dashes).');
   return build({

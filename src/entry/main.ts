@@ -9,7 +9,6 @@ import { guardedCore } from '../core.js';
 import { createHttpClient, proxyPasswords } from '../http.js';
 import { parsePreflight, secretInputValues } from '../inputs.js';
 import { runMain } from '../main.js';
-import { runPreflight } from '../preflight.js';
 import { runInfoFromEnv } from '../run-context.js';
 import { redact } from '../secrets.js';
 import { initState } from '../state.js';
@@ -21,7 +20,8 @@ export async function run(): Promise<void> {
   try {
     const deps = { core, env: process.env, clock: systemClock, createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
     // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
-    if (parsePreflight(core.getInput)) await runPreflight(deps);
+    // Preflight is a chunk of its own: a minting step never loads it.
+    if (parsePreflight(core.getInput)) await (await import('../preflight.js')).runPreflight(deps);
     else await runMain(deps);
   } catch (err) {
     core.setFailed(redact(err instanceof Error ? err.message : String(err), [...secretInputValues(core.getInput), ...proxyPasswords(process.env)]));
