@@ -3,23 +3,25 @@
 // code that touches secrets and the wire (platform, d1) cannot come to depend on how inputs or steps work.
 // Layers, lowest first. A module belongs to the first layer whose pattern matches it.
 export const LAYERS = [
-  // Runner, log safety, secrets, time, HTTP: no knowledge of DigiCert ONE.
-  ['platform', '^src/(core|log-safe|secrets|clock|http|version|input-error|summary|files|id-token-request)\\.ts$'],
-  // Values of the run: names, end dates, the run context.
-  ['model', '^src/(naming|expiry|run-context)\\.ts$'],
-  // DigiCert ONE: the wire format, retries, the client, request tracing.
-  ['d1', '^src/(d1-wire|d1-api|retry|trace|answer-fields)\\.ts$'],
-  // Inputs and what they configure: bootstrap connection, client certificate, scope.
-  ['config', '^src/(inputs|bootstrap|client-cert|scoped|broker-client)\\.ts$'],
-  // What the steps are made of: credential kinds, minting, state, sweep, keypair check, job certificate.
-  ['domain', '^src/(credentials/|preflight-checks/|mint|state|sweep|software-trust|job-certificate|step-deps|broker-steps)'],
+  // Time, files, text safety (scrub, neutralise, cap), the one HTTP seam: no knowledge of DigiCert ONE or the runner.
+  ['platform', '^src/platform/'],
+  // The DigiCert ONE client: its wire format, the client, retries, request tracing.
+  ['d1', '^src/d1/'],
+  // Key material: the bootstrap client certificate (PKCS#12/PEM), the job's key pair, CSR and PKCS#12.
+  ['keys', '^src/keys/'],
+  // Credential kinds (one implementation per kind, shared by main and post), names, end dates, create-once, sweep.
+  ['credentials', '^src/credentials/'],
+  // The runner edge: inputs, state, outputs, summary, the guarded core, the run's context, the OIDC token request.
+  ['runner', '^src/runner/'],
+  // What the steps are made of: connection, making and revoking, scope, keypair check, preflight checks, broker mode.
+  ['job', '^src/job/'],
   // The steps.
-  ['steps', '^src/(main|post|preflight)\\.ts$'],
+  ['steps', '^src/steps/'],
   // What the runner starts.
   ['entries', '^src/(entry/|index\\.ts$)'],
 ];
 
-const STEPS = '^src/(main|post|preflight)\\.ts$';
+const STEPS = '^src/steps/';
 const ANY_LAYER = LAYERS.map(([, path]) => path);
 
 const layerRules = LAYERS.slice(0, -1).map(([name, path], i) => ({
@@ -50,7 +52,7 @@ export default {
     {
       name: 'steps-not-to-steps',
       severity: 'error',
-      comment: 'a step (main, post, preflight) must not import another: share through a lower module (e.g. step-deps.ts)',
+      comment: 'a step (main, post, preflight) must not import another: share through a lower module (src/job/)',
       from: { path: STEPS },
       to: { path: STEPS },
     },

@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusWith } from '../harness/later-step.js';
-import type { Clock } from '../src/clock.js';
-import type { Core } from '../src/core.js';
-import { createHttpClient, serviceTrust, type HttpClient, type HttpOptions } from '../src/http.js';
-import { runMain } from '../src/main.js';
-import { runPost } from '../src/post.js';
-import { runPreflight } from '../src/preflight.js';
+import type { Clock } from '../src/platform/clock.js';
+import type { Core } from '../src/runner/core.js';
+import { createHttpClient, serviceTrust, type HttpClient, type HttpOptions } from '../src/platform/http.js';
+import { runMain } from '../src/steps/main.js';
+import { runPost } from '../src/steps/post.js';
+import { runPreflight } from '../src/steps/preflight.js';
 import { AUDIENCE, DEFAULT_JOB, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
 import { jobClaims } from '../harness/oidc-issuer.js';
 
@@ -45,7 +45,7 @@ describe.skipIf(!hasSqlite)('the action in broker mode, in process', () => {
   }, 60_000);
   afterAll(async () => w?.close());
 
-  /** The step's collaborators: the job's ID-token variables, and src/http.ts trusting the world's CAs (NODE_EXTRA_CA_CERTS in a real step). */
+  /** The step's collaborators: the job's ID-token variables, and src/platform/http.ts trusting the world's CAs (NODE_EXTRA_CA_CERTS in a real step). */
   function step(runId: string, over: Partial<{ createHttp: (o: HttpOptions) => HttpClient }> = {}) {
     const idToken = w.issuer.registerJob(jobClaims({ ...DEFAULT_JOB, run_id: runId }));
     const env = { ACTIONS_ID_TOKEN_REQUEST_URL: idToken.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: idToken.token };

@@ -3,8 +3,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decide, parsePolicies } from '../broker/policy.js';
-import { parseBrokerInputs, parseCredential } from '../src/broker-client.js';
-import { parseLeases } from '../src/broker-steps.js';
+import { parseBrokerInputs, parseCredential } from '../src/job/broker-client.js';
+import { parseLeases } from '../src/job/broker.js';
 
 const ids = { repository_id: '123', repository_owner_id: '456' };
 const policy = (over: Record<string, unknown> = {}) => ({ name: 'p', match: ids, grant: { serviceUserId: 'u-1' }, ...over });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { D1Client, D1Error, parseServerError } from '../src/d1-api.js';
-import type { Id, Name, UtcDay } from '../src/d1-wire.js';
-import type { HttpClient, HttpResponse } from '../src/http.js';
-import { NetworkError } from '../src/http.js';
+import { D1Client, D1Error, parseServerError } from '../src/d1/client.js';
+import type { Id, Name, UtcDay } from '../src/d1/wire.js';
+import type { HttpClient, HttpResponse } from '../src/platform/http.js';
+import { NetworkError } from '../src/platform/http.js';
 
 function fake(answer: HttpResponse | Error): HttpClient & { calls: unknown[][] } {
   const calls: unknown[][] = [];

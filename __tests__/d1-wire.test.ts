@@ -12,10 +12,10 @@ import {
   parseTokenItem,
   parseUser,
   parseUtcDay,
-} from '../src/d1-wire.js';
-import { logSafe } from '../src/log-safe.js';
-import { code, plain } from '../src/summary.js';
-import { redact, secretForms } from '../src/secrets.js';
+} from '../src/d1/wire.js';
+import { logSafe } from '../src/platform/text-safety.js';
+import { code, plain } from '../src/runner/summary.js';
+import { redact, secretForms } from '../src/platform/text-safety.js';
 
 const HOSTILE = 'x\n::warning file=a.ts::forged\r\n##[stop-commands]zz [evil](https://evil.example) <img src=x>';
 

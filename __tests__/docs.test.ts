@@ -67,7 +67,7 @@ describe('docs', () => {
   });
 
   it('the version the action reports (User-Agent) is the package version', async () => {
-    const { VERSION } = await import('../src/version.js');
+    const { VERSION } = await import('../src/platform/version.js');
     expect(VERSION).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
   });
 

@@ -1,14 +1,14 @@
 /**
  * The emulator's second factor, over real HTTPS and mutual TLS: client authentication certificates issued from a CSR
  * for the authenticated user, enabled and disabled, refused when disabled or expired, and Software Trust on the
- * clientauth. name answering only to both factors of one user. The CSRs and PKCS#12 come from src/job-certificate.ts,
+ * clientauth. name answering only to both factors of one user. The CSRs and PKCS#12 come from src/keys/job-certificate.ts,
  * so these tests also show that what the action will make is what the emulator takes.
  */
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loopbackSubdomainLookup } from '../src/http.js';
-import { makeJobCertificateRequest, randomPassword, toPkcs12, type JobCertificateRequest } from '../src/job-certificate.js';
+import { loopbackSubdomainLookup } from '../src/platform/http.js';
+import { makeJobCertificateRequest, randomPassword, toPkcs12, type JobCertificateRequest } from '../src/keys/job-certificate.js';
 import { softwareTrustStatus, startTenant, type Tenant } from './support/emulator.js';
 
 let t: Tenant;

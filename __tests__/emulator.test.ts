@@ -1,7 +1,7 @@
 /** The emulator refuses what the documentation says DigiCert ONE refuses, with the documented status and JSON. */
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loopbackSubdomainLookup } from '../src/http.js';
+import { loopbackSubdomainLookup } from '../src/platform/http.js';
 import { startTenant, type Tenant } from './support/emulator.js';
 
 let t: Tenant;

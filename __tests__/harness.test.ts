@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandFile, renderLog, RunnerJob } from '../harness/runner.js';
 import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
-import { maskSecret, redact } from '../src/secrets.js';
+import { maskSecret, redact } from '../src/platform/text-safety.js';
 
 describe('runner harness', () => {
   it('reads name=value lines and heredocs as the runner does', () => {

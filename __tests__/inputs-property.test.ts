@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadActionDefinition, resolveInputs } from '../harness/action-definition.js';
 import { ACTION_YML } from '../harness/runner.js';
 import { makeCert, toP12Base64 } from '../emulator/pki.js';
-import { parseConfig, type Config } from '../src/inputs.js';
-import { loadClientCertificate } from '../src/client-cert.js';
+import { parseConfig, type Config } from '../src/runner/inputs.js';
+import { loadClientCertificate } from '../src/keys/bootstrap-certificate.js';
 import { useTenant, type Tenant } from './support/emulator.js';
 
 const def = loadActionDefinition(ACTION_YML);

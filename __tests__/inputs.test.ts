@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, certificateLoader, parseAuth, parseConfig, parseHost, secretInputValues } from '../src/inputs.js';
-import { loadClientCertificate } from '../src/client-cert.js';
+import { InputError, certificateLoader, parseAuth, parseConfig, parseHost, secretInputValues } from '../src/runner/inputs.js';
+import { loadClientCertificate } from '../src/keys/bootstrap-certificate.js';
 import { makeCert, toP12Base64 } from '../emulator/pki.js';
-import { loopbackSubdomainLookup } from '../src/http.js';
-import { maskSecret, secretParts } from '../src/secrets.js';
-import { defaultTokenName, NAME_MAX_LENGTH, NAME_PATTERN, repoTokenPrefix, runIdOf } from '../src/naming.js';
+import { loopbackSubdomainLookup } from '../src/platform/http.js';
+import { maskSecret, secretParts } from '../src/platform/text-safety.js';
+import { defaultTokenName, NAME_MAX_LENGTH, NAME_PATTERN, repoTokenPrefix, runIdOf } from '../src/credentials/naming.js';
 
 const run = { repository: 'octo-org/release-tools', runId: '123', runAttempt: '2', job: 'sign' };
 const now = new Date('2026-11-23T22:30:00Z');

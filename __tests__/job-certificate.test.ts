@@ -1,5 +1,5 @@
 /**
- * src/job-certificate.ts: the CSR verifies, and the PKCS#12 opens with OpenSSL 3 (no legacy provider) and with Node's
+ * src/keys/job-certificate.ts: the CSR verifies, and the PKCS#12 opens with OpenSSL 3 (no legacy provider) and with Node's
  * TLS, under the modern algorithms only; a wrong password fails both. The emulator accepting the CSR is shown in
  * emulator-second-factor.test.ts. Certificates are issued here by a throw-away CA made at test time.
  */
@@ -12,7 +12,7 @@ import { createSecureContext } from 'node:tls';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certifyPublicKey, makeCert, type KeyPair } from '../emulator/pki.js';
-import { makeJobCertificateRequest, randomPassword, toPkcs12, type JobCertificateRequest } from '../src/job-certificate.js';
+import { makeJobCertificateRequest, randomPassword, toPkcs12, type JobCertificateRequest } from '../src/keys/job-certificate.js';
 
 let dir: string;
 let ca: KeyPair;

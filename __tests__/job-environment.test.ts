@@ -119,7 +119,7 @@ describe('a man in the middle named by the job environment', () => {
   });
 
   it('the HTTP client verifies TLS even with NODE_TLS_REJECT_UNAUTHORIZED=0 in its own process', async () => {
-    const { createHttpClient, trustAnchors } = await import('../src/http.js');
+    const { createHttpClient, trustAnchors } = await import('../src/platform/http.js');
     const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     const seen = mitm.intercepted.length;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Core } from '../src/core.js';
-import { networkEnvironment, type HttpClient } from '../src/http.js';
-import { runPost } from '../src/post.js';
+import type { Core } from '../src/runner/core.js';
+import { networkEnvironment, type HttpClient } from '../src/platform/http.js';
+import { runPost } from '../src/steps/post.js';
 import { virtualClock } from './support/clock.js';
 
 function fakeCore(inputs: Record<string, string>, state: Record<string, string>) {

@@ -1,8 +1,8 @@
 /** The small pieces behind preflight and tracing: field names, the trace line, host environments, NO_PROXY. */
 import { describe, expect, it } from 'vitest';
-import { answerShape, describeShape } from '../src/answer-fields.js';
-import { hostEnvironment, proxyFor } from '../src/preflight-checks/environment.js';
-import { formatTrace, traceFor } from '../src/trace.js';
+import { answerShape, describeShape } from '../src/d1/answer-fields.js';
+import { hostEnvironment, proxyFor } from '../src/job/preflight-checks/environment.js';
+import { formatTrace, traceFor } from '../src/d1/trace.js';
 
 describe('answerShape', () => {
   it('names only; odd keys become ?, lists give the union of their items', () => {

@@ -99,7 +99,7 @@ describe('release: version consistency', () => {
   it('this repository: package.json, package-lock.json, the newest CHANGELOG section and the User-Agent agree', () => {
     const { version, problems } = checkVersions(readReleaseFiles(process.cwd()));
     expect(problems).toEqual([]);
-    expect(readFileSync('src/version.ts', 'utf8')).toContain(`'${version}'`);
+    expect(readFileSync('src/platform/version.ts', 'utf8')).toContain(`'${version}'`);
   });
 
   it('this repository: one CHANGELOG section for the coming version, no [Unreleased] beside it', () => {
@@ -116,7 +116,7 @@ describe('release: version consistency', () => {
 
   it('names each file that disagrees', () => {
     expect(checkVersions(files({ lock: '1.1.3' })).problems.join('\n')).toMatch(/package-lock\.json says 1\.1\.3/);
-    expect(checkVersions(files({ ua: '1.1.3' })).problems.join('\n')).toMatch(/src\/version\.ts VERSION \(the User-Agent\) says 1\.1\.3/);
+    expect(checkVersions(files({ ua: '1.1.3' })).problems.join('\n')).toMatch(/src\/platform\/version\.ts VERSION \(the User-Agent\) says 1\.1\.3/);
     expect(checkVersions(files({ version: '1.3.0', lock: '1.3.0', ua: '1.3.0' })).problems).toEqual([
       "CHANGELOG.md's newest section is 1.2.0, package.json 1.3.0",
     ]);
@@ -223,7 +223,7 @@ describe('release: dry run (release.js dry-run), everything up to publishing', (
   });
 
   it('fails as the workflow would: versions disagree, dist/ differs from the source, a dist/ file left unattested', () => {
-    expect(dryRun(facts({ files: files({ ua: '1.1.3' }) }))).toMatchObject({ ok: false, report: expect.stringMatching(/FAIL versions disagree:\n- src\/version\.ts/) });
+    expect(dryRun(facts({ files: files({ ua: '1.1.3' }) }))).toMatchObject({ ok: false, report: expect.stringMatching(/FAIL versions disagree:\n- src\/platform\/version\.ts/) });
     expect(dryRun(facts({ distChanges: ['M dist/index.js'] }))).toMatchObject({ ok: false, report: expect.stringMatching(/FAIL dist\/ differs from what the source builds.*\n- M dist\/index\.js$/) });
     const narrow = releaseYml.replace('dist/*', 'dist/index.js');
     expect(dryRun(facts({ releaseYml: narrow }))).toMatchObject({ ok: false, report: expect.stringMatching(/leaves out files of dist\/.*\n- dist\/main\.js\n- dist\/post\.js$/) });

@@ -1,15 +1,15 @@
 /** Retries, lost creates and the sweep, with a virtual clock: no real waiting, every wait recorded. */
 import { describe, expect, it } from 'vitest';
-import { D1Client, D1Error } from '../src/d1-api.js';
-import { checkExpiry } from '../src/expiry.js';
-import type { HttpClient, HttpResponse } from '../src/http.js';
-import { NetworkError } from '../src/http.js';
+import { D1Client, D1Error } from '../src/d1/client.js';
+import { checkExpiry } from '../src/credentials/expiry.js';
+import type { HttpClient, HttpResponse } from '../src/platform/http.js';
+import { NetworkError } from '../src/platform/http.js';
 import { KINDS } from '../src/credentials/index.js';
-import type { Id, Name, UtcDay } from '../src/d1-wire.js';
-import { createOnce } from '../src/mint.js';
-import { defaultTokenName } from '../src/naming.js';
-import { RETRY_AFTER_SPREAD_MS, RETRY_RESERVE_MS, backoffMs, parseRetryAfter, retryAfterWaitMs, type Clock } from '../src/retry.js';
-import { isStale } from '../src/sweep.js';
+import type { Id, Name, UtcDay } from '../src/d1/wire.js';
+import { createOnce } from '../src/credentials/mint.js';
+import { defaultTokenName } from '../src/credentials/naming.js';
+import { RETRY_AFTER_SPREAD_MS, RETRY_RESERVE_MS, backoffMs, parseRetryAfter, retryAfterWaitMs, type Clock } from '../src/d1/retry.js';
+import { isStale } from '../src/credentials/sweep.js';
 
 type Step = HttpResponse | NetworkError;
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OidcIssuer } from '../harness/oidc-issuer.js';
 import { RunnerJob, type JobOptions } from '../harness/runner.js';
-import { systemClock } from '../src/clock.js';
+import { systemClock } from '../src/platform/clock.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'runner-oidc-'));
 let issuer: OidcIssuer;

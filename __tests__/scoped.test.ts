@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maskedBeforeUse, scanJob } from '../harness/leaks.js';
 import type { RunnerJob } from '../harness/runner.js';
-import { InputError, parseScope } from '../src/inputs.js';
+import { InputError, parseScope } from '../src/runner/inputs.js';
 import { statusWith, useTenant, type Tenant } from './support/emulator.js';
 
 const env = useTenant();

@@ -8,7 +8,7 @@ import { rootCertificates } from 'node:tls';
 import * as core from '@actions/core';
 import { Agent } from 'undici';
 
-// The action's trust (trustAnchors in src/http.ts): Node's roots plus the tls-ca-certificates input (the emulator's CA).
+// The action's trust (trustAnchors in src/platform/http.ts): Node's roots plus the tls-ca-certificates input (the emulator's CA).
 const ca = [...rootCertificates, core.getInput('tls-ca-certificates')];
 const dispatcher = new Agent({ connectTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000, connect: { ca, rejectUnauthorized: true } });
 const origin = `https://${core.getInput('host')}`;

@@ -10,7 +10,7 @@ import { rootCertificates } from 'node:tls';
 const env = process.env;
 const path = '/account/api/v1/api-access-token';
 const saved = env['STATE_token-id'];
-// The action's trust (trustAnchors in src/http.ts): Node's roots plus the tls-ca-certificates input (the emulator's CA).
+// The action's trust (trustAnchors in src/platform/http.ts): Node's roots plus the tls-ca-certificates input (the emulator's CA).
 const ca = [...rootCertificates, env['INPUT_TLS-CA-CERTIFICATES'] ?? ''];
 
 function send(method: string, p: string, body?: string): Promise<{ status: number; text: string }> {

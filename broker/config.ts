@@ -1,7 +1,7 @@
 /**
  * The broker's configuration: a JSON file (`--config`, or D1_BROKER_CONFIG) naming everything else by path, and the
  * bootstrap secret from a file or the environment. Relative paths are relative to the config file. The secret goes
- * nowhere but DigiCert ONE (src/bootstrap.ts decides how: x-api-key, or the client certificate on clientauth.).
+ * nowhere but DigiCert ONE (src/job/connect.ts decides how: x-api-key, or the client certificate on clientauth.).
  *
  * {
  *   "listen": {"host": "0.0.0.0", "port": 8443},
@@ -19,8 +19,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { loadClientCertificate } from '../src/client-cert.js';
-import { parseHost, type Auth } from '../src/inputs.js';
+import { loadClientCertificate } from '../src/keys/bootstrap-certificate.js';
+import { parseHost, type Auth } from '../src/runner/inputs.js';
 import { GITHUB_ISSUER } from './id-token.js';
 import { parsePolicies, type Policy } from './policy.js';
 

@@ -1,20 +1,20 @@
 /**
  * Making and revoking credentials for jobs, with the action's own code: the same D1Client, the same create-with-
- * recovery (src/mint.ts createOnce), the same credential kinds (src/credentials), the same names (src/naming.ts) and
- * the same scope resolution (src/scoped.ts). What differs is the record: each credential is a ledger row written
+ * recovery (src/credentials/mint.ts createOnce), the same credential kinds (src/credentials), the same names (src/credentials/naming.ts) and
+ * the same scope resolution (src/job/scope.ts). What differs is the record: each credential is a ledger row written
  * before its create, instead of the job's GITHUB_STATE.
  */
 import { randomBytes } from 'node:crypto';
-import { bootstrapConnection } from '../src/bootstrap.js';
-import { dateOf, type Clock } from '../src/clock.js';
+import { bootstrapConnection } from '../src/job/connect.js';
+import { dateOf, type Clock } from '../src/platform/clock.js';
 import { KINDS, findByName, type Made } from '../src/credentials/index.js';
-import { D1Client, D1Error, type Id, type Name, type UtcDay } from '../src/d1-api.js';
-import { utcDayOf } from '../src/d1-wire.js';
-import type { HttpClient, HttpOptions } from '../src/http.js';
-import { createOnce, type CreateContext } from '../src/mint.js';
-import { defaultTokenName, type RunInfo } from '../src/naming.js';
-import { describeRun, resolveScope } from '../src/scoped.js';
-import { USER_AGENT } from '../src/version.js';
+import { D1Client, D1Error, type Id, type Name, type UtcDay } from '../src/d1/client.js';
+import { utcDayOf } from '../src/d1/wire.js';
+import type { HttpClient, HttpOptions } from '../src/platform/http.js';
+import { createOnce, type CreateContext } from '../src/credentials/mint.js';
+import { defaultTokenName, type RunInfo } from '../src/credentials/naming.js';
+import { describeRun, resolveScope } from '../src/job/scope.js';
+import { USER_AGENT } from '../src/platform/version.js';
 import type { BrokerConfig } from './config.js';
 import type { JobClaims } from './id-token.js';
 import type { CredentialRow, Ledger } from './ledger.js';
@@ -24,7 +24,7 @@ export interface CredentialDeps {
   config: BrokerConfig;
   ledger: Ledger;
   clock: Clock;
-  /** A client of src/http.ts with the broker's environment (proxy) and extra CAs. */
+  /** A client of src/platform/http.ts with the broker's environment (proxy) and extra CAs. */
   createHttp: (o: Omit<HttpOptions, 'env' | 'ca'>) => HttpClient;
   log: (line: string) => void;
 }
@@ -59,7 +59,7 @@ const madeOf = (r: Pick<CredentialRow, 'kind' | 'id' | 'name' | 'userId' | 'endD
 });
 
 /**
- * The bootstrap identity for one job's request, on a connection of its own: src/http.ts fails a client's pending
+ * The bootstrap identity for one job's request, on a connection of its own: src/platform/http.ts fails a client's pending
  * requests when one of its sockets closes mid-answer (a step's guard), so concurrent jobs must not share a client.
  */
 async function withBootstrap<T>(deps: CredentialDeps, use: (client: D1Client) => Promise<T>): Promise<T> {

@@ -7,13 +7,13 @@
  * - the claims a credential is bound to are present (repository and owner ids, run id and attempt, jti).
  * Replay (`jti` seen before) is the ledger's check, after this one.
  *
- * The JWKS is fetched over HTTPS (src/http.ts, TLS verified) and cached; a token signed with a key id the cached set
+ * The JWKS is fetched over HTTPS (src/platform/http.ts, TLS verified) and cached; a token signed with a key id the cached set
  * lacks triggers one refetch (GitHub rotates keys), at most once per cool-down, so forged kids cannot make the broker
  * hammer the issuer.
  */
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors, type CryptoKey, type JSONWebKeySet } from 'jose';
-import type { Clock } from '../src/clock.js';
-import type { HttpClient } from '../src/http.js';
+import type { Clock } from '../src/platform/clock.js';
+import type { HttpClient } from '../src/platform/http.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 const MAX_TOKEN_BYTES = 16 * 1024;

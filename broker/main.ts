@@ -3,8 +3,8 @@
  * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG). The only place that reads the system clock.
  */
 import { appendFileSync } from 'node:fs';
-import { systemClock } from '../src/clock.js';
-import { createHttpClient } from '../src/http.js';
+import { systemClock } from '../src/platform/clock.js';
+import { createHttpClient } from '../src/platform/http.js';
 import { loadConfig } from './config.js';
 import { sqliteAvailable } from './ledger.js';
 import { startBroker } from './server.js';

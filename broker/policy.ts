@@ -9,8 +9,8 @@
  * "accounts"?, "email"?}, "clientCertificate"?: bool, "lifetimeDays"?: 0-7}]}. A pattern is the claim's exact text, or
  * with `*` standing for any run of characters (`refs/tags/v*`); ids take no `*`.
  */
-import { parseId, type Id } from '../src/d1-wire.js';
-import { MAX_LIFETIME_DAYS, parseScope, type ScopeEntry } from '../src/inputs.js';
+import { parseId, type Id } from '../src/d1/wire.js';
+import { MAX_LIFETIME_DAYS, parseScope, type ScopeEntry } from '../src/runner/inputs.js';
 
 /** The claims a policy may test (GitHub's documented claims; a misspelt one must not silently match nothing). */
 export const MATCHABLE_CLAIMS = [

@@ -3,7 +3,7 @@
  * matrix cannot spend the bootstrap identity's DigiCert ONE rate limit (which is per API key) for everyone else.
  * Revocations are not limited: a post step must always be able to clean up.
  */
-import type { Clock } from '../src/clock.js';
+import type { Clock } from '../src/platform/clock.js';
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();

@@ -14274,7 +14274,226 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6987:
+/***/ 7403:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (/* binding */ daysUntil),
+/* harmony export */   g: () => (/* binding */ checkExpiry)
+/* harmony export */ });
+/** Whole days from now until `end`, rounded down. */
+function daysUntil(end, now) {
+    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
+}
+/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
+function endOfDay(endDate) {
+    return new Date(`${endDate}T23:59:59Z`);
+}
+function checkExpiry(what, endDate, now, warnDays) {
+    if (!endDate || warnDays <= 0)
+        return { level: 'ok' };
+    const left = daysUntil(endOfDay(endDate), now);
+    if (endOfDay(endDate) < now) {
+        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+    }
+    if (left < warnDays) {
+        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
+    }
+    return { level: 'ok' };
+}
+
+
+/***/ }),
+
+/***/ 6334:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  GW: () => (/* binding */ KINDS),
+  kd: () => (/* reexport */ KIND_NAMES),
+  _U: () => (/* reexport */ findByName)
+});
+
+// EXTERNAL MODULE: ./src/d1/wire.ts
+var wire = __nccwpck_require__(8118);
+;// CONCATENATED MODULE: ./src/credentials/kind.ts
+const KIND_NAMES = ['api-token', 'service-user', 'client-certificate', 'pkcs12-file'];
+/** The one credential in a listing that carries this name, if any. */
+function findByName(listed, name) {
+    return listed.find((x) => x.name === name);
+}
+/** The client for a remote kind; post gives one whenever a remote kind is in the list. */
+function remote(ctx) {
+    if (!ctx.client)
+        throw new Error('no DigiCert ONE client for a remote credential');
+    return ctx.client;
+}
+
+;// CONCATENATED MODULE: ./src/credentials/api-token.ts
+/** An API token of an existing user (service-user-id): minted for the job, deleted by post. */
+
+
+const apiToken = {
+    kind: 'api-token',
+    noun: 'token',
+    revokes: 'revokes it',
+    local: false,
+    // A token's owner is known before its create is sent, so its listing is always reachable.
+    list: (client, made) => (made.userId ? client.listTokens(made.userId) : Promise.resolve([])),
+    revoke: (ctx, id) => remote(ctx).deleteToken(id),
+    manual: (m, { base, credentialArgs }) => m.id
+        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${wire/* PATHS */.R7.token(m.id)}`
+        : `find it with curl ${credentialArgs} "${base}${m.userId ? wire/* PATHS */.R7.tokensOf(m.userId) : wire/* PATHS */.R7.tokens}" and delete it by id`,
+};
+
+;// CONCATENATED MODULE: ./src/credentials/client-certificate.ts
+/**
+ * A client authentication certificate made for the job (client-certificate-for-job): the second factor Software
+ * Trust asks for. Post disables it (the documented PUT .../enable; no DELETE is documented). No listing of a user's
+ * certificates is documented either, so one whose answer was lost cannot be found; it is also unusable, as its
+ * private key never left the job's memory, and it ends on its end date (with scope, with its user).
+ */
+
+
+const clientCertificate = {
+    kind: 'client-certificate',
+    noun: 'client authentication certificate',
+    revokes: 'disables it',
+    local: false,
+    revoke: (ctx, id) => remote(ctx).disableClientCert(id),
+    manual: (m, { base, credentialArgs }) => m.id
+        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${wire/* PATHS */.R7.clientCertEnable(m.id)}`
+        : 'its answer was lost, so its id is unknown; its private key never left the job, so nobody can use it, and it ends on its end date',
+};
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/credentials/pkcs12-file.ts
+/**
+ * The PKCS#12 file of the job's client certificate, under RUNNER_TEMP. Its id is the file's name there (parsed as
+ * an Id: no `/`, not `.` or `..`), so post can only ever remove a file directly in RUNNER_TEMP. Removing it needs
+ * no credential: post does it first, whatever else fails.
+ */
+
+
+const pkcs12File = {
+    kind: 'pkcs12-file',
+    noun: 'PKCS#12 file',
+    revokes: 'removes it',
+    local: true,
+    async revoke(ctx, id) {
+        if (!(0,external_node_path_.isAbsolute)(ctx.runnerTemp))
+            throw new Error('RUNNER_TEMP is not set in the post step, so the file cannot be found.');
+        try {
+            // rm of a path unlinks a symbolic link itself, never what it points to.
+            await (0,promises_.rm)((0,external_node_path_.join)(ctx.runnerTemp, id));
+            return 'deleted';
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return 'gone';
+            throw err;
+        }
+    },
+    manual: (m) => `remove it with: rm -f "$RUNNER_TEMP/${m.id}" (the runner also empties RUNNER_TEMP when the job ends)`,
+};
+
+;// CONCATENATED MODULE: ./src/credentials/service-user.ts
+/** An ephemeral service user (scope): it "is the token", so deleting the user ends its token (and certificates) too. */
+
+
+const serviceUser = {
+    kind: 'service-user',
+    noun: 'ephemeral service user',
+    revokes: 'deletes the user and so its token',
+    local: false,
+    list: (client) => client.listServiceUsers(),
+    revoke: (ctx, id) => remote(ctx).deleteUser(id),
+    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${wire/* PATHS */.R7.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${wire/* PATHS */.R7.serviceUsers}" and delete it by id`,
+};
+
+;// CONCATENATED MODULE: ./src/credentials/index.ts
+
+
+
+
+
+const KINDS = {
+    'api-token': apiToken,
+    'service-user': serviceUser,
+    'client-certificate': clientCertificate,
+    'pkcs12-file': pkcs12File,
+};
+
+
+/***/ }),
+
+/***/ 9620:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   KQ: () => (/* binding */ defaultTokenName),
+/* harmony export */   SR: () => (/* binding */ runIdOf),
+/* harmony export */   aC: () => (/* binding */ NAME_MAX_LENGTH),
+/* harmony export */   qU: () => (/* binding */ ownName)
+/* harmony export */ });
+/* unused harmony exports NAME_PATTERN, NAME_PREFIX, repoTokenPrefix */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
+const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+const NAME_MAX_LENGTH = 64;
+const NAME_PREFIX = 'gha';
+function clean(part, max) {
+    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
+}
+const OWNER_MAX = 15;
+const REPO_MAX = 20;
+/**
+ * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
+ * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
+ */
+function repoTokenPrefix(repository) {
+    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
+    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
+}
+/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
+function runIdOf(name, repository) {
+    const prefix = repoTokenPrefix(repository);
+    if (!name.startsWith(prefix))
+        return undefined;
+    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
+}
+/**
+ * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
+ * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
+ * step, so a retried create sends the same name and a lost answer can be found by it.
+ */
+function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
+    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
+    const tail = `_${random}`;
+    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
+    return `${head}${job}${tail}`;
+}
+/**
+ * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
+ * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
+ * between this job's steps would be found, and deleted, as this job's.
+ */
+function ownName(given, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
+    const tail = `_${random}`;
+    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
+}
+
+
+/***/ }),
+
+/***/ 2347:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -14331,175 +14550,7 @@ function describeShape(s) {
 
 /***/ }),
 
-/***/ 1273:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ bootstrapConnection),
-/* harmony export */   l: () => (/* binding */ CLIENTAUTH_PREFIX)
-/* harmony export */ });
-/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(311);
-
-const CLIENTAUTH_PREFIX = 'clientauth.';
-function bootstrapConnection(host, auth) {
-    if (auth.kind === 'api-key') {
-        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ } } };
-    }
-    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
-    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ }, tls: auth.tls } };
-}
-
-
-/***/ }),
-
-/***/ 9373:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ dateOf),
-/* harmony export */   m: () => (/* binding */ systemClock)
-/* harmony export */ });
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    random: Math.random,
-};
-/** The clock's time as a Date (for day arithmetic and certificate validity). */
-function dateOf(clock) {
-    return new Date(clock.now());
-}
-
-
-/***/ }),
-
-/***/ 6334:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  GW: () => (/* binding */ KINDS),
-  kd: () => (/* reexport */ KIND_NAMES),
-  _U: () => (/* reexport */ findByName)
-});
-
-// EXTERNAL MODULE: ./src/d1-wire.ts
-var d1_wire = __nccwpck_require__(9736);
-;// CONCATENATED MODULE: ./src/credentials/kind.ts
-const KIND_NAMES = ['api-token', 'service-user', 'client-certificate', 'pkcs12-file'];
-/** The one credential in a listing that carries this name, if any. */
-function findByName(listed, name) {
-    return listed.find((x) => x.name === name);
-}
-/** The client for a remote kind; post gives one whenever a remote kind is in the list. */
-function remote(ctx) {
-    if (!ctx.client)
-        throw new Error('no DigiCert ONE client for a remote credential');
-    return ctx.client;
-}
-
-;// CONCATENATED MODULE: ./src/credentials/api-token.ts
-/** An API token of an existing user (service-user-id): minted for the job, deleted by post. */
-
-
-const apiToken = {
-    kind: 'api-token',
-    noun: 'token',
-    revokes: 'revokes it',
-    local: false,
-    // A token's owner is known before its create is sent, so its listing is always reachable.
-    list: (client, made) => (made.userId ? client.listTokens(made.userId) : Promise.resolve([])),
-    revoke: (ctx, id) => remote(ctx).deleteToken(id),
-    manual: (m, { base, credentialArgs }) => m.id
-        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.token(m.id)}`
-        : `find it with curl ${credentialArgs} "${base}${m.userId ? d1_wire/* PATHS */.R7.tokensOf(m.userId) : d1_wire/* PATHS */.R7.tokens}" and delete it by id`,
-};
-
-;// CONCATENATED MODULE: ./src/credentials/client-certificate.ts
-/**
- * A client authentication certificate made for the job (client-certificate-for-job): the second factor Software
- * Trust asks for. Post disables it (the documented PUT .../enable; no DELETE is documented). No listing of a user's
- * certificates is documented either, so one whose answer was lost cannot be found; it is also unusable, as its
- * private key never left the job's memory, and it ends on its end date (with scope, with its user).
- */
-
-
-const clientCertificate = {
-    kind: 'client-certificate',
-    noun: 'client authentication certificate',
-    revokes: 'disables it',
-    local: false,
-    revoke: (ctx, id) => remote(ctx).disableClientCert(id),
-    manual: (m, { base, credentialArgs }) => m.id
-        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${d1_wire/* PATHS */.R7.clientCertEnable(m.id)}`
-        : 'its answer was lost, so its id is unknown; its private key never left the job, so nobody can use it, and it ends on its end date',
-};
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/credentials/pkcs12-file.ts
-/**
- * The PKCS#12 file of the job's client certificate, under RUNNER_TEMP. Its id is the file's name there (parsed as
- * an Id: no `/`, not `.` or `..`), so post can only ever remove a file directly in RUNNER_TEMP. Removing it needs
- * no credential: post does it first, whatever else fails.
- */
-
-
-const pkcs12File = {
-    kind: 'pkcs12-file',
-    noun: 'PKCS#12 file',
-    revokes: 'removes it',
-    local: true,
-    async revoke(ctx, id) {
-        if (!(0,external_node_path_.isAbsolute)(ctx.runnerTemp))
-            throw new Error('RUNNER_TEMP is not set in the post step, so the file cannot be found.');
-        try {
-            // rm of a path unlinks a symbolic link itself, never what it points to.
-            await (0,promises_.rm)((0,external_node_path_.join)(ctx.runnerTemp, id));
-            return 'deleted';
-        }
-        catch (err) {
-            if (err.code === 'ENOENT')
-                return 'gone';
-            throw err;
-        }
-    },
-    manual: (m) => `remove it with: rm -f "$RUNNER_TEMP/${m.id}" (the runner also empties RUNNER_TEMP when the job ends)`,
-};
-
-;// CONCATENATED MODULE: ./src/credentials/service-user.ts
-/** An ephemeral service user (scope): it "is the token", so deleting the user ends its token (and certificates) too. */
-
-
-const serviceUser = {
-    kind: 'service-user',
-    noun: 'ephemeral service user',
-    revokes: 'deletes the user and so its token',
-    local: false,
-    list: (client) => client.listServiceUsers(),
-    revoke: (ctx, id) => remote(ctx).deleteUser(id),
-    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${d1_wire/* PATHS */.R7.serviceUsers}" and delete it by id`,
-};
-
-;// CONCATENATED MODULE: ./src/credentials/index.ts
-
-
-
-
-
-const KINDS = {
-    'api-token': apiToken,
-    'service-user': serviceUser,
-    'client-certificate': clientCertificate,
-    'pkcs12-file': pkcs12File,
-};
-
-
-/***/ }),
-
-/***/ 827:
+/***/ 738:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14511,13 +14562,13 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: PATHS, parseServerError
 
-// EXTERNAL MODULE: ./src/http.ts + 1 modules
-var http = __nccwpck_require__(4208);
-// EXTERNAL MODULE: ./src/d1-wire.ts
-var d1_wire = __nccwpck_require__(9736);
-// EXTERNAL MODULE: ./src/log-safe.ts
-var log_safe = __nccwpck_require__(6963);
-;// CONCATENATED MODULE: ./src/retry.ts
+// EXTERNAL MODULE: ./src/platform/http.ts + 1 modules
+var http = __nccwpck_require__(9825);
+// EXTERNAL MODULE: ./src/d1/wire.ts
+var wire = __nccwpck_require__(8118);
+// EXTERNAL MODULE: ./src/platform/text-safety.ts
+var text_safety = __nccwpck_require__(8659);
+;// CONCATENATED MODULE: ./src/d1/retry.ts
 /**
  * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
  * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
@@ -14572,11 +14623,9 @@ function backoffMs(attempt, random) {
     return Math.round(exp / 2 + (exp / 2) * random());
 }
 
-// EXTERNAL MODULE: ./src/secrets.ts
-var secrets = __nccwpck_require__(7194);
-// EXTERNAL MODULE: ./src/answer-fields.ts
-var answer_fields = __nccwpck_require__(6987);
-;// CONCATENATED MODULE: ./src/d1-api.ts
+// EXTERNAL MODULE: ./src/d1/answer-fields.ts
+var answer_fields = __nccwpck_require__(2347);
+;// CONCATENATED MODULE: ./src/d1/client.ts
 
 
 
@@ -14659,7 +14708,7 @@ class D1Client {
                     this.onAnswer?.(endpoint, res.status, shape);
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
-                const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+                const told = (0,wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
                 // Retry-After is the earliest moment; a random spread on top (never past the deadline) keeps a crowd of
                 // runners refused together from coming back together (retry.ts).
                 const next = told === undefined ? backoffMs(attempt, this.clock.random) : retryAfterWaitMs(told, this.deadline - this.clock.now(), this.clock.random);
@@ -14719,18 +14768,18 @@ class D1Client {
             hint = `the connection to ${host} was dropped (${code}). Try again; if it persists, check the proxy settings.`;
         }
         else {
-            hint = `request to ${host} failed (${(0,log_safe/* logSafe */.s)(code, 64)}): ${(0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)(err.message, this.secrets))}`;
+            hint = `request to ${host} failed (${(0,text_safety/* logSafe */.sN)(code, 64)}): ${(0,text_safety/* logSafe */.sN)((0,text_safety/* redact */.E$)(err.message, this.secrets))}`;
         }
         return new D1Error(`${endpoint}: ${hint}${tail}`, 'network', undefined, maybeCommitted);
     }
     /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
     failure(endpoint, res, subject, who = 'bootstrap') {
-        const { code, message } = (0,d1_wire/* parseServerError */.NX)(res.body);
+        const { code, message } = (0,wire/* parseServerError */.NX)(res.body);
         // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
-        const said = (0,log_safe/* logSafe */.s)((0,secrets/* redact */.E$)([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
+        const said = (0,text_safety/* logSafe */.sN)((0,text_safety/* redact */.E$)([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
         const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
         const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
-        const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+        const told = (0,wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
         const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
         switch (true) {
             // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
@@ -14760,11 +14809,11 @@ class D1Client {
         return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
     }
     async getUser(id) {
-        const path = d1_wire/* PATHS */.R7.user(id);
+        const path = wire/* PATHS */.R7.user(id);
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
             throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
-        const user = (0,d1_wire/* parseUser */.tN)(res.body);
+        const user = (0,wire/* parseUser */.tN)(res.body);
         if (!user)
             throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
         return user;
@@ -14773,7 +14822,7 @@ class D1Client {
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
             throw this.failure(endpointOf('GET', path), res, subject, who);
-        const items = (0,d1_wire/* parseList */.E1)(res.body);
+        const items = (0,wire/* parseList */.E1)(res.body);
         if (!items)
             throw this.missing(endpointOf('GET', path), res, 'a JSON array');
         // An entry without a valid id cannot be acted on, and so is not passed on.
@@ -14781,23 +14830,23 @@ class D1Client {
     }
     /** Server text the action may print (display names), scrubbed whole before any caller can shorten it. */
     scrubbed(x) {
-        return { ...x, name: (0,secrets/* redact */.E$)(x.name, this.secrets) };
+        return { ...x, name: (0,text_safety/* redact */.E$)(x.name, this.secrets) };
     }
     async listRoles(applicationCode) {
-        return (await this.list(d1_wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, d1_wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
+        return (await this.list(wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
     }
     async listAccounts() {
-        return (await this.list(d1_wire/* PATHS */.R7.accounts, 'list its accounts', d1_wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
+        return (await this.list(wire/* PATHS */.R7.accounts, 'list its accounts', wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
     }
     listServiceUsers() {
-        return this.list(d1_wire/* PATHS */.R7.serviceUsers, 'list service users', d1_wire/* parseServiceUserItem */.dj);
+        return this.list(wire/* PATHS */.R7.serviceUsers, 'list service users', wire/* parseServiceUserItem */.dj);
     }
     /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
     listKeypairs(alias) {
-        return this.list(d1_wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, d1_wire/* parseKeypair */.no, 'job factors');
+        return this.list(wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, wire/* parseKeypair */.no, 'job factors');
     }
     listTokens(userId) {
-        return this.list(d1_wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, d1_wire/* parseTokenItem */.om);
+        return this.list(wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, wire/* parseTokenItem */.om);
     }
     /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
     created(endpoint, res, parsed, requested, what) {
@@ -14808,18 +14857,18 @@ class D1Client {
         return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
     }
     async createServiceUser(u) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.users);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.users, (0,d1_wire/* createServiceUserBody */.ZR)(u), false);
+        const endpoint = endpointOf('POST', wire/* PATHS */.R7.users);
+        const res = await this.call('POST', wire/* PATHS */.R7.users, (0,wire/* createServiceUserBody */.ZR)(u), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        return this.created(endpoint, res, (0,d1_wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
+        return this.created(endpoint, res, (0,wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
     }
     async createToken(t) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.tokens);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.tokens, (0,d1_wire/* createTokenBody */.qF)(t), false);
+        const endpoint = endpointOf('POST', wire/* PATHS */.R7.tokens);
+        const res = await this.call('POST', wire/* PATHS */.R7.tokens, (0,wire/* createTokenBody */.qF)(t), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        return this.created(endpoint, res, (0,d1_wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
+        return this.created(endpoint, res, (0,wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
     }
     /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
     async remove(path, subject) {
@@ -14831,18 +14880,18 @@ class D1Client {
         throw this.failure(endpointOf('DELETE', path), res, subject);
     }
     deleteUser(id) {
-        return this.remove(d1_wire/* PATHS */.R7.user(id), `delete service user ${id}`);
+        return this.remove(wire/* PATHS */.R7.user(id), `delete service user ${id}`);
     }
     deleteToken(id) {
-        return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
+        return this.remove(wire/* PATHS */.R7.token(id), `delete API token ${id}`);
     }
     /** A client authentication certificate for the caller (called with the job's own token). */
     async createClientCert(c) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.clientCerts);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.clientCerts, (0,d1_wire/* createClientCertBody */.yk)(c), false);
+        const endpoint = endpointOf('POST', wire/* PATHS */.R7.clientCerts);
+        const res = await this.call('POST', wire/* PATHS */.R7.clientCerts, (0,wire/* createClientCertBody */.yk)(c), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
-        const parsed = (0,d1_wire/* parseCreatedClientCert */.vH)(res.body);
+        const parsed = (0,wire/* parseCreatedClientCert */.vH)(res.body);
         if (!parsed.id || !parsed.certificatePem) {
             const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
             throw this.missing(endpoint, res, wanted, { id: parsed.id });
@@ -14851,8 +14900,8 @@ class D1Client {
     }
     /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
     async disableClientCert(id) {
-        const path = d1_wire/* PATHS */.R7.clientCertEnable(id);
-        const res = await this.call('PUT', path, (0,d1_wire/* enableClientCertBody */.hl)(false), true);
+        const path = wire/* PATHS */.R7.clientCertEnable(id);
+        const res = await this.call('PUT', path, (0,wire/* enableClientCertBody */.hl)(false), true);
         if (res.status === 200 || res.status === 204)
             return 'deleted';
         if (res.status === 404)
@@ -14864,7 +14913,37 @@ class D1Client {
 
 /***/ }),
 
-/***/ 9736:
+/***/ 1494:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F: () => (/* binding */ traceFor)
+/* harmony export */ });
+/* unused harmony export formatTrace */
+/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2347);
+/* harmony import */ var _platform_text_safety_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8659);
+/**
+ * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
+ * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
+ * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
+ * NAMES): never a header, a body value or a secret.
+ */
+
+
+function formatTrace(t) {
+    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${(0,_platform_text_safety_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .sN)(t.error ?? 'unknown', 60)})`;
+    const shape = t.shape ? `; ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_1__/* .describeShape */ .vJ)(t.shape)}` : '';
+    return (0,_platform_text_safety_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .sN)(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
+}
+/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
+function traceFor(debug, env) {
+    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
+}
+
+
+/***/ }),
+
+/***/ 8118:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -15130,38 +15209,71 @@ function parseRetryAfter(value, now) {
 
 /***/ }),
 
-/***/ 6440:
+/***/ 8653:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A: () => (/* binding */ daysUntil),
-/* harmony export */   g: () => (/* binding */ checkExpiry)
+/* harmony export */   T: () => (/* binding */ bootstrapConnection),
+/* harmony export */   l: () => (/* binding */ CLIENTAUTH_PREFIX)
 /* harmony export */ });
-/** Whole days from now until `end`, rounded down. */
-function daysUntil(end, now) {
-    return Math.floor((end.getTime() - now.getTime()) / 86_400_000);
-}
-/** An end date is a UTC day: the credential works until 23:59:59 UTC that day. */
-function endOfDay(endDate) {
-    return new Date(`${endDate}T23:59:59Z`);
-}
-function checkExpiry(what, endDate, now, warnDays) {
-    if (!endDate || warnDays <= 0)
-        return { level: 'ok' };
-    const left = daysUntil(endOfDay(endDate), now);
-    if (endOfDay(endDate) < now) {
-        return { level: 'expired', message: `${what} reached its end date ${endDate} (23:59:59 UTC) and no longer works: everything it did stopped at midnight. Extend its end date in Account Manager, or create a new credential and update the secret.` };
+/* harmony import */ var _platform_version_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5895);
+
+const CLIENTAUTH_PREFIX = 'clientauth.';
+function bootstrapConnection(host, auth) {
+    if (auth.kind === 'api-key') {
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _platform_version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ } } };
     }
-    if (left < warnDays) {
-        return { level: 'warn', message: `${what} stops working on ${endDate} at 23:59:59 UTC (${left === 0 ? 'today' : `in ${left} day${left === 1 ? '' : 's'}`}). Extend its end date or rotate it before then.` };
-    }
-    return { level: 'ok' };
+    const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _platform_version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ }, tls: auth.tls } };
 }
 
 
 /***/ }),
 
-/***/ 9674:
+/***/ 8849:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ stepConfig)
+/* harmony export */ });
+/* harmony import */ var _runner_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9205);
+
+/** Post's settings: main already refused bad ones, so post falls back to the defaults and still revokes. */
+function stepConfig(core) {
+    try {
+        return (0,_runner_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .parseStepConfig */ .mA)(core.getInput);
+    }
+    catch (err) {
+        // Main already refused these inputs; post still revokes, with the defaults.
+        core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
+        return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
+    }
+}
+
+
+/***/ }),
+
+/***/ 3037:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ dateOf),
+/* harmony export */   m: () => (/* binding */ systemClock)
+/* harmony export */ });
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+};
+/** The clock's time as a Date (for day arithmetic and certificate validity). */
+function dateOf(clock) {
+    return new Date(clock.now());
+}
+
+
+/***/ }),
+
+/***/ 9693:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15174,7 +15286,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/files.ts
+;// CONCATENATED MODULE: ./src/platform/files.ts
 /** Files the action writes: one kind only, the job certificate's PKCS#12 under RUNNER_TEMP. */
 
 
@@ -15192,7 +15304,7 @@ async function writeNewFile(path, data) {
 
 /***/ }),
 
-/***/ 4208:
+/***/ 9825:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15216,7 +15328,7 @@ const external_node_dns_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 var external_node_tls_ = __nccwpck_require__(1692);
 // EXTERNAL MODULE: ./shims/undici/index.cjs
 var undici = __nccwpck_require__(33);
-;// CONCATENATED MODULE: ./src/http.ts
+;// CONCATENATED MODULE: ./src/platform/http.ts
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
@@ -15486,7 +15598,7 @@ function createHttpClient(opts) {
 
 /***/ }),
 
-/***/ 6236:
+/***/ 4284:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -15507,439 +15619,19 @@ class InputError extends Error {
 
 /***/ }),
 
-/***/ 8422:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Sb: () => (/* binding */ parseTrust),
-/* harmony export */   aI: () => (/* binding */ usesBroker),
-/* harmony export */   b6: () => (/* binding */ parseTargetHost),
-/* harmony export */   dL: () => (/* binding */ certificateLoader),
-/* harmony export */   dz: () => (/* reexport safe */ _input_error_js__WEBPACK_IMPORTED_MODULE_3__.d),
-/* harmony export */   f_: () => (/* binding */ parsePreflight),
-/* harmony export */   fl: () => (/* binding */ secretInputValues),
-/* harmony export */   kU: () => (/* binding */ parseAuth),
-/* harmony export */   lc: () => (/* binding */ bool),
-/* harmony export */   mA: () => (/* binding */ parseStepConfig),
-/* harmony export */   o4: () => (/* binding */ parseConfig)
-/* harmony export */ });
-/* unused harmony exports SECRET_INPUTS, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
-/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4208);
-/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6236);
-/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8499);
-
-
-
-
-
-
-/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
-const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
-/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
-function secretInputValues(getInput) {
-    const values = [];
-    for (const name of SECRET_INPUTS) {
-        const v = getInput(name);
-        if (!v.trim())
-            continue;
-        values.push(v);
-        const compact = v.replace(/\s+/g, '');
-        if (!v.includes('-----') && compact !== v.trim())
-            values.push(compact);
-    }
-    return values;
-}
-/** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
-const MANAGERS = {
-    'account manager': 'account_manager',
-    'software trust': 'secure_software_manager',
-    'software trust manager': 'secure_software_manager',
-    'secure software manager': 'secure_software_manager',
-    'trust lifecycle': 'mpki',
-    'trust lifecycle manager': 'mpki',
-    'private ca': 'private_ca',
-    'ca manager': 'private_ca',
-    'document trust': 'document_trust_manager',
-    'document trust manager': 'document_trust_manager',
-    'iot trust': 'iot',
-    'iot trust manager': 'iot',
-};
-/** `Manager: role, role` per line; a manager may also be given by its application code. */
-function parseScope(raw) {
-    const entries = [];
-    for (const [i, line] of raw.split(/\r?\n/).entries()) {
-        const text = line.replace(/#.*$/, '').trim();
-        if (!text)
-            continue;
-        const colon = text.indexOf(':');
-        const manager = colon > 0 ? text.slice(0, colon).trim() : '';
-        const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
-        if (!manager || roles.length === 0) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
-        }
-        const code = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseCode */ .Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
-        if (!code) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
-        }
-        entries.push({ manager, applicationCode: code, roles });
-    }
-    return entries;
-}
-const DEFAULT_HOST = 'one.digicert.com';
-const MAX_LIFETIME_DAYS = 7;
-const CLIENTAUTH = 'clientauth.';
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
-const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
-function bool(getInput, name, fallback) {
-    const raw = getInput(name).trim().toLowerCase();
-    if (raw === '')
-        return fallback;
-    if (['true', 'yes', '1', 'on'].includes(raw))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(raw))
-        return false;
-    throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
-}
-function int(getInput, name, min, max, fallback, meaning) {
-    const raw = getInput(name).trim();
-    if (raw === '')
-        return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
-    }
-    return Number(raw);
-}
-const MAX_CA_CERTIFICATES = 16;
-const MAX_CA_INPUT = 256 * 1024;
-/**
- * tls-ca-certificates: PEM CA certificates to trust besides Node's bundled roots (a TLS-inspecting proxy's CA on a
- * self-hosted runner). An input, because the workflow's author writes it; NODE_EXTRA_CA_CERTS is any earlier step's.
- */
-function parseTrust(getInput) {
-    const name = 'tls-ca-certificates';
-    const raw = getInput(name).trim();
-    if (!raw)
-        return (0,_http_js__WEBPACK_IMPORTED_MODULE_2__/* .trustAnchors */ .jr)();
-    if (raw.length > MAX_CA_INPUT)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `is longer than ${MAX_CA_INPUT / 1024} KiB; give only the CA certificates the proxy needs.`);
-    const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    const rest = raw.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim();
-    if (blocks.length === 0 || rest)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, 'expected PEM certificates only (-----BEGIN CERTIFICATE----- blocks), e.g. your proxy\'s CA certificate.');
-    if (blocks.length > MAX_CA_CERTIFICATES)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `holds ${blocks.length} certificates; at most ${MAX_CA_CERTIFICATES}.`);
-    for (const [i, pem] of blocks.entries()) {
-        let ca = false;
-        try {
-            ca = new node_crypto__WEBPACK_IMPORTED_MODULE_1__.X509Certificate(pem).ca;
-        }
-        catch {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `certificate ${i + 1} is not a readable X.509 certificate.`);
-        }
-        if (!ca)
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); give the CA that signs the proxy's certificates.`);
-    }
-    return (0,_http_js__WEBPACK_IMPORTED_MODULE_2__/* .trustAnchors */ .jr)(blocks);
-}
-/** broker-url: the job authenticates through the organisation's broker (src/broker-steps.ts) and holds no DigiCert ONE secret. */
-function usesBroker(getInput) {
-    return getInput('broker-url').trim() !== '';
-}
-/** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
-function parsePreflight(getInput) {
-    return bool(getInput, 'preflight', false);
-}
-function parseStepConfig(getInput) {
-    return {
-        skipRevoke: bool(getInput, 'skip-revoke', false),
-        jobSummary: bool(getInput, 'job-summary', true),
-        timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
-    };
-}
-/**
- * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
- * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
- */
-function parseHost(raw, inputName, kind = 'api-key') {
-    let value = raw.trim().toLowerCase();
-    if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
-        if (!value.startsWith('https://')) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
-        }
-        value = value.slice('https://'.length);
-    }
-    value = value.replace(/\/+$/, '');
-    if (value.includes('@'))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
-    if (/[/?#]/.test(value)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
-    }
-    const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
-    const name = m?.[1] ?? '';
-    const port = m?.[2];
-    if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
-    }
-    if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
-        const plain = name.slice(CLIENTAUTH.length);
-        return port ? `${plain}:${port}` : plain;
-    }
-    if (name.startsWith(CLIENTAUTH)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
-    }
-    return port ? `${name}:${port}` : name;
-}
-/**
- * Where the bootstrap credential goes: the host input as the workflow's author wrote it, else production US. Never
- * the environment: DC_BASE (which DigiCert's tools read) may have been written by any earlier step of the job
- * (GITHUB_ENV), and even choosing among DigiCert ONE's own hosts would let it send a production key to another
- * region or to demo. A workflow that wants DC_BASE's value writes `host: ${{ env.DC_BASE }}` itself.
- */
-function parseTargetHost(getInput, kind) {
-    const hostInput = getInput('host').trim();
-    return hostInput ? parseHost(hostInput, 'host', kind) : DEFAULT_HOST;
-}
-/**
- * The mutual-TLS code (PKCS#12 and PEM parsing, key checks) is a chunk of its own, loaded only when the
- * client-certificate input is set: an api-key step never loads it. Each step awaits this before parsing its inputs.
- */
-async function certificateLoader(getInput) {
-    return getInput('client-certificate').trim() ? (await __nccwpck_require__.e(/* import() */ 431).then(__nccwpck_require__.bind(__nccwpck_require__, 2431))).loadClientCertificate : undefined;
-}
-/**
- * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
- * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request,
- * with `loadCertificate` (from certificateLoader).
- */
-function parseAuth(getInput, now, loadCertificate) {
-    const apiKey = getInput('api-key').trim();
-    const certificate = getInput('client-certificate').trim();
-    const key = getInput('client-key').trim();
-    const password = getInput('client-certificate-password').trim();
-    const lead = "Inputs 'api-key' and 'client-certificate'";
-    if (apiKey && certificate) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
-    }
-    if (!apiKey && !certificate) {
-        if (key || password) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
-        }
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password), or use your organisation\'s broker (broker-url), which needs no secret in the job. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
-    }
-    if (apiKey) {
-        if (key || password) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
-        }
-        if (/\s/.test(apiKey)) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
-        }
-        return { kind: 'api-key', apiKey };
-    }
-    // A step that did not await certificateLoader: a mistake in this code, never in the inputs.
-    if (!loadCertificate)
-        throw new Error('client-certificate is set, but the client certificate code was not loaded (certificateLoader).');
-    const loaded = loadCertificate({ certificate, key, password }, now);
-    return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
-}
-function parseConfig(getInput, env, run, now, loadCertificate) {
-    const auth = parseAuth(getInput, now, loadCertificate);
-    const host = parseTargetHost(getInput, auth.kind);
-    const serviceUserIdRaw = getInput('service-user-id').trim();
-    const scopeRaw = getInput('scope');
-    const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
-    if (scope && serviceUserIdRaw) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
-    }
-    const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
-    if (accounts.length && !scope)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
-    for (const a of accounts) {
-        if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
-    }
-    const accountIds = accounts.map((a) => (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(a));
-    const email = getInput('service-user-email').trim();
-    if (email && !scope)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
-    if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
-    if (!serviceUserIdRaw && !scope) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
-    }
-    if (serviceUserIdRaw && !USER_ID.test(serviceUserIdRaw)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
-    }
-    const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(serviceUserIdRaw) : '';
-    const nameInput = getInput('token-name-prefix').trim();
-    const givenName = nameInput.length <= _naming_js__WEBPACK_IMPORTED_MODULE_4__/* .NAME_MAX_LENGTH */ .aC ? (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseName */ .$q)(nameInput) : undefined;
-    if (nameInput && !givenName) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('token-name-prefix', `may contain only letters, digits, spaces, dashes and underscores, at most ${_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .NAME_MAX_LENGTH */ .aC} characters.`);
-    }
-    // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
-    const tokenName = (givenName ? (0,_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .ownName */ .qU)(givenName) : (0,_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .defaultTokenName */ .KQ)(run));
-    const cleanupStale = bool(getInput, 'cleanup-stale', false);
-    // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
-    // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
-    if (!cleanupStale && getInput('stale-after-hours').trim()) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
-    }
-    const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
-    if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
-    }
-    const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
-    const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
-    return {
-        host,
-        baseUrl: `https://${host}`,
-        auth,
-        serviceUserId,
-        scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
-        tokenName,
-        endDate: (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .utcDayOf */ .kv)(now, lifetimeDays),
-        exportEnv: bool(getInput, 'export-env', false),
-        clientCertificateForJob,
-        keypairAlias,
-        cleanupStale,
-        staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
-        expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
-        expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-        certificateExpiryWarningDays: int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
-        trust: parseTrust(getInput),
-        step: parseStepConfig(getInput),
-    };
-}
-/**
- * `keypair-alias`: the Software Trust keypair the job will sign with. Software Trust's Signer and Developer roles sign
- * "with keypairs assigned to them" (docs.digicert.com, Software Trust Manager user roles), and a service user made
- * for the job (`scope`) has none: assigning one takes "Manage keypair" (docs.digicert.com "Update keypair access",
- * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
- * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
- */
-function parseKeypairAliasInput(getInput, scoped, clientCertificateForJob) {
-    const raw = getInput('keypair-alias').trim();
-    if (!raw)
-        return undefined;
-    if (scoped) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', "a service user made for the job has no keypair assigned, and Software Trust signs only with keypairs assigned to the signer (or its team). Sign as a long-lived signer service user the keypair is assigned to: remove scope, name it in service-user-id, and keep client-certificate-for-job: true so both of its factors are still made for this job only. Keep scope for API work that needs no keypair.", "Inputs 'scope' and 'keypair-alias'");
-    }
-    const alias = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseKeypairAlias */ .H9)(raw);
-    if (!alias) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', `expected a keypair alias as Software Trust shows it (Keypairs, first column; smctl keypair list): letters, digits, dots, dashes and underscores, at most ${_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .KEYPAIR_ALIAS_MAX */ .gg} characters.`);
-    }
-    if (!clientCertificateForJob) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.");
-    }
-    return alias;
-}
-
-
-/***/ }),
-
-/***/ 6963:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   s: () => (/* binding */ logSafe)
-/* harmony export */ });
-/* unused harmony export LOG_TEXT_MAX */
-/**
- * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
- *
- * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
- * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
- * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
- * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
- * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
- */
-const LOG_TEXT_MAX = 300;
-// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-function logSafe(text, max = LOG_TEXT_MAX) {
-    let out = String(text).replace(CONTROL, ' ');
-    if (out.length > max)
-        out = `${out.slice(0, Math.max(0, max - 1))}\u2026`;
-    // After the cut, so that the cut cannot rebuild what was broken up.
-    out = out.replace(/##\[/g, '## [');
-    return out.replace(/^(\s*):(?=:)/, '$1: ');
-}
-
-
-/***/ }),
-
-/***/ 8499:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   KQ: () => (/* binding */ defaultTokenName),
-/* harmony export */   SR: () => (/* binding */ runIdOf),
-/* harmony export */   aC: () => (/* binding */ NAME_MAX_LENGTH),
-/* harmony export */   qU: () => (/* binding */ ownName)
-/* harmony export */ });
-/* unused harmony exports NAME_PATTERN, NAME_PREFIX, repoTokenPrefix */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-
-/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
-const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
-const NAME_MAX_LENGTH = 64;
-const NAME_PREFIX = 'gha';
-function clean(part, max) {
-    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
-}
-const OWNER_MAX = 15;
-const REPO_MAX = 20;
-/**
- * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
- * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
- */
-function repoTokenPrefix(repository) {
-    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
-    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
-}
-/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
-function runIdOf(name, repository) {
-    const prefix = repoTokenPrefix(repository);
-    if (!name.startsWith(prefix))
-        return undefined;
-    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
-}
-/**
- * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
- * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
- * step, so a retried create sends the same name and a lost answer can be found by it.
- */
-function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
-    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
-    const tail = `_${random}`;
-    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
-    return `${head}${job}${tail}`;
-}
-/**
- * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
- * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
- * between this job's steps would be found, and deleted, as this job's.
- */
-function ownName(given, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
-    const tail = `_${random}`;
-    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
-}
-
-
-/***/ }),
-
-/***/ 7194:
+/***/ 8659:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $l: () => (/* binding */ maskSecret),
-/* harmony export */   E$: () => (/* binding */ redact)
+/* harmony export */   E$: () => (/* binding */ redact),
+/* harmony export */   sN: () => (/* binding */ logSafe)
 /* harmony export */ });
-/* unused harmony exports secretParts, secretForms */
+/* unused harmony exports secretParts, secretForms, LOG_TEXT_MAX */
+/**
+ * Text safety, the one module every printed line goes through: secrets are masked and scrubbed (whole, in every
+ * form, before any cut), then outside text is neutralised (no runner command, no line break) and capped.
+ */
 /** The plain forms of a secret: the whole value and each line that could stand alone in a log line. */
 function secretParts(value) {
     const parts = new Set();
@@ -16007,11 +15699,378 @@ function redact(text, secrets) {
         out = out.split(form).join('***');
     return out;
 }
+// ---- Outside text made safe to print ----
+/**
+ * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
+ *
+ * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
+ * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
+ * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
+ * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
+ * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
+ */
+const LOG_TEXT_MAX = 300;
+// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function logSafe(text, max = LOG_TEXT_MAX) {
+    let out = String(text).replace(CONTROL, ' ');
+    if (out.length > max)
+        out = `${out.slice(0, Math.max(0, max - 1))}\u2026`;
+    // After the cut, so that the cut cannot rebuild what was broken up.
+    out = out.replace(/##\[/g, '## [');
+    return out.replace(/^(\s*):(?=:)/, '$1: ');
+}
 
 
 /***/ }),
 
-/***/ 2462:
+/***/ 5895:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ USER_AGENT)
+/* harmony export */ });
+/* unused harmony export VERSION */
+const VERSION = '1.0.0';
+const USER_AGENT = `d1-token-action/${VERSION}`;
+
+
+/***/ }),
+
+/***/ 9205:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Sb: () => (/* binding */ parseTrust),
+/* harmony export */   aI: () => (/* binding */ usesBroker),
+/* harmony export */   b6: () => (/* binding */ parseTargetHost),
+/* harmony export */   dL: () => (/* binding */ certificateLoader),
+/* harmony export */   dz: () => (/* reexport safe */ _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__.d),
+/* harmony export */   f_: () => (/* binding */ parsePreflight),
+/* harmony export */   fl: () => (/* binding */ secretInputValues),
+/* harmony export */   kU: () => (/* binding */ parseAuth),
+/* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   mA: () => (/* binding */ parseStepConfig),
+/* harmony export */   o4: () => (/* binding */ parseConfig)
+/* harmony export */ });
+/* unused harmony exports SECRET_INPUTS, MANAGERS, parseScope, DEFAULT_HOST, MAX_LIFETIME_DAYS, parseHost */
+/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
+/* harmony import */ var _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4284);
+/* harmony import */ var _credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9620);
+
+
+
+
+
+
+/** Inputs whose values are secrets: masked first thing in both steps, scrubbed from every message. */
+const SECRET_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
+/** Every form of the secret inputs that could be printed: the values, and a line-wrapped base64 value joined. */
+function secretInputValues(getInput) {
+    const values = [];
+    for (const name of SECRET_INPUTS) {
+        const v = getInput(name);
+        if (!v.trim())
+            continue;
+        values.push(v);
+        const compact = v.replace(/\s+/g, '');
+        if (!v.includes('-----') && compact !== v.trim())
+            values.push(compact);
+    }
+    return values;
+}
+/** Manager names as users see them in DigiCert ONE, to the application codes the role listing takes. */
+const MANAGERS = {
+    'account manager': 'account_manager',
+    'software trust': 'secure_software_manager',
+    'software trust manager': 'secure_software_manager',
+    'secure software manager': 'secure_software_manager',
+    'trust lifecycle': 'mpki',
+    'trust lifecycle manager': 'mpki',
+    'private ca': 'private_ca',
+    'ca manager': 'private_ca',
+    'document trust': 'document_trust_manager',
+    'document trust manager': 'document_trust_manager',
+    'iot trust': 'iot',
+    'iot trust manager': 'iot',
+};
+/** `Manager: role, role` per line; a manager may also be given by its application code. */
+function parseScope(raw) {
+    const entries = [];
+    for (const [i, line] of raw.split(/\r?\n/).entries()) {
+        const text = line.replace(/#.*$/, '').trim();
+        if (!text)
+            continue;
+        const colon = text.indexOf(':');
+        const manager = colon > 0 ? text.slice(0, colon).trim() : '';
+        const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
+        if (!manager || roles.length === 0) {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
+        }
+        const code = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseCode */ .Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
+        if (!code) {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+        }
+        entries.push({ manager, applicationCode: code, roles });
+    }
+    return entries;
+}
+const DEFAULT_HOST = 'one.digicert.com';
+const MAX_LIFETIME_DAYS = 7;
+const CLIENTAUTH = 'clientauth.';
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+const USER_ID = /^(me|[A-Za-z0-9][A-Za-z0-9-]{0,63})$/;
+function bool(getInput, name, fallback) {
+    const raw = getInput(name).trim().toLowerCase();
+    if (raw === '')
+        return fallback;
+    if (['true', 'yes', '1', 'on'].includes(raw))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(raw))
+        return false;
+    throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
+}
+function int(getInput, name, min, max, fallback, meaning) {
+    const raw = getInput(name).trim();
+    if (raw === '')
+        return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `expected a whole number from ${min} to ${max} (${meaning}), got '${raw.slice(0, 20)}'.`);
+    }
+    return Number(raw);
+}
+const MAX_CA_CERTIFICATES = 16;
+const MAX_CA_INPUT = 256 * 1024;
+/**
+ * tls-ca-certificates: PEM CA certificates to trust besides Node's bundled roots (a TLS-inspecting proxy's CA on a
+ * self-hosted runner). An input, because the workflow's author writes it; NODE_EXTRA_CA_CERTS is any earlier step's.
+ */
+function parseTrust(getInput) {
+    const name = 'tls-ca-certificates';
+    const raw = getInput(name).trim();
+    if (!raw)
+        return (0,_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .trustAnchors */ .jr)();
+    if (raw.length > MAX_CA_INPUT)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `is longer than ${MAX_CA_INPUT / 1024} KiB; give only the CA certificates the proxy needs.`);
+    const blocks = raw.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const rest = raw.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim();
+    if (blocks.length === 0 || rest)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, 'expected PEM certificates only (-----BEGIN CERTIFICATE----- blocks), e.g. your proxy\'s CA certificate.');
+    if (blocks.length > MAX_CA_CERTIFICATES)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `holds ${blocks.length} certificates; at most ${MAX_CA_CERTIFICATES}.`);
+    for (const [i, pem] of blocks.entries()) {
+        let ca = false;
+        try {
+            ca = new node_crypto__WEBPACK_IMPORTED_MODULE_1__.X509Certificate(pem).ca;
+        }
+        catch {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `certificate ${i + 1} is not a readable X.509 certificate.`);
+        }
+        if (!ca)
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(name, `certificate ${i + 1} is not a CA certificate (basicConstraints CA:TRUE); give the CA that signs the proxy's certificates.`);
+    }
+    return (0,_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .trustAnchors */ .jr)(blocks);
+}
+/** broker-url: the job authenticates through the organisation's broker (src/job/broker.ts) and holds no DigiCert ONE secret. */
+function usesBroker(getInput) {
+    return getInput('broker-url').trim() !== '';
+}
+/** `preflight: true` checks the set-up read-only instead of minting (src/steps/preflight.ts). */
+function parsePreflight(getInput) {
+    return bool(getInput, 'preflight', false);
+}
+function parseStepConfig(getInput) {
+    return {
+        skipRevoke: bool(getInput, 'skip-revoke', false),
+        jobSummary: bool(getInput, 'job-summary', true),
+        timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
+    };
+}
+/**
+ * Accepts `host`, `host:port`, `https://host[:port][/]`; refuses anything else with the reason. A `clientauth.`
+ * host is refused with an API token; with a client certificate the prefix is dropped (the action adds it).
+ */
+function parseHost(raw, inputName, kind = 'api-key') {
+    let value = raw.trim().toLowerCase();
+    if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
+        if (!value.startsWith('https://')) {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+        }
+        value = value.slice('https://'.length);
+    }
+    value = value.replace(/\/+$/, '');
+    if (value.includes('@'))
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
+    if (/[/?#]/.test(value)) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+    }
+    const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
+    const name = m?.[1] ?? '';
+    const port = m?.[2];
+    if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+    }
+    if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
+        const plain = name.slice(CLIENTAUTH.length);
+        return port ? `${plain}:${port}` : plain;
+    }
+    if (name.startsWith(CLIENTAUTH)) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+    }
+    return port ? `${name}:${port}` : name;
+}
+/**
+ * Where the bootstrap credential goes: the host input as the workflow's author wrote it, else production US. Never
+ * the environment: DC_BASE (which DigiCert's tools read) may have been written by any earlier step of the job
+ * (GITHUB_ENV), and even choosing among DigiCert ONE's own hosts would let it send a production key to another
+ * region or to demo. A workflow that wants DC_BASE's value writes `host: ${{ env.DC_BASE }}` itself.
+ */
+function parseTargetHost(getInput, kind) {
+    const hostInput = getInput('host').trim();
+    return hostInput ? parseHost(hostInput, 'host', kind) : DEFAULT_HOST;
+}
+/**
+ * The mutual-TLS code (PKCS#12 and PEM parsing, key checks) is a chunk of its own, loaded only when the
+ * client-certificate input is set: an api-key step never loads it. Each step awaits this before parsing its inputs.
+ */
+async function certificateLoader(getInput) {
+    return getInput('client-certificate').trim() ? (await __nccwpck_require__.e(/* import() */ 456).then(__nccwpck_require__.bind(__nccwpck_require__, 6456))).loadClientCertificate : undefined;
+}
+/**
+ * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
+ * re-reads the inputs (state never holds a secret). The certificate is opened and checked here, before any request,
+ * with `loadCertificate` (from certificateLoader).
+ */
+function parseAuth(getInput, now, loadCertificate) {
+    const apiKey = getInput('api-key').trim();
+    const certificate = getInput('client-certificate').trim();
+    const key = getInput('client-key').trim();
+    const password = getInput('client-certificate-password').trim();
+    const lead = "Inputs 'api-key' and 'client-certificate'";
+    if (apiKey && certificate) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'are both set: give exactly one bootstrap credential, the API token or the client authentication certificate, and remove the other.', lead);
+    }
+    if (!apiKey && !certificate) {
+        if (key || password) {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('client-certificate', `is empty, but ${key ? 'client-key' : 'client-certificate-password'} is set: pass the certificate (base64 of the .p12 file, or PEM) from a secret, e.g. client-certificate: \${{ secrets.D1_CLIENT_P12_BASE64 }}. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?`);
+        }
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'one is required: pass the bootstrap API token (api-key: ${{ secrets.D1_BOOTSTRAP_TOKEN }}) or the service user\'s client authentication certificate (client-certificate: ${{ secrets.D1_CLIENT_P12_BASE64 }} with client-certificate-password), or use your organisation\'s broker (broker-url), which needs no secret in the job. Is the secret defined and available to this workflow (secrets are not passed to workflows from forks)?', lead);
+    }
+    if (apiKey) {
+        if (key || password) {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(key ? 'client-key' : 'client-certificate-password', 'belongs to client-certificate, which is empty; with api-key leave it out.');
+        }
+        if (/\s/.test(apiKey)) {
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('api-key', 'contains white space inside the value; store the API token alone in the secret (no quotes, no "x-api-key:" prefix).');
+        }
+        return { kind: 'api-key', apiKey };
+    }
+    // A step that did not await certificateLoader: a mistake in this code, never in the inputs.
+    if (!loadCertificate)
+        throw new Error('client-certificate is set, but the client certificate code was not loaded (certificateLoader).');
+    const loaded = loadCertificate({ certificate, key, password }, now);
+    return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
+}
+function parseConfig(getInput, env, run, now, loadCertificate) {
+    const auth = parseAuth(getInput, now, loadCertificate);
+    const host = parseTargetHost(getInput, auth.kind);
+    const serviceUserIdRaw = getInput('service-user-id').trim();
+    const scopeRaw = getInput('scope');
+    const scope = scopeRaw.trim() ? parseScope(scopeRaw) : undefined;
+    if (scope && serviceUserIdRaw) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', 'and service-user-id are alternatives: scope creates a new service user with just those roles; service-user-id mints for an existing one. Give one of them.');
+    }
+    const accounts = getInput('accounts').split(/[\s,]+/).filter(Boolean);
+    if (accounts.length && !scope)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('accounts', 'applies only with scope (the accounts of the ephemeral service user).');
+    for (const a of accounts) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(a))
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('accounts', `'${a.slice(0, 40)}' is not an account id; list ids separated by commas or new lines.`);
+    }
+    const accountIds = accounts.map((a) => (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(a));
+    const email = getInput('service-user-email').trim();
+    if (email && !scope)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-email', 'applies only with scope (the e-mail address of the ephemeral service user).');
+    if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-email', 'expected an e-mail address (DigiCert ONE sends nothing to it).');
+    if (!serviceUserIdRaw && !scope) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-id', 'is required: DigiCert ONE service users cannot create API tokens for themselves. Give the id of the narrowly scoped service user this job should act as (Account Manager > Service users), or `me` when the bootstrap credential is an administrator\'s own; or set scope to create a service user with just the roles this job needs.');
+    }
+    if (serviceUserIdRaw && !USER_ID.test(serviceUserIdRaw)) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('service-user-id', 'expected a user id such as 5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a (letters, digits and dashes) or `me`.');
+    }
+    const serviceUserId = serviceUserIdRaw === 'me' ? 'me' : serviceUserIdRaw ? (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(serviceUserIdRaw) : '';
+    const nameInput = getInput('token-name-prefix').trim();
+    const givenName = nameInput.length <= _credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .NAME_MAX_LENGTH */ .aC ? (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseName */ .$q)(nameInput) : undefined;
+    if (nameInput && !givenName) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('token-name-prefix', `may contain only letters, digits, spaces, dashes and underscores, at most ${_credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .NAME_MAX_LENGTH */ .aC} characters.`);
+    }
+    // Unique to this step attempt either way (see ownName): recovery after a lost answer then finds only its own.
+    const tokenName = (givenName ? (0,_credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .ownName */ .qU)(givenName) : (0,_credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__/* .defaultTokenName */ .KQ)(run));
+    const cleanupStale = bool(getInput, 'cleanup-stale', false);
+    // The runner passes every action.yml default as if the user wrote it, so stale-after-hours has no default there
+    // (24 is applied below): a value here was written by the user, and without cleanup-stale it would do nothing.
+    if (!cleanupStale && getInput('stale-after-hours').trim()) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('stale-after-hours', 'applies only with cleanup-stale: true (it says when a credential of an earlier run counts as left over).');
+    }
+    const clientCertificateForJob = bool(getInput, 'client-certificate-for-job', false);
+    if (clientCertificateForJob && bool(getInput, 'skip-revoke', false)) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
+    }
+    const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
+    const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
+    return {
+        host,
+        baseUrl: `https://${host}`,
+        auth,
+        serviceUserId,
+        scoped: scope ? { scope, accounts: accountIds, email: email || `${tokenName.toLowerCase().replace(/[^a-z0-9-]+/g, '.')}@noreply.invalid` } : undefined,
+        tokenName,
+        endDate: (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .utcDayOf */ .kv)(now, lifetimeDays),
+        exportEnv: bool(getInput, 'export-env', false),
+        clientCertificateForJob,
+        keypairAlias,
+        cleanupStale,
+        staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
+        expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
+        certificateExpiryWarningDays: int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+        trust: parseTrust(getInput),
+        step: parseStepConfig(getInput),
+    };
+}
+/**
+ * `keypair-alias`: the Software Trust keypair the job will sign with. Software Trust's Signer and Developer roles sign
+ * "with keypairs assigned to them" (docs.digicert.com, Software Trust Manager user roles), and a service user made
+ * for the job (`scope`) has none: assigning one takes "Manage keypair" (docs.digicert.com "Update keypair access",
+ * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
+ * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
+ */
+function parseKeypairAliasInput(getInput, scoped, clientCertificateForJob) {
+    const raw = getInput('keypair-alias').trim();
+    if (!raw)
+        return undefined;
+    if (scoped) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', "a service user made for the job has no keypair assigned, and Software Trust signs only with keypairs assigned to the signer (or its team). Sign as a long-lived signer service user the keypair is assigned to: remove scope, name it in service-user-id, and keep client-certificate-for-job: true so both of its factors are still made for this job only. Keep scope for API work that needs no keypair.", "Inputs 'scope' and 'keypair-alias'");
+    }
+    const alias = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseKeypairAlias */ .H9)(raw);
+    if (!alias) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', `expected a keypair alias as Software Trust shows it (Keypairs, first column; smctl keypair list): letters, digits, dots, dashes and underscores, at most ${_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .KEYPAIR_ALIAS_MAX */ .gg} characters.`);
+    }
+    if (!clientCertificateForJob) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('keypair-alias', "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.");
+    }
+    return alias;
+}
+
+
+/***/ }),
+
+/***/ 6003:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -16020,7 +16079,7 @@ function redact(text, secrets) {
 /* harmony export */   c4: () => (/* binding */ STATE),
 /* harmony export */   uq: () => (/* binding */ serializeMade)
 /* harmony export */ });
-/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
+/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
 /* harmony import */ var _credentials_index_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6334);
 /**
  * What main hands to post through GITHUB_STATE: the host and the list of what main made, never a secret.
@@ -16102,30 +16161,7 @@ function loadState(getState) {
 
 /***/ }),
 
-/***/ 468:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   t: () => (/* binding */ stepConfig)
-/* harmony export */ });
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8422);
-
-/** Post's settings: main already refused bad ones, so post falls back to the defaults and still revokes. */
-function stepConfig(core) {
-    try {
-        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .parseStepConfig */ .mA)(core.getInput);
-    }
-    catch (err) {
-        // Main already refused these inputs; post still revokes, with the defaults.
-        core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
-        return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
-    }
-}
-
-
-/***/ }),
-
-/***/ 8855:
+/***/ 1070:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -16133,14 +16169,14 @@ function stepConfig(core) {
 /* harmony export */   cm: () => (/* binding */ writeRevokeSummary)
 /* harmony export */ });
 /* unused harmony exports plain, code */
-/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
+/* harmony import */ var _platform_text_safety_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8659);
 
 /**
  * Text of ours with values in it: one line, and no Markdown or HTML that could render (links, images, emphasis,
  * code, tables, tags): that punctuation is backslash-escaped, so it is shown as written.
  */
 function plain(s) {
-    return (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(s, 500).replace(/[\\`*[\]()!<>&|~#]/g, (c) => `\\${c}`);
+    return (0,_platform_text_safety_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .sN)(s, 500).replace(/[\\`*[\]()!<>&|~#]/g, (c) => `\\${c}`);
 }
 /**
  * A value that came from outside (names, ids, role names, the host): shown as inline code, where Markdown and HTML
@@ -16148,7 +16184,7 @@ function plain(s) {
  * are replaced.
  */
 function code(s) {
-    const v = (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
+    const v = (0,_platform_text_safety_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .sN)(s, 200).replace(/`/g, "'").replace(/\|/g, '/');
     return v.trim() ? `\`${v}\`` : '';
 }
 async function writeMintSummary(core, rows) {
@@ -16162,49 +16198,6 @@ async function writeMintSummary(core, rows) {
 async function writeRevokeSummary(core, line) {
     await core.summary.addRaw(`Revoked in post step: ${plain(line)}\n`, false).write();
 }
-
-
-/***/ }),
-
-/***/ 3606:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   F: () => (/* binding */ traceFor)
-/* harmony export */ });
-/* unused harmony export formatTrace */
-/* harmony import */ var _answer_fields_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6987);
-/* harmony import */ var _log_safe_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6963);
-/**
- * Request tracing for people debugging a run: with the runner's step debug logging on (ACTIONS_STEP_DEBUG, which
- * sets RUNNER_DEBUG=1 for the step), one `::debug::` line per HTTP attempt. Only what the client itself chose
- * (method, path with ids, attempt) and what describes the answer without its content (status, duration, field
- * NAMES): never a header, a body value or a secret.
- */
-
-
-function formatTrace(t) {
-    const outcome = t.status !== undefined ? `${t.status}` : `no answer (${(0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(t.error ?? 'unknown', 60)})`;
-    const shape = t.shape ? `; ${(0,_answer_fields_js__WEBPACK_IMPORTED_MODULE_1__/* .describeShape */ .vJ)(t.shape)}` : '';
-    return (0,_log_safe_js__WEBPACK_IMPORTED_MODULE_0__/* .logSafe */ .s)(`DigiCert ONE ${t.method} ${t.path} -> ${outcome} in ${Math.round(t.durationMs)} ms (attempt ${t.attempt})${shape}`, 2000);
-}
-/** The `trace` option of D1Client for a step: on only when the runner's debug logging is. */
-function traceFor(debug, env) {
-    return env.RUNNER_DEBUG === '1' ? (t) => debug(formatTrace(t)) : undefined;
-}
-
-
-/***/ }),
-
-/***/ 311:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ USER_AGENT)
-/* harmony export */ });
-/* unused harmony export VERSION */
-const VERSION = '1.0.0';
-const USER_AGENT = `d1-token-action/${VERSION}`;
 
 
 /***/ }),
@@ -19618,11 +19611,11 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./src/clock.ts
-var src_clock = __nccwpck_require__(9373);
-// EXTERNAL MODULE: ./src/log-safe.ts
-var log_safe = __nccwpck_require__(6963);
-;// CONCATENATED MODULE: ./src/core.ts
+// EXTERNAL MODULE: ./src/platform/clock.ts
+var platform_clock = __nccwpck_require__(3037);
+// EXTERNAL MODULE: ./src/platform/text-safety.ts
+var text_safety = __nccwpck_require__(8659);
+;// CONCATENATED MODULE: ./src/runner/core.ts
 
 /** Longer than any line the action writes on purpose; a longer one is a value from outside that ran on. */
 const LOG_LINE_MAX = 4000;
@@ -19636,7 +19629,7 @@ function guardedCore(core) {
     // values only, so a line cut inside a secret would show the rest of it.
     const masked = [];
     const scrub = (m) => masked.reduce((out, v) => out.split(v).join('***'), m);
-    const text = (m) => (0,log_safe/* logSafe */.s)(scrub(m instanceof Error ? m.message : String(m)), LOG_LINE_MAX);
+    const text = (m) => (0,text_safety/* logSafe */.sN)(scrub(m instanceof Error ? m.message : String(m)), LOG_LINE_MAX);
     return {
         ...core,
         setSecret: (v) => {
@@ -19653,25 +19646,25 @@ function guardedCore(core) {
     };
 }
 
-// EXTERNAL MODULE: ./src/http.ts + 1 modules
-var src_http = __nccwpck_require__(4208);
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __nccwpck_require__(8422);
+// EXTERNAL MODULE: ./src/platform/http.ts + 1 modules
+var platform_http = __nccwpck_require__(9825);
+// EXTERNAL MODULE: ./src/runner/inputs.ts
+var inputs = __nccwpck_require__(9205);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/bootstrap.ts
-var bootstrap = __nccwpck_require__(1273);
-// EXTERNAL MODULE: ./src/files.ts + 1 modules
-var files = __nccwpck_require__(9674);
+// EXTERNAL MODULE: ./src/job/connect.ts
+var connect = __nccwpck_require__(8653);
+// EXTERNAL MODULE: ./src/platform/files.ts + 1 modules
+var files = __nccwpck_require__(9693);
 // EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
 var credentials = __nccwpck_require__(6334);
-// EXTERNAL MODULE: ./src/d1-api.ts + 1 modules
-var d1_api = __nccwpck_require__(827);
-// EXTERNAL MODULE: ./src/expiry.ts
-var expiry = __nccwpck_require__(6440);
-;// CONCATENATED MODULE: ./src/mint.ts
+// EXTERNAL MODULE: ./src/d1/client.ts + 1 modules
+var d1_client = __nccwpck_require__(738);
+// EXTERNAL MODULE: ./src/credentials/expiry.ts
+var expiry = __nccwpck_require__(7403);
+;// CONCATENATED MODULE: ./src/credentials/mint.ts
 /**
  * Creating a credential that leaves no orphan and deletes nothing that is not its own.
  *
@@ -19700,10 +19693,10 @@ async function deleteUnreadable(ctx, err) {
     catch (removeErr) {
         const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
         // Still made and live: post deletes it (by id when the answer had one, else by name).
-        throw new d1_api/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
+        throw new d1_client/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
     }
     const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
-    throw new d1_api/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
+    throw new d1_client/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
 }
 async function createOnce(ctx, create) {
     const { kind, pending, log } = ctx;
@@ -19712,7 +19705,7 @@ async function createOnce(ctx, create) {
             return await create();
         }
         catch (err) {
-            if (!(err instanceof d1_api/* D1Error */.w$))
+            if (!(err instanceof d1_client/* D1Error */.w$))
                 throw err;
             if (err.made)
                 return deleteUnreadable(ctx, err);
@@ -19737,7 +19730,7 @@ async function createOnce(ctx, create) {
             }
             catch (checkErr) {
                 const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
-                throw new d1_api/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+                throw new d1_client/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
             }
             if (round >= MAX_ROUNDS)
                 throw err;
@@ -19745,17 +19738,15 @@ async function createOnce(ctx, create) {
     }
 }
 
-// EXTERNAL MODULE: ./src/secrets.ts
-var src_secrets = __nccwpck_require__(7194);
-// EXTERNAL MODULE: ./src/state.ts
-var state = __nccwpck_require__(2462);
-// EXTERNAL MODULE: ./src/trace.ts
-var trace = __nccwpck_require__(3606);
-// EXTERNAL MODULE: ./src/summary.ts
-var src_summary = __nccwpck_require__(8855);
-// EXTERNAL MODULE: ./src/version.ts
-var version = __nccwpck_require__(311);
-;// CONCATENATED MODULE: ./src/main.ts
+// EXTERNAL MODULE: ./src/runner/state.ts
+var state = __nccwpck_require__(6003);
+// EXTERNAL MODULE: ./src/d1/trace.ts
+var trace = __nccwpck_require__(1494);
+// EXTERNAL MODULE: ./src/runner/summary.ts
+var runner_summary = __nccwpck_require__(1070);
+// EXTERNAL MODULE: ./src/platform/version.ts
+var version = __nccwpck_require__(5895);
+;// CONCATENATED MODULE: ./src/steps/main.ts
 /**
  * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
  */
@@ -19804,15 +19795,15 @@ class Ledger {
 }
 async function runMain({ core, run, env, createHttp, clock }) {
     if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerMain({ core, run, env, createHttp, clock });
+        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerMain({ core, run, env, createHttp, clock });
     // The step's start: today's date and the deadline come from this one reading of the one clock.
-    const now = (0,src_clock/* dateOf */.Q)(clock);
+    const now = (0,platform_clock/* dateOf */.Q)(clock);
     // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
-    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
-        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
-    const network = (0,src_http/* networkEnvironment */.mR)(env);
-    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
+        (0,text_safety/* maskSecret */.$l)(value, core.setSecret);
+    const network = (0,platform_http/* networkEnvironment */.mR)(env);
+    (0,platform_http/* sayNetworkEnvironment */.Ds)(network, core);
     const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now, await (0,inputs/* certificateLoader */.dL)(core.getInput));
     if (!core.getInput('host').trim() && env.DC_BASE) {
         core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
@@ -19822,13 +19813,13 @@ async function runMain({ core, run, env, createHttp, clock }) {
         const cert = config.auth.certificate;
         const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
         if (left < config.certificateExpiryWarningDays) {
-            core.warning(`The client certificate in client-certificate (${(0,log_safe/* logSafe */.s)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+            core.warning(`The client certificate in client-certificate (${(0,text_safety/* logSafe */.sN)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
         }
     }
-    const conn = (0,bootstrap/* bootstrapConnection */.T)(config.host, config.auth);
+    const conn = (0,connect/* bootstrapConnection */.T)(config.host, config.auth);
     const http = createHttp({ ...conn.http, env, ca: config.trust });
     try {
-        const client = new d1_api/* D1Client */.X1(http, {
+        const client = new d1_client/* D1Client */.X1(http, {
             host: conn.requestHost,
             secrets,
             deadline,
@@ -19850,11 +19841,11 @@ async function runMain({ core, run, env, createHttp, clock }) {
         const { made, secret } = minted;
         const kind = credentials/* KINDS */.GW[made.kind];
         // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
-        (0,src_secrets/* maskSecret */.$l)(secret, core.setSecret);
+        (0,text_safety/* maskSecret */.$l)(secret, core.setSecret);
         const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
         // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
         const keypairId = config.keypairAlias && jobCert
-            ? await (await __nccwpck_require__.e(/* import() */ 793).then(__nccwpck_require__.bind(__nccwpck_require__, 1793))).checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
+            ? await (await __nccwpck_require__.e(/* import() */ 149).then(__nccwpck_require__.bind(__nccwpck_require__, 9149))).checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
             : undefined;
         core.setOutput('token', secret);
         core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
@@ -19898,7 +19889,7 @@ async function runMain({ core, run, env, createHttp, clock }) {
         if (config.step.jobSummary) {
             const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
             // A courtesy: a runner without a job summary (GITHUB_STEP_SUMMARY unset) gets a warning, never a failed step.
-            await (0,src_summary/* writeMintSummary */.Ef)(core, [
+            await (0,runner_summary/* writeMintSummary */.Ef)(core, [
                 { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
                 ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
             ]).catch((err) => core.warning(`Could not write the job summary (the credentials were made and handed over all the same): ${err instanceof Error ? err.message : String(err)}`));
@@ -19915,7 +19906,7 @@ async function cleanupStale(core, config, run, now, ctx) {
     if (!kind.list)
         return;
     const list = kind.list;
-    const { sweepStale } = await __nccwpck_require__.e(/* import() */ 159).then(__nccwpck_require__.bind(__nccwpck_require__, 9159));
+    const { sweepStale } = await __nccwpck_require__.e(/* import() */ 454).then(__nccwpck_require__.bind(__nccwpck_require__, 6454));
     const deleted = await sweepStale({ list: () => list(client, pending), remove: (id) => kind.revoke({ client, runnerTemp: '' }, id) }, run, { staleAfterMs: config.staleAfterHours * 3_600_000, now });
     const noun = `${kind.noun}(s)`;
     core.info(deleted.length
@@ -19940,11 +19931,11 @@ async function recorded(ledger, ctx, create, settle) {
     }
     catch (err) {
         // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
-        if (err instanceof d1_api/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
+        if (err instanceof d1_client/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
             ledger.settle(ctx.pending, 'forget');
-            throw new d1_api/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
+            throw new d1_client/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
         }
-        if (err instanceof d1_api/* D1Error */.w$ && err.maybeCommitted) {
+        if (err instanceof d1_client/* D1Error */.w$ && err.maybeCommitted) {
             if (err.made?.id)
                 ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
         }
@@ -19963,7 +19954,7 @@ async function mintForUser(core, client, ledger, config, run, now, me) {
 }
 async function mintScoped(core, client, ledger, config, run, env, now, me) {
     const scoped = config.scoped;
-    const { describeRun, resolveScope } = await __nccwpck_require__.e(/* import() */ 63).then(__nccwpck_require__.bind(__nccwpck_require__, 2063));
+    const { describeRun, resolveScope } = await __nccwpck_require__.e(/* import() */ 763).then(__nccwpck_require__.bind(__nccwpck_require__, 1763));
     const resolved = await resolveScope(client, await me, scoped);
     const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
     const ctx = { client, kind: credentials/* KINDS */.GW['service-user'], pending, log: (l) => core.info(l) };
@@ -19989,14 +19980,14 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
     if (!(0,external_node_path_.isAbsolute)(runnerTemp)) {
         throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
     }
-    const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 894).then(__nccwpck_require__.bind(__nccwpck_require__, 5894));
+    const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 441).then(__nccwpck_require__.bind(__nccwpck_require__, 1441));
     const { made, secret } = minted;
     // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
     const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': version/* USER_AGENT */._ }, env, ca: config.trust });
     let certificate;
     let request;
     try {
-        const client = new d1_api/* D1Client */.X1(http, {
+        const client = new d1_client/* D1Client */.X1(http, {
             host: config.host,
             secrets: [...secrets, secret],
             deadline,
@@ -20020,7 +20011,7 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
         await http.close();
     }
     const password = randomPassword();
-    (0,src_secrets/* maskSecret */.$l)(password, core.setSecret);
+    (0,text_safety/* maskSecret */.$l)(password, core.setSecret);
     // The key of the request that was answered (the create returned, so `request` is that attempt's).
     const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
     const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
@@ -20030,7 +20021,7 @@ async function makeJobCertificate(deps, ledger, config, minted, secrets) {
     return { id: certificate.id, file, password };
 }
 
-;// CONCATENATED MODULE: ./src/run-context.ts
+;// CONCATENATED MODULE: ./src/runner/run-context.ts
 function runInfoFromEnv(env) {
     return {
         repository: env.GITHUB_REPOSITORY || 'unknown/unknown',
@@ -20060,24 +20051,24 @@ async function run() {
     // Every state key first, before anything can fail (see state.ts).
     (0,state/* initState */.Ws)(core.saveState);
     try {
-        const deps = { core, env: process.env, clock: src_clock/* systemClock */.m, createHttp: src_http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
+        const deps = { core, env: process.env, clock: platform_clock/* systemClock */.m, createHttp: platform_http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
         // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
         // Preflight is a chunk of its own: a minting step never loads it.
         if ((0,inputs/* parsePreflight */.f_)(core.getInput))
-            await (await __nccwpck_require__.e(/* import() */ 956).then(__nccwpck_require__.bind(__nccwpck_require__, 1956))).runPreflight(deps);
+            await (await __nccwpck_require__.e(/* import() */ 167).then(__nccwpck_require__.bind(__nccwpck_require__, 8167))).runPreflight(deps);
         else
             await runMain(deps);
     }
     catch (err) {
-        core.setFailed((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(process.env)]));
+        core.setFailed((0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(process.env)]));
     }
 }
 
-// EXTERNAL MODULE: ./src/d1-wire.ts
-var d1_wire = __nccwpck_require__(9736);
-// EXTERNAL MODULE: ./src/step-deps.ts
-var step_deps = __nccwpck_require__(468);
-;// CONCATENATED MODULE: ./src/post.ts
+// EXTERNAL MODULE: ./src/d1/wire.ts
+var wire = __nccwpck_require__(8118);
+// EXTERNAL MODULE: ./src/job/deps.ts
+var deps = __nccwpck_require__(8849);
+;// CONCATENATED MODULE: ./src/steps/post.ts
 /**
  * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
  * (checked, as outside input) and the bootstrap credential, which is never saved: it is read from the inputs again.
@@ -20102,16 +20093,16 @@ var step_deps = __nccwpck_require__(468);
 const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
 async function runPost({ core, env, createHttp, clock }) {
     if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 747).then(__nccwpck_require__.bind(__nccwpck_require__, 9747))).runBrokerPost({ core, env, createHttp, clock });
-    const now = (0,src_clock/* dateOf */.Q)(clock);
+        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerPost({ core, env, createHttp, clock });
+    const now = (0,platform_clock/* dateOf */.Q)(clock);
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(env)];
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
-        (0,src_secrets/* maskSecret */.$l)(value, core.setSecret);
-    const config = (0,step_deps/* stepConfig */.t)(core);
+        (0,text_safety/* maskSecret */.$l)(value, core.setSecret);
+    const config = (0,deps/* stepConfig */.t)(core);
     const summary = async (outcome, line) => {
         if (config.jobSummary)
-            await (0,src_summary/* writeRevokeSummary */.cm)(core, line).catch(() => undefined);
+            await (0,runner_summary/* writeRevokeSummary */.cm)(core, line).catch(() => undefined);
         return outcome;
     };
     const loaded = (0,state/* loadState */.C7)(core.getState);
@@ -20166,22 +20157,22 @@ async function runPost({ core, env, createHttp, clock }) {
         trust = (0,inputs/* parseTrust */.Sb)(core.getInput);
     }
     catch (err) {
-        return fail((0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
+        return fail((0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), secrets), 'FAILED (bootstrap credential unusable)');
     }
     // The bootstrap credential goes where main sent it, by the same rule; state that names another host is not obeyed.
     if (saved.host !== host) {
         return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
     }
     // Nor along another path: proxy settings that changed since main came from a step in between (GITHUB_ENV).
-    const network = (0,src_http/* networkEnvironment */.mR)(env);
-    (0,src_http/* sayNetworkEnvironment */.Ds)(network, core);
+    const network = (0,platform_http/* networkEnvironment */.mR)(env);
+    (0,platform_http/* sayNetworkEnvironment */.Ds)(network, core);
     if (network.digest !== saved.network) {
         return fail('the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) differ from those the main step used, so a step in between changed them; the bootstrap credential goes only along the path main used, and nothing was sent.', 'FAILED (proxy settings changed since main; nothing was sent)');
     }
-    const conn = (0,bootstrap/* bootstrapConnection */.T)(host, auth);
+    const conn = (0,connect/* bootstrapConnection */.T)(host, auth);
     const http = createHttp({ ...conn.http, env, ca: trust });
     try {
-        const client = new d1_api/* D1Client */.X1(http, {
+        const client = new d1_client/* D1Client */.X1(http, {
             host: conn.requestHost,
             secrets,
             deadline: now.getTime() + config.timeoutSeconds * 1000,
@@ -20205,7 +20196,7 @@ const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-cer
 /** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
 function manualCommands(host, certInput) {
     const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? bootstrap/* CLIENTAUTH_PREFIX */.l : ''}${host}`;
+    const base = `https://${certInput ? connect/* CLIENTAUTH_PREFIX */.l : ''}${host}`;
     return (m) => credentials/* KINDS */.GW[m.kind].manual(m, { base, credentialArgs });
 }
 async function revokeOne(core, ctx, m, host, now, manual) {
@@ -20238,7 +20229,7 @@ async function revokeOne(core, ctx, m, host, now, manual) {
     catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-        if (err instanceof d1_api/* D1Error */.w$ && err.kind === 'auth' && m.endDate < (0,d1_wire/* utcDayOf */.kv)(now)) {
+        if (err instanceof d1_client/* D1Error */.w$ && err.kind === 'auth' && m.endDate < (0,wire/* utcDayOf */.kv)(now)) {
             core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
             return ['expired', `not needed (past its end date ${m.endDate})`];
         }
@@ -20259,11 +20250,11 @@ async function revokeOne(core, ctx, m, host, now, manual) {
 async function post_run() {
     const core = guardedCore(core_namespaceObject);
     try {
-        await runPost({ core, env: process.env, clock: src_clock/* systemClock */.m, createHttp: src_http/* createHttpClient */.uT });
+        await runPost({ core, env: process.env, clock: platform_clock/* systemClock */.m, createHttp: platform_http/* createHttpClient */.uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
-        core.warning(`Post step: ${(0,src_secrets/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,src_http/* proxyPasswords */.PK)(process.env)])}`);
+        core.warning(`Post step: ${(0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(process.env)])}`);
     }
 }
 

@@ -15,8 +15,8 @@ import type { CredentialRow } from '../broker/ledger.js';
 import { toP12Base64 } from '../emulator/pki.js';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario, type Scenario } from '../emulator/scenario.js';
-import { systemClock, type Clock } from '../src/clock.js';
-import { createHttpClient } from '../src/http.js';
+import { systemClock, type Clock } from '../src/platform/clock.js';
+import { createHttpClient } from '../src/platform/http.js';
 import { jobClaims, makeStandInPki, OidcIssuer, type Claims, type ForgeOptions, type StandInPki } from './oidc-issuer.js';
 import { projectRoot } from './runner.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import type { D1Emulator } from '../emulator/server.js';
-import { loopbackSubdomainLookup } from '../src/http.js';
+import { loopbackSubdomainLookup } from '../src/platform/http.js';
 
 /** What a later step does with the minted token: call the API with it. Returns the HTTP status. */
 export async function statusWith(emu: D1Emulator, apiKey: string, path = '/account/api/v1/user/me'): Promise<number> {

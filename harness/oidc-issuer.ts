@@ -20,7 +20,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../src/clock.js';
+import type { Clock } from '../src/platform/clock.js';
 import { makeCert, type KeyPair } from '../emulator/pki.js';
 
 export const ISSUER_PATH = '/_services/token';

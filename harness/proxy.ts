@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { loopbackSubdomainLookup } from '../src/http.js';
+import { loopbackSubdomainLookup } from '../src/platform/http.js';
 
 export interface ProxyOptions {
   /** Answer every CONNECT with this status instead of tunnelling. */

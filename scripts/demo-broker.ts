@@ -8,7 +8,7 @@ import { scanJob } from '../harness/leaks.js';
 import { statusWith } from '../harness/later-step.js';
 import { inputEnvName } from '../harness/action-definition.js';
 import { RunnerJob, type StepResult } from '../harness/runner.js';
-import { SECRET_INPUTS } from '../src/inputs.js';
+import { SECRET_INPUTS } from '../src/runner/inputs.js';
 
 const c = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', off: '\x1b[0m' } : { dim: '', bold: '', green: '', red: '', off: '' };
 const mark = (good: boolean, text: string | number): string => `${good ? c.green : c.red}${text}${c.off}`;

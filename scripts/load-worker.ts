@@ -5,11 +5,11 @@
  * input (the action trusts Node's roots and that input only, never NODE_EXTRA_CA_CERTS).
  */
 import { readFileSync } from 'node:fs';
-import { systemClock } from '../src/clock.js';
-import type { Core } from '../src/core.js';
-import { createHttpClient } from '../src/http.js';
-import { runMain } from '../src/main.js';
-import { runPost, type PostOutcome } from '../src/post.js';
+import { systemClock } from '../src/platform/clock.js';
+import type { Core } from '../src/runner/core.js';
+import { createHttpClient } from '../src/platform/http.js';
+import { runMain } from '../src/steps/main.js';
+import { runPost, type PostOutcome } from '../src/steps/post.js';
 
 interface RunReport {
   ok: boolean;

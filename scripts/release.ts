@@ -103,7 +103,7 @@ export function readReleaseFiles(root: string): ReleaseFiles {
     packageJson: read('package.json'),
     packageLock: read('package-lock.json'),
     changelog: read('CHANGELOG.md'),
-    versionTs: read('src/version.ts'),
+    versionTs: read('src/platform/version.ts'),
   };
 }
 
@@ -129,9 +129,9 @@ export function checkVersions(files: ReleaseFiles, opts: { release?: boolean } =
   if (lock.version !== version) problems.push(`package-lock.json says ${String(lock.version)}, package.json ${version} (run npm install)`);
   if (lock.packages?.['']?.version !== version) problems.push(`package-lock.json packages[""] says ${String(lock.packages?.['']?.version)}, package.json ${version}`);
 
-  // src/version.ts is what the User-Agent carries; read the literal, do not import, so this runs on any checkout.
+  // src/platform/version.ts is what the User-Agent carries; read the literal, do not import, so this runs on any checkout.
   const ua = /export const VERSION = '([^']*)';/.exec(files.versionTs)?.[1];
-  if (ua !== version) problems.push(`src/version.ts VERSION (the User-Agent) says ${String(ua)}, package.json ${version}`);
+  if (ua !== version) problems.push(`src/platform/version.ts VERSION (the User-Agent) says ${String(ua)}, package.json ${version}`);
 
   const newest = changelogSections(files.changelog)[0];
   if (!newest) problems.push('CHANGELOG.md has no version section');

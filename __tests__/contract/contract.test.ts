@@ -8,11 +8,11 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeShape, type AnswerShape } from '../../src/answer-fields.js';
-import { D1Error, type D1Client } from '../../src/d1-api.js';
-import { createServiceUserBody, createTokenBody, type Id, type Name, type UtcDay } from '../../src/d1-wire.js';
-import { resolveScope } from '../../src/scoped.js';
-import { VERSION } from '../../src/version.js';
+import { describeShape, type AnswerShape } from '../../src/d1/answer-fields.js';
+import { D1Error, type D1Client } from '../../src/d1/client.js';
+import { createServiceUserBody, createTokenBody, type Id, type Name, type UtcDay } from '../../src/d1/wire.js';
+import { resolveScope } from '../../src/job/scope.js';
+import { VERSION } from '../../src/platform/version.js';
 import { CONTRACT_PREFIX, EMULATOR_AUTH, openTarget, type ContractTarget } from './target.js';
 import { BARE_ARRAY, FIELDS, endpointKey, seenSpelling } from './fields.js';
 
@@ -143,7 +143,7 @@ describe.each(LIVE ? [undefined] : [...EMULATOR_AUTH])('contract against %s', (a
       const minted = await c.createToken({ userId: target.serviceUserId, name, endDate: utcDay(1) });
       hide(minted.secret);
       try {
-        const { makeJobCertificateRequest } = await import('../../src/job-certificate.js');
+        const { makeJobCertificateRequest } = await import('../../src/keys/job-certificate.js');
         const request = await makeJobCertificateRequest(name);
         const asUser = target.clientAs(minted.secret, {
           onAnswer: (endpoint, _status, shape) => void (last = { endpoint: endpointKey(endpoint), shape }),
@@ -221,7 +221,7 @@ describe.each(LIVE ? [undefined] : [...EMULATOR_AUTH])('contract against %s', (a
       ...rows,
       `| \`GET /api-access-token\` | end date format | YYYY-MM-DD | a UTC day | ${seen.get('tokens.end_date.format') ?? '(not called)'} |`,
       '',
-      'Request bodies: the field names the action sends (src/d1-api.ts); a 200/201 for that request in the table below means this target took them.',
+      'Request bodies: the field names the action sends (src/d1/client.ts); a 200/201 for that request in the table below means this target took them.',
       '',
       '| request | body fields sent |',
       '|---|---|',

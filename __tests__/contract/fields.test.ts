@@ -1,11 +1,11 @@
 /**
  * The spelling table in fields.ts against the action's client: every spelling it lists as accepted is accepted
- * (so the table states what src/d1-api.ts does), and the emulator's spelling is one of them.
+ * (so the table states what src/d1/client.ts does), and the emulator's spelling is one of them.
  */
 import { virtualClock } from '../support/clock.js';
 import { describe, expect, it } from 'vitest';
-import { D1Client } from '../../src/d1-api.js';
-import type { HttpClient } from '../../src/http.js';
+import { D1Client } from '../../src/d1/client.js';
+import type { HttpClient } from '../../src/platform/http.js';
 import { FIELDS } from './fields.js';
 
 function answering(body: unknown): HttpClient {

@@ -1,13 +1,13 @@
 /**
  * The wire contract, field by field: for every response field the action reads, the spelling the emulator answers
- * with and the spellings the action accepts (src/d1-api.ts, the one place that reads them). `fields.test.ts` proves
+ * with and the spellings the action accepts (src/d1/client.ts, the one place that reads them). `fields.test.ts` proves
  * each accepted spelling really is accepted, so this table cannot drift from the code; the contract suite checks
  * each answer against it and records which spelling the target used, so a live run's failure names the exact
  * assumption a real tenant broke. `seenOnRealTenant` is updated from contributed live runs (docs/api.md: field table).
  */
-import type { AnswerShape } from '../../src/answer-fields.js';
-import { D1Client } from '../../src/d1-api.js';
-import type { Code, Id, KeypairAlias, Name, UtcDay } from '../../src/d1-wire.js';
+import type { AnswerShape } from '../../src/d1/answer-fields.js';
+import { D1Client } from '../../src/d1/client.js';
+import type { Code, Id, KeypairAlias, Name, UtcDay } from '../../src/d1/wire.js';
 
 export const BARE_ARRAY = '(bare array)';
 

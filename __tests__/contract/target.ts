@@ -3,15 +3,15 @@
  * sets D1_CONTRACT_TARGET=live). Both go through the action's own inputs parsing, bootstrap connection, HTTP client
  * and D1Client: the same code path a real run takes. Every D1_LIVE_* value is parsed here, once.
  */
-import { loadClientCertificate } from '../../src/client-cert.js';
-import { systemClock } from '../../src/clock.js';
+import { loadClientCertificate } from '../../src/keys/bootstrap-certificate.js';
+import { systemClock } from '../../src/platform/clock.js';
 import { readFileSync } from 'node:fs';
-import type { Id, Name } from '../../src/d1-wire.js';
+import type { Id, Name } from '../../src/d1/wire.js';
 import { randomBytes } from 'node:crypto';
-import { bootstrapConnection } from '../../src/bootstrap.js';
-import { D1Client, type ClientOptions } from '../../src/d1-api.js';
-import { createHttpClient, trustAnchors, type HttpClient } from '../../src/http.js';
-import { parseAuth, parseHost, parseScope, type Auth, type ScopeEntry } from '../../src/inputs.js';
+import { bootstrapConnection } from '../../src/job/connect.js';
+import { D1Client, type ClientOptions } from '../../src/d1/client.js';
+import { createHttpClient, trustAnchors, type HttpClient } from '../../src/platform/http.js';
+import { parseAuth, parseHost, parseScope, type Auth, type ScopeEntry } from '../../src/runner/inputs.js';
 import { D1Emulator } from '../../emulator/server.js';
 import { seedScenario } from '../../emulator/scenario.js';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.js';
+import type { Clock } from '../../src/platform/clock.js';
 
 /** A clock stopped at `iso`: time moves only when the code sleeps, so no test depends on the day or the machine's speed. */
 export function virtualClock(iso: string): Clock & { waits: number[] } {

@@ -14005,14 +14005,14 @@ module.exports = {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _src_client_cert_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2431);
-/* harmony import */ var _src_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8422);
+/* harmony import */ var _src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6456);
+/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9205);
 /* harmony import */ var _id_token_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5704);
 /* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(226);
 /**
  * The broker's configuration: a JSON file (`--config`, or D1_BROKER_CONFIG) naming everything else by path, and the
  * bootstrap secret from a file or the environment. Relative paths are relative to the config file. The secret goes
- * nowhere but DigiCert ONE (src/bootstrap.ts decides how: x-api-key, or the client certificate on clientauth.).
+ * nowhere but DigiCert ONE (src/job/connect.ts decides how: x-api-key, or the client certificate on clientauth.).
  *
  * {
  *   "listen": {"host": "0.0.0.0", "port": 8443},
@@ -14088,7 +14088,7 @@ function loadConfig(file, env, now) {
     const issuer = o.issuer === undefined ? _id_token_js__WEBPACK_IMPORTED_MODULE_4__/* .GITHUB_ISSUER */ .oX : httpsUrl('issuer', o.issuer);
     let digicertHost;
     try {
-        digicertHost = (0,_src_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseHost */ .o6)(String(o.digicertHost ?? ''), 'digicertHost', 'client-cert');
+        digicertHost = (0,_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseHost */ .o6)(String(o.digicertHost ?? ''), 'digicertHost', 'client-cert');
     }
     catch (err) {
         throw new ConfigError(err instanceof Error ? err.message : String(err));
@@ -14148,7 +14148,7 @@ function bootstrap(b, env, now, read, path) {
     const key = b.clientKeyFile !== undefined ? read(b.clientKeyFile, 'bootstrap.clientKeyFile') : '';
     const password = (b.passwordFile !== undefined ? read(b.passwordFile, 'bootstrap.passwordFile') : (env.D1_BROKER_CLIENT_CERTIFICATE_PASSWORD ?? '')).trim();
     try {
-        const loaded = (0,_src_client_cert_js__WEBPACK_IMPORTED_MODULE_2__.loadClientCertificate)({ certificate, key, password }, now);
+        const loaded = (0,_src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_2__.loadClientCertificate)({ certificate, key, password }, now);
         return { auth: { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info }, secrets: [certificate, key, password].filter(Boolean) };
     }
     catch (err) {
@@ -14862,7 +14862,7 @@ async function compactVerify(jws, key, options) {
  * - the claims a credential is bound to are present (repository and owner ids, run id and attempt, jti).
  * Replay (`jti` seen before) is the ledger's check, after this one.
  *
- * The JWKS is fetched over HTTPS (src/http.ts, TLS verified) and cached; a token signed with a key id the cached set
+ * The JWKS is fetched over HTTPS (src/platform/http.ts, TLS verified) and cached; a token signed with a key id the cached set
  * lacks triggers one refetch (GitHub rotates keys), at most once per cool-down, so forged kids cannot make the broker
  * hammer the issuer.
  */
@@ -15123,11 +15123,11 @@ class Ledger {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _src_clock_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9373);
-/* harmony import */ var _src_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4208);
+/* harmony import */ var _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3037);
+/* harmony import */ var _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7978);
 /* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(321);
-/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3201);
+/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(772);
 /**
  * The broker's entry point (bundled to dist/broker/index.js; the Dockerfile runs that file):
  * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG). The only place that reads the system clock.
@@ -15152,9 +15152,9 @@ if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_5__/* .sqliteAvailable */ .c)()) {
     process.exit(2);
 }
 try {
-    const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z)(file, process.env, new Date(_src_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()));
+    const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z)(file, process.env, new Date(_src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()));
     const audit = config.auditLog === '-' ? (line) => process.stdout.write(`${line}\n`) : (line) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.appendFileSync)(config.auditLog, `${line}\n`, { mode: 0o600 });
-    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_4__/* .startBroker */ .m)({ config, clock: _src_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
+    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_4__/* .startBroker */ .m)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
     console.error(`d1-token-broker listening on ${config.listen.host}:${broker.port} (audience ${config.audience}, issuer ${config.issuer}, DigiCert ONE ${config.digicertHost}, ${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'})`);
     const stop = () => void broker.close().then(() => process.exit(0));
     process.on('SIGTERM', stop);
@@ -15179,8 +15179,8 @@ __webpack_async_result__();
 /* harmony export */   Mo: () => (/* binding */ parsePolicies)
 /* harmony export */ });
 /* unused harmony exports MATCHABLE_CLAIMS, PolicyFileError */
-/* harmony import */ var _src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
-/* harmony import */ var _src_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8422);
+/* harmony import */ var _src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
+/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9205);
 /**
  * The trust policy: which jobs get what, decided from the claims of their verified OIDC token. Deny by default: a job
  * names a policy, and gets its grant only when every claim the policy lists matches. Every policy must name the
@@ -15245,7 +15245,7 @@ function parseGrant(where, g) {
         throw new PolicyFileError(where, "grant.scope must be 'Manager: role, role' lines (a string or a list)");
     let scope;
     try {
-        scope = (0,_src_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseScope */ .Sk)(scopeText);
+        scope = (0,_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseScope */ .Sk)(scopeText);
     }
     catch (err) {
         throw new PolicyFileError(where, `grant.${err instanceof Error ? err.message.replace(/^Input 'scope': /, 'scope: ') : String(err)}`);
@@ -15283,8 +15283,8 @@ function parsePolicies(doc) {
                 throw new PolicyFileError(where, `match.${required} is required: trust follows the repository's id, not its name`);
         }
         const lifetimeDays = o.lifetimeDays ?? 1;
-        if (typeof lifetimeDays !== 'number' || !Number.isInteger(lifetimeDays) || lifetimeDays < 0 || lifetimeDays > _src_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL) {
-            throw new PolicyFileError(where, `lifetimeDays must be a whole number from 0 to ${_src_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL}`);
+        if (typeof lifetimeDays !== 'number' || !Number.isInteger(lifetimeDays) || lifetimeDays < 0 || lifetimeDays > _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL) {
+            throw new PolicyFileError(where, `lifetimeDays must be a whole number from 0 to ${_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL}`);
         }
         if (o.clientCertificate !== undefined && typeof o.clientCertificate !== 'boolean')
             throw new PolicyFileError(where, 'clientCertificate must be true or false');
@@ -15315,7 +15315,7 @@ function decide(policies, name, claims) {
 
 /***/ }),
 
-/***/ 3201:
+/***/ 772:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -15326,90 +15326,17 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-// EXTERNAL MODULE: ./src/clock.ts
-var src_clock = __nccwpck_require__(9373);
-// EXTERNAL MODULE: ./src/http.ts + 1 modules
-var http = __nccwpck_require__(4208);
-// EXTERNAL MODULE: ./src/d1-wire.ts
-var d1_wire = __nccwpck_require__(9736);
-;// CONCATENATED MODULE: ./src/log-safe.ts
+// EXTERNAL MODULE: ./src/platform/clock.ts
+var platform_clock = __nccwpck_require__(3037);
+// EXTERNAL MODULE: ./src/platform/http.ts + 1 modules
+var http = __nccwpck_require__(9825);
+// EXTERNAL MODULE: ./src/d1/wire.ts
+var wire = __nccwpck_require__(8118);
+;// CONCATENATED MODULE: ./src/platform/text-safety.ts
 /**
- * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
- *
- * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
- * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
- * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
- * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
- * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
+ * Text safety, the one module every printed line goes through: secrets are masked and scrubbed (whole, in every
+ * form, before any cut), then outside text is neutralised (no runner command, no line break) and capped.
  */
-const LOG_TEXT_MAX = 300;
-// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-function logSafe(text, max = LOG_TEXT_MAX) {
-    let out = String(text).replace(CONTROL, ' ');
-    if (out.length > max)
-        out = `${out.slice(0, Math.max(0, max - 1))}\u2026`;
-    // After the cut, so that the cut cannot rebuild what was broken up.
-    out = out.replace(/##\[/g, '## [');
-    return out.replace(/^(\s*):(?=:)/, '$1: ');
-}
-
-;// CONCATENATED MODULE: ./src/retry.ts
-/**
- * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
- * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
- * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
- */
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
-/** Failures after which the request may or may not have been processed. */
-const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
-function classifyNetworkCode(code) {
-    if (NOT_SENT_CODES.has(code))
-        return 'not-sent';
-    if (MAYBE_SENT_CODES.has(code))
-        return 'maybe-sent';
-    return 'permanent';
-}
-/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
-function statusMaybeCommitted(status) {
-    return status === 500 || status === 502 || status === 504;
-}
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 10_000;
-/**
- * After a 429 or 503 that names Retry-After: that moment, plus a random spread of up to RETRY_AFTER_SPREAD_MS drawn
- * from the step's Clock, so jobs refused together do not come back together. Runners sharing one bootstrap key that
- * were refused in the same second would otherwise all return on the second Retry-After names, and all but the limit
- * be refused again (1000 jobs against 50 requests/s: 14 refusals per job with the former 1 s of jitter, 5 with 6 s).
- * A wider spread refuses fewer (3 per job with 10 s) but leaves the server idle while the last jobs wait, and the
- * run ends later; 6 s is the widest whose 1000-job run stayed within 1.2x the minimum time. One window for every
- * retry: a window that grew with each refusal left the unlucky jobs waiting longest. Measurements: bench/README.md.
- */
-const RETRY_AFTER_SPREAD_MS = 6000;
-/** A retry is worth sending only with this much of the step's budget left for its own answer. */
-const RETRY_RESERVE_MS = 1000;
-/** Parsed where the header is read, at the wire boundary. */
-
-/**
- * How long to wait after a 429/503 that said Retry-After (`retryAfterMs`), with `leftMs` of the step's budget left:
- * Retry-After plus `random()` (the step's Clock) times the spread window, the window cut so that the retry still has
- * RETRY_RESERVE_MS for its answer. undefined when Retry-After itself reaches the deadline: give up.
- */
-function retryAfterWaitMs(retryAfterMs, leftMs, random) {
-    if (retryAfterMs >= leftMs)
-        return undefined;
-    const window = Math.max(0, Math.min(RETRY_AFTER_SPREAD_MS, leftMs - RETRY_RESERVE_MS - retryAfterMs));
-    return retryAfterMs + Math.floor(window * random());
-}
-function backoffMs(attempt, random) {
-    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
-    return Math.round(exp / 2 + (exp / 2) * random());
-}
-
-;// CONCATENATED MODULE: ./src/secrets.ts
 /** The plain forms of a secret: the whole value and each line that could stand alone in a log line. */
 function secretParts(value) {
     const parts = new Set();
@@ -15477,8 +15404,84 @@ function redact(text, secrets) {
         out = out.split(form).join('***');
     return out;
 }
+// ---- Outside text made safe to print ----
+/**
+ * Text from outside (DigiCert ONE's answers, headers, state, the environment) made safe to print.
+ *
+ * The runner treats a stdout line as a workflow command when it starts, after white space, with `::`, and the
+ * legacy form `##[name]` anywhere in a line (actions/runner src/Runner.Common/ActionCommand.cs, TryParseV2 and
+ * TryParse, tried in that order by src/Runner.Worker/ActionCommandManager.cs). A line break in a value would start
+ * a new line. So: control characters (CR/LF among them) become spaces, `##[` is broken up, a leading `::` is broken
+ * up, and the result is capped, so that nothing a server says can issue a command or flood the log.
+ */
+const LOG_TEXT_MAX = 300;
+// C0 and C1 controls (CR, LF, ESC for terminal colours, ...), DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function logSafe(text, max = LOG_TEXT_MAX) {
+    let out = String(text).replace(CONTROL, ' ');
+    if (out.length > max)
+        out = `${out.slice(0, Math.max(0, max - 1))}\u2026`;
+    // After the cut, so that the cut cannot rebuild what was broken up.
+    out = out.replace(/##\[/g, '## [');
+    return out.replace(/^(\s*):(?=:)/, '$1: ');
+}
 
-;// CONCATENATED MODULE: ./src/answer-fields.ts
+;// CONCATENATED MODULE: ./src/d1/retry.ts
+/**
+ * When and how long to wait before asking DigiCert ONE again. Retry 429 and 503 (honouring Retry-After, in
+ * seconds or as an HTTP date), other 5xx and connection failures, with capped exponential backoff and jitter;
+ * never a 4xx that says the request itself is wrong. Every wait fits inside one deadline for the whole step.
+ */
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Failures where the request certainly did not reach the service: safe to repeat even a create. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Failures after which the request may or may not have been processed. */
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+function classifyNetworkCode(code) {
+    if (NOT_SENT_CODES.has(code))
+        return 'not-sent';
+    if (MAYBE_SENT_CODES.has(code))
+        return 'maybe-sent';
+    return 'permanent';
+}
+/** 429 and 503 say the service did not act on the request; a 500/502/504 may have come after it did. */
+function statusMaybeCommitted(status) {
+    return status === 500 || status === 502 || status === 504;
+}
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+/**
+ * After a 429 or 503 that names Retry-After: that moment, plus a random spread of up to RETRY_AFTER_SPREAD_MS drawn
+ * from the step's Clock, so jobs refused together do not come back together. Runners sharing one bootstrap key that
+ * were refused in the same second would otherwise all return on the second Retry-After names, and all but the limit
+ * be refused again (1000 jobs against 50 requests/s: 14 refusals per job with the former 1 s of jitter, 5 with 6 s).
+ * A wider spread refuses fewer (3 per job with 10 s) but leaves the server idle while the last jobs wait, and the
+ * run ends later; 6 s is the widest whose 1000-job run stayed within 1.2x the minimum time. One window for every
+ * retry: a window that grew with each refusal left the unlucky jobs waiting longest. Measurements: bench/README.md.
+ */
+const RETRY_AFTER_SPREAD_MS = 6000;
+/** A retry is worth sending only with this much of the step's budget left for its own answer. */
+const RETRY_RESERVE_MS = 1000;
+/** Parsed where the header is read, at the wire boundary. */
+
+/**
+ * How long to wait after a 429/503 that said Retry-After (`retryAfterMs`), with `leftMs` of the step's budget left:
+ * Retry-After plus `random()` (the step's Clock) times the spread window, the window cut so that the retry still has
+ * RETRY_RESERVE_MS for its answer. undefined when Retry-After itself reaches the deadline: give up.
+ */
+function retryAfterWaitMs(retryAfterMs, leftMs, random) {
+    if (retryAfterMs >= leftMs)
+        return undefined;
+    const window = Math.max(0, Math.min(RETRY_AFTER_SPREAD_MS, leftMs - RETRY_RESERVE_MS - retryAfterMs));
+    return retryAfterMs + Math.floor(window * random());
+}
+function backoffMs(attempt, random) {
+    const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    // "Equal jitter": at least half the step, so a crowd of runners spreads out without retrying at once.
+    return Math.round(exp / 2 + (exp / 2) * random());
+}
+
+;// CONCATENATED MODULE: ./src/d1/answer-fields.ts
 const FIELD_NAMES_MAX = 40;
 const KEY = /^[A-Za-z0-9_$@.-]{1,64}$/;
 /**
@@ -15524,7 +15527,7 @@ function describeShape(s) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/d1-api.ts
+;// CONCATENATED MODULE: ./src/d1/client.ts
 
 
 
@@ -15607,7 +15610,7 @@ class D1Client {
                     this.onAnswer?.(endpoint, res.status, shape);
                     return { ...res, attempts: attempt, waitedMs: this.clock.now() - started };
                 }
-                const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+                const told = (0,wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
                 // Retry-After is the earliest moment; a random spread on top (never past the deadline) keeps a crowd of
                 // runners refused together from coming back together (retry.ts).
                 const next = told === undefined ? backoffMs(attempt, this.clock.random) : retryAfterWaitMs(told, this.deadline - this.clock.now(), this.clock.random);
@@ -15673,12 +15676,12 @@ class D1Client {
     }
     /** `who`: the bootstrap identity (Account Manager), or the job's own two factors (Software Trust). */
     failure(endpoint, res, subject, who = 'bootstrap') {
-        const { code, message } = (0,d1_wire/* parseServerError */.NX)(res.body);
+        const { code, message } = (0,wire/* parseServerError */.NX)(res.body);
         // Scrubbed whole, then made safe and cut: a cut first could leave a secret minus its last characters.
         const said = logSafe(redact([code, message].filter(Boolean).join(': ') || (res.tooLarge ? 'an error body over 1 MiB, not read' : 'no error detail'), this.secrets));
         const tries = res.attempts > 1 ? ` after ${res.attempts} attempts in ${(res.waitedMs / 1000).toFixed(1)} s` : '';
         const head = `${endpoint} returned ${res.status} (${said})${tries}.`;
-        const told = (0,d1_wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
+        const told = (0,wire/* parseRetryAfter */.mu)(res.headers['retry-after'], this.clock.now());
         const retryAfter = told === undefined ? undefined : `${Math.round(told / 1000)} s`;
         switch (true) {
             // The caller there is the job's user (its minted token and client certificate), not the bootstrap.
@@ -15708,11 +15711,11 @@ class D1Client {
         return new D1Error(`${endpoint} returned ${res.status} without ${wanted}; fields present: ${res.tooLarge ? '(a body over 1 MiB, not read)' : presentFields(res.body)}. Please report this with the action's version: this tenant's API answers differently from the documented one.`, 'protocol', res.status, made !== undefined, made);
     }
     async getUser(id) {
-        const path = d1_wire/* PATHS */.R7.user(id);
+        const path = wire/* PATHS */.R7.user(id);
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
             throw this.failure(endpointOf('GET', path), res, `read user ${id}`);
-        const user = (0,d1_wire/* parseUser */.tN)(res.body);
+        const user = (0,wire/* parseUser */.tN)(res.body);
         if (!user)
             throw this.missing(endpointOf('GET', path), res, 'the user id (id)');
         return user;
@@ -15721,7 +15724,7 @@ class D1Client {
         const res = await this.call('GET', path, undefined, true);
         if (res.status !== 200)
             throw this.failure(endpointOf('GET', path), res, subject, who);
-        const items = (0,d1_wire/* parseList */.E1)(res.body);
+        const items = (0,wire/* parseList */.E1)(res.body);
         if (!items)
             throw this.missing(endpointOf('GET', path), res, 'a JSON array');
         // An entry without a valid id cannot be acted on, and so is not passed on.
@@ -15732,20 +15735,20 @@ class D1Client {
         return { ...x, name: redact(x.name, this.secrets) };
     }
     async listRoles(applicationCode) {
-        return (await this.list(d1_wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, d1_wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
+        return (await this.list(wire/* PATHS */.R7.roles(applicationCode), `list the roles of ${applicationCode}`, wire/* parseRole */.gP)).map((r) => this.scrubbed(r));
     }
     async listAccounts() {
-        return (await this.list(d1_wire/* PATHS */.R7.accounts, 'list its accounts', d1_wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
+        return (await this.list(wire/* PATHS */.R7.accounts, 'list its accounts', wire/* parseAccount */.J5)).map((a) => this.scrubbed(a));
     }
     listServiceUsers() {
-        return this.list(d1_wire/* PATHS */.R7.serviceUsers, 'list service users', d1_wire/* parseServiceUserItem */.dj);
+        return this.list(wire/* PATHS */.R7.serviceUsers, 'list service users', wire/* parseServiceUserItem */.dj);
     }
     /** Software Trust: the keypairs with this alias that the caller may see (called with the job's two factors). */
     listKeypairs(alias) {
-        return this.list(d1_wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, d1_wire/* parseKeypair */.no, 'job factors');
+        return this.list(wire/* PATHS */.R7.keypairsByAlias(alias), `list keypair '${alias}'`, wire/* parseKeypair */.no, 'job factors');
     }
     listTokens(userId) {
-        return this.list(d1_wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, d1_wire/* parseTokenItem */.om);
+        return this.list(wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, wire/* parseTokenItem */.om);
     }
     /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
     created(endpoint, res, parsed, requested, what) {
@@ -15756,18 +15759,18 @@ class D1Client {
         return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
     }
     async createServiceUser(u) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.users);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.users, (0,d1_wire/* createServiceUserBody */.ZR)(u), false);
+        const endpoint = endpointOf('POST', wire/* PATHS */.R7.users);
+        const res = await this.call('POST', wire/* PATHS */.R7.users, (0,wire/* createServiceUserBody */.ZR)(u), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        return this.created(endpoint, res, (0,d1_wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
+        return this.created(endpoint, res, (0,wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
     }
     async createToken(t) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.tokens);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.tokens, (0,d1_wire/* createTokenBody */.qF)(t), false);
+        const endpoint = endpointOf('POST', wire/* PATHS */.R7.tokens);
+        const res = await this.call('POST', wire/* PATHS */.R7.tokens, (0,wire/* createTokenBody */.qF)(t), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        return this.created(endpoint, res, (0,d1_wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
+        return this.created(endpoint, res, (0,wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
     }
     /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
     async remove(path, subject) {
@@ -15779,18 +15782,18 @@ class D1Client {
         throw this.failure(endpointOf('DELETE', path), res, subject);
     }
     deleteUser(id) {
-        return this.remove(d1_wire/* PATHS */.R7.user(id), `delete service user ${id}`);
+        return this.remove(wire/* PATHS */.R7.user(id), `delete service user ${id}`);
     }
     deleteToken(id) {
-        return this.remove(d1_wire/* PATHS */.R7.token(id), `delete API token ${id}`);
+        return this.remove(wire/* PATHS */.R7.token(id), `delete API token ${id}`);
     }
     /** A client authentication certificate for the caller (called with the job's own token). */
     async createClientCert(c) {
-        const endpoint = endpointOf('POST', d1_wire/* PATHS */.R7.clientCerts);
-        const res = await this.call('POST', d1_wire/* PATHS */.R7.clientCerts, (0,d1_wire/* createClientCertBody */.yk)(c), false);
+        const endpoint = endpointOf('POST', wire/* PATHS */.R7.clientCerts);
+        const res = await this.call('POST', wire/* PATHS */.R7.clientCerts, (0,wire/* createClientCertBody */.yk)(c), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `request a client authentication certificate '${c.name}'`);
-        const parsed = (0,d1_wire/* parseCreatedClientCert */.vH)(res.body);
+        const parsed = (0,wire/* parseCreatedClientCert */.vH)(res.body);
         if (!parsed.id || !parsed.certificatePem) {
             const wanted = [!parsed.id && 'the certificate id (id)', !parsed.certificatePem && 'the PEM certificate (certificate)'].filter(Boolean).join(' and ');
             throw this.missing(endpoint, res, wanted, { id: parsed.id });
@@ -15799,8 +15802,8 @@ class D1Client {
     }
     /** Disables a client authentication certificate ('gone' when the server no longer knows it). */
     async disableClientCert(id) {
-        const path = d1_wire/* PATHS */.R7.clientCertEnable(id);
-        const res = await this.call('PUT', path, (0,d1_wire/* enableClientCertBody */.hl)(false), true);
+        const path = wire/* PATHS */.R7.clientCertEnable(id);
+        const res = await this.call('PUT', path, (0,wire/* enableClientCertBody */.hl)(false), true);
         if (res.status === 200 || res.status === 204)
             return 'deleted';
         if (res.status === 404)
@@ -15809,17 +15812,17 @@ class D1Client {
     }
 }
 
-// EXTERNAL MODULE: ./src/input-error.ts
-var input_error = __nccwpck_require__(6236);
-// EXTERNAL MODULE: ./src/naming.ts
-var naming = __nccwpck_require__(8499);
+// EXTERNAL MODULE: ./src/platform/input-error.ts
+var input_error = __nccwpck_require__(4284);
+// EXTERNAL MODULE: ./src/credentials/naming.ts
+var naming = __nccwpck_require__(9620);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/version.ts
+;// CONCATENATED MODULE: ./src/platform/version.ts
 const VERSION = '1.0.0';
 const USER_AGENT = `d1-token-action/${VERSION}`;
 
-;// CONCATENATED MODULE: ./src/bootstrap.ts
+;// CONCATENATED MODULE: ./src/job/connect.ts
 
 const CLIENTAUTH_PREFIX = 'clientauth.';
 function bootstrapConnection(host, auth) {
@@ -15856,8 +15859,8 @@ const apiToken = {
     list: (client, made) => (made.userId ? client.listTokens(made.userId) : Promise.resolve([])),
     revoke: (ctx, id) => remote(ctx).deleteToken(id),
     manual: (m, { base, credentialArgs }) => m.id
-        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.token(m.id)}`
-        : `find it with curl ${credentialArgs} "${base}${m.userId ? d1_wire/* PATHS */.R7.tokensOf(m.userId) : d1_wire/* PATHS */.R7.tokens}" and delete it by id`,
+        ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${wire/* PATHS */.R7.token(m.id)}`
+        : `find it with curl ${credentialArgs} "${base}${m.userId ? wire/* PATHS */.R7.tokensOf(m.userId) : wire/* PATHS */.R7.tokens}" and delete it by id`,
 };
 
 ;// CONCATENATED MODULE: ./src/credentials/client-certificate.ts
@@ -15876,7 +15879,7 @@ const clientCertificate = {
     local: false,
     revoke: (ctx, id) => remote(ctx).disableClientCert(id),
     manual: (m, { base, credentialArgs }) => m.id
-        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${d1_wire/* PATHS */.R7.clientCertEnable(m.id)}`
+        ? `disable it with: curl -X PUT ${credentialArgs} -H "content-type: application/json" -d '{"enabled":false}' ${base}${wire/* PATHS */.R7.clientCertEnable(m.id)}`
         : 'its answer was lost, so its id is unknown; its private key never left the job, so nobody can use it, and it ends on its end date',
 };
 
@@ -15925,7 +15928,7 @@ const serviceUser = {
     local: false,
     list: (client) => client.listServiceUsers(),
     revoke: (ctx, id) => remote(ctx).deleteUser(id),
-    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${d1_wire/* PATHS */.R7.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${d1_wire/* PATHS */.R7.serviceUsers}" and delete it by id`,
+    manual: (m, { base, credentialArgs }) => m.id ? `delete it with: curl -X DELETE ${credentialArgs} ${base}${wire/* PATHS */.R7.user(m.id)}` : `find it with curl ${credentialArgs} "${base}${wire/* PATHS */.R7.serviceUsers}" and delete it by id`,
 };
 
 ;// CONCATENATED MODULE: ./src/credentials/index.ts
@@ -15941,7 +15944,7 @@ const KINDS = {
     'pkcs12-file': pkcs12File,
 };
 
-;// CONCATENATED MODULE: ./src/mint.ts
+;// CONCATENATED MODULE: ./src/credentials/mint.ts
 /**
  * Creating a credential that leaves no orphan and deletes nothing that is not its own.
  *
@@ -16015,9 +16018,9 @@ async function createOnce(ctx, create) {
     }
 }
 
-// EXTERNAL MODULE: ./src/inputs.ts
-var inputs = __nccwpck_require__(8422);
-;// CONCATENATED MODULE: ./src/scoped.ts
+// EXTERNAL MODULE: ./src/runner/inputs.ts
+var inputs = __nccwpck_require__(9205);
+;// CONCATENATED MODULE: ./src/job/scope.ts
 
 
 /** A few names from a server listing, for an error message: each made safe to print, the list bounded. */
@@ -16069,8 +16072,8 @@ function describeRun(run, env, now) {
 ;// CONCATENATED MODULE: ./broker/credentials.ts
 /**
  * Making and revoking credentials for jobs, with the action's own code: the same D1Client, the same create-with-
- * recovery (src/mint.ts createOnce), the same credential kinds (src/credentials), the same names (src/naming.ts) and
- * the same scope resolution (src/scoped.ts). What differs is the record: each credential is a ledger row written
+ * recovery (src/credentials/mint.ts createOnce), the same credential kinds (src/credentials), the same names (src/credentials/naming.ts) and
+ * the same scope resolution (src/job/scope.ts). What differs is the record: each credential is a ledger row written
  * before its create, instead of the job's GITHUB_STATE.
  */
 
@@ -16092,7 +16095,7 @@ const madeOf = (r) => ({
     endDate: r.endDate,
 });
 /**
- * The bootstrap identity for one job's request, on a connection of its own: src/http.ts fails a client's pending
+ * The bootstrap identity for one job's request, on a connection of its own: src/platform/http.ts fails a client's pending
  * requests when one of its sockets closes mid-answer (a step's guard), so concurrent jobs must not share a client.
  */
 async function withBootstrap(deps, use) {
@@ -16131,11 +16134,11 @@ function mintFor(deps, order) {
 }
 async function mintWith(deps, client, order) {
     const { clock } = deps;
-    const now = (0,src_clock/* dateOf */.Q)(clock);
+    const now = (0,platform_clock/* dateOf */.Q)(clock);
     const { claims, policy, lease } = order;
     const run = { repository: claims.repository, runId: claims.run_id, runAttempt: claims.run_attempt, job: order.job };
     const name = (0,naming/* defaultTokenName */.KQ)(run);
-    const endDate = (0,d1_wire/* utcDayOf */.kv)(now, policy.lifetimeDays);
+    const endDate = (0,wire/* utcDayOf */.kv)(now, policy.lifetimeDays);
     const log = (line) => deps.log(`lease ${lease}: ${line}`);
     let minted;
     if (policy.grant.kind === 'service-user') {
@@ -16344,7 +16347,7 @@ async function startBroker(deps) {
     const credentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
     const audit = (entry, extraSecrets = []) => {
         // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
-        deps.audit(redact(JSON.stringify({ time: (0,src_clock/* dateOf */.Q)(clock).toISOString(), ...entry }), [...config.secrets, ...extraSecrets]));
+        deps.audit(redact(JSON.stringify({ time: (0,platform_clock/* dateOf */.Q)(clock).toISOString(), ...entry }), [...config.secrets, ...extraSecrets]));
     };
     async function authenticate(req) {
         const bearer = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -16461,7 +16464,7 @@ async function startBroker(deps) {
             kind: g.kind === 'service-user' ? 'api-token' : 'service-user',
             ...(g.kind === 'service-user' ? { serviceUserId: g.serviceUserId } : { scope: g.scopeText.split('\n').filter((l) => l.trim()), accounts: g.accounts }),
             namePrefix: (0,naming/* repoTokenPrefix */.OR)(claims.repository),
-            endDate: (0,d1_wire/* utcDayOf */.kv)((0,src_clock/* dateOf */.Q)(clock), policy.lifetimeDays),
+            endDate: (0,wire/* utcDayOf */.kv)((0,platform_clock/* dateOf */.Q)(clock), policy.lifetimeDays),
             clientCertificate: policy.clientCertificate,
             host: config.digicertHost,
         };
@@ -16531,7 +16534,7 @@ async function startBroker(deps) {
     const sweepOnce = async () => {
         const now = clock.now();
         ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-        const due = ledger.due(now, (0,d1_wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
+        const due = ledger.due(now, (0,wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
         if (due.length === 0)
             return [];
         const results = await revokeRows(credentialDeps, due, 'sweeper');
@@ -16573,179 +16576,66 @@ async function startBroker(deps) {
 
 /***/ }),
 
-/***/ 2431:
+/***/ 9620:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-__nccwpck_require__.r(__webpack_exports__);
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   loadClientCertificate: () => (/* binding */ loadClientCertificate)
+/* harmony export */   KQ: () => (/* binding */ defaultTokenName),
+/* harmony export */   OR: () => (/* binding */ repoTokenPrefix)
 /* harmony export */ });
+/* unused harmony exports NAME_PATTERN, NAME_MAX_LENGTH, NAME_PREFIX, runIdOf, ownName */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1692);
-/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_tls__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6236);
+
+/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
+const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
+const NAME_MAX_LENGTH = 64;
+const NAME_PREFIX = 'gha';
+function clean(part, max) {
+    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
+}
+const OWNER_MAX = 15;
+const REPO_MAX = 20;
 /**
- * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
- * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
- * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
- * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
+ * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
+ * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
  */
-
-
-
-const CERT = 'client-certificate';
-const KEY = 'client-key';
-const PASSWORD = 'client-certificate-password';
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
-const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
-const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
-/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
-function asPem(text) {
-    if (text.includes('-----BEGIN '))
-        return text;
-    const decoded = decodeBase64(text)?.toString('latin1');
-    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
+function repoTokenPrefix(repository) {
+    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
+    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
 }
-function decodeBase64(text) {
-    const compact = text.replace(/\s+/g, '');
-    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
+/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
+function runIdOf(name, repository) {
+    const prefix = repoTokenPrefix(repository);
+    if (!name.startsWith(prefix))
         return undefined;
-    return Buffer.from(compact, 'base64');
+    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
 }
-function pemBlocks(pem, types) {
-    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
+/**
+ * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
+ * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
+ * step, so a retried create sends the same name and a lost answer can be found by it.
+ */
+function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
+    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
+    const tail = `_${random}`;
+    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
+    return `${head}${job}${tail}`;
 }
-function loadClientCertificate(inputs, now) {
-    const text = inputs.certificate.trim();
-    const pem = asPem(text);
-    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
-    checkValidity(loaded.info, now);
-    return loaded;
-}
-function fromPkcs12(text, inputs) {
-    const pfx = decodeBase64(text);
-    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
-    if (!pfx || pfx[0] !== 0x30) {
-        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
-    }
-    if (inputs.key.trim()) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
-    }
-    const passphrase = inputs.password;
-    let socket;
-    try {
-        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
-        const secureContext = (0,node_tls__WEBPACK_IMPORTED_MODULE_1__.createSecureContext)({ pfx, passphrase });
-        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
-        socket = new node_tls__WEBPACK_IMPORTED_MODULE_1__.TLSSocket(null, { secureContext, isServer: true });
-        const local = socket.getCertificate();
-        const raw = local && 'raw' in local ? local.raw : undefined;
-        if (!raw)
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate for its private key.');
-        return { tls: { pfx, passphrase }, info: describe(new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(raw), 'pkcs12') };
-    }
-    catch (err) {
-        if (err instanceof _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d)
-            throw err;
-        throw pkcs12Error(err);
-    }
-    finally {
-        socket?.destroy();
-    }
-}
-function pkcs12Error(err) {
-    const e = err;
-    const msg = e.message ?? String(err);
-    if (/mac verify failure|invalid password/i.test(msg)) {
-        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
-    }
-    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
-        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
-    }
-    if (/unable to load certificate|key values mismatch/i.test(msg)) {
-        return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
-    }
-    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
-    return new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
-}
-function fromPem(pem, inputs) {
-    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
-    if (certs.length === 0)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
-    let leaf;
-    try {
-        leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certs[0]);
-    }
-    catch {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
-    }
-    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
-    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
-    if (inputs.key.trim() && keyText === undefined)
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
-    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
-    if (!keyPem) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
-    }
-    const passphrase = inputs.password || undefined;
-    const keyInput = inputs.key.trim() ? KEY : CERT;
-    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
-    if (!passphrase && /ENCRYPTED/.test(keyPem))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
-    let key;
-    try {
-        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
-    }
-    catch (err) {
-        const e = err;
-        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
-    }
-    if (!leaf.checkPrivateKey(key)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
-    }
-    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
-}
-function describe(cert, format) {
-    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
-}
-function checkValidity(info, now) {
-    if (now < info.notBefore) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
-    }
-    if (now > info.notAfter) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
-    }
+/**
+ * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
+ * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
+ * between this job's steps would be found, and deleted, as this job's.
+ */
+function ownName(given, random = randomBytes(3).toString('hex')) {
+    const tail = `_${random}`;
+    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
 }
 
 
 /***/ }),
 
-/***/ 9373:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ dateOf),
-/* harmony export */   m: () => (/* binding */ systemClock)
-/* harmony export */ });
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    random: Math.random,
-};
-/** The clock's time as a Date (for day arithmetic and certificate validity). */
-function dateOf(clock) {
-    return new Date(clock.now());
-}
-
-
-/***/ }),
-
-/***/ 9736:
+/***/ 8118:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -17006,7 +16896,179 @@ function parseRetryAfter(value, now) {
 
 /***/ }),
 
-/***/ 4208:
+/***/ 6456:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.r(__webpack_exports__);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   loadClientCertificate: () => (/* binding */ loadClientCertificate)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1692);
+/* harmony import */ var node_tls__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_tls__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4284);
+/**
+ * Client authentication certificate (mutual TLS) material: the inputs' text turned into undici `connect` options
+ * (`pfx` + `passphrase`, or `cert` + `key` + `passphrase`), checked with node:crypto before any request so a bad
+ * password, a key of another certificate or an expired certificate is named here rather than as a TLS alert.
+ * Everything stays in memory; nothing is written to disk. No error message repeats any part of the material.
+ */
+
+
+
+const CERT = 'client-certificate';
+const KEY = 'client-key';
+const PASSWORD = 'client-certificate-password';
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+// Two commands, not a pipe: OpenSSL 3.0's `pkcs12 -export` does not read the certificate and the key from stdin.
+const REEXPORT = 'openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12 && rm tmp.pem (OpenSSL 3 encrypts with AES by default), or download the certificate again from Account Manager with AES encryption';
+const P12_SECRET_HINT = 'base64 -w0 cert.p12 on Linux, base64 -i cert.p12 on macOS';
+/** PEM text as given, or PEM text that was base64-encoded whole (`base64 cert.pem`); undefined otherwise. */
+function asPem(text) {
+    if (text.includes('-----BEGIN '))
+        return text;
+    const decoded = decodeBase64(text)?.toString('latin1');
+    return decoded?.includes('-----BEGIN ') ? decoded : undefined;
+}
+function decodeBase64(text) {
+    const compact = text.replace(/\s+/g, '');
+    if (!compact || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
+        return undefined;
+    return Buffer.from(compact, 'base64');
+}
+function pemBlocks(pem, types) {
+    return [...pem.matchAll(PEM_BLOCK)].filter((m) => types.test(m[1])).map((m) => m[0]);
+}
+function loadClientCertificate(inputs, now) {
+    const text = inputs.certificate.trim();
+    const pem = asPem(text);
+    const loaded = pem !== undefined ? fromPem(pem, inputs) : fromPkcs12(text, inputs);
+    checkValidity(loaded.info, now);
+    return loaded;
+}
+function fromPkcs12(text, inputs) {
+    const pfx = decodeBase64(text);
+    // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
+    if (!pfx || pfx[0] !== 0x30) {
+        const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+    }
+    if (inputs.key.trim()) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `must be empty when ${CERT} is a PKCS#12 file, which holds its own private key (client-key is for a PEM certificate).`);
+    }
+    const passphrase = inputs.password;
+    let socket;
+    try {
+        // OpenSSL opens the file exactly as the TLS connection will; its errors tell the cases apart.
+        const secureContext = (0,node_tls__WEBPACK_IMPORTED_MODULE_1__.createSecureContext)({ pfx, passphrase });
+        // The documented way to read the certificate a context holds: a server-side TLSSocket that is never connected.
+        socket = new node_tls__WEBPACK_IMPORTED_MODULE_1__.TLSSocket(null, { secureContext, isServer: true });
+        const local = socket.getCertificate();
+        const raw = local && 'raw' in local ? local.raw : undefined;
+        if (!raw)
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate for its private key.');
+        return { tls: { pfx, passphrase }, info: describe(new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(raw), 'pkcs12') };
+    }
+    catch (err) {
+        if (err instanceof _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d)
+            throw err;
+        throw pkcs12Error(err);
+    }
+    finally {
+        socket?.destroy();
+    }
+}
+function pkcs12Error(err) {
+    const e = err;
+    const msg = e.message ?? String(err);
+    if (/mac verify failure|invalid password/i.test(msg)) {
+        return new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not open the PKCS#12 file in ${CERT} (wrong password, or the file is damaged). Use the password Account Manager showed when the certificate was downloaded.`);
+    }
+    if (e.code === 'ERR_CRYPTO_UNSUPPORTED_OPERATION' || /unsupported/i.test(msg)) {
+        return new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the PKCS#12 file uses legacy encryption (RC2-40, the "legacy" option of older tools) that OpenSSL 3 in Node.js no longer reads. Re-export it with AES: ${REEXPORT}.`);
+    }
+    if (/unable to load certificate|key values mismatch/i.test(msg)) {
+        return new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the PKCS#12 file holds no certificate that matches its private key. Export the certificate together with its own key.');
+    }
+    // OpenSSL's reason (e.g. "not enough data", "wrong tag") names a structure, never the content.
+    return new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is not a readable PKCS#12 file (${msg.slice(0, 80)}). Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
+}
+function fromPem(pem, inputs) {
+    const certs = pemBlocks(pem, /^(X509 |TRUSTED )?CERTIFICATE$/);
+    if (certs.length === 0)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'holds PEM text but no -----BEGIN CERTIFICATE----- block.');
+    let leaf;
+    try {
+        leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certs[0]);
+    }
+    catch {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, 'the first PEM CERTIFICATE block is not a valid X.509 certificate.');
+    }
+    // The key comes from client-key, or from the same PEM text (`openssl pkcs12 -nodes` writes both).
+    const keyText = inputs.key.trim() ? asPem(inputs.key.trim()) : undefined;
+    if (inputs.key.trim() && keyText === undefined)
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, 'is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----).');
+    const keyPem = pemBlocks(keyText ?? pem, /PRIVATE KEY$/)[0];
+    if (!keyPem) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `is required when ${CERT} is a PEM certificate: give its private key in PEM (or pass the PKCS#12 file itself as ${CERT}).`);
+    }
+    const passphrase = inputs.password || undefined;
+    const keyInput = inputs.key.trim() ? KEY : CERT;
+    // PKCS#8 (ENCRYPTED PRIVATE KEY) or traditional OpenSSL (Proc-Type: 4,ENCRYPTED) encryption.
+    if (!passphrase && /ENCRYPTED/.test(keyPem))
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `is required: the private key in ${keyInput} is encrypted.`);
+    let key;
+    try {
+        key = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)({ key: keyPem, format: 'pem', ...(passphrase ? { passphrase } : {}) });
+    }
+    catch (err) {
+        const e = err;
+        if (e.code === 'ERR_OSSL_BAD_DECRYPT')
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(PASSWORD, `does not decrypt the private key in ${keyInput} (wrong password).`);
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(keyInput, `holds a PEM private key that cannot be read (${e.code ?? 'unknown error'}: unsupported or damaged).`);
+    }
+    if (!leaf.checkPrivateKey(key)) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(KEY, `does not match the certificate in ${CERT} (the key belongs to another certificate). Use the key the certificate was issued for, e.g. both from the same .p12: openssl pkcs12 -in cert.p12 -nodes.`);
+    }
+    return { tls: { cert: certs.join('\n'), key: keyPem, ...(passphrase ? { passphrase } : {}) }, info: describe(leaf, 'pem') };
+}
+function describe(cert, format) {
+    return { format, subject: cert.subject.replace(/\n/g, ', '), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
+}
+function checkValidity(info, now) {
+    if (now < info.notBefore) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate is not valid yet: it is valid from ${info.notBefore.toISOString()} (notBefore). Check the runner's clock, or use the certificate from that date.`);
+    }
+    if (now > info.notAfter) {
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `the client certificate expired on ${info.notAfter.toISOString()} (notAfter). Request a new client authentication certificate for the service user in Account Manager and update the secret.`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3037:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ dateOf),
+/* harmony export */   m: () => (/* binding */ systemClock)
+/* harmony export */ });
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+};
+/** The clock's time as a Date (for day arithmetic and certificate validity). */
+function dateOf(clock) {
+    return new Date(clock.now());
+}
+
+
+/***/ }),
+
+/***/ 9825:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -17027,7 +17089,7 @@ const external_node_dns_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 var external_node_tls_ = __nccwpck_require__(1692);
 // EXTERNAL MODULE: ./shims/undici/index.cjs
 var undici = __nccwpck_require__(33);
-;// CONCATENATED MODULE: ./src/http.ts
+;// CONCATENATED MODULE: ./src/platform/http.ts
 /**
  * The one place that talks HTTP. Everything above it sees `HttpClient.send` and plain JSON.
  */
@@ -17297,7 +17359,7 @@ function createHttpClient(opts) {
 
 /***/ }),
 
-/***/ 6236:
+/***/ 4284:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -17318,22 +17380,22 @@ class InputError extends Error {
 
 /***/ }),
 
-/***/ 8422:
+/***/ 9205:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Sk: () => (/* binding */ parseScope),
-/* harmony export */   dz: () => (/* reexport safe */ _input_error_js__WEBPACK_IMPORTED_MODULE_3__.d),
+/* harmony export */   dz: () => (/* reexport safe */ _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__.d),
 /* harmony export */   o6: () => (/* binding */ parseHost),
 /* harmony export */   vL: () => (/* binding */ MAX_LIFETIME_DAYS)
 /* harmony export */ });
 /* unused harmony exports SECRET_INPUTS, secretInputValues, MANAGERS, DEFAULT_HOST, bool, parseTrust, usesBroker, parsePreflight, parseStepConfig, parseTargetHost, certificateLoader, parseAuth, parseConfig */
-/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9736);
+/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4208);
-/* harmony import */ var _input_error_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6236);
-/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8499);
+/* harmony import */ var _platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
+/* harmony import */ var _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4284);
+/* harmony import */ var _credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9620);
 
 
 
@@ -17382,11 +17444,11 @@ function parseScope(raw) {
         const manager = colon > 0 ? text.slice(0, colon).trim() : '';
         const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
         if (!manager || roles.length === 0) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
         }
         const code = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseCode */ .Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
         if (!code) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
         }
         entries.push({ manager, applicationCode: code, roles });
     }
@@ -17449,11 +17511,11 @@ function parseTrust(getInput) {
     }
     return trustAnchors(blocks);
 }
-/** broker-url: the job authenticates through the organisation's broker (src/broker-steps.ts) and holds no DigiCert ONE secret. */
+/** broker-url: the job authenticates through the organisation's broker (src/job/broker.ts) and holds no DigiCert ONE secret. */
 function usesBroker(getInput) {
     return getInput('broker-url').trim() !== '';
 }
-/** `preflight: true` checks the set-up read-only instead of minting (src/preflight.ts). */
+/** `preflight: true` checks the set-up read-only instead of minting (src/steps/preflight.ts). */
 function parsePreflight(getInput) {
     return bool(getInput, 'preflight', false);
 }
@@ -17472,28 +17534,28 @@ function parseHost(raw, inputName, kind = 'api-key') {
     let value = raw.trim().toLowerCase();
     if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
         if (!value.startsWith('https://')) {
-            throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
         }
         value = value.slice('https://'.length);
     }
     value = value.replace(/\/+$/, '');
     if (value.includes('@'))
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
     if (/[/?#]/.test(value)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
     }
     const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
     const name = m?.[1] ?? '';
     const port = m?.[2];
     if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
     }
     if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
         const plain = name.slice(CLIENTAUTH.length);
         return port ? `${plain}:${port}` : plain;
     }
     if (name.startsWith(CLIENTAUTH)) {
-        throw new _input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
     }
     return port ? `${name}:${port}` : name;
 }
@@ -17512,7 +17574,7 @@ function parseTargetHost(getInput, kind) {
  * client-certificate input is set: an api-key step never loads it. Each step awaits this before parsing its inputs.
  */
 async function certificateLoader(getInput) {
-    return getInput('client-certificate').trim() ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 2431))).loadClientCertificate : undefined;
+    return getInput('client-certificate').trim() ? (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 6456))).loadClientCertificate : undefined;
 }
 /**
  * The bootstrap credential: exactly one of api-key and client-certificate. Used by main and again by post, which
@@ -17639,65 +17701,6 @@ function parseKeypairAliasInput(getInput, scoped, clientCertificateForJob) {
         throw new InputError('keypair-alias', "needs client-certificate-for-job: true. The keypair check is made with both factors of the job's user (its token and its client certificate), as Software Trust requires for signing; without a certificate made for the job the action has only the token.");
     }
     return alias;
-}
-
-
-/***/ }),
-
-/***/ 8499:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   KQ: () => (/* binding */ defaultTokenName),
-/* harmony export */   OR: () => (/* binding */ repoTokenPrefix)
-/* harmony export */ });
-/* unused harmony exports NAME_PATTERN, NAME_MAX_LENGTH, NAME_PREFIX, runIdOf, ownName */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-
-/** DigiCert ONE names: letters, digits, spaces, dashes and underscores only. */
-const NAME_PATTERN = /^[A-Za-z0-9 _-]+$/;
-const NAME_MAX_LENGTH = 64;
-const NAME_PREFIX = 'gha';
-function clean(part, max) {
-    return (part.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x').slice(0, max);
-}
-const OWNER_MAX = 15;
-const REPO_MAX = 20;
-/**
- * `gha_<owner>_<repo>_`: the start of every default name this action gives in one repository. Owner and repo are
- * cut to fixed lengths so the prefix does not depend on the job name, and the orphan sweep can recognise it.
- */
-function repoTokenPrefix(repository) {
-    const [owner = 'unknown', repo = 'unknown'] = repository.split('/');
-    return `${NAME_PREFIX}_${clean(owner, OWNER_MAX)}_${clean(repo, REPO_MAX)}_`;
-}
-/** Reads the run id back out of a default name of this repository, or undefined for any other name. */
-function runIdOf(name, repository) {
-    const prefix = repoTokenPrefix(repository);
-    if (!name.startsWith(prefix))
-        return undefined;
-    return /^(\d+)_\d+_[A-Za-z0-9-]+_[0-9a-f]{6}$/.exec(name.slice(prefix.length))?.[1];
-}
-/**
- * `gha_<owner>_<repo>_<run id>_<attempt>_<job>_<random>`: the audit log shows which repository, run and job a
- * token served. The random tail keeps matrix legs (which share GITHUB_JOB) apart; the name is fixed once per
- * step, so a retried create sends the same name and a lost answer can be found by it.
- */
-function defaultTokenName(run, random = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3).toString('hex')) {
-    const head = `${repoTokenPrefix(run.repository)}${clean(run.runId, 20)}_${clean(run.runAttempt, 5)}_`;
-    const tail = `_${random}`;
-    const job = clean(run.job, Math.max(1, NAME_MAX_LENGTH - head.length - tail.length));
-    return `${head}${job}${tail}`;
-}
-/**
- * A name the workflow gave, made this step's own: `<token-name-prefix>_<random>`. Recovery after a lost answer finds a
- * credential by its name, so the name must be one no other job can have: with a fixed name, another job's create
- * between this job's steps would be found, and deleted, as this job's.
- */
-function ownName(given, random = randomBytes(3).toString('hex')) {
-    const tail = `_${random}`;
-    return `${given.slice(0, NAME_MAX_LENGTH - tail.length).trimEnd()}${tail}`;
 }
 
 

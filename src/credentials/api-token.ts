@@ -1,5 +1,5 @@
 /** An API token of an existing user (service-user-id): minted for the job, deleted by post. */
-import { PATHS } from '../d1-wire.js';
+import { PATHS } from '../d1/wire.js';
 import { remote, type CredentialKind } from './kind.js';
 
 export const apiToken: CredentialKind = {

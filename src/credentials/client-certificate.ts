@@ -4,7 +4,7 @@
  * certificates is documented either, so one whose answer was lost cannot be found; it is also unusable, as its
  * private key never left the job's memory, and it ends on its end date (with scope, with its user).
  */
-import { PATHS } from '../d1-wire.js';
+import { PATHS } from '../d1/wire.js';
 import { remote, type CredentialKind } from './kind.js';
 
 export const clientCertificate: CredentialKind = {

@@ -4,7 +4,7 @@
  * with the same loop for every kind. Each kind knows how to find itself after a lost answer (when it can), revoke
  * itself and describe itself; creating is kind-specific and lives in main.
  */
-import type { D1Client, Id, Listed, Name, UtcDay } from '../d1-api.js';
+import type { D1Client, Id, Listed, Name, UtcDay } from '../d1/client.js';
 
 export type KindName = 'api-token' | 'service-user' | 'client-certificate' | 'pkcs12-file';
 export const KIND_NAMES: readonly KindName[] = ['api-token', 'service-user', 'client-certificate', 'pkcs12-file'];

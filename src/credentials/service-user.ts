@@ -1,5 +1,5 @@
 /** An ephemeral service user (scope): it "is the token", so deleting the user ends its token (and certificates) too. */
-import { PATHS } from '../d1-wire.js';
+import { PATHS } from '../d1/wire.js';
 import { remote, type CredentialKind } from './kind.js';
 
 export const serviceUser: CredentialKind = {

@@ -4,14 +4,14 @@
  * set: an earlier step's GITHUB_ENV can supply STATE_* variables to this step.
  */
 import * as actionsCore from '@actions/core';
-import { systemClock } from '../clock.js';
-import { guardedCore } from '../core.js';
-import { createHttpClient, proxyPasswords } from '../http.js';
-import { parsePreflight, secretInputValues } from '../inputs.js';
-import { runMain } from '../main.js';
-import { runInfoFromEnv } from '../run-context.js';
-import { redact } from '../secrets.js';
-import { initState } from '../state.js';
+import { systemClock } from '../platform/clock.js';
+import { guardedCore } from '../runner/core.js';
+import { createHttpClient, proxyPasswords } from '../platform/http.js';
+import { parsePreflight, secretInputValues } from '../runner/inputs.js';
+import { runMain } from '../steps/main.js';
+import { runInfoFromEnv } from '../runner/run-context.js';
+import { redact } from '../platform/text-safety.js';
+import { initState } from '../runner/state.js';
 
 export async function run(): Promise<void> {
   const core = guardedCore(actionsCore);
@@ -21,7 +21,7 @@ export async function run(): Promise<void> {
     const deps = { core, env: process.env, clock: systemClock, createHttp: createHttpClient, run: runInfoFromEnv(process.env) };
     // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
     // Preflight is a chunk of its own: a minting step never loads it.
-    if (parsePreflight(core.getInput)) await (await import('../preflight.js')).runPreflight(deps);
+    if (parsePreflight(core.getInput)) await (await import('../steps/preflight.js')).runPreflight(deps);
     else await runMain(deps);
   } catch (err) {
     core.setFailed(redact(err instanceof Error ? err.message : String(err), [...secretInputValues(core.getInput), ...proxyPasswords(process.env)]));

@@ -1,11 +1,11 @@
 /** The post step with the real collaborators. Importing this module does nothing; dist/post.js calls run(). */
 import * as actionsCore from '@actions/core';
-import { systemClock } from '../clock.js';
-import { guardedCore } from '../core.js';
-import { createHttpClient, proxyPasswords } from '../http.js';
-import { secretInputValues } from '../inputs.js';
-import { runPost } from '../post.js';
-import { redact } from '../secrets.js';
+import { systemClock } from '../platform/clock.js';
+import { guardedCore } from '../runner/core.js';
+import { createHttpClient, proxyPasswords } from '../platform/http.js';
+import { secretInputValues } from '../runner/inputs.js';
+import { runPost } from '../steps/post.js';
+import { redact } from '../platform/text-safety.js';
 
 export async function run(): Promise<void> {
   const core = guardedCore(actionsCore);
