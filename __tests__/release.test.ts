@@ -256,8 +256,8 @@ describe('release: dry run (release.js dry-run), everything up to publishing', (
     writeFileSync(join(repo, 'package.json'), JSON.stringify({ ...JSON.parse(f.packageJson), scripts: { bundle: 'node build.mjs' } }));
     writeFileSync(join(repo, 'package-lock.json'), f.packageLock);
     writeFileSync(join(repo, 'CHANGELOG.md'), f.changelog);
-    mkdirSync(join(repo, 'src'));
-    writeFileSync(join(repo, 'src', 'version.ts'), f.versionTs);
+    mkdirSync(join(repo, 'src', 'platform'), { recursive: true });
+    writeFileSync(join(repo, 'src', 'platform', 'version.ts'), f.versionTs);
     mkdirSync(join(repo, '.github', 'workflows'), { recursive: true });
     writeFileSync(join(repo, '.github', 'workflows', 'release.yml'), releaseYml);
     writeFileSync(join(repo, 'build.mjs'), build('export const bundle = 1;\n'));
