@@ -224,7 +224,7 @@ async function checkService(deps, config, secrets, report, now) {
         report.add('client certificate', soon ? 'warn' : 'pass', `${auth.certificate.subject}, valid until ${auth.certificate.notAfter.toISOString()} (${left} days)${soon ? ': request a new one in Account Manager soon' : ''}; whether DigiCert ONE accepts it is the bootstrap credential check.`);
     }
     const place = hostEnvironment(config.host);
-    const conn = (0,connect/* bootstrapConnection */.T)(config.host, auth);
+    const conn = (0,connect/* bootstrapConnection */.TB)(config.host, auth);
     const proxy = proxyFor(conn.requestHost, env);
     const methods = [];
     const debugTrace = (0,trace/* traceFor */.F)((line) => core.debug(line), env);
@@ -298,7 +298,7 @@ async function checkService(deps, config, secrets, report, now) {
             return;
         }
         const other = hostEnvironment(place.counterpart);
-        const probeConn = (0,connect/* bootstrapConnection */.T)(place.counterpart, auth);
+        const probeConn = (0,connect/* bootstrapConnection */.TB)(place.counterpart, auth);
         const probeHttp = createHttp({ ...probeConn.http, env, ca: config.trust });
         let worksThere = false;
         try {

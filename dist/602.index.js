@@ -229,8 +229,8 @@ async function requestIdToken(o) {
     }
 }
 
-// EXTERNAL MODULE: ./src/platform/files.ts + 1 modules
-var files = __webpack_require__(9693);
+// EXTERNAL MODULE: ./src/platform/files.ts
+var files = __webpack_require__(4924);
 // EXTERNAL MODULE: ./src/job/deps.ts
 var job_deps = __webpack_require__(8849);
 // EXTERNAL MODULE: ./src/job/preflight-checks/report.ts
@@ -504,6 +504,33 @@ async function runBrokerPreflight(deps) {
     else
         core.info('Preflight: all checks passed. Remove `preflight: true` to mint.');
     return report.checks;
+}
+
+
+/***/ }),
+
+/***/ 4924:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   S: () => (/* binding */ writeNewFile)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/** Files the action writes: one kind only, the job certificate's PKCS#12 under RUNNER_TEMP. */
+
+
+/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
+async function writeNewFile(path, data) {
+    const handle = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(path, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_CREAT | node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_EXCL | node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_WRONLY | (node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_NOFOLLOW ?? 0), 0o600);
+    try {
+        await handle.writeFile(data);
+    }
+    finally {
+        await handle.close();
+    }
 }
 
 

@@ -15213,18 +15213,42 @@ function parseRetryAfter(value, now) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ bootstrapConnection),
-/* harmony export */   l: () => (/* binding */ CLIENTAUTH_PREFIX)
+/* harmony export */   Ng: () => (/* binding */ connect),
+/* harmony export */   TB: () => (/* binding */ bootstrapConnection),
+/* harmony export */   lg: () => (/* binding */ CLIENTAUTH_PREFIX)
 /* harmony export */ });
-/* harmony import */ var _platform_version_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5895);
+/* harmony import */ var _d1_client_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(738);
+/* harmony import */ var _d1_trace_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1494);
+/* harmony import */ var _platform_version_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5895);
+/**
+ * How the bootstrap credential reaches DigiCert ONE: an API token as `x-api-key` on the host, or a client
+ * certificate in the TLS handshake on `clientauth.<host>` with no `x-api-key` (DigiCert's mutual-TLS endpoint).
+ */
+
+
 
 const CLIENTAUTH_PREFIX = 'clientauth.';
 function bootstrapConnection(host, auth) {
     if (auth.kind === 'api-key') {
-        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _platform_version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ } } };
+        return { requestHost: host, http: { baseUrl: `https://${host}`, headers: { 'x-api-key': auth.apiKey, 'user-agent': _platform_version_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_AGENT */ ._ } } };
     }
     const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
-    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _platform_version_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._ }, tls: auth.tls } };
+    return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': _platform_version_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_AGENT */ ._ }, tls: auth.tls } };
+}
+/** The one way a step connects with the bootstrap credential: main and post both come through here. */
+function connect({ core, env, createHttp, clock }, o) {
+    const conn = bootstrapConnection(o.host, o.auth);
+    const http = createHttp({ ...conn.http, env, ca: o.trust });
+    const client = new _d1_client_js__WEBPACK_IMPORTED_MODULE_0__/* .D1Client */ .X1(http, {
+        host: conn.requestHost,
+        secrets: o.secrets,
+        deadline: o.deadline,
+        clock,
+        log: (line) => core.info(line),
+        authKind: o.auth.kind,
+        trace: (0,_d1_trace_js__WEBPACK_IMPORTED_MODULE_2__/* .traceFor */ .F)((line) => core.debug(line), env),
+    });
+    return { client, requestHost: conn.requestHost, close: () => http.close() };
 }
 
 
@@ -15253,6 +15277,153 @@ function stepConfig(core) {
 
 /***/ }),
 
+/***/ 659:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  O: () => (/* binding */ Ledger),
+  t: () => (/* binding */ recorded)
+});
+
+// EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
+var credentials = __nccwpck_require__(6334);
+// EXTERNAL MODULE: ./src/d1/client.ts + 1 modules
+var client = __nccwpck_require__(738);
+;// CONCATENATED MODULE: ./src/credentials/mint.ts
+/**
+ * Creating a credential that leaves no orphan and deletes nothing that is not its own.
+ *
+ * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
+ * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
+ * part, and a name the workflow gives gets a random tail too (naming.ts ownName). So what the lookup finds was made
+ * by this step. Its secret is shown only once, so it is deleted and created again.
+ * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
+ */
+
+
+const MAX_ROUNDS = 3;
+/** The one with this name among those of its kind, or undefined (also for a kind that cannot be listed). */
+async function findMine(ctx) {
+    return ctx.kind.list ? (0,credentials/* findByName */._U)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
+}
+const revoke = (ctx, id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
+async function deleteUnreadable(ctx, err) {
+    const { kind, pending } = ctx;
+    let id = err.made?.id;
+    try {
+        id ??= (await findMine(ctx))?.id;
+        if (id)
+            await revoke(ctx, id);
+    }
+    catch (removeErr) {
+        const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
+        // Still made and live: post deletes it (by id when the answer had one, else by name).
+        throw new client/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
+    }
+    const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
+    throw new client/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
+}
+async function createOnce(ctx, create) {
+    const { kind, pending, log } = ctx;
+    for (let round = 1;; round++) {
+        try {
+            return await create();
+        }
+        catch (err) {
+            if (!(err instanceof client/* D1Error */.w$))
+                throw err;
+            if (err.made)
+                return deleteUnreadable(ctx, err);
+            if (!err.maybeCommitted)
+                throw err;
+            if (!kind.list) {
+                // No listing to look in (a client certificate): what may have been made is unusable without this step's key.
+                log(`The answer to the request for ${kind.noun} '${pending.name}' was lost; one it may have made cannot be used (its private key never left this job), so it is requested again.`);
+                if (round >= MAX_ROUNDS)
+                    throw err;
+                continue;
+            }
+            try {
+                const made = await findMine(ctx);
+                if (made) {
+                    log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
+                    await revoke(ctx, made.id);
+                }
+                else {
+                    log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
+                }
+            }
+            catch (checkErr) {
+                const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
+                throw new client/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
+            }
+            if (round >= MAX_ROUNDS)
+                throw err;
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/runner/state.ts
+var state = __nccwpck_require__(6003);
+;// CONCATENATED MODULE: ./src/job/ledger.ts
+
+
+
+class Ledger {
+    core;
+    made = [];
+    constructor(core) {
+        this.core = core;
+    }
+    save() {
+        this.core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)(this.made));
+    }
+    /** Before a create: post can find it by name if the answer is lost. */
+    pending(m) {
+        this.made.push(m);
+        this.save();
+    }
+    settle(m, update) {
+        const i = this.made.indexOf(m);
+        if (i < 0)
+            return;
+        if (update === 'forget')
+            this.made.splice(i, 1);
+        else
+            Object.assign(m, update);
+        this.save();
+    }
+}
+/** Records ctx.pending, creates it (with recovery), and settles the record from what the create answered. */
+async function recorded(ledger, ctx, create, settle) {
+    ledger.pending(ctx.pending);
+    try {
+        const created = await createOnce(ctx, create);
+        ledger.settle(ctx.pending, settle(created));
+        return created;
+    }
+    catch (err) {
+        // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
+        if (err instanceof client/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
+            ledger.settle(ctx.pending, 'forget');
+            throw new client/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
+        }
+        if (err instanceof client/* D1Error */.w$ && err.maybeCommitted) {
+            if (err.made?.id)
+                ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
+        }
+        else {
+            ledger.settle(ctx.pending, 'forget');
+        }
+        throw err;
+    }
+}
+
+
+/***/ }),
+
 /***/ 3037:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -15268,37 +15439,6 @@ const systemClock = {
 /** The clock's time as a Date (for day arithmetic and certificate validity). */
 function dateOf(clock) {
     return new Date(clock.now());
-}
-
-
-/***/ }),
-
-/***/ 9693:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  S: () => (/* binding */ writeNewFile)
-});
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/platform/files.ts
-/** Files the action writes: one kind only, the job certificate's PKCS#12 under RUNNER_TEMP. */
-
-
-/** Exclusive create (never an existing file, never through a symbolic link), owner-only, written once. */
-async function writeNewFile(path, data) {
-    const handle = await (0,promises_.open)(path, external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0), 0o600);
-    try {
-        await handle.writeFile(data);
-    }
-    finally {
-        await handle.close();
-    }
 }
 
 
@@ -16276,6 +16416,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnos
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -19647,257 +19794,56 @@ function guardedCore(core) {
 }
 
 // EXTERNAL MODULE: ./src/platform/http.ts + 1 modules
-var platform_http = __nccwpck_require__(9825);
+var http = __nccwpck_require__(9825);
 // EXTERNAL MODULE: ./src/runner/inputs.ts
 var inputs = __nccwpck_require__(9205);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/job/connect.ts
-var connect = __nccwpck_require__(8653);
-// EXTERNAL MODULE: ./src/platform/files.ts + 1 modules
-var files = __nccwpck_require__(9693);
-// EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
-var credentials = __nccwpck_require__(6334);
-// EXTERNAL MODULE: ./src/d1/client.ts + 1 modules
-var d1_client = __nccwpck_require__(738);
 // EXTERNAL MODULE: ./src/credentials/expiry.ts
 var expiry = __nccwpck_require__(7403);
-;// CONCATENATED MODULE: ./src/credentials/mint.ts
-/**
- * Creating a credential that leaves no orphan and deletes nothing that is not its own.
- *
- * When the answer to a create is lost (dropped connection, 5xx after the service may have acted), the credential is
- * looked up by its name. That name is this step attempt's own: a generated name has the run, attempt and a random
- * part, and a name the workflow gives gets a random tail too (naming.ts ownName). So what the lookup finds was made
- * by this step. Its secret is shown only once, so it is deleted and created again.
- * When a create answers 2xx but the answer cannot be read, the credential exists and is useless: it is deleted.
- */
-
-
-const MAX_ROUNDS = 3;
-/** The one with this name among those of its kind, or undefined (also for a kind that cannot be listed). */
-async function findMine(ctx) {
-    return ctx.kind.list ? (0,credentials/* findByName */._U)(await ctx.kind.list(ctx.client, ctx.pending), ctx.pending.name) : undefined;
-}
-const revoke = (ctx, id) => ctx.kind.revoke({ client: ctx.client, runnerTemp: '' }, id);
-async function deleteUnreadable(ctx, err) {
-    const { kind, pending } = ctx;
-    let id = err.made?.id;
-    try {
-        id ??= (await findMine(ctx))?.id;
-        if (id)
-            await revoke(ctx, id);
-    }
-    catch (removeErr) {
-        const why = removeErr instanceof Error ? removeErr.message : String(removeErr);
-        // Still made and live: post deletes it (by id when the answer had one, else by name).
-        throw new d1_client/* D1Error */.w$(`${err.message} Deleting what it made failed too (${why}); the post step tries again.`, 'protocol', err.status, true, { id });
-    }
-    const what = id ? `The ${kind.noun} it made (id ${id}) was deleted, as its secret could not be read.` : `No ${kind.noun} named '${pending.name}' was found afterwards.`;
-    throw new d1_client/* D1Error */.w$(`${err.message} ${what}`, 'protocol', err.status, false);
-}
-async function createOnce(ctx, create) {
-    const { kind, pending, log } = ctx;
-    for (let round = 1;; round++) {
-        try {
-            return await create();
-        }
-        catch (err) {
-            if (!(err instanceof d1_client/* D1Error */.w$))
-                throw err;
-            if (err.made)
-                return deleteUnreadable(ctx, err);
-            if (!err.maybeCommitted)
-                throw err;
-            if (!kind.list) {
-                // No listing to look in (a client certificate): what may have been made is unusable without this step's key.
-                log(`The answer to the request for ${kind.noun} '${pending.name}' was lost; one it may have made cannot be used (its private key never left this job), so it is requested again.`);
-                if (round >= MAX_ROUNDS)
-                    throw err;
-                continue;
-            }
-            try {
-                const made = await findMine(ctx);
-                if (made) {
-                    log(`The answer to the create was lost, but DigiCert ONE made ${kind.noun} '${pending.name}' (id ${made.id}); its secret is shown only once, so it is deleted and created again.`);
-                    await revoke(ctx, made.id);
-                }
-                else {
-                    log(`The create of ${kind.noun} '${pending.name}' failed before DigiCert ONE made it; creating it again.`);
-                }
-            }
-            catch (checkErr) {
-                const why = checkErr instanceof Error ? checkErr.message : String(checkErr);
-                throw new d1_client/* D1Error */.w$(`${err.message} Checking whether DigiCert ONE made ${kind.noun} '${pending.name}' anyway failed too (${why}); the post step looks it up by name and deletes it.`, err.kind, err.status, true);
-            }
-            if (round >= MAX_ROUNDS)
-                throw err;
-        }
-    }
-}
-
 // EXTERNAL MODULE: ./src/runner/state.ts
 var state = __nccwpck_require__(6003);
-// EXTERNAL MODULE: ./src/d1/trace.ts
-var trace = __nccwpck_require__(1494);
-// EXTERNAL MODULE: ./src/runner/summary.ts
-var runner_summary = __nccwpck_require__(1070);
-// EXTERNAL MODULE: ./src/platform/version.ts
-var version = __nccwpck_require__(5895);
-;// CONCATENATED MODULE: ./src/steps/main.ts
+// EXTERNAL MODULE: ./src/job/connect.ts
+var connect = __nccwpck_require__(8653);
+// EXTERNAL MODULE: ./src/job/ledger.ts + 1 modules
+var job_ledger = __nccwpck_require__(659);
+// EXTERNAL MODULE: ./src/credentials/index.ts + 5 modules
+var credentials = __nccwpck_require__(6334);
+;// CONCATENATED MODULE: ./src/job/make.ts
 /**
- * Main step: bootstrap credential in, one short-lived credential out (masked before anything can print it).
+ * Main's list of credentials, made in order, each recorded before its create: the token (for a named service user)
+ * or an ephemeral service user with its token; then, when asked, the job's client certificate as a PKCS#12 file; then
+ * the keypair check with both factors. The new secret is masked the moment it exists, before any other line.
  */
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Main's record of what it made, kept in state after every change so a failure at any point leaves it to post. */
-class Ledger {
-    core;
-    made = [];
-    constructor(core) {
-        this.core = core;
-    }
-    save() {
-        this.core.saveState(state/* STATE */.c4.credentials, (0,state/* serializeMade */.uq)(this.made));
-    }
-    /** Before a create: post can find it by name if the answer is lost. */
-    pending(m) {
-        this.made.push(m);
-        this.save();
-    }
-    settle(m, update) {
-        const i = this.made.indexOf(m);
-        if (i < 0)
-            return;
-        if (update === 'forget')
-            this.made.splice(i, 1);
-        else
-            Object.assign(m, update);
-        this.save();
-    }
+/** The caller's own record, when the step needs it (`me`, `scope`, the end-date warning); read alongside the rest. */
+function readMe(client, config) {
+    const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
+    const me = needMe ? client.getUser('me') : undefined;
+    me?.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
+    return me;
 }
-async function runMain({ core, run, env, createHttp, clock }) {
-    if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerMain({ core, run, env, createHttp, clock });
-    // The step's start: today's date and the deadline come from this one reading of the one clock.
-    const now = (0,platform_clock/* dateOf */.Q)(clock);
-    // Mask the bootstrap secrets (line by line) before parsing, so even a parse error cannot print them.
-    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(env)];
-    for (const value of secrets)
-        (0,text_safety/* maskSecret */.$l)(value, core.setSecret);
-    const network = (0,platform_http/* networkEnvironment */.mR)(env);
-    (0,platform_http/* sayNetworkEnvironment */.Ds)(network, core);
-    const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now, await (0,inputs/* certificateLoader */.dL)(core.getInput));
-    if (!core.getInput('host').trim() && env.DC_BASE) {
-        core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
-    }
-    const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
-    if (config.auth.kind === 'client-cert') {
-        const cert = config.auth.certificate;
-        const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
-        if (left < config.certificateExpiryWarningDays) {
-            core.warning(`The client certificate in client-certificate (${(0,text_safety/* logSafe */.sN)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
-        }
-    }
-    const conn = (0,connect/* bootstrapConnection */.T)(config.host, config.auth);
-    const http = createHttp({ ...conn.http, env, ca: config.trust });
-    try {
-        const client = new d1_client/* D1Client */.X1(http, {
-            host: conn.requestHost,
-            secrets,
-            deadline,
-            clock,
-            log: (line) => core.info(line),
-            authKind: config.auth.kind,
-            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
-        });
-        // The caller's own record: needed for `me` and `scope`, and for the end-date warning; read alongside the rest.
-        const needMe = config.serviceUserId === 'me' || config.scoped !== undefined || (config.expiryCheckAlways && config.expiryWarningDays > 0);
-        const mePromise = needMe ? client.getUser('me') : undefined;
-        mePromise?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        core.saveState(state/* STATE */.c4.host, config.host);
-        core.saveState(state/* STATE */.c4.network, network.digest);
-        const ledger = new Ledger(core);
-        const minted = config.scoped
-            ? await mintScoped(core, client, ledger, config, run, env, now, mePromise)
-            : await mintForUser(core, client, ledger, config, run, now, mePromise);
-        const { made, secret } = minted;
-        const kind = credentials/* KINDS */.GW[made.kind];
-        // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
-        (0,text_safety/* maskSecret */.$l)(secret, core.setSecret);
-        const jobCert = config.clientCertificateForJob ? await makeJobCertificate({ core, env, createHttp, clock, deadline }, ledger, config, minted, secrets) : undefined;
-        // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
-        const keypairId = config.keypairAlias && jobCert
-            ? await (await __nccwpck_require__.e(/* import() */ 149).then(__nccwpck_require__.bind(__nccwpck_require__, 9149))).checkKeypair({ core, env, createHttp, clock, deadline }, { host: config.host, alias: config.keypairAlias, userId: made.userId, token: secret, certificateFile: jobCert.file, certificatePassword: jobCert.password, secrets, trust: config.trust })
-            : undefined;
-        core.setOutput('token', secret);
-        core.setOutput('token-id', made.kind === 'api-token' ? made.id : '');
-        core.setOutput('token-name', made.name);
-        core.setOutput('user-id', made.userId);
-        core.setOutput('ephemeral-user-id', made.kind === 'service-user' ? made.id : '');
-        core.setOutput('expires-at', `${made.endDate}T23:59:59Z`);
-        core.setOutput('base-url', config.baseUrl);
-        core.setOutput('job-certificate-file', jobCert?.file ?? '');
-        core.setOutput('job-certificate-password', jobCert?.password ?? '');
-        core.setOutput('keypair-id', keypairId ?? '');
-        if (config.exportEnv) {
-            // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
-            core.exportVariable('DC_API_KEY', secret);
-            core.exportVariable('DC_BASE', config.baseUrl);
-            core.exportVariable('SM_API_KEY', secret);
-            core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
-            if (jobCert) {
-                core.exportVariable('SM_CLIENT_CERT_FILE', jobCert.file);
-                core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
-            }
-        }
-        const what = made.kind === 'api-token'
-            ? `DigiCert ONE API token '${made.name}' (id ${made.id}) for user ${made.userId}`
-            : `ephemeral DigiCert ONE service user '${made.name}' (id ${made.id}) with ${minted.scope.join('; ')} and its API token`;
-        const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${conn.requestHost})` : '';
-        const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
-        core.info(`Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${made.endDate} 23:59:59 UTC` +
-            `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${kind.revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`);
-        if (mePromise && config.expiryWarningDays > 0) {
-            try {
-                const me = await mePromise;
-                const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${me.id}`, me.endDate, now, config.expiryWarningDays);
-                if (verdict.level !== 'ok')
-                    core.warning(verdict.message);
-            }
-            catch (err) {
-                core.warning(`Could not read the bootstrap user's end date: ${err instanceof Error ? err.message : String(err)}`);
-            }
-        }
-        if (config.step.jobSummary) {
-            const row = { name: made.name, user: made.userId, host: config.host, endDate: made.endDate };
-            // A courtesy: a runner without a job summary (GITHUB_STEP_SUMMARY unset) gets a warning, never a failed step.
-            await (0,runner_summary/* writeMintSummary */.Ef)(core, [
-                { ...row, kind: made.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: made.id, scope: minted.scope.join('; ') || 'the roles of that user' },
-                ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
-            ]).catch((err) => core.warning(`Could not write the job summary (the credentials were made and handed over all the same): ${err instanceof Error ? err.message : String(err)}`));
-        }
-    }
-    finally {
-        await http.close();
-    }
+async function makeCredentials(deps, ledger, config, client, me) {
+    const { core } = deps;
+    const minted = config.scoped ? await mintScoped(deps, client, ledger, config, me) : await mintForUser(deps, client, ledger, config, me);
+    // The new secret is masked before any other line is written (it was saved to state, without the secret, already).
+    (0,text_safety/* maskSecret */.$l)(minted.secret, core.setSecret);
+    // The second factor's code (and the key, CSR and PKCS#12 code it loads) is a chunk: the default path never loads it.
+    const jobCert = config.clientCertificateForJob ? await (await __nccwpck_require__.e(/* import() */ 207).then(__nccwpck_require__.bind(__nccwpck_require__, 207))).makeJobCertificate(deps, ledger, config, minted) : undefined;
+    // Both factors exist and are in the ledger: prove they can sign with the keypair before the build spends time.
+    const keypairId = config.keypairAlias && jobCert
+        ? await (await __nccwpck_require__.e(/* import() */ 149).then(__nccwpck_require__.bind(__nccwpck_require__, 9149))).checkKeypair(deps, {
+            host: config.host,
+            alias: config.keypairAlias,
+            userId: minted.made.userId,
+            token: minted.secret,
+            certificateFile: jobCert.file,
+            certificatePassword: jobCert.password,
+            secrets: deps.secrets,
+            trust: config.trust,
+        })
+        : undefined;
+    return { ...minted, jobCert, keypairId };
 }
 async function cleanupStale(core, config, run, now, ctx) {
     if (!config.cleanupStale)
@@ -19913,54 +19859,27 @@ async function cleanupStale(core, config, run, now, ctx) {
         ? `cleanup-stale: deleted ${deleted.length} ${noun} left by earlier runs: ${deleted.map((t) => `'${t.name}' (id ${t.id})`).join(', ')}.`
         : `cleanup-stale: no ${noun} left by earlier runs.`);
 }
-/**
- * Sweeps, records the credential as pending, creates it (with recovery), and settles the record:
- * with its id when made, forgotten when it certainly was not, kept for post when that is unknown.
- */
-async function make(core, ledger, config, run, now, ctx, create) {
+/** Sweeps, then records the credential as pending, creates it (with recovery), and settles the record. */
+async function make({ core, run, now }, ledger, config, ctx, create) {
     await cleanupStale(core, config, run, now, ctx);
-    return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+    return (0,job_ledger/* recorded */.t)(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
 }
-/** Records ctx.pending, creates it (with recovery), and settles the record from what the create answered. */
-async function recorded(ledger, ctx, create, settle) {
-    ledger.pending(ctx.pending);
-    try {
-        const created = await createOnce(ctx, create);
-        ledger.settle(ctx.pending, settle(created));
-        return created;
-    }
-    catch (err) {
-        // DigiCert ONE refuses an end date past the user's; the input that sets it is lifetime-days.
-        if (err instanceof d1_client/* D1Error */.w$ && err.status === 400 && err.kind === 'invalid' && !err.maybeCommitted) {
-            ledger.settle(ctx.pending, 'forget');
-            throw new d1_client/* D1Error */.w$(`${err.message} If the user ends before ${ctx.pending.endDate} (an end date cannot be later than its user's), lower lifetime-days (0 ends today at 23:59:59 UTC).`, err.kind, err.status);
-        }
-        if (err instanceof d1_client/* D1Error */.w$ && err.maybeCommitted) {
-            if (err.made?.id)
-                ledger.settle(ctx.pending, { id: err.made.id, ...(ctx.pending.kind === 'service-user' ? { userId: err.made.id } : {}) });
-        }
-        else {
-            ledger.settle(ctx.pending, 'forget');
-        }
-        throw err;
-    }
-}
-async function mintForUser(core, client, ledger, config, run, now, me) {
+async function mintForUser(deps, client, ledger, config, me) {
     const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
     const pending = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
-    const ctx = { client, kind: credentials/* KINDS */.GW['api-token'], pending, log: (l) => core.info(l) };
-    const created = await make(core, ledger, config, run, now, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
+    const ctx = { client, kind: credentials/* KINDS */.GW['api-token'], pending, log: (l) => deps.core.info(l) };
+    const created = await make(deps, ledger, config, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
     return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
 }
-async function mintScoped(core, client, ledger, config, run, env, now, me) {
+async function mintScoped(deps, client, ledger, config, me) {
     const scoped = config.scoped;
     const { describeRun, resolveScope } = await __nccwpck_require__.e(/* import() */ 763).then(__nccwpck_require__.bind(__nccwpck_require__, 1763));
     const resolved = await resolveScope(client, await me, scoped);
     const pending = { kind: 'service-user', id: '', name: config.tokenName, userId: '', endDate: config.endDate };
-    const ctx = { client, kind: credentials/* KINDS */.GW['service-user'], pending, log: (l) => core.info(l) };
-    const created = await make(core, ledger, config, run, now, ctx, () => client.createServiceUser({
+    const ctx = { client, kind: credentials/* KINDS */.GW['service-user'], pending, log: (l) => deps.core.info(l) };
+    const created = await make(deps, ledger, config, ctx, () => client.createServiceUser({
         name: config.tokenName,
-        description: describeRun(run, env, now),
+        description: describeRun(deps.run, deps.env, deps.now),
         email: scoped.email,
         endDate: config.endDate,
         accounts: resolved.accounts,
@@ -19968,57 +19887,129 @@ async function mintScoped(core, client, ledger, config, run, env, now, me) {
     }));
     return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
 }
+
+// EXTERNAL MODULE: ./src/runner/summary.ts
+var runner_summary = __nccwpck_require__(1070);
+;// CONCATENATED MODULE: ./src/job/publish.ts
 /**
- * The second factor for the job: a key pair made here, in memory; a CSR sent with the job's own token (the API
- * issues certificates "for the authenticated user"); the certificate and key written once, as a PKCS#12 with a fresh
- * random password, to a new file under RUNNER_TEMP. Each piece is recorded before it exists, so post disables the
- * certificate and removes the file whatever fails after. The code for keys, CSR and PKCS#12 loads only here.
+ * Main's hand-over: the outputs, the environment variables DigiCert's tools read (with export-env), one log line of
+ * what was made and how it ends, and the job summary. Secrets here were masked when they were made (make.ts).
  */
-async function makeJobCertificate(deps, ledger, config, minted, secrets) {
-    const { core, env, createHttp, clock, deadline } = deps;
-    const runnerTemp = env.RUNNER_TEMP ?? '';
-    if (!(0,external_node_path_.isAbsolute)(runnerTemp)) {
-        throw new inputs/* InputError */.dz('client-certificate-for-job', 'needs RUNNER_TEMP, the folder the runner empties after each job, to hold the PKCS#12 file; it is not set in this step.');
+
+
+function publish(core, config, made, requestHost) {
+    const { made: m, secret, jobCert } = made;
+    core.setOutput('token', secret);
+    core.setOutput('token-id', m.kind === 'api-token' ? m.id : '');
+    core.setOutput('token-name', m.name);
+    core.setOutput('user-id', m.userId);
+    core.setOutput('ephemeral-user-id', m.kind === 'service-user' ? m.id : '');
+    core.setOutput('expires-at', `${m.endDate}T23:59:59Z`);
+    core.setOutput('base-url', config.baseUrl);
+    core.setOutput('job-certificate-file', jobCert?.file ?? '');
+    core.setOutput('job-certificate-password', jobCert?.password ?? '');
+    core.setOutput('keypair-id', made.keypairId ?? '');
+    if (config.exportEnv) {
+        // Names DigiCert's own tools read; the minted token only, never the bootstrap secret.
+        core.exportVariable('DC_API_KEY', secret);
+        core.exportVariable('DC_BASE', config.baseUrl);
+        core.exportVariable('SM_API_KEY', secret);
+        core.exportVariable('SM_HOST', `https://clientauth.${config.host}`);
+        if (jobCert) {
+            core.exportVariable('SM_CLIENT_CERT_FILE', jobCert.file);
+            core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
+        }
     }
-    const { makeJobCertificateRequest, randomPassword, toPkcs12 } = await __nccwpck_require__.e(/* import() */ 441).then(__nccwpck_require__.bind(__nccwpck_require__, 1441));
-    const { made, secret } = minted;
-    // As the job's own user: its token, on the plain host (the API host where tokens authenticate).
-    const http = createHttp({ baseUrl: config.baseUrl, headers: { 'x-api-key': secret, 'user-agent': version/* USER_AGENT */._ }, env, ca: config.trust });
-    let certificate;
-    let request;
+    const what = m.kind === 'api-token'
+        ? `DigiCert ONE API token '${m.name}' (id ${m.id}) for user ${m.userId}`
+        : `ephemeral DigiCert ONE service user '${m.name}' (id ${m.id}) with ${made.scope.join('; ')} and its API token`;
+    const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${requestHost})` : '';
+    const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
+    core.info(`Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${m.endDate} 23:59:59 UTC` +
+        `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${credentials/* KINDS */.GW[m.kind].revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`);
+}
+/** The job summary's rows (never a secret). A courtesy: a runner without one gets a warning, never a failed step. */
+async function summarise(core, config, made) {
+    if (!config.step.jobSummary)
+        return;
+    const { made: m, jobCert } = made;
+    const row = { name: m.name, user: m.userId, host: config.host, endDate: m.endDate };
+    await (0,runner_summary/* writeMintSummary */.Ef)(core, [
+        { ...row, kind: m.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: m.id, scope: made.scope.join('; ') || 'the roles of that user' },
+        ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
+    ]).catch((err) => core.warning(`Could not write the job summary (the credentials were made and handed over all the same): ${err instanceof Error ? err.message : String(err)}`));
+}
+
+;// CONCATENATED MODULE: ./src/steps/main.ts
+/**
+ * Main step: bootstrap credential in, short-lived credentials out. It reads as its four parts: parse the inputs,
+ * connect with the bootstrap credential, make the list of credentials (each recorded for post before it is
+ * created), publish them. The pieces live in src/job/; every secret is masked before anything can print it.
+ */
+
+
+
+
+
+
+
+
+
+
+async function runMain(deps) {
+    const { core, clock } = deps;
+    if ((0,inputs/* usesBroker */.aI)(core.getInput))
+        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerMain(deps);
+    // The step's start: today's date and the deadline come from this one reading of the one clock.
+    const now = (0,platform_clock/* dateOf */.Q)(clock);
+    const { config, secrets, network } = await parse(deps, now);
+    const deadline = now.getTime() + config.step.timeoutSeconds * 1000;
+    const d1 = (0,connect/* connect */.Ng)(deps, { host: config.host, auth: config.auth, trust: config.trust, secrets, deadline });
     try {
-        const client = new d1_client/* D1Client */.X1(http, {
-            host: config.host,
-            secrets: [...secrets, secret],
-            deadline,
-            clock,
-            log: (line) => core.info(line),
-            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
-        });
-        const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
-        const ctx = { client, kind: credentials/* KINDS */.GW['client-certificate'], pending, log: (l) => core.info(l) };
-        // Its end date is the token's, which is no later than the user's.
-        // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
-        const nickname = () => `${made.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-        // A fresh key pair for every request attempt: after a lost answer, the certificate DigiCert ONE may have issued
-        // (its id unknown, so it cannot be disabled) certifies a key that is dropped here, never the one handed out.
-        certificate = await recorded(ledger, ctx, async () => {
-            request = await makeJobCertificateRequest(made.name);
-            return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
-        }, (c) => ({ id: c.id }));
+        const me = readMe(d1.client, config);
+        core.saveState(state/* STATE */.c4.host, config.host);
+        core.saveState(state/* STATE */.c4.network, network.digest);
+        const made = await makeCredentials({ ...deps, now, deadline, secrets }, new job_ledger/* Ledger */.O(core), config, d1.client, me);
+        publish(core, config, made, d1.requestHost);
+        await warnIfBootstrapEnds(core, config, me, now);
+        await summarise(core, config, made);
     }
     finally {
-        await http.close();
+        await d1.close();
     }
-    const password = randomPassword();
-    (0,text_safety/* maskSecret */.$l)(password, core.setSecret);
-    // The key of the request that was answered (the create returned, so `request` is that attempt's).
-    const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
-    const name = `d1-job-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.p12`;
-    const file = (0,external_node_path_.join)(runnerTemp, name);
-    ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: made.userId, endDate: made.endDate });
-    await (0,files/* writeNewFile */.S)(file, pfx);
-    return { id: certificate.id, file, password };
+}
+/** The inputs, parsed once; the bootstrap secrets masked (line by line) first, so even a parse error cannot print them. */
+async function parse({ core, env, run }, now) {
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];
+    for (const value of secrets)
+        (0,text_safety/* maskSecret */.$l)(value, core.setSecret);
+    const network = (0,http/* networkEnvironment */.mR)(env);
+    (0,http/* sayNetworkEnvironment */.Ds)(network, core);
+    const config = (0,inputs/* parseConfig */.o4)(core.getInput, env, run, now, await (0,inputs/* certificateLoader */.dL)(core.getInput));
+    if (!core.getInput('host').trim() && env.DC_BASE) {
+        core.info(`DC_BASE is set, but the host comes from the host input only (an earlier step of the job could set DC_BASE): using ${config.host}.`);
+    }
+    if (config.auth.kind === 'client-cert') {
+        const cert = config.auth.certificate;
+        const left = (0,expiry/* daysUntil */.A)(cert.notAfter, now);
+        if (left < config.certificateExpiryWarningDays) {
+            core.warning(`The client certificate in client-certificate (${(0,text_safety/* logSafe */.sN)(cert.subject, 200)}) expires on ${cert.notAfter.toISOString()}, in ${left} day${left === 1 ? '' : 's'}. Request a new client authentication certificate for the service user in Account Manager and update the secret before then.`);
+        }
+    }
+    return { config, secrets, network };
+}
+async function warnIfBootstrapEnds(core, config, me, now) {
+    if (!me || config.expiryWarningDays <= 0)
+        return;
+    try {
+        const user = await me;
+        const verdict = (0,expiry/* checkExpiry */.g)(`The bootstrap user ${user.id}`, user.endDate, now, config.expiryWarningDays);
+        if (verdict.level !== 'ok')
+            core.warning(verdict.message);
+    }
+    catch (err) {
+        core.warning(`Could not read the bootstrap user's end date: ${err instanceof Error ? err.message : String(err)}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/runner/run-context.ts
@@ -20051,7 +20042,7 @@ async function run() {
     // Every state key first, before anything can fail (see state.ts).
     (0,state/* initState */.Ws)(core.saveState);
     try {
-        const deps = { core, env: process.env, clock: platform_clock/* systemClock */.m, createHttp: platform_http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
+        const deps = { core, env: process.env, clock: platform_clock/* systemClock */.m, createHttp: http/* createHttpClient */.uT, run: runInfoFromEnv(process.env) };
         // Preflight reads and reports, and records no credential: post then finds nothing to revoke.
         // Preflight is a chunk of its own: a minting step never loads it.
         if ((0,inputs/* parsePreflight */.f_)(core.getInput))
@@ -20060,14 +20051,79 @@ async function run() {
             await runMain(deps);
     }
     catch (err) {
-        core.setFailed((0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(process.env)]));
+        core.setFailed((0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(process.env)]));
     }
 }
 
+// EXTERNAL MODULE: ./src/job/deps.ts
+var job_deps = __nccwpck_require__(8849);
+// EXTERNAL MODULE: ./src/d1/client.ts + 1 modules
+var client = __nccwpck_require__(738);
 // EXTERNAL MODULE: ./src/d1/wire.ts
 var wire = __nccwpck_require__(8118);
-// EXTERNAL MODULE: ./src/job/deps.ts
-var deps = __nccwpck_require__(8849);
+;// CONCATENATED MODULE: ./src/job/revoke.ts
+/**
+ * Post's revocation of one recorded credential, and the words it is reported in: what it is, the outcome, and the
+ * command a person runs when it could not be done (placeholders, never a secret).
+ */
+
+
+
+
+/** The worst outcome wins the summary line: a failure must not hide behind a success. */
+const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
+function worstOf(outcomes) {
+    return outcomes.reduce((w, o) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
+}
+function describe(m, host) {
+    return credentials/* KINDS */.GW[m.kind].local ? `${credentials/* KINDS */.GW[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${credentials/* KINDS */.GW[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
+}
+const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
+/** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
+function manualCommands(host, certInput) {
+    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
+    const base = `https://${certInput ? connect/* CLIENTAUTH_PREFIX */.lg : ''}${host}`;
+    return (m) => credentials/* KINDS */.GW[m.kind].manual(m, { base, credentialArgs });
+}
+async function revokeOne(core, ctx, m, host, now, manual) {
+    const kind = credentials/* KINDS */.GW[m.kind];
+    const what = describe(m, host);
+    try {
+        let id = m.id;
+        if (!id && !kind.list) {
+            core.info(`${what}: ${manual(m)}.`);
+            return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
+        }
+        if (!id && kind.list && ctx.client) {
+            // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
+            id = (0,credentials/* findByName */._U)(await kind.list(ctx.client, m), m.name)?.id ?? '';
+            if (!id) {
+                core.info(`${what} was never created; nothing to revoke.`);
+                return ['nothing', 'not needed (nothing was created)'];
+            }
+            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
+        }
+        if (!id)
+            return ['nothing', 'not needed (nothing was created)'];
+        if ((await kind.revoke(ctx, id)) === 'gone') {
+            core.info(`${what} was already deleted.`);
+            return ['gone', 'yes (it was already deleted)'];
+        }
+        core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
+        return ['revoked', 'yes'];
+    }
+    catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
+        if (err instanceof client/* D1Error */.w$ && err.kind === 'auth' && m.endDate < (0,wire/* utcDayOf */.kv)(now)) {
+            core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
+            return ['expired', `not needed (past its end date ${m.endDate})`];
+        }
+        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+        return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/steps/post.ts
 /**
  * Post step: revoke what main made, newest first, with one loop for every kind of credential. Reads what main saved
@@ -20087,19 +20143,16 @@ var deps = __nccwpck_require__(8849);
 
 
 
-
-
-/** The worst outcome wins the summary line: a failure must not hide behind a success. */
-const RANK = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
-async function runPost({ core, env, createHttp, clock }) {
+async function runPost(deps) {
+    const { core, env, clock } = deps;
     if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerPost({ core, env, createHttp, clock });
+        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerPost(deps);
     const now = (0,platform_clock/* dateOf */.Q)(clock);
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
-    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(env)];
+    const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];
     for (const value of secrets)
         (0,text_safety/* maskSecret */.$l)(value, core.setSecret);
-    const config = (0,deps/* stepConfig */.t)(core);
+    const config = (0,job_deps/* stepConfig */.t)(core);
     const summary = async (outcome, line) => {
         if (config.jobSummary)
             await (0,runner_summary/* writeRevokeSummary */.cm)(core, line).catch(() => undefined);
@@ -20119,7 +20172,7 @@ async function runPost({ core, env, createHttp, clock }) {
     const manual = manualCommands(saved.host, certInput);
     const outcomes = [];
     const finish = () => {
-        const worst = outcomes.reduce((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
+        const worst = worstOf(outcomes.map(([o]) => o));
         // One credential: just its outcome; several: each named.
         return summary(worst, outcomes.map(([, line, noun]) => (outcomes.length > 1 && noun ? `${noun}: ${line}` : line)).join('; '));
     };
@@ -20164,77 +20217,19 @@ async function runPost({ core, env, createHttp, clock }) {
         return fail(`the saved host does not match the host main used by the same rule (${host}); nothing was sent.`, 'FAILED (state did not fit; nothing was sent)');
     }
     // Nor along another path: proxy settings that changed since main came from a step in between (GITHUB_ENV).
-    const network = (0,platform_http/* networkEnvironment */.mR)(env);
-    (0,platform_http/* sayNetworkEnvironment */.Ds)(network, core);
+    const network = (0,http/* networkEnvironment */.mR)(env);
+    (0,http/* sayNetworkEnvironment */.Ds)(network, core);
     if (network.digest !== saved.network) {
         return fail('the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) differ from those the main step used, so a step in between changed them; the bootstrap credential goes only along the path main used, and nothing was sent.', 'FAILED (proxy settings changed since main; nothing was sent)');
     }
-    const conn = (0,connect/* bootstrapConnection */.T)(host, auth);
-    const http = createHttp({ ...conn.http, env, ca: trust });
+    const d1 = (0,connect/* connect */.Ng)(deps, { host, auth, trust, secrets, deadline: now.getTime() + config.timeoutSeconds * 1000 });
     try {
-        const client = new d1_client/* D1Client */.X1(http, {
-            host: conn.requestHost,
-            secrets,
-            deadline: now.getTime() + config.timeoutSeconds * 1000,
-            clock,
-            log: (line) => core.info(line),
-            authKind: auth.kind,
-            trace: (0,trace/* traceFor */.F)((line) => core.debug(line), env),
-        });
         for (const m of remote)
-            record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+            record(m, await revokeOne(core, { client: d1.client, runnerTemp }, m, saved.host, now, manual));
         return finish();
     }
     finally {
-        await http.close();
-    }
-}
-function describe(m, host) {
-    return credentials/* KINDS */.GW[m.kind].local ? `${credentials/* KINDS */.GW[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${credentials/* KINDS */.GW[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
-}
-const REVOKED = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
-/** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
-function manualCommands(host, certInput) {
-    const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-    const base = `https://${certInput ? connect/* CLIENTAUTH_PREFIX */.l : ''}${host}`;
-    return (m) => credentials/* KINDS */.GW[m.kind].manual(m, { base, credentialArgs });
-}
-async function revokeOne(core, ctx, m, host, now, manual) {
-    const kind = credentials/* KINDS */.GW[m.kind];
-    const what = describe(m, host);
-    try {
-        let id = m.id;
-        if (!id && !kind.list) {
-            core.info(`${what}: ${manual(m)}.`);
-            return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
-        }
-        if (!id && kind.list && ctx.client) {
-            // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
-            id = (0,credentials/* findByName */._U)(await kind.list(ctx.client, m), m.name)?.id ?? '';
-            if (!id) {
-                core.info(`${what} was never created; nothing to revoke.`);
-                return ['nothing', 'not needed (nothing was created)'];
-            }
-            core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
-        }
-        if (!id)
-            return ['nothing', 'not needed (nothing was created)'];
-        if ((await kind.revoke(ctx, id)) === 'gone') {
-            core.info(`${what} was already deleted.`);
-            return ['gone', 'yes (it was already deleted)'];
-        }
-        core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
-        return ['revoked', 'yes'];
-    }
-    catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-        if (err instanceof d1_client/* D1Error */.w$ && err.kind === 'auth' && m.endDate < (0,wire/* utcDayOf */.kv)(now)) {
-            core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
-            return ['expired', `not needed (past its end date ${m.endDate})`];
-        }
-        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-        return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
+        await d1.close();
     }
 }
 
@@ -20250,11 +20245,11 @@ async function revokeOne(core, ctx, m, host, now, manual) {
 async function post_run() {
     const core = guardedCore(core_namespaceObject);
     try {
-        await runPost({ core, env: process.env, clock: platform_clock/* systemClock */.m, createHttp: platform_http/* createHttpClient */.uT });
+        await runPost({ core, env: process.env, clock: platform_clock/* systemClock */.m, createHttp: http/* createHttpClient */.uT });
     }
     catch (err) {
         // Post must never fail the job or hide main's result.
-        core.warning(`Post step: ${(0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,platform_http/* proxyPasswords */.PK)(process.env)])}`);
+        core.warning(`Post step: ${(0,text_safety/* redact */.E$)(err instanceof Error ? err.message : String(err), [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(process.env)])}`);
     }
 }
 

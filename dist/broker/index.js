@@ -15564,7 +15564,7 @@ function presentFields(body) {
 function endpointOf(method, path) {
     return `${method} ${path.split('?')[0]}`;
 }
-class D1Client {
+class client_D1Client {
     http;
     host;
     secrets;
@@ -15823,6 +15823,12 @@ const VERSION = '1.0.0';
 const USER_AGENT = `d1-token-action/${VERSION}`;
 
 ;// CONCATENATED MODULE: ./src/job/connect.ts
+/**
+ * How the bootstrap credential reaches DigiCert ONE: an API token as `x-api-key` on the host, or a client
+ * certificate in the TLS handshake on `clientauth.<host>` with no `x-api-key` (DigiCert's mutual-TLS endpoint).
+ */
+
+
 
 const CLIENTAUTH_PREFIX = 'clientauth.';
 function bootstrapConnection(host, auth) {
@@ -15831,6 +15837,21 @@ function bootstrapConnection(host, auth) {
     }
     const requestHost = `${CLIENTAUTH_PREFIX}${host}`;
     return { requestHost, http: { baseUrl: `https://${requestHost}`, headers: { 'user-agent': USER_AGENT }, tls: auth.tls } };
+}
+/** The one way a step connects with the bootstrap credential: main and post both come through here. */
+function connect({ core, env, createHttp, clock }, o) {
+    const conn = bootstrapConnection(o.host, o.auth);
+    const http = createHttp({ ...conn.http, env, ca: o.trust });
+    const client = new D1Client(http, {
+        host: conn.requestHost,
+        secrets: o.secrets,
+        deadline: o.deadline,
+        clock,
+        log: (line) => core.info(line),
+        authKind: o.auth.kind,
+        trace: traceFor((line) => core.debug(line), env),
+    });
+    return { client, requestHost: conn.requestHost, close: () => http.close() };
 }
 
 ;// CONCATENATED MODULE: ./src/credentials/kind.ts
@@ -16103,7 +16124,7 @@ async function withBootstrap(deps, use) {
     const conn = bootstrapConnection(config.digicertHost, config.auth);
     const http = deps.createHttp(conn.http);
     try {
-        return await use(new D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline: clock.now() + config.timeoutSeconds * 1000, clock, log: deps.log, authKind: config.auth.kind }));
+        return await use(new client_D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline: clock.now() + config.timeoutSeconds * 1000, clock, log: deps.log, authKind: config.auth.kind }));
     }
     finally {
         await http.close();
@@ -16176,7 +16197,7 @@ async function certificateFor(deps, lease, minted, csrPem, log) {
     const { config, clock } = deps;
     const http = deps.createHttp({ baseUrl: `https://${config.digicertHost}`, headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT } });
     try {
-        const client = new D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
+        const client = new client_D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
         const pending = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
         const ctx = { client, kind: KINDS['client-certificate'], pending, log };
         // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).

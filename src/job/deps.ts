@@ -6,7 +6,9 @@ import type { Clock } from '../platform/clock.js';
 import type { Core } from '../runner/core.js';
 import { parseStepConfig, type StepConfig } from '../runner/inputs.js';
 import type { HttpClient, HttpOptions } from '../platform/http.js';
+import type { Made } from '../credentials/index.js';
 import type { RunInfo } from '../credentials/naming.js';
+import type { Id } from '../d1/client.js';
 
 export interface PostDeps {
   core: Core;
@@ -33,4 +35,19 @@ export function stepConfig(core: Core): StepConfig {
     core.info(`Post step uses default settings: ${err instanceof Error ? err.message : String(err)}`);
     return { skipRevoke: false, jobSummary: true, timeoutSeconds: 60 };
   }
+}
+
+export interface Minted {
+  made: Made & { id: Id; userId: Id };
+  secret: string;
+  /** The roles of an ephemeral service user, as labels (empty for a named service user's token). */
+  scope: string[];
+}
+
+export interface MakeDeps extends MainDeps {
+  /** The step's start (one reading of its clock), and the end of its time budget. */
+  now: Date;
+  deadline: number;
+  /** Bootstrap secrets, scrubbed from every text a client hands up. */
+  secrets: readonly string[];
 }

@@ -6,31 +6,23 @@
  * Revocation is never skipped on a guess: when post knows an id it sends the delete, whatever the saved end date
  * says (404 means gone). The end date only explains a failure (a 401 after the credential's end date).
  */
-import { bootstrapConnection, CLIENTAUTH_PREFIX } from '../job/connect.js';
-import type { Core } from '../runner/core.js';
-import { KINDS, findByName, type Made, type RevokeContext } from '../credentials/index.js';
-import { D1Client, D1Error, type Id } from '../d1/client.js';
-import { utcDayOf } from '../d1/wire.js';
-import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from '../platform/http.js';
-import { certificateLoader, parseAuth, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth } from '../runner/inputs.js';
+import { KINDS, type Made } from '../credentials/index.js';
 import { dateOf } from '../platform/clock.js';
+import { networkEnvironment, proxyPasswords, sayNetworkEnvironment } from '../platform/http.js';
 import { maskSecret, redact } from '../platform/text-safety.js';
+import { certificateLoader, parseAuth, parseTargetHost, parseTrust, secretInputValues, usesBroker, type Auth } from '../runner/inputs.js';
 import { loadState } from '../runner/state.js';
-import { traceFor } from '../d1/trace.js';
 import { writeRevokeSummary } from '../runner/summary.js';
+import { connect } from '../job/connect.js';
 import { stepConfig, type PostDeps, type PostOutcome } from '../job/deps.js';
+import { describe, manualCommands, revokeOne, worstOf } from '../job/revoke.js';
 
-// Re-exported for existing importers; new code imports step-deps.ts.
-export type { PostDeps } from '../job/deps.js';
+// Re-exported for existing importers; new code imports job/deps.ts.
+export type { PostDeps, PostOutcome } from '../job/deps.js';
 
-export type { PostOutcome } from '../job/deps.js';
-
-
-/** The worst outcome wins the summary line: a failure must not hide behind a success. */
-const RANK: PostOutcome[] = ['nothing', 'gone', 'expired', 'revoked', 'skipped', 'failed'];
-
-export async function runPost({ core, env, createHttp, clock }: PostDeps): Promise<PostOutcome> {
-  if (usesBroker(core.getInput)) return (await import('../job/broker.js')).runBrokerPost({ core, env, createHttp, clock });
+export async function runPost(deps: PostDeps): Promise<PostOutcome> {
+  const { core, env, clock } = deps;
+  if (usesBroker(core.getInput)) return (await import('../job/broker.js')).runBrokerPost(deps);
   const now = dateOf(clock);
   // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
@@ -55,7 +47,7 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
   const manual = manualCommands(saved.host, certInput);
   const outcomes: [PostOutcome, string, string][] = [];
   const finish = (): Promise<PostOutcome> => {
-    const worst = outcomes.reduce<PostOutcome>((w, [o]) => (RANK.indexOf(o) > RANK.indexOf(w) ? o : w), 'nothing');
+    const worst = worstOf(outcomes.map(([o]) => o));
     // One credential: just its outcome; several: each named.
     return summary(worst, outcomes.map(([, line, noun]) => (outcomes.length > 1 && noun ? `${noun}: ${line}` : line)).join('; '));
   };
@@ -108,71 +100,12 @@ export async function runPost({ core, env, createHttp, clock }: PostDeps): Promi
     );
   }
 
-  const conn = bootstrapConnection(host, auth);
-  const http = createHttp({ ...conn.http, env, ca: trust });
+  const d1 = connect(deps, { host, auth, trust, secrets, deadline: now.getTime() + config.timeoutSeconds * 1000 });
   try {
-    const client = new D1Client(http, {
-      host: conn.requestHost,
-      secrets,
-      deadline: now.getTime() + config.timeoutSeconds * 1000,
-      clock,
-      log: (line) => core.info(line),
-      authKind: auth.kind,
-      trace: traceFor((line) => core.debug(line), env),
-    });
-    for (const m of remote) record(m, await revokeOne(core, { client, runnerTemp }, m, saved.host, now, manual));
+    for (const m of remote) record(m, await revokeOne(core, { client: d1.client, runnerTemp }, m, saved.host, now, manual));
     return finish();
   } finally {
-    await http.close();
+    await d1.close();
   }
 }
 
-function describe(m: Made, host: string): string {
-  return KINDS[m.kind].local ? `${KINDS[m.kind].noun} ${m.id} in RUNNER_TEMP` : `${KINDS[m.kind].noun} '${m.name}'${m.id ? ` (id ${m.id})` : ''} on ${host}`;
-}
-
-const REVOKED: Record<Made['kind'], string> = { 'api-token': 'Revoked', 'service-user': 'Deleted', 'client-certificate': 'Disabled', 'pkcs12-file': 'Removed' };
-
-/** The command a person runs with the same kind of credential (placeholders, never the secret itself). */
-function manualCommands(host: string, certInput: boolean): (m: Made) => string {
-  const credentialArgs = certInput ? `--cert-type P12 --cert cert.p12:"$P12_PASSWORD"` : `-H "x-api-key: $D1_ADMIN_API_KEY"`;
-  const base = `https://${certInput ? CLIENTAUTH_PREFIX : ''}${host}`;
-  return (m) => KINDS[m.kind].manual(m, { base, credentialArgs });
-}
-
-async function revokeOne(core: Core, ctx: RevokeContext, m: Made, host: string, now: Date, manual: (m: Made) => string): Promise<[PostOutcome, string]> {
-  const kind = KINDS[m.kind];
-  const what = describe(m, host);
-  try {
-    let id: Id | '' = m.id;
-    if (!id && !kind.list) {
-      core.info(`${what}: ${manual(m)}.`);
-      return ['nothing', `not needed (${kind.noun}: answer lost, unusable)`];
-    }
-    if (!id && kind.list && ctx.client) {
-      // Main never saw the create's answer: it may exist all the same. Its name is this step's own (see mint.ts).
-      id = findByName(await kind.list(ctx.client, m), m.name)?.id ?? '';
-      if (!id) {
-        core.info(`${what} was never created; nothing to revoke.`);
-        return ['nothing', 'not needed (nothing was created)'];
-      }
-      core.info(`Found ${kind.noun} '${m.name}' (id ${id}) on ${host}: main never saw the answer to its create, but DigiCert ONE made it.`);
-    }
-    if (!id) return ['nothing', 'not needed (nothing was created)'];
-    if ((await kind.revoke(ctx, id)) === 'gone') {
-      core.info(`${what} was already deleted.`);
-      return ['gone', 'yes (it was already deleted)'];
-    }
-    core.info(`${REVOKED[m.kind]} ${what}${m.id ? '' : ` (id ${id})`}.`);
-    return ['revoked', 'yes'];
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-    if (err instanceof D1Error && err.kind === 'auth' && m.endDate < utcDayOf(now)) {
-      core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
-      return ['expired', `not needed (past its end date ${m.endDate})`];
-    }
-    core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
-    return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
-  }
-}
