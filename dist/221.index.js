@@ -35,7 +35,7 @@ var version = __webpack_require__(5895);
  * The action as a client of the organisation's credential broker (broker/, docs/broker.md): the third way to
  * authenticate, where the job holds no DigiCert ONE secret. It proves who it is with its GitHub OIDC token, and the
  * broker mints what its policy grants this job. This module: the inputs of that mode, and the broker's API as the
- * action calls it (https only, TLS verified, through src/platform/http.ts). The steps are in broker-steps.ts.
+ * action calls it (https only, TLS verified, through src/platform/http.ts). The steps are in job/broker.ts.
  */
 
 

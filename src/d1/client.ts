@@ -1,6 +1,6 @@
 /**
  * The DigiCert ONE client: one method per call the action makes, with retries inside the step's time budget and
- * errors that say what to do. What is sent and how answers are read is in d1-wire.ts: this file never reads a
+ * errors that say what to do. What is sent and how answers are read is in wire.ts: this file never reads a
  * field of an answer itself, and every server text it repeats is scrubbed of secrets and made safe to print.
  */
 import type { HttpClient, HttpMethod, HttpResponse } from '../platform/http.js';

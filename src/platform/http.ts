@@ -8,7 +8,7 @@ import * as tls from 'node:tls';
 // 'undici' is shims/undici: the parts of undici this action uses, from their own modules (see shims/README.md).
 import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher, type ProxyAgent } from 'undici';
 
-/** A client certificate for mutual TLS, as undici hands it to tls.connect (client-cert.ts makes it from the inputs). */
+/** A client certificate for mutual TLS, as undici hands it to tls.connect (keys/bootstrap-certificate.ts makes it from the inputs). */
 export interface ClientTls {
   pfx?: Buffer;
   cert?: string;

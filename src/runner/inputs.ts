@@ -259,7 +259,7 @@ export function parseTargetHost(getInput: GetInput, kind: Auth['kind']): string 
   return hostInput ? parseHost(hostInput, 'host', kind) : DEFAULT_HOST;
 }
 
-/** Opens and checks a client certificate (client-cert.ts's loadClientCertificate). */
+/** Opens and checks a client certificate (keys/bootstrap-certificate.ts's loadClientCertificate). */
 export type CertificateLoader = (inputs: CertificateInputs, now: Date) => ClientCertificate;
 
 /**
