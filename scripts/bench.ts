@@ -351,6 +351,8 @@ try {
   for (const f of files) console.log(`  ${f.file.padEnd(22)} ${String(f.bytes).padStart(10)} B  ${kb(f.bytes).padStart(10)}`);
   console.log(`  ${'total'.padEnd(22)} ${String(total).padStart(10)} B  ${kb(total).padStart(10)}`);
 
+  const brokerBytes = files.filter((f) => f.file.startsWith('dist/broker/')).reduce((n, f) => n + f.bytes, 0);
+  const actionBytes = total - brokerBytes;
   const targets: [string, boolean][] = [
     [`main ≤ ${PHYSICAL_TARGET}× physical floor (paired ${ratio.physMain.toFixed(3)}×)`, ratio.physMain <= PHYSICAL_TARGET],
     [`post ≤ ${PHYSICAL_TARGET}× physical floor (paired ${ratio.physPost.toFixed(3)}×)`, ratio.physPost <= PHYSICAL_TARGET],
@@ -361,7 +363,9 @@ try {
     [`main ≤ 2 requests, 1 when the service user is named (${meMainReqs.length} / ${mainReqs})`, meMainReqs.length <= 2 && mainReqs === 1],
     [`post 1 request (${postReqs})`, postReqs === 1],
     [`one undici copy, only its parts in the bundle (${u.installed.length} installed, ${u.inBundle} in the bundle${u.whole ? ', whole' : ''})`, u.installed.length === 1 && u.inBundle === 1 && !u.whole],
-    [`dist/ ≤ 1.4 MB in all, unminified (${kb(total)}, ${minified ? 'minified' : 'unminified'})`, total <= 1_400_000 && !minified],
+    // The action's files and the broker's bundle apart: a step never loads dist/broker/ (the organisation's service).
+    [`dist/ without broker/ ≤ 1.4 MB, unminified (${kb(actionBytes)}, ${minified ? 'minified' : 'unminified'})`, actionBytes <= 1_400_000 && !minified],
+    [`dist/broker/ ≤ 1 MB (${kb(brokerBytes)})`, brokerBytes <= 1_000_000],
   ];
   console.log('\ntargets:');
   for (const [what, ok] of targets) console.log(`  ${verdict(ok)}  ${what}`);
