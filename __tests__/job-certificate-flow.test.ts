@@ -194,20 +194,42 @@ describe('client-certificate-for-job: faults', () => {
   });
 
   it('a user whose end date is today, with the default lifetime: the error names lifetime-days, nothing is left', async () => {
-    const today = new Date().toISOString().slice(0, 10);
+    // The action reads the real clock in its own process; the emulator's is pinned to noon of `today`, so the user
+    // stays active however long the test takes. Only the action's day can move on: if UTC midnight passes between
+    // choosing `today` and the action's start (the suite also runs on a clock started at 23:58), its day is the next
+    // one, and the lifetime-days: 0 run is made again for that day.
+    const real = t.emu.model.clock;
+    const utcDay = () => new Date().toISOString().slice(0, 10);
+    let today = utcDay();
+    t.emu.model.clock = () => new Date(`${today}T12:00:00Z`);
     const short = t.emu.model.addUser({ friendly_name: 'ends today', end_date: today, applications: [] });
-    const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': short.id, 'client-certificate-for-job': 'true' });
-    const main = await j.main();
-    expect(main.exitCode).toBe(1);
-    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('lower lifetime-days (0 ends today at 23:59:59 UTC)');
-    await j.post();
-    expect(t.emu.model.liveTokens().filter((x) => x.user_id === short.id)).toEqual([]);
-    // With lifetime-days: 0 both factors fit inside the user's last day.
-    const k = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': short.id, 'client-certificate-for-job': 'true', 'lifetime-days': '0' });
-    const f = await factors(k, await k.main());
-    await k.post();
-    await allGone(k, f, short.id);
-    t.emu.model.users.delete(short.id);
+    try {
+      // The default lifetime ends tomorrow (or later, if midnight passed): past the user's end date either way.
+      const j = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': short.id, 'client-certificate-for-job': 'true' });
+      const main = await j.main();
+      expect(main.exitCode).toBe(1);
+      expect(main.log.find((l) => l.startsWith('Error:'))).toContain('lower lifetime-days (0 ends today at 23:59:59 UTC)');
+      await j.post();
+      expect(t.emu.model.liveTokens().filter((x) => x.user_id === short.id)).toEqual([]);
+      // With lifetime-days: 0 both factors fit inside the user's last day.
+      for (let attempt = 1; ; attempt++) {
+        const k = env.job({ 'api-key': t.s.bootstrap.apiKey, host: t.emu.host, 'service-user-id': short.id, 'client-certificate-for-job': 'true', 'lifetime-days': '0' });
+        const kMain = await k.main();
+        if (kMain.exitCode !== 0 && attempt === 1 && utcDay() !== today) {
+          await k.post();
+          today = utcDay();
+          short.end_date = today;
+          continue;
+        }
+        const f = await factors(k, kMain);
+        await k.post();
+        await allGone(k, f, short.id);
+        break;
+      }
+    } finally {
+      t.emu.model.clock = real;
+      t.emu.model.users.delete(short.id);
+    }
   });
 
   it('with skip-revoke: refused before anything is made, naming the input', async () => {
