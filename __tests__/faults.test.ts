@@ -132,8 +132,13 @@ describe('fault matrix', () => {
 
   it('revoke after the token passed its end date on the server', async () => {
     const j = job({ 'lifetime-days': '0' });
-    const main = await j.main();
     const real = t.emu.model.clock;
+    // A day behind while main runs: its end date (the action's own today) is never in the emulator's past, even when
+    // UTC midnight passes between the action reading its clock and the create arriving (the shifted-clock suite).
+    t.emu.model.clock = () => new Date(Date.now() - 86_400_000);
+    const main = await j.main().finally(() => {
+      t.emu.model.clock = real;
+    });
     t.emu.model.clock = () => new Date(Date.now() + 2 * 86_400_000);
     try {
       expect(await statusWith(t.emu, main.outputs.token!)).toBe(401);
