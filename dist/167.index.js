@@ -173,7 +173,7 @@ var trace = __webpack_require__(1494);
 const message = (err) => (err instanceof Error ? err.message : String(err));
 async function runPreflight(deps) {
     if ((0,inputs/* usesBroker */.aI)(deps.core.getInput))
-        return (await __webpack_require__.e(/* import() */ 602).then(__webpack_require__.bind(__webpack_require__, 7602))).runBrokerPreflight(deps);
+        return (await __webpack_require__.e(/* import() | broker-mode */ 276).then(__webpack_require__.bind(__webpack_require__, 7602))).runBrokerPreflight(deps);
     const { core, env, clock } = deps;
     const now = (0,platform_clock/* dateOf */.Q)(clock);
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];

@@ -19959,7 +19959,7 @@ async function summarise(core, config, made) {
 async function runMain(deps) {
     const { core, clock } = deps;
     if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerMain(deps);
+        return (await __nccwpck_require__.e(/* import() | broker-mode */ 276).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerMain(deps);
     // The step's start: today's date and the deadline come from this one reading of the one clock.
     const now = (0,platform_clock/* dateOf */.Q)(clock);
     const { config, secrets, network } = await parse(deps, now);
@@ -20146,7 +20146,7 @@ async function revokeOne(core, ctx, m, host, now, manual) {
 async function runPost(deps) {
     const { core, env, clock } = deps;
     if ((0,inputs/* usesBroker */.aI)(core.getInput))
-        return (await __nccwpck_require__.e(/* import() */ 221).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerPost(deps);
+        return (await __nccwpck_require__.e(/* import() | broker-mode */ 276).then(__nccwpck_require__.bind(__nccwpck_require__, 7602))).runBrokerPost(deps);
     const now = (0,platform_clock/* dateOf */.Q)(clock);
     // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
     const secrets = [...(0,inputs/* secretInputValues */.fl)(core.getInput), ...(0,http/* proxyPasswords */.PK)(env)];

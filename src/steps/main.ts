@@ -22,7 +22,7 @@ export type { MainDeps } from '../job/deps.js';
 
 export async function runMain(deps: MainDeps): Promise<void> {
   const { core, clock } = deps;
-  if (usesBroker(core.getInput)) return (await import('../job/broker.js')).runBrokerMain(deps);
+  if (usesBroker(core.getInput)) return (await import(/* webpackChunkName: "broker-mode" */ '../job/broker.js')).runBrokerMain(deps);
   // The step's start: today's date and the deadline come from this one reading of the one clock.
   const now = dateOf(clock);
 

@@ -22,7 +22,7 @@ export type { PostDeps, PostOutcome } from '../job/deps.js';
 
 export async function runPost(deps: PostDeps): Promise<PostOutcome> {
   const { core, env, clock } = deps;
-  if (usesBroker(core.getInput)) return (await import('../job/broker.js')).runBrokerPost(deps);
+  if (usesBroker(core.getInput)) return (await import(/* webpackChunkName: "broker-mode" */ '../job/broker.js')).runBrokerPost(deps);
   const now = dateOf(clock);
   // The bootstrap secrets are masked again first thing (masks registered in main may not cover a re-run).
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];

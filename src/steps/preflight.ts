@@ -22,7 +22,7 @@ export type PreflightDeps = MainDeps;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export async function runPreflight(deps: PreflightDeps): Promise<CheckResult[]> {
-  if (usesBroker(deps.core.getInput)) return (await import('../job/broker.js')).runBrokerPreflight(deps);
+  if (usesBroker(deps.core.getInput)) return (await import(/* webpackChunkName: "broker-mode" */ '../job/broker.js')).runBrokerPreflight(deps);
   const { core, env, clock } = deps;
   const now = dateOf(clock);
   const secrets = [...secretInputValues(core.getInput), ...proxyPasswords(env)];
