@@ -66,3 +66,22 @@ describe('leak scan', () => {
     }
   });
 });
+
+describe('the clock shift reaches every process a harness starts', () => {
+  // CI's shifted-clock run (libfaketime through LD_PRELOAD/FAKETIME): a child started without them runs on the real
+  // clock, and a certificate the test process made "now" is not yet valid there (the broker world failed so on
+  // 2027-12-31 23:58: "the issuer's keys could not be fetched (certificate is not yet valid)").
+  it('the broker process gets libfaketime\'s variables, and nothing else of the test\'s environment', async () => {
+    const { childEnv } = await import('../harness/broker-world.js');
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { FAKETIME: '@2027-12-31 23:58:00', FAKETIME_DONT_RESET: '1', LD_PRELOAD: '/usr/lib/faketime/libfaketime.so.1', D1_SECRET_OF_TEST: 'x' });
+      const env = childEnv();
+      expect(env).toMatchObject({ FAKETIME: '@2027-12-31 23:58:00', FAKETIME_DONT_RESET: '1', LD_PRELOAD: '/usr/lib/faketime/libfaketime.so.1' });
+      expect(env.D1_SECRET_OF_TEST).toBeUndefined();
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+});

@@ -18,7 +18,7 @@ import { seedScenario, type Scenario } from '../emulator/scenario.js';
 import { systemClock, type Clock } from '../src/platform/clock.js';
 import { createHttpClient } from '../src/platform/http.js';
 import { jobClaims, makeStandInPki, OidcIssuer, type Claims, type ForgeOptions, type StandInPki } from './oidc-issuer.js';
-import { projectRoot } from './runner.js';
+import { clockShiftEnv, projectRoot } from './runner.js';
 
 /** The bundle the Dockerfile runs (checked by broker-docker.test.ts). */
 export const BROKER_ENTRY = join(projectRoot(), 'dist', 'broker', 'index.js');
@@ -292,7 +292,8 @@ export class BrokerWorld {
 /** A clean environment for the broker process (no secret of this one); Windows needs a few variables for sockets and temp. */
 export function childEnv(): Record<string, string> {
   const keep = ['PATH', ...(process.platform === 'win32' ? ['SystemRoot', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE'] : [])];
-  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+  // The clock shift too (CI's shifted-clock run): a broker on the real clock finds the issuer's certificate not yet valid.
+  return { ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])), ...clockShiftEnv() };
 }
 
 export const newLease = (): string => randomBytes(16).toString('base64url');

@@ -141,8 +141,16 @@ export function renderLog(stdout: string, stderr: string, masks: string[]): stri
 
 const CA_INPUT = 'tls-ca-certificates';
 
-/** libfaketime's variables: CI runs the suite once on a shifted clock, and the steps must run on it too. */
+/**
+ * libfaketime's variables: CI runs the suite on a shifted clock, and every process a harness starts (the steps, the
+ * broker) must run on it too, or a certificate made "now" by the test process is not yet valid in the child.
+ */
 const FAKETIME_VARS = ['LD_PRELOAD', 'FAKETIME', 'FAKETIME_NO_CACHE', 'FAKETIME_DONT_RESET', 'DONT_FAKE_MONOTONIC'];
+
+/** The clock shift of this process (libfaketime's variables that are set), for a child started with a clean environment. */
+export function clockShiftEnv(): Record<string, string> {
+  return pick(process.env, FAKETIME_VARS);
+}
 
 /** .NET StreamReader.ReadLine: a line ends at LF, CR or CRLF; a final line without terminator still counts. */
 function pick(from: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
@@ -326,7 +334,7 @@ export class RunnerJob {
       // passes the whole machine environment, so a step there always has them.
       ...(process.platform === 'win32' ? pick(process.env, ['SystemRoot', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE']) : {}),
       // The machine's clock shift (libfaketime in CI's shifted-clock run) reaches the step as it reaches every process.
-      ...pick(process.env, FAKETIME_VARS),
+      ...clockShiftEnv(),
       ...envContext,
     };
     if (phase === 'post') for (const [k, v] of Object.entries(this.intraActionState)) env[`STATE_${k}`] = v ?? '';
