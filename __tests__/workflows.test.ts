@@ -28,6 +28,25 @@ describe('supply chain: workflows', () => {
     expect(bad).toEqual([]);
   });
 
+  it('the examples users copy pin third-party actions the same way, and a job that signs runs in an environment', () => {
+    const examples = readdirSync('examples').filter((f) => /\.ya?ml$/.test(f));
+    const bad: string[] = [];
+    for (const f of examples) {
+      const text = readFileSync(join('examples', f), 'utf8');
+      text.split(/\r?\n/).forEach((line, i) => {
+        const m = /^\s*-?\s*uses: (\S+)(.*)$/.exec(line);
+        // This action itself is shown by its major tag (the org is a placeholder a user replaces); all else by SHA.
+        if (m && !/(^|\/)d1-token-action@/.test(m[1]!) && !/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(m[1]!)) bad.push(`examples/${f}:${i + 1}: ${line.trim()}`);
+      });
+      const wf = parse(text) as { jobs: Record<string, { environment?: unknown; steps: { uses?: string }[] }> };
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        const signs = job.steps.some((st) => st.uses?.startsWith('digicert/code-signing-software-trust-action@'));
+        if (signs && !job.environment) bad.push(`examples/${f}: job ${name} signs without an environment:`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('the same action is pinned to the same commit everywhere (Dependabot bumps them together)', () => {
     const pins = new Map<string, Set<string>>();
     for (const u of uses) {
