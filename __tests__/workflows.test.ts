@@ -67,6 +67,20 @@ describe('supply chain: workflows', () => {
     expect(installs.filter((x) => !x.line.includes('--ignore-scripts')).map((x) => x.where)).toEqual([]);
   });
 
+  it('no step that holds a secret builds or installs anything (issue 27: live.yml compiled with the bootstrap key in its environment)', () => {
+    const bad: string[] = [];
+    for (const f of files) {
+      const wf = parse(readFileSync(join(dir, f), 'utf8')) as { jobs: Record<string, { steps?: { name?: string; run?: string; env?: object; with?: object }[] }> };
+      for (const [job, j] of Object.entries(wf.jobs))
+        for (const st of j.steps ?? []) {
+          const holds = /\$\{\{\s*secrets\./.test(JSON.stringify({ env: st.env, with: st.with }));
+          // npm scripts may compile (test:live ran build:tools first); tsc, ncc and npx run code fetched or built here.
+          if (holds && /\b(npm|npx|tsc|ncc)\b/.test(st.run ?? '')) bad.push(`${f}: job ${job}, step ${st.name ?? st.run}`);
+        }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('checkout never leaves the token in .git/config', () => {
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');
