@@ -161,28 +161,55 @@ describe('release: the workflow runs these scripts', () => {
     expect(wf.jobs.release!.permissions).toEqual({ contents: 'write', 'id-token': 'write', attestations: 'write' });
   });
 
-  it('plans with release.js, verifies dist/ and the tests before releasing, then attests dist/ and takes notes from the CHANGELOG', () => {
+  it('plans with release.js; builds, tests and writes the notes in the unprivileged job; the privileged job compares, then attests and tags', () => {
     expect(runs('plan')).toContain('node .build/scripts/release.js plan');
-    expect(runs('verify')).toMatch(/npm run -s bundle[\s\S]*git status --porcelain -- dist/);
+    // Built by setup-node's Node (not npm run, whose PATH starts with the npm registry's node binary), then compared.
+    expect(runs('verify')).toMatch(/\nnode scripts\/bundle\.mjs[\s\S]*git status --porcelain -- dist/);
+    expect(runs('verify')).not.toContain('npm run -s bundle');
     expect(runs('verify')).toContain('npm test');
+    expect(runs('verify')).toContain('node .build/scripts/release.js notes "$VERSION" > .tmp/release-notes.md');
     expect(wf.jobs.release!.needs).toEqual(['plan', 'verify']);
     const steps = wf.jobs.release!.steps;
+    // The privileged job runs nothing from the npm registry: no setup-node, no install, no build, no node.
+    expect(steps.filter((st) => st.uses?.startsWith('actions/setup-node@'))).toEqual([]);
+    expect(steps.filter((st) => /\b(npm|npx|node|tsc|ncc)\b/.test(st.run ?? '')).map((st) => st.run)).toEqual([]);
     const attest = steps.findIndex((s) => s.uses?.startsWith('actions/attest@'));
     const create = steps.findIndex((s) => s.run?.includes('gh release create'));
     expect(attest).toBeGreaterThan(-1);
-    // The attested dist/ is built in the attesting job itself and compared with the committed one.
-    const build = steps.findIndex((s) => s.run?.includes('npm run -s bundle'));
-    expect(build).toBeGreaterThan(-1);
-    expect(build).toBeLessThan(attest);
-    expect(steps[build]!.run).toContain('git status --porcelain -- dist');
+    // It compares the committed dist/ with the digest of what the verify job built, with the same command, before attesting.
+    const digest = /\$\(find dist -type f [^)]*\)/;
+    const built = digest.exec(runs('verify'))?.[0];
+    const compare = steps.findIndex((s) => s.run?.includes('verify job built'));
+    expect(built).toBeDefined();
+    expect(compare).toBeGreaterThan(-1);
+    expect(digest.exec(steps[compare]!.run!)?.[0]).toBe(built);
+    expect(steps[compare]!.env).toEqual({ BUILT: '${{ needs.verify.outputs.dist-digest }}' });
+    expect(compare).toBeLessThan(attest);
     expect(attest).toBeLessThan(create);
     // Every file of dist/ (entries, bundle, chunks) is a subject of the attestation.
     const subjects = attestSubjects(text);
     const dist = readdirSync('dist', { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).replace(/\\/g, '/'));
     expect(dist).toEqual(expect.arrayContaining(['dist/index.js', 'dist/main.js', 'dist/post.js']));
     expect(dist.filter((f) => !subjects.some((p) => globMatch(p, f)))).toEqual([]);
-    expect(runs('release')).toContain('node .build/scripts/release.js notes "$VERSION" > .tmp/release-notes.md');
     expect(steps[create]!.run).toContain('--notes-file .tmp/release-notes.md');
+  });
+
+  it('the digest both jobs compute is one line of coreutils that changes when any file of dist/ does', () => {
+    const command = /\$\((find dist -type f [^)]*)\)/.exec(runs('verify'))![1]!;
+    const dir = mkdtempSync(join(tmpdir(), 'digest-'));
+    try {
+      mkdirSync(join(dir, 'dist', 'broker'), { recursive: true });
+      writeFileSync(join(dir, 'dist', 'index.js'), 'a');
+      writeFileSync(join(dir, 'dist', 'broker', 'index.js'), 'b');
+      const run = () => spawnSync('bash', ['-c', command], { cwd: dir, encoding: 'utf8' }).stdout.trim();
+      const before = run();
+      expect(before).toMatch(/^[0-9a-f]{64}$/);
+      expect(run()).toBe(before);
+      writeFileSync(join(dir, 'dist', 'broker', 'index.js'), 'c');
+      expect(run()).not.toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never expands an output inside a script (values reach run: only through env)', () => {
