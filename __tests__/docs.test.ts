@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { firstSentence, renderTables, updateApiDoc, updateInputsDoc, updateReadme } from '../scripts/docs.js';
@@ -83,5 +83,22 @@ describe('docs', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./dist/index.js'); console.log(Object.keys(m).sort().join(','));"], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('main,post\n');
+  });
+});
+
+describe('docs say what the code does about trust', () => {
+  // The action never reads NODE_EXTRA_CA_CERTS (an earlier step could plant it through GITHUB_ENV); a page or input
+  // description telling users to trust a CA that way (docs/broker.md did, for a private broker CA) sends them into the
+  // very pattern the threat model calls hostile, and does not even work.
+  it('every mention of NODE_EXTRA_CA_CERTS in what users read says it is not used', () => {
+    const pages = ['README.md', 'SECURITY.md', 'action.yml', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const bad: string[] = [];
+    for (const page of pages) {
+      const text = readFileSync(page, 'utf8').replace(/\s+/g, ' ');
+      for (const sentence of text.split(/(?<=[.:;])\s|\|/)) {
+        if (sentence.includes('NODE_EXTRA_CA_CERTS') && !/\b(not|never|ignored?|nor|planted)\b/i.test(sentence)) bad.push(`${page}: ${sentence.trim().slice(0, 160)}`);
+      }
+    }
+    expect(bad).toEqual([]);
   });
 });
