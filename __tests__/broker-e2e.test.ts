@@ -10,6 +10,7 @@ import { scanJob, maskedBeforeUse } from '../harness/leaks.js';
 import { RunnerJob, type JobOptions } from '../harness/runner.js';
 import { softwareTrustStatus, statusWith } from '../harness/later-step.js';
 import { AUDIENCE, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
+import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
 
 describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner model, emulator)', () => {
   let w: BrokerWorld;
@@ -141,13 +142,50 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(error).toContain("This job's OIDC claims do not match policy 'production'");
     expect(w.emu.requests.length).toBe(before);
     const post = await j.post();
-    expect(post.log).toContain('The broker had nothing live for this job (already revoked, or never made).');
+    // The broker refused: post neither asks it to revoke nor warns that it could not.
+    expect(post.log).toContain("Nothing to revoke: the broker refused the main step's request (or was not reached), so it made nothing for this job.");
+    expect(post.annotations).toEqual([]);
     // The same job in the environment the policy names is granted.
     const ok = job({ 'broker-policy': 'production' }, { environment: 'production' });
     const granted = await ok.main();
     expect(granted.exitCode, granted.log.join('\n')).toBe(0);
     await ok.post();
     expect(await statusWith(w.emu, granted.outputs.token!)).toBe(401);
+  });
+
+  it('a wrong broker-audience: main fails saying so; post says nothing was minted, and does not warn it could not revoke (issue 29)', async () => {
+    const j = job({ 'broker-audience': 'https://not-the-broker.example' });
+    const before = w.emu.requests.length;
+    const main = await j.main();
+    expect(main.exitCode).toBe(1);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('broker-audience (now https://not-the-broker.example) must be the audience the broker is configured with.');
+    expect(w.emu.requests.length).toBe(before);
+    const post = await j.post();
+    expect(post.exitCode).toBe(0);
+    expect(post.annotations).toEqual([]);
+    expect(post.log.join('\n')).not.toContain('Could not ask the broker to revoke');
+    expect(post.log).toContain("Nothing to revoke: the broker refused the main step's request (or was not reached), so it made nothing for this job.");
+  });
+
+  it('keypair-alias through the broker: the same keypair check with both factors; keypair-id is set; a wrong alias fails main and post still revokes (issue 29)', async () => {
+    const j = job({ 'client-certificate-for-job': 'true', 'keypair-alias': KEYPAIR_ALIAS });
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(main.outputs['keypair-id']).toBe(w.s.keypair.id);
+    expect(main.log.join('\n')).toContain(`Keypair check: user ${w.s.signer.id} can use keypair '${KEYPAIR_ALIAS}' (id ${w.s.keypair.id})`);
+    const checked = w.emu.requests.filter((r) => r.path.startsWith('/signingmanager/api/v1/keypairs'));
+    expect(checked.at(-1)).toMatchObject({ method: 'GET', servername: w.emu.clientAuthHost.split(':')[0], hadApiKey: true, clientCertUser: w.s.signer.id });
+    await j.post();
+    expect(await statusWith(w.emu, main.outputs.token!)).toBe(401);
+
+    const wrong = job({ 'client-certificate-for-job': 'true', 'keypair-alias': 'no-such-keypair' });
+    const failed = await wrong.main();
+    expect(failed.exitCode).toBe(1);
+    expect(failed.log.find((l) => l.startsWith('Error:'))).toContain("Software Trust lists no keypair 'no-such-keypair' that this user may use");
+    const post = await wrong.post();
+    expect(post.exitCode).toBe(0);
+    expect(post.log.join('\n')).toMatch(/The broker revoked api-token/);
+    expect(wrong.runnerTempFiles()).toEqual([]);
   });
 
   it('an unreachable broker: main says so and names the URL', async () => {
