@@ -98,10 +98,10 @@ export function refuseInapplicable(getInput: (name: string) => string, mode: Mod
 }
 
 /** The honour/refuse table for docs (scripts/docs.ts). */
-export function renderModeTable(): string {
-  const rows = [`| input | ${MODES.map((m) => MODE_NAMES[m]).join(' | ')} |`, `|---|${MODES.map(() => '---').join('|')}|`];
+export function renderModeTable(modes: readonly Mode[] = MODES): string {
+  const rows = [`| input | ${modes.map((m) => MODE_NAMES[m]).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`];
   for (const [name, spec] of Object.entries(INPUTS)) {
-    rows.push(`| \`${name}\` | ${MODES.map((m) => (spec.refusedIn[m] === undefined ? 'honoured' : `refused: ${spec.refusedIn[m]!.replace(/\|/g, '\\|')}`)).join(' | ')} |`);
+    rows.push(`| \`${name}\` | ${modes.map((m) => (spec.refusedIn[m] === undefined ? 'honoured' : `refused: ${spec.refusedIn[m]!.replace(/\|/g, '\\|')}`)).join(' | ')} |`);
   }
   return rows.join('\n');
 }
