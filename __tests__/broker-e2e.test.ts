@@ -225,16 +225,25 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
   // The documented workflows with broker-url (README.md, docs/*.md; documented-workflows.test.ts runs the others), with
   // the permissions they give the job: the broker's URL and audience are this world's, as the others get the emulator's host.
   const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-  const snippets = pages.flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].filter((m) => m[1]!.includes('broker-url:')).map((m) => [file, m[1]!] as const),
-  );
+  const snippets = [
+    ...pages.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].filter((m) => m[1]!.includes('broker-url:')).map((m) => [file, m[1]!] as const),
+    ),
+    // And every example workflow with broker-url (documented-workflows.test.ts runs the others).
+    ...readdirSync('examples').filter((f) => /\.ya?ml$/.test(f)).map((f) => [`examples/${f}`, readFileSync(`examples/${f}`, 'utf8')] as const).filter(([, text]) => text.includes('broker-url:')),
+  ];
+  it('runs the broker example of examples/ too', () => expect(snippets.map(([f]) => f)).toContain('examples/broker-release.yml'));
+  /** `${{ vars.X }}` as the documented-workflows table fills it: the world's keypair. */
+  const vars: Record<string, string> = { 'vars.SM_KEYPAIR_ALIAS': KEYPAIR_ALIAS };
+  const filled = (w: Record<string, string> = {}) => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, String(v).replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_m, n: string) => vars[n] ?? `<no value for ${n}>`)]));
   it.each(snippets)('the documented workflow in %s runs: main and post succeed, the token is dead afterwards', async (_file, text) => {
     const doc = parse(text) as { jobs?: Record<string, unknown>; permissions?: JobOptions['permissions']; steps?: { uses?: string; with?: Record<string, string> }[] };
     const jobDoc = (doc.jobs ? Object.values(doc.jobs)[0] : doc) as typeof doc;
     const step = jobDoc.steps!.find((s) => /d1-token-action@/.test(s.uses ?? ''))!;
-    const j = job({ ...step.with, 'broker-url': w.url, 'broker-audience': AUDIENCE }, { permissions: jobDoc.permissions ?? {} });
+    const j = job({ ...filled(step.with), 'broker-url': w.url, 'broker-audience': AUDIENCE }, { permissions: jobDoc.permissions ?? {} });
     const main = await j.main();
     expect(main.outcome, main.log.join('\n')).toBe('success');
+    if (step.with?.['keypair-alias']) expect(main.outputs['keypair-id']).toBe(w.s.keypair.id);
     expect(await statusWith(w.emu, main.outputs.token!)).toBe(200);
     const post = await j.post();
     expect(post.outcome).toBe('success');
