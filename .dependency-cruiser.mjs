@@ -1,4 +1,4 @@
-// The import rules of src/ (`npm run depcheck`; docs/architecture.md draws the layers). Lower layers never import
+// The import rules of src/ and broker/ (`npm run lint:imports`; docs/architecture.md draws the layers). Lower layers never import
 // upper ones and steps never import each other, so a step can be read, tested and replaced on its own, and the
 // code that touches secrets and the wire (platform, d1) cannot come to depend on how inputs or steps work.
 // Layers, lowest first. A module belongs to the first layer whose pattern matches it.
@@ -43,6 +43,27 @@ export default {
       to: { path: '^(scripts|harness|emulator|__tests__|bench)/' },
     },
     {
+      name: 'src-not-to-broker',
+      severity: 'error',
+      comment: 'the action (src/) must not import the broker (broker/): the broker builds on the action, not the other way',
+      from: { path: '^src/' },
+      to: { path: '^broker/' },
+    },
+    {
+      name: 'broker-not-to-steps',
+      severity: 'error',
+      comment: "the broker (broker/) may use src/'s lower layers (platform, d1, keys, credentials, runner, job), never a step or an entry",
+      from: { path: '^broker/' },
+      to: { path: '^src/(steps/|entry/|index\\.ts$)' },
+    },
+    {
+      name: 'broker-not-to-tooling',
+      severity: 'error',
+      comment: 'the broker (broker/, bundled into dist/broker/) must not import the emulator, the runner model, scripts, benches or tests',
+      from: { path: '^broker/' },
+      to: { path: '^(scripts|harness|emulator|__tests__|bench)/' },
+    },
+    {
       name: 'entry-only-from-index',
       severity: 'error',
       comment: 'src/entry/* starts a step with the real collaborators; only src/index.ts (the bundle) may import it',
@@ -60,15 +81,15 @@ export default {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'an import cycle in src/',
-      from: { path: '^src/' },
+      comment: 'an import cycle in src/ or broker/',
+      from: { path: '^(src|broker)/' },
       to: { circular: true },
     },
     {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'an import that resolves to nothing',
-      from: { path: '^src/' },
+      from: { path: '^(src|broker)/' },
       to: { couldNotResolve: true },
     },
     {

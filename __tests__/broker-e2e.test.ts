@@ -10,6 +10,7 @@ import { scanJob, maskedBeforeUse } from '../harness/leaks.js';
 import { RunnerJob, type JobOptions } from '../harness/runner.js';
 import { softwareTrustStatus, statusWith } from '../harness/later-step.js';
 import { AUDIENCE, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
+import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
 
 describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner model, emulator)', () => {
   let w: BrokerWorld;
@@ -141,13 +142,50 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(error).toContain("This job's OIDC claims do not match policy 'production'");
     expect(w.emu.requests.length).toBe(before);
     const post = await j.post();
-    expect(post.log).toContain('The broker had nothing live for this job (already revoked, or never made).');
+    // The broker refused: post neither asks it to revoke nor warns that it could not.
+    expect(post.log).toContain("Nothing to revoke: the broker refused the main step's request (or was not reached), so it made nothing for this job.");
+    expect(post.annotations).toEqual([]);
     // The same job in the environment the policy names is granted.
     const ok = job({ 'broker-policy': 'production' }, { environment: 'production' });
     const granted = await ok.main();
     expect(granted.exitCode, granted.log.join('\n')).toBe(0);
     await ok.post();
     expect(await statusWith(w.emu, granted.outputs.token!)).toBe(401);
+  });
+
+  it('a wrong broker-audience: main fails saying so; post says nothing was minted, and does not warn it could not revoke (issue 29)', async () => {
+    const j = job({ 'broker-audience': 'https://not-the-broker.example' });
+    const before = w.emu.requests.length;
+    const main = await j.main();
+    expect(main.exitCode).toBe(1);
+    expect(main.log.find((l) => l.startsWith('Error:'))).toContain('broker-audience (now https://not-the-broker.example) must be the audience the broker is configured with.');
+    expect(w.emu.requests.length).toBe(before);
+    const post = await j.post();
+    expect(post.exitCode).toBe(0);
+    expect(post.annotations).toEqual([]);
+    expect(post.log.join('\n')).not.toContain('Could not ask the broker to revoke');
+    expect(post.log).toContain("Nothing to revoke: the broker refused the main step's request (or was not reached), so it made nothing for this job.");
+  });
+
+  it('keypair-alias through the broker: the same keypair check with both factors; keypair-id is set; a wrong alias fails main and post still revokes (issue 29)', async () => {
+    const j = job({ 'client-certificate-for-job': 'true', 'keypair-alias': KEYPAIR_ALIAS });
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(main.outputs['keypair-id']).toBe(w.s.keypair.id);
+    expect(main.log.join('\n')).toContain(`Keypair check: user ${w.s.signer.id} can use keypair '${KEYPAIR_ALIAS}' (id ${w.s.keypair.id})`);
+    const checked = w.emu.requests.filter((r) => r.path.startsWith('/signingmanager/api/v1/keypairs'));
+    expect(checked.at(-1)).toMatchObject({ method: 'GET', servername: w.emu.clientAuthHost.split(':')[0], hadApiKey: true, clientCertUser: w.s.signer.id });
+    await j.post();
+    expect(await statusWith(w.emu, main.outputs.token!)).toBe(401);
+
+    const wrong = job({ 'client-certificate-for-job': 'true', 'keypair-alias': 'no-such-keypair' });
+    const failed = await wrong.main();
+    expect(failed.exitCode).toBe(1);
+    expect(failed.log.find((l) => l.startsWith('Error:'))).toContain("Software Trust lists no keypair 'no-such-keypair' that this user may use");
+    const post = await wrong.post();
+    expect(post.exitCode).toBe(0);
+    expect(post.log.join('\n')).toMatch(/The broker revoked api-token/);
+    expect(wrong.runnerTempFiles()).toEqual([]);
   });
 
   it('an unreachable broker: main says so and names the URL', async () => {
@@ -187,16 +225,25 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
   // The documented workflows with broker-url (README.md, docs/*.md; documented-workflows.test.ts runs the others), with
   // the permissions they give the job: the broker's URL and audience are this world's, as the others get the emulator's host.
   const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-  const snippets = pages.flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].filter((m) => m[1]!.includes('broker-url:')).map((m) => [file, m[1]!] as const),
-  );
+  const snippets = [
+    ...pages.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].filter((m) => m[1]!.includes('broker-url:')).map((m) => [file, m[1]!] as const),
+    ),
+    // And every example workflow with broker-url (documented-workflows.test.ts runs the others).
+    ...readdirSync('examples').filter((f) => /\.ya?ml$/.test(f)).map((f) => [`examples/${f}`, readFileSync(`examples/${f}`, 'utf8')] as const).filter(([, text]) => text.includes('broker-url:')),
+  ];
+  it('runs the broker example of examples/ too', () => expect(snippets.map(([f]) => f)).toContain('examples/broker-release.yml'));
+  /** `${{ vars.X }}` as the documented-workflows table fills it: the world's keypair. */
+  const vars: Record<string, string> = { 'vars.SM_KEYPAIR_ALIAS': KEYPAIR_ALIAS };
+  const filled = (w: Record<string, string> = {}) => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, String(v).replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_m, n: string) => vars[n] ?? `<no value for ${n}>`)]));
   it.each(snippets)('the documented workflow in %s runs: main and post succeed, the token is dead afterwards', async (_file, text) => {
     const doc = parse(text) as { jobs?: Record<string, unknown>; permissions?: JobOptions['permissions']; steps?: { uses?: string; with?: Record<string, string> }[] };
     const jobDoc = (doc.jobs ? Object.values(doc.jobs)[0] : doc) as typeof doc;
     const step = jobDoc.steps!.find((s) => /d1-token-action@/.test(s.uses ?? ''))!;
-    const j = job({ ...step.with, 'broker-url': w.url, 'broker-audience': AUDIENCE }, { permissions: jobDoc.permissions ?? {} });
+    const j = job({ ...filled(step.with), 'broker-url': w.url, 'broker-audience': AUDIENCE }, { permissions: jobDoc.permissions ?? {} });
     const main = await j.main();
     expect(main.outcome, main.log.join('\n')).toBe('success');
+    if (step.with?.['keypair-alias']) expect(main.outputs['keypair-id']).toBe(w.s.keypair.id);
     expect(await statusWith(w.emu, main.outputs.token!)).toBe(200);
     const post = await j.post();
     expect(post.outcome).toBe('success');

@@ -1,5 +1,5 @@
 /**
- * The import rules of src/ (.dependency-cruiser.mjs, `npm run lint:imports`): the real tree passes, and a copy of it
+ * The import rules of src/ and broker/ (.dependency-cruiser.mjs, `npm run lint:imports`): the real tree passes, and a copy of it
  * with forbidden imports added fails with exactly the rules those imports break. Both run the same CLI CI runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ interface Violation {
 
 function cruise(cwd: string): { status: number | null; violations: Violation[]; modules: number } {
   const config = join(process.cwd(), '.dependency-cruiser.mjs');
-  const r = spawnSync(process.execPath, [CLI, 'src', '--config', config, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [CLI, 'src', 'broker', '--config', config, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (!r.stdout) throw new Error(`depcruise printed nothing (exit ${r.status}): ${r.stderr}`);
   const result = JSON.parse(r.stdout) as { summary: { violations: Violation[]; totalCruised: number } };
   return { status: r.status, violations: result.summary.violations, modules: result.summary.totalCruised };
@@ -34,9 +34,11 @@ function copyOfSrc(name: string, lines: Record<string, string>): string {
   const dir = join(fixture, name);
   mkdirSync(join(dir, 'harness'), { recursive: true });
   cpSync('src', join(dir, 'src'), { recursive: true });
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src'] }));
+  cpSync('broker', join(dir, 'broker'), { recursive: true });
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src', 'broker'] }));
   writeFileSync(join(dir, 'harness', 'runner.ts'), 'export const runner = 1;\n');
   writeFileSync(join(dir, 'src', 'unplaced.ts'), 'export const x = 1;\n');
+  // Keys are paths under src/, or under broker/ when they start with `../broker/`.
   for (const [file, line] of Object.entries(lines)) appendFileSync(join(dir, 'src', file), `\n${line}\n`);
   return dir;
 }
@@ -47,7 +49,7 @@ describe('import rules (npm run lint:imports)', () => {
     expect(show(r.violations)).toEqual([]);
     expect(r.status).toBe(0);
     // It did look: every .ts file of src/ (and the packages they import) was cruised.
-    const files = readdirSync('src', { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    const files = ['src', 'broker'].flatMap((d) => readdirSync(d, { recursive: true }).map(String)).filter((f) => f.endsWith('.ts'));
     expect(r.modules).toBeGreaterThanOrEqual(files.length);
   });
 
@@ -71,6 +73,11 @@ describe('import rules (npm run lint:imports)', () => {
     // The action importing test tooling; an entry imported by something other than index.ts.
     { file: 'runner/inputs.ts', line: "import { runner } from '../../harness/runner.js';", edge: 'src/runner/inputs.ts -> harness/runner.ts', rules: ['error src-not-to-tooling'] },
     { file: 'steps/main.ts', line: "import { run } from '../entry/post.js';", edge: 'src/steps/main.ts -> src/entry/post.ts', rules: ['error entry-only-from-index', 'error steps-not-up'] },
+    // The broker may use src/'s lower layers, never a step or an entry, nor the test tooling; src/ never imports it.
+    { file: '../broker/server.ts', line: "import { runMain } from '../src/steps/main.js';", edge: 'broker/server.ts -> src/steps/main.ts', rules: ['error broker-not-to-steps'] },
+    { file: '../broker/policy.ts', line: "import { run } from '../src/entry/main.js';", edge: 'broker/policy.ts -> src/entry/main.ts', rules: ['error broker-not-to-steps'] },
+    { file: '../broker/config.ts', line: "import { runner } from '../harness/runner.js';", edge: 'broker/config.ts -> harness/runner.ts', rules: ['error broker-not-to-tooling'] },
+    { file: 'job/broker-client.ts', line: "import type { Policy } from '../../broker/policy.js';", edge: 'src/job/broker-client.ts -> broker/policy.ts', rules: ['error src-not-to-broker'] },
     // A module placed in no layer: a warning, which does not fail the check.
     { file: 'runner/core.ts', line: "import { x } from '../unplaced.js';", edge: 'src/runner/core.ts -> src/unplaced.ts', rules: ['warn module-has-a-layer'] },
   ];

@@ -26,6 +26,8 @@ var wire = __webpack_require__(8118);
 var platform_http = __webpack_require__(9825);
 // EXTERNAL MODULE: ./src/runner/inputs.ts
 var runner_inputs = __webpack_require__(9205);
+// EXTERNAL MODULE: ./src/runner/input-modes.ts
+var input_modes = __webpack_require__(5427);
 // EXTERNAL MODULE: ./src/platform/text-safety.ts
 var text_safety = __webpack_require__(8659);
 // EXTERNAL MODULE: ./src/platform/version.ts
@@ -43,8 +45,7 @@ var version = __webpack_require__(5895);
 
 
 
-/** Inputs the broker's policy decides: given with broker-url they would be ignored, so they are refused. */
-const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name-prefix', 'stale-after-hours'];
+
 const BOOTSTRAP_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'];
 function parseBrokerInputs(getInput) {
     const raw = getInput('broker-url').trim();
@@ -53,12 +54,8 @@ function parseBrokerInputs(getInput) {
             throw new runner_inputs/* InputError */.dz('broker-url', `are two ways to authenticate: with broker-url the job holds no DigiCert ONE secret (the broker does). Remove ${name}, or broker-url.`, `Inputs 'broker-url' and '${name}'`);
         }
     }
-    for (const name of DECIDED_BY_POLICY) {
-        if (getInput(name).trim())
-            throw new runner_inputs/* InputError */.dz(name, "does not apply with broker-url: the broker's policy decides it. Leave it empty.");
-    }
-    if ((0,runner_inputs/* bool */.lc)(getInput, 'cleanup-stale', false))
-        throw new runner_inputs/* InputError */.dz('cleanup-stale', "does not apply with broker-url: the broker's sweeper revokes what runs left behind.");
+    // Every input this mode does not honour (runner/input-modes.ts): refused by name, never ignored.
+    (0,input_modes/* refuseInapplicable */.hh)(getInput, 'broker');
     let url;
     try {
         url = new URL(raw);
@@ -82,7 +79,8 @@ function parseBrokerInputs(getInput) {
     if (clientCertificateForJob && step.skipRevoke) {
         throw new runner_inputs/* InputError */.dz('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must remove the PKCS#12 file and have the broker revoke the certificate.');
     }
-    return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: (0,runner_inputs/* bool */.lc)(getInput, 'export-env', false), clientCertificateForJob, trust: (0,runner_inputs/* parseTrust */.Sb)(getInput), step };
+    const keypairAlias = (0,runner_inputs/* parseKeypairAliasInput */.FJ)(getInput, false, clientCertificateForJob);
+    return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: (0,runner_inputs/* bool */.lc)(getInput, 'export-env', false), clientCertificateForJob, keypairAlias, trust: (0,runner_inputs/* parseTrust */.Sb)(getInput), step };
 }
 /** A broker answer that is not what was asked for; the message is for the job log (clean, scrubbed). */
 class BrokerError extends Error {
@@ -311,7 +309,16 @@ async function runBrokerMain(deps) {
     const idToken = await idTokenFor(api, core.setSecret, secrets);
     const lease = (0,external_node_crypto_.randomBytes)(16).toString('base64url');
     core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [lease] }));
-    const res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
+    let res;
+    try {
+        res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
+    }
+    catch (err) {
+        // A refusal (4xx) or a broker never reached: nothing was minted, so post must not warn it could not revoke.
+        if (err instanceof BrokerError && !err.maybeCommitted)
+            core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [] }));
+        throw err;
+    }
     // Masked before it is parsed or anything else is written: a malformed answer must not print it either.
     const raw = res.body?.token;
     if (typeof raw === 'string' && raw.length <= 4096) {
@@ -336,10 +343,14 @@ async function runBrokerMain(deps) {
         await (0,files/* writeNewFile */.S)((0,external_node_path_.join)(runnerTemp, name), pfx);
         file = { path: (0,external_node_path_.join)(runnerTemp, name), password };
     }
-    await publish(deps, inputs, cred, file);
+    // Both factors are in the job now: the same keypair check as the bootstrap modes, before the build spends time.
+    const keypairId = inputs.keypairAlias && file
+        ? await (await __webpack_require__.e(/* import() */ 149).then(__webpack_require__.bind(__webpack_require__, 9149))).checkKeypair({ core, env, createHttp: deps.createHttp, clock: deps.clock, deadline: api.deadline }, { host: cred.host, alias: inputs.keypairAlias, userId: cred.userId, token: cred.token, certificateFile: file.path, certificatePassword: file.password, secrets, trust: inputs.trust })
+        : undefined;
+    await publish(deps, inputs, cred, file, keypairId);
 }
 /** The same outputs, exported variables, log line and summary as a mint with a bootstrap credential. */
-async function publish(deps, inputs, c, file) {
+async function publish(deps, inputs, c, file, keypairId) {
     const { core } = deps;
     const baseUrl = `https://${c.host}`;
     const outputs = {
@@ -352,8 +363,8 @@ async function publish(deps, inputs, c, file) {
         'base-url': baseUrl,
         'job-certificate-file': file?.path ?? '',
         'job-certificate-password': file?.password ?? '',
-        // The keypair check runs in the bootstrap modes only; the output is set (empty) so every mode sets every output.
-        'keypair-id': '',
+        // Set once the keypair check passed (keypair-alias); empty otherwise, so every mode sets every output.
+        'keypair-id': keypairId ?? '',
     };
     for (const [name, value] of Object.entries(outputs))
         core.setOutput(name, value);
@@ -409,7 +420,8 @@ async function runBrokerPost(deps) {
         return summary('failed', 'FAILED (state did not fit; nothing was sent)');
     }
     if (leases.length === 0) {
-        core.info('Nothing to revoke: the main step did not ask the broker for a credential.');
+        // Main writes an empty list when the broker refused (or was never reached): it minted nothing.
+        core.info(core.getState(state/* STATE */.c4.broker) ? "Nothing to revoke: the broker refused the main step's request (or was not reached), so it made nothing for this job." : 'Nothing to revoke: the main step did not ask the broker for a credential.');
         return 'nothing';
     }
     let inputs;

@@ -11,6 +11,7 @@
  * signing request is refused.
  * `npm run demo -- --broker`: no DigiCert ONE secret in the job: it authenticates through the broker with its OIDC
  * token (scripts/demo-broker.ts).
+ * Options are parsed strictly (scripts/demo-args.ts): an unknown one prints the usage and exits 2.
  */
 import { readFileSync } from 'node:fs';
 import { D1Emulator } from '../emulator/server.js';
@@ -21,6 +22,8 @@ import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
 import { DIST_BUNDLE, RunnerJob } from '../harness/runner.js';
 import { scanJob } from '../harness/leaks.js';
 import { opensslVerify, signDigest, softwareTrustStatus, statusWith as status } from '../harness/later-step.js';
+import { INPUTS } from '../src/runner/input-modes.js';
+import { parseDemoArgs, DEMO_USAGE } from './demo-args.js';
 
 const c = process.stdout.isTTY ? { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', off: '\x1b[0m' } : { dim: '', bold: '', green: '', red: '', off: '' };
 
@@ -29,7 +32,19 @@ function show(title: string, lines: string[]): void {
   for (const l of lines) console.log(`  ${c.dim}│${c.off} ${l}`);
 }
 
-if (process.argv.includes('--broker')) process.exit((await (await import('./demo-broker.js')).brokerDemo()) ? 0 : 1);
+let args: ReturnType<typeof parseDemoArgs>;
+try {
+  args = parseDemoArgs(process.argv.slice(2));
+} catch (err) {
+  // A usage error (a misspelt --brokr must not run another demo): exit 2, the reason, then how to call it.
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n\n${DEMO_USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(DEMO_USAGE);
+  process.exit(0);
+}
+if (args.mode === 'broker') process.exit((await (await import('./demo-broker.js')).brokerDemo()) ? 0 : 1);
 
 const started = performance.now();
 const emu = await D1Emulator.start();
@@ -37,9 +52,9 @@ const s = seedScenario(emu);
 console.log(`${c.bold}DigiCert ONE emulator${c.off} on https://${emu.host} (CA generated for this run)`);
 console.log(`  bootstrap service user: ${s.bootstrap.user.friendly_name} (${s.bootstrap.user.id})`);
 console.log(`  target service user:    ${s.signer.friendly_name} (${s.signer.id})`);
-const mtls = process.argv.includes('--mtls');
-const sign = process.argv.includes('--sign');
-const scoped = process.argv.includes('--scope');
+const mtls = args.mode === 'mtls';
+const sign = args.mode === 'sign';
+const scoped = args.mode === 'scope';
 let inputs: Record<string, string>;
 let secrets: Record<string, string>;
 if (mtls) {
@@ -66,8 +81,10 @@ if (mtls) {
 }
 
 const job = new RunnerJob({ inputs, caPem: emu.caPem });
-const defaulted = Object.keys(job.inputs).filter((k) => !(k in inputs));
-console.log(`\nthe runner model adds action.yml's ${defaulted.length} other inputs with their defaults (as GitHub's runner does): ${defaulted.map((k) => `${k}='${job.inputs[k]}'`).join(', ')}`);
+// Only what action.yml declares as a default is called one; the emulator's CA is the demo's own addition.
+const defaulted = Object.keys(job.inputs).filter((k) => !(k in inputs) && INPUTS[k]?.default !== '' && job.inputs[k] === INPUTS[k]?.default);
+console.log(`\nthe runner model adds action.yml's defaults, as GitHub's runner does: ${defaulted.map((k) => `${k}='${job.inputs[k]}'`).join(', ')}`);
+if (job.inputs['tls-ca-certificates'] && !inputs['tls-ca-certificates']) console.log("and the demo gives tls-ca-certificates the emulator's CA certificate (a real job trusts DigiCert ONE's public certificate without it)");
 let ok = true;
 try {
   let seen = emu.requests.length;
@@ -78,7 +95,8 @@ try {
   const mainSeen = seenByEmulator(seen);
   console.log(`\n  the emulator saw: ${mainSeen.join('\n                    ')}`);
   const token = main.outputs.token ?? '';
-  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v === token || k === 'job-certificate-password' ? '***' : v}`).join('  ')}`);
+  // A secret shows as *** only when there is one: an empty output is shown empty.
+  console.log(`\n  outputs: ${Object.entries(main.outputs).map(([k, v]) => `${k}=${v !== '' && (v === token || k === 'job-certificate-password') ? '***' : v}`).join('  ')}`);
   console.log(`  saved state for post: ${Object.keys(main.state).join(', ')} (no secret)`);
   const live = await status(emu, token);
   console.log(`  a later step calls GET /account/api/v1/user/me with steps.d1.outputs.token → ${live === 200 ? c.green : c.red}${live}${c.off}`);

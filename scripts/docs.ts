@@ -1,13 +1,15 @@
 /**
  * Tables generated so they cannot drift from their source: the README's short inputs and outputs tables (each
  * description's first sentence) and docs/inputs.md's full ones, from action.yml; docs/api.md's field-by-field table,
- * from the contract suite. `npm run docs` rewrites them; a test fails when a committed file differs.
+ * from the contract suite; the honour/refuse table of each input in each mode (docs/inputs.md, docs/broker.md), from
+ * src/runner/input-modes.ts. `npm run docs` rewrites them; a test fails when a committed file differs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { renderFieldTable } from '../__tests__/contract/fields.js';
+import { renderModeTable } from '../src/runner/input-modes.js';
 
 interface ActionYml {
   inputs: Record<string, { description: string; required?: boolean; default?: string }>;
@@ -49,7 +51,17 @@ export function updateReadme(readme: string, actionYml: string): string {
 
 export function updateInputsDoc(doc: string, actionYml: string): string {
   const t = renderTables(actionYml, { full: true });
-  return put(put(doc, 'docs/inputs.md', 'inputs', t.inputs), 'docs/inputs.md', 'outputs', t.outputs);
+  return put(put(put(doc, 'docs/inputs.md', 'inputs', t.inputs), 'docs/inputs.md', 'outputs', t.outputs), 'docs/inputs.md', 'modes', renderModeTable());
+}
+
+/** docs/broker.md's table of what broker mode honours and refuses, from src/runner/input-modes.ts. */
+export function updateBrokerDoc(doc: string): string {
+  return put(doc, 'docs/broker.md', 'modes', renderModeTable(['broker']));
+}
+
+/** The README's prose: what its length budget counts. Generated tables (between start/end markers) are left out. */
+export function readmeProse(readme: string): string {
+  return readme.replace(/<!-- ([a-z-]+):start -->[\s\S]*?<!-- \1:end -->/g, '');
 }
 
 export function updateApiDoc(doc: string): string {
@@ -64,5 +76,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   update('README.md', (t) => updateReadme(t, actionYml));
   update('docs/inputs.md', (t) => updateInputsDoc(t, actionYml));
   update('docs/api.md', updateApiDoc);
-  console.log('README.md, docs/inputs.md and docs/api.md tables updated from action.yml and the contract fields');
+  update('docs/broker.md', updateBrokerDoc);
+  console.log('README.md, docs/inputs.md, docs/broker.md and docs/api.md tables updated from action.yml, src/runner/input-modes.ts and the contract fields');
 }

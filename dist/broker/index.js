@@ -14006,7 +14006,7 @@ module.exports = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6456);
-/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9205);
+/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5748);
 /* harmony import */ var _id_token_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5704);
 /* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(226);
 /**
@@ -15180,7 +15180,7 @@ __webpack_async_result__();
 /* harmony export */ });
 /* unused harmony exports MATCHABLE_CLAIMS, PolicyFileError */
 /* harmony import */ var _src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
-/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9205);
+/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5748);
 /**
  * The trust policy: which jobs get what, decided from the claims of their verified OIDC token. Deny by default: a job
  * names a policy, and gets its grant only when every claim the policy lists matches. Every policy must name the
@@ -16039,8 +16039,8 @@ async function createOnce(ctx, create) {
     }
 }
 
-// EXTERNAL MODULE: ./src/runner/inputs.ts
-var inputs = __nccwpck_require__(9205);
+// EXTERNAL MODULE: ./src/runner/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(5748);
 ;// CONCATENATED MODULE: ./src/job/scope.ts
 
 
@@ -17401,22 +17401,122 @@ class InputError extends Error {
 
 /***/ }),
 
-/***/ 9205:
+/***/ 5748:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Sk: () => (/* binding */ parseScope),
-/* harmony export */   dz: () => (/* reexport safe */ _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__.d),
-/* harmony export */   o6: () => (/* binding */ parseHost),
-/* harmony export */   vL: () => (/* binding */ MAX_LIFETIME_DAYS)
-/* harmony export */ });
-/* unused harmony exports SECRET_INPUTS, secretInputValues, MANAGERS, DEFAULT_HOST, bool, parseTrust, usesBroker, parsePreflight, parseStepConfig, parseTargetHost, certificateLoader, parseAuth, parseConfig */
-/* harmony import */ var _d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
-/* harmony import */ var _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4284);
-/* harmony import */ var _credentials_naming_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9620);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  dz: () => (/* reexport */ input_error/* InputError */.d),
+  vL: () => (/* binding */ MAX_LIFETIME_DAYS),
+  o6: () => (/* binding */ parseHost),
+  Sk: () => (/* binding */ parseScope)
+});
+
+// UNUSED EXPORTS: DEFAULT_HOST, MANAGERS, SECRET_INPUTS, bool, certificateLoader, parseAuth, parseConfig, parseKeypairAliasInput, parsePreflight, parseStepConfig, parseTargetHost, parseTrust, secretInputValues, usesBroker
+
+// EXTERNAL MODULE: ./src/d1/wire.ts
+var wire = __nccwpck_require__(8118);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./src/platform/http.ts + 1 modules
+var http = __nccwpck_require__(9825);
+// EXTERNAL MODULE: ./src/platform/input-error.ts
+var input_error = __nccwpck_require__(4284);
+// EXTERNAL MODULE: ./src/credentials/naming.ts
+var naming = __nccwpck_require__(9620);
+;// CONCATENATED MODULE: ./src/runner/input-modes.ts
+/**
+ * Every input of action.yml, once: its type, its default (the runner passes it as if the user wrote it) and, for each
+ * way to authenticate (mode), whether the input is honoured or refused. A refused input with a value other than its
+ * default fails the step naming it, so nothing a workflow writes is silently ignored (issue 29).
+ *
+ * action.yml holds each input's name, default and description (what the runner and users read); this table holds
+ * what the code needs besides. __tests__/input-modes.test.ts checks that the two name the same inputs with the same
+ * defaults, and runs every input in every mode through the parsers: honoured must change the parsed result,
+ * refused must throw naming the input. `npm run docs` writes the honour/refuse table into docs/inputs.md and
+ * docs/broker.md from here.
+ */
+
+const MODES = (/* unused pure expression or super */ null && (['api-key', 'mtls', 'broker']));
+const MODE_NAMES = { 'api-key': 'API key (`api-key`)', mtls: 'mutual TLS (`client-certificate`)', broker: 'broker (`broker-url`)' };
+const BOOTSTRAP_ONLY = 'the broker holds the DigiCert ONE credential; the job holds none.';
+const POLICY_DECIDES = "the broker's policy decides it. Leave it empty.";
+const BROKER_ONLY = 'it applies only with broker-url.';
+const INPUTS = {
+    'api-key': { type: 'secret', default: '', refusedIn: { mtls: 'give one bootstrap credential.', broker: BOOTSTRAP_ONLY } },
+    'client-certificate': { type: 'secret', default: '', refusedIn: { 'api-key': 'give one bootstrap credential.', broker: BOOTSTRAP_ONLY } },
+    'client-certificate-password': { type: 'secret', default: '', refusedIn: { 'api-key': 'it belongs to client-certificate.', broker: BOOTSTRAP_ONLY } },
+    'client-key': { type: 'secret', default: '', refusedIn: { 'api-key': 'it belongs to client-certificate.', broker: BOOTSTRAP_ONLY } },
+    'broker-url': { type: 'url', default: '', refusedIn: { 'api-key': 'give one way to authenticate.', mtls: 'give one way to authenticate.' } },
+    'broker-policy': { type: 'name', default: '', refusedIn: { 'api-key': BROKER_ONLY, mtls: BROKER_ONLY }, example: 'other-policy' },
+    'broker-audience': { type: 'text', default: '', refusedIn: { 'api-key': BROKER_ONLY, mtls: BROKER_ONLY }, example: 'https://aud.example.com' },
+    'client-certificate-expiry-warning-days': {
+        type: 'int',
+        default: '30',
+        refusedIn: { 'api-key': 'it is about the bootstrap client-certificate, which this job does not use.', broker: 'it is about the bootstrap client-certificate, which the broker holds.' },
+        example: '10',
+    },
+    host: { type: 'host', default: '', refusedIn: { broker: POLICY_DECIDES }, example: 'demo.one.digicert.com' },
+    'tls-ca-certificates': { type: 'pem', default: '', refusedIn: {} },
+    'service-user-id': { type: 'text', default: '', refusedIn: { broker: POLICY_DECIDES }, example: '5b1c0e2a-8f3d-4c1e-9a7b-2d6f0e1c3b4a' },
+    scope: { type: 'list', default: '', refusedIn: { broker: POLICY_DECIDES }, example: 'Software Trust: Signer', instead: 'service-user-id' },
+    accounts: { type: 'list', default: '', refusedIn: { broker: POLICY_DECIDES }, example: 'acct-1', with: { scope: 'Software Trust: Signer', 'service-user-id': '' } },
+    'service-user-email': { type: 'text', default: '', refusedIn: { broker: POLICY_DECIDES }, example: 'ci@example.com', with: { scope: 'Software Trust: Signer', 'service-user-id': '' } },
+    'token-name-prefix': { type: 'name', default: '', refusedIn: { broker: POLICY_DECIDES }, example: 'release' },
+    'lifetime-days': {
+        type: 'int',
+        default: '1',
+        // The job cannot ask the broker for an end date (its API has no such field): the policy's lifetimeDays sets it.
+        refusedIn: { broker: "the broker's policy sets the end date (its lifetimeDays); leave lifetime-days out, or ask the broker's operator to change the policy." },
+        example: '3',
+    },
+    'skip-revoke': { type: 'bool', default: 'false', refusedIn: {}, example: 'true' },
+    'client-certificate-for-job': { type: 'bool', default: 'false', refusedIn: {}, example: 'true' },
+    'keypair-alias': { type: 'name', default: '', refusedIn: {}, example: 'my-keypair', with: { 'client-certificate-for-job': 'true' } },
+    'export-env': { type: 'bool', default: 'false', refusedIn: {}, example: 'true' },
+    'timeout-seconds': { type: 'int', default: '60', refusedIn: {}, example: '30' },
+    'cleanup-stale': { type: 'bool', default: 'false', refusedIn: { broker: "the broker's sweeper revokes what runs left behind." }, example: 'true' },
+    'stale-after-hours': { type: 'int', default: '', refusedIn: { broker: "the broker's sweeper revokes what runs left behind." }, example: '48', with: { 'cleanup-stale': 'true' } },
+    'expiry-warning-days': { type: 'int', default: '', refusedIn: { broker: "it is about the bootstrap user, which the broker's operator watches." }, example: '5' },
+    preflight: { type: 'bool', default: 'false', refusedIn: {}, example: 'true' },
+    'job-summary': { type: 'bool', default: 'true', refusedIn: {}, example: 'false' },
+};
+/** Whether a value is the input's default as the runner passes it (true/TRUE alike; 30 and 030 alike). */
+function isDefault(spec, value) {
+    const v = value.trim();
+    if (v === spec.default)
+        return true;
+    if (spec.type === 'bool')
+        return v.toLowerCase() === spec.default;
+    if (spec.type === 'int' && spec.default !== '' && /^\d+$/.test(v))
+        return Number(v) === Number(spec.default);
+    return false;
+}
+const MODE_TEXT = { 'api-key': 'with api-key', mtls: 'with client-certificate', broker: 'with broker-url' };
+/** Throws an InputError naming the first input that this mode refuses and the workflow set to other than its default. */
+function input_modes_refuseInapplicable(getInput, mode) {
+    for (const [name, spec] of Object.entries(INPUTS)) {
+        const why = spec.refusedIn[mode];
+        if (why === undefined)
+            continue;
+        const value = getInput(name);
+        if (value.trim() === '' || isDefault(spec, value))
+            continue;
+        throw new InputError(name, `does not apply ${MODE_TEXT[mode]}: ${why}`);
+    }
+}
+/** The honour/refuse table for docs (scripts/docs.ts). */
+function renderModeTable(modes = MODES) {
+    const rows = [`| input | ${modes.map((m) => MODE_NAMES[m]).join(' | ')} |`, `|---|${modes.map(() => '---').join('|')}|`];
+    for (const [name, spec] of Object.entries(INPUTS)) {
+        rows.push(`| \`${name}\` | ${modes.map((m) => (spec.refusedIn[m] === undefined ? 'honoured' : `refused: ${spec.refusedIn[m].replace(/\|/g, '\\|')}`)).join(' | ')} |`);
+    }
+    return rows.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/runner/inputs.ts
+
 
 
 
@@ -17465,11 +17565,11 @@ function parseScope(raw) {
         const manager = colon > 0 ? text.slice(0, colon).trim() : '';
         const roles = colon > 0 ? text.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) : [];
         if (!manager || roles.length === 0) {
-            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
+            throw new input_error/* InputError */.d('scope', `line ${i + 1} should read 'Manager: role[, role\u2026]', e.g. 'Software Trust: Signer'.`);
         }
-        const code = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseCode */ .Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
+        const code = (0,wire/* parseCode */.Xp)(MANAGERS[manager.toLowerCase()] ?? (/^[a-z][a-z0-9_]*$/.test(manager) ? manager : undefined));
         if (!code) {
-            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
+            throw new input_error/* InputError */.d('scope', `line ${i + 1}: unknown manager '${manager.slice(0, 40)}'; known: ${[...new Set(Object.keys(MANAGERS).map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase())))].join(', ')} (or an application code such as secure_software_manager).`);
         }
         entries.push({ manager, applicationCode: code, roles });
     }
@@ -17491,7 +17591,7 @@ function bool(getInput, name, fallback) {
         return false;
     throw new InputError(name, `expected true or false, got '${raw.slice(0, 20)}'.`);
 }
-function int(getInput, name, min, max, fallback, meaning) {
+function inputs_int(getInput, name, min, max, fallback, meaning) {
     const raw = getInput(name).trim();
     if (raw === '')
         return fallback;
@@ -17544,7 +17644,7 @@ function parseStepConfig(getInput) {
     return {
         skipRevoke: bool(getInput, 'skip-revoke', false),
         jobSummary: bool(getInput, 'job-summary', true),
-        timeoutSeconds: int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
+        timeoutSeconds: inputs_int(getInput, 'timeout-seconds', 1, 600, 60, 'seconds one step may take, retries included'),
     };
 }
 /**
@@ -17555,28 +17655,28 @@ function parseHost(raw, inputName, kind = 'api-key') {
     let value = raw.trim().toLowerCase();
     if (/^[a-z][a-z0-9+.-]*:\/\//.test(value)) {
         if (!value.startsWith('https://')) {
-            throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
+            throw new input_error/* InputError */.d(inputName, `DigiCert ONE is served over HTTPS only; use https:// or give the bare host name (e.g. ${DEFAULT_HOST}).`);
         }
         value = value.slice('https://'.length);
     }
     value = value.replace(/\/+$/, '');
     if (value.includes('@'))
-        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, 'must not contain credentials (user@host); give the host name only.');
+        throw new input_error/* InputError */.d(inputName, 'must not contain credentials (user@host); give the host name only.');
     if (/[/?#]/.test(value)) {
-        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
+        throw new input_error/* InputError */.d(inputName, `give the host only, without a path (e.g. ${DEFAULT_HOST}, not https://${DEFAULT_HOST}/account/api/v1).`);
     }
     const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value);
     const name = m?.[1] ?? '';
     const port = m?.[2];
     if (!(HOSTNAME.test(name) || IPV4.test(name)) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
+        throw new input_error/* InputError */.d(inputName, `'${raw.trim().slice(0, 100)}' is not a host name; expected e.g. ${DEFAULT_HOST} or demo.one.digicert.com.`);
     }
     if (name.startsWith(CLIENTAUTH) && kind === 'client-cert') {
         const plain = name.slice(CLIENTAUTH.length);
         return port ? `${plain}:${port}` : plain;
     }
     if (name.startsWith(CLIENTAUTH)) {
-        throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
+        throw new input_error/* InputError */.d(inputName, `'${name}' is the mutual-TLS host, which needs a client certificate; with api-key give the host without '${CLIENTAUTH}' (e.g. ${name.slice(CLIENTAUTH.length)}).`);
     }
     return port ? `${name}:${port}` : name;
 }
@@ -17634,6 +17734,8 @@ function parseAuth(getInput, now, loadCertificate) {
 }
 function parseConfig(getInput, env, run, now, loadCertificate) {
     const auth = parseAuth(getInput, now, loadCertificate);
+    // Inputs of another mode (broker-policy, a client certificate's expiry warning with api-key): refused, never ignored.
+    refuseInapplicable(getInput, auth.kind === 'api-key' ? 'api-key' : 'mtls');
     const host = parseTargetHost(getInput, auth.kind);
     const serviceUserIdRaw = getInput('service-user-id').trim();
     const scopeRaw = getInput('scope');
@@ -17679,7 +17781,7 @@ function parseConfig(getInput, env, run, now, loadCertificate) {
         throw new InputError('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must disable the certificate and remove its PKCS#12 file; leave skip-revoke off, or do without a certificate made for the job.');
     }
     const keypairAlias = parseKeypairAliasInput(getInput, scope !== undefined, clientCertificateForJob);
-    const lifetimeDays = int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
+    const lifetimeDays = inputs_int(getInput, 'lifetime-days', 0, MAX_LIFETIME_DAYS, 1, 'UTC days; 0 ends today at 23:59:59 UTC; the post step revokes the token anyway');
     return {
         host,
         baseUrl: `https://${host}`,
@@ -17692,10 +17794,10 @@ function parseConfig(getInput, env, run, now, loadCertificate) {
         clientCertificateForJob,
         keypairAlias,
         cleanupStale,
-        staleAfterHours: int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
-        expiryWarningDays: int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
+        staleAfterHours: inputs_int(getInput, 'stale-after-hours', 1, 24 * 35, 24, 'hours after which a token of an earlier run counts as left over'),
+        expiryWarningDays: inputs_int(getInput, 'expiry-warning-days', 0, 365, 14, 'days before the bootstrap identity ends to start warning; 0 turns the check off'),
         expiryCheckAlways: getInput('expiry-warning-days').trim() !== '',
-        certificateExpiryWarningDays: int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
+        certificateExpiryWarningDays: inputs_int(getInput, 'client-certificate-expiry-warning-days', 0, 9999, 30, 'days before the client certificate ends to start warning; 0 turns the warning off'),
         trust: parseTrust(getInput),
         step: parseStepConfig(getInput),
     };

@@ -7,7 +7,9 @@
 import { parseCertificatePem, parseId, parseName, parseUtcDay, type Id, type Name, type UtcDay } from '../d1/wire.js';
 import type { HttpClient, HttpOptions } from '../platform/http.js';
 import { NetworkError } from '../platform/http.js';
-import { InputError, bool, parseStepConfig, parseTrust, type GetInput, type StepConfig } from '../runner/inputs.js';
+import { InputError, bool, parseKeypairAliasInput, parseStepConfig, parseTrust, type GetInput, type StepConfig } from '../runner/inputs.js';
+import { refuseInapplicable } from '../runner/input-modes.js';
+import type { KeypairAlias } from '../d1/wire.js';
 import { logSafe } from '../platform/text-safety.js';
 import { redact } from '../platform/text-safety.js';
 import { USER_AGENT } from '../platform/version.js';
@@ -20,13 +22,13 @@ export interface BrokerInputs {
   audience: string;
   exportEnv: boolean;
   clientCertificateForJob: boolean;
+  /** With client-certificate-for-job: the keypair both factors are checked against once the broker has answered. */
+  keypairAlias: KeypairAlias | undefined;
   /** The CAs TLS trusts for the broker and the ID-token service: Node's roots plus tls-ca-certificates (inputs.ts). */
   trust: string[];
   step: StepConfig;
 }
 
-/** Inputs the broker's policy decides: given with broker-url they would be ignored, so they are refused. */
-const DECIDED_BY_POLICY = ['host', 'service-user-id', 'scope', 'accounts', 'service-user-email', 'token-name-prefix', 'stale-after-hours'] as const;
 const BOOTSTRAP_INPUTS = ['api-key', 'client-certificate', 'client-key', 'client-certificate-password'] as const;
 
 export function parseBrokerInputs(getInput: GetInput): BrokerInputs {
@@ -40,10 +42,8 @@ export function parseBrokerInputs(getInput: GetInput): BrokerInputs {
       );
     }
   }
-  for (const name of DECIDED_BY_POLICY) {
-    if (getInput(name).trim()) throw new InputError(name, "does not apply with broker-url: the broker's policy decides it. Leave it empty.");
-  }
-  if (bool(getInput, 'cleanup-stale', false)) throw new InputError('cleanup-stale', "does not apply with broker-url: the broker's sweeper revokes what runs left behind.");
+  // Every input this mode does not honour (runner/input-modes.ts): refused by name, never ignored.
+  refuseInapplicable(getInput, 'broker');
   let url: URL;
   try {
     url = new URL(raw);
@@ -63,7 +63,8 @@ export function parseBrokerInputs(getInput: GetInput): BrokerInputs {
   if (clientCertificateForJob && step.skipRevoke) {
     throw new InputError('client-certificate-for-job', 'cannot go with skip-revoke: true. The post step must remove the PKCS#12 file and have the broker revoke the certificate.');
   }
-  return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: bool(getInput, 'export-env', false), clientCertificateForJob, trust: parseTrust(getInput), step };
+  const keypairAlias = parseKeypairAliasInput(getInput, false, clientCertificateForJob);
+  return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: bool(getInput, 'export-env', false), clientCertificateForJob, keypairAlias, trust: parseTrust(getInput), step };
 }
 
 /** What the broker minted, parsed as any outside answer is. */

@@ -73,7 +73,14 @@ export async function runBrokerMain(deps: MainDeps): Promise<void> {
   const idToken = await idTokenFor(api, core.setSecret, secrets);
   const lease = randomBytes(16).toString('base64url');
   core.saveState(STATE.broker, JSON.stringify({ leases: [lease] }));
-  const res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
+  let res: Awaited<ReturnType<typeof callBroker>>;
+  try {
+    res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
+  } catch (err) {
+    // A refusal (4xx) or a broker never reached: nothing was minted, so post must not warn it could not revoke.
+    if (err instanceof BrokerError && !err.maybeCommitted) core.saveState(STATE.broker, JSON.stringify({ leases: [] }));
+    throw err;
+  }
   // Masked before it is parsed or anything else is written: a malformed answer must not print it either.
   const raw = (res.body as { token?: unknown } | undefined)?.token;
   if (typeof raw === 'string' && raw.length <= 4096) {
@@ -99,11 +106,19 @@ export async function runBrokerMain(deps: MainDeps): Promise<void> {
     await writeNewFile(join(runnerTemp, name), pfx);
     file = { path: join(runnerTemp, name), password };
   }
-  await publish(deps, inputs, cred, file);
+  // Both factors are in the job now: the same keypair check as the bootstrap modes, before the build spends time.
+  const keypairId =
+    inputs.keypairAlias && file
+      ? await (await import('./keypair-check.js')).checkKeypair(
+          { core, env, createHttp: deps.createHttp, clock: deps.clock, deadline: api.deadline },
+          { host: cred.host, alias: inputs.keypairAlias, userId: cred.userId, token: cred.token, certificateFile: file.path, certificatePassword: file.password, secrets, trust: inputs.trust },
+        )
+      : undefined;
+  await publish(deps, inputs, cred, file, keypairId);
 }
 
 /** The same outputs, exported variables, log line and summary as a mint with a bootstrap credential. */
-async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential, file: { path: string; password: string } | undefined): Promise<void> {
+async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential, file: { path: string; password: string } | undefined, keypairId: Id | undefined): Promise<void> {
   const { core } = deps;
   const baseUrl = `https://${c.host}`;
   const outputs: Record<string, string> = {
@@ -116,8 +131,8 @@ async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential
     'base-url': baseUrl,
     'job-certificate-file': file?.path ?? '',
     'job-certificate-password': file?.password ?? '',
-    // The keypair check runs in the bootstrap modes only; the output is set (empty) so every mode sets every output.
-    'keypair-id': '',
+    // Set once the keypair check passed (keypair-alias); empty otherwise, so every mode sets every output.
+    'keypair-id': keypairId ?? '',
   };
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
   if (inputs.exportEnv) {
@@ -171,7 +186,8 @@ export async function runBrokerPost(deps: PostDeps): Promise<PostOutcome> {
     return summary('failed', 'FAILED (state did not fit; nothing was sent)');
   }
   if (leases.length === 0) {
-    core.info('Nothing to revoke: the main step did not ask the broker for a credential.');
+    // Main writes an empty list when the broker refused (or was never reached): it minted nothing.
+    core.info(core.getState(STATE.broker) ? "Nothing to revoke: the broker refused the main step's request (or was not reached), so it made nothing for this job." : 'Nothing to revoke: the main step did not ask the broker for a credential.');
     return 'nothing';
   }
   let inputs: BrokerInputs;

@@ -8,6 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { trustAnchors } from '../platform/http.js';
 import { InputError } from '../platform/input-error.js';
 import { NAME_MAX_LENGTH, defaultTokenName, ownName, type RunInfo } from '../credentials/naming.js';
+import { refuseInapplicable } from './input-modes.js';
 
 export { InputError };
 
@@ -311,6 +312,8 @@ export function parseAuth(getInput: GetInput, now: Date, loadCertificate?: Certi
 
 export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date, loadCertificate?: CertificateLoader): Config {
   const auth = parseAuth(getInput, now, loadCertificate);
+  // Inputs of another mode (broker-policy, a client certificate's expiry warning with api-key): refused, never ignored.
+  refuseInapplicable(getInput, auth.kind === 'api-key' ? 'api-key' : 'mtls');
 
   const host = parseTargetHost(getInput, auth.kind);
 
@@ -395,7 +398,7 @@ export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: Run
  * `smctl keypair update-access`), the Lead's permission, which DigiCert's secure configuration guide says never to give
  * a service user used for signing. So scope with keypair-alias is refused here, before anything is created.
  */
-function parseKeypairAliasInput(getInput: GetInput, scoped: boolean, clientCertificateForJob: boolean): KeypairAlias | undefined {
+export function parseKeypairAliasInput(getInput: GetInput, scoped: boolean, clientCertificateForJob: boolean): KeypairAlias | undefined {
   const raw = getInput('keypair-alias').trim();
   if (!raw) return undefined;
   if (scoped) {
