@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
+import { defaultCertificate } from '../emulator/software-trust.js';
 import { opensslVerify, signDigest } from '../harness/later-step.js';
 import type { RunnerJob, StepResult } from '../harness/runner.js';
 import { statusWith, useTenant, type Tenant } from './support/emulator.js';
@@ -73,7 +74,7 @@ describe('keypair-alias: the signer service user the keypair is assigned to', ()
     expect(signed).toMatchObject({ status: 200, keypairId: main.outputs['keypair-id'] });
     expect(opensslVerify(signed.certificatePem!, signed.signature!, file)).toEqual({ ok: true, output: 'Verified OK' });
     // The certificate it verifies with is the keypair's, issued by the emulator's code-signing CA.
-    expect(signed.certificatePem!.replace(/\s/g, '')).toBe(t.s.keypair.certificate.certPem.replace(/\s/g, ''));
+    expect(signed.certificatePem!.replace(/\s/g, '')).toBe(defaultCertificate(t.s.keypair).certPem.replace(/\s/g, ''));
 
     const post = await j.post();
     expect(post.outcome, post.log.join('\n')).toBe('success');
