@@ -172,7 +172,7 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     expect(main.outputs['keypair-id']).toBe(w.s.keypair.id);
-    expect(main.log.join('\n')).toContain(`Keypair check: user ${w.s.signer.id} can use keypair '${KEYPAIR_ALIAS}' (id ${w.s.keypair.id})`);
+    expect(main.log.join('\n')).toContain(`Keypair check: keypair '${KEYPAIR_ALIAS}' (id ${w.s.keypair.id}) is listed for user ${w.s.signer.id}; may sign: is_signable_by_me: true`);
     const checked = w.emu.requests.filter((r) => r.path.startsWith('/signingmanager/api/v1/keypairs'));
     expect(checked.at(-1)).toMatchObject({ method: 'GET', servername: w.emu.clientAuthHost.split(':')[0], hadApiKey: true, clientCertUser: w.s.signer.id });
     await j.post();

@@ -99,12 +99,34 @@ describe('printing outside text', () => {
 });
 
 describe('Software Trust keypairs (keypair-alias check)', () => {
-  it('a keypair item: id and alias parsed; the certificate present, absent, or unknown when no field names it', () => {
-    expect(parseKeypair({ id: 'k1', alias: 'release-key', default_certificate: { id: 'c1' } })).toEqual({ id: 'k1', alias: 'release-key', certificate: 'present' });
-    expect(parseKeypair({ id: 'k1', alias: 'release-key', certificates: [{ id: 'c1' }] })?.certificate).toBe('present');
-    expect(parseKeypair({ id: 'k1', alias: 'release-key', certificate: 'c1' })?.certificate).toBe('present');
-    for (const none of [null, {}, [], '', { id: '../x' }]) expect(parseKeypair({ id: 'k1', alias: 'a', default_certificate: none })?.certificate).toBe('absent');
-    expect(parseKeypair({ id: 'k1', alias: 'a', key_alg: 'RSA' })?.certificate).toBe('unknown');
+  it('a keypair item in the recorded shape (ebourg/jsign digicertone-keypairs.json): the fields the keypair check reads', () => {
+    const recorded = {
+      id: 'k1',
+      alias: 'release-key',
+      key_type: 'PRODUCTION',
+      key_status: 'ONLINE',
+      account: { id: 'a1', name: 'Main' },
+      limit_by_users: true,
+      users: [{ id: 'u1', name: 'John Doe', auth_type: 'BASIC' }, { id: '../x' }],
+      groups: [{ id: 'g1', name: 'The Jsign Project', status: 'ACTIVE' }, { id: 'g2', name: '::error::x' }],
+      certificates: [{ id: 'c1', alias: 'release-cert', certificate_status: 'ACTIVE', default_cert: true, valid_to: '2042-11-10T23:59:59Z' }, { id: 'c/2' }],
+      number_of_active_certificates: 1,
+      is_signable_by_me: true,
+    };
+    expect(parseKeypair(recorded)).toEqual({
+      id: 'k1',
+      alias: 'release-key',
+      signableByMe: true,
+      limitByUsers: true,
+      users: ['u1'],
+      // A name outside the documented set is dropped (the id is shown instead); an item whose id is not one, too.
+      groups: [{ id: 'g1', name: 'The Jsign Project' }, { id: 'g2', name: undefined }],
+      certificates: [{ id: 'c1', alias: 'release-cert', status: 'ACTIVE', isDefault: true, validTo: '2042-11-10' }],
+      activeCertificates: 1,
+    });
+    // Absent fields stay undefined (the check then says it could not confirm), and so do values of the wrong type.
+    expect(parseKeypair({ id: 'k1', alias: 'a', key_alg: 'RSA' })).toEqual({ id: 'k1', alias: 'a', signableByMe: undefined, limitByUsers: undefined, users: undefined, groups: undefined, certificates: undefined, activeCertificates: undefined });
+    expect(parseKeypair({ id: 'k1', is_signable_by_me: 'true', number_of_active_certificates: -1, users: 'u1' })).toMatchObject({ signableByMe: undefined, activeCertificates: undefined, users: undefined });
     // A hostile alias is dropped (it then matches no input), an id that is not one drops the item.
     expect(parseKeypair({ id: 'k1', alias: HOSTILE })?.alias).toBeUndefined();
     expect(parseKeypair({ id: 'a/b', alias: 'a' })).toBeUndefined();

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KEYPAIR_ALIAS } from '../emulator/scenario.js';
+import { defaultCertificate } from '../emulator/software-trust.js';
 import { opensslVerify, signDigest } from '../harness/later-step.js';
 import type { RunnerJob, StepResult } from '../harness/runner.js';
 import { statusWith, useTenant, type Tenant } from './support/emulator.js';
@@ -56,8 +57,9 @@ describe('keypair-alias: the signer service user the keypair is assigned to', ()
     expect(main.outcome, main.log.join('\n')).toBe('success');
     expect(main.annotations).toEqual([]);
     expect(main.outputs['keypair-id']).toBe(t.s.keypair.id);
+    const cert = defaultCertificate(t.s.keypair);
     expect(main.log).toContain(
-      `Keypair check: user ${t.s.signer.id} can use keypair '${KEYPAIR_ALIAS}' (id ${t.s.keypair.id}), with a certificate; checked with the job's token and client certificate on ${t.emu.clientAuthHost}.`,
+      `Keypair check: keypair '${KEYPAIR_ALIAS}' (id ${t.s.keypair.id}) is listed for user ${t.s.signer.id}; may sign: is_signable_by_me: true; certificate: its default certificate '${cert.alias}' is ACTIVE, valid to ${cert.validTo.toISOString().slice(0, 10)}; checked with the job's token and client certificate on ${t.emu.clientAuthHost}.`,
     );
     // The check went to clientauth. with the minted token AND the job's certificate, after both were made.
     const seen = t.emu.requests.slice(before);
@@ -73,7 +75,7 @@ describe('keypair-alias: the signer service user the keypair is assigned to', ()
     expect(signed).toMatchObject({ status: 200, keypairId: main.outputs['keypair-id'] });
     expect(opensslVerify(signed.certificatePem!, signed.signature!, file)).toEqual({ ok: true, output: 'Verified OK' });
     // The certificate it verifies with is the keypair's, issued by the emulator's code-signing CA.
-    expect(signed.certificatePem!.replace(/\s/g, '')).toBe(t.s.keypair.certificate.certPem.replace(/\s/g, ''));
+    expect(signed.certificatePem!.replace(/\s/g, '')).toBe(defaultCertificate(t.s.keypair).certPem.replace(/\s/g, ''));
 
     const post = await j.post();
     expect(post.outcome, post.log.join('\n')).toBe('success');
@@ -117,22 +119,96 @@ describe('keypair-alias: the signer service user the keypair is assigned to', ()
     nothingLive(user.id);
   });
 
-  it('a keypair without a certificate fails the check; an answer without any certificate field passes with a note', async () => {
-    const noCert = { kind: 'rewrite' as const, path: /\/signingmanager\/api\/v1\/keypairs$/ };
-    t.emu.fault({ ...noCert, body: (b) => ({ ...(b as object), items: (b as { items: object[] }).items.map((k) => ({ ...k, default_certificate: null })) }) });
-    const j = env.job(signerInputs(t.s.signer.id));
+  it.each([
+    ['REVOKED', [{ status: 'REVOKED' as const }]],
+    ['EXPIRED', [{ status: 'EXPIRED' as const }]],
+    ['REVOKED and EXPIRED', [{ alias: 'first-cert', status: 'EXPIRED' as const }, { alias: 'second-cert', status: 'REVOKED' as const, default: true }]],
+  ])('a keypair whose certificates are %s: main fails naming the alias, the user and the reason with the fix; post leaves nothing alive', async (_what, certificates) => {
+    const alias = `st-${Math.random().toString(36).slice(2, 8)}`;
+    const kp = t.emu.softwareTrust.addKeypair({ alias, users: [t.s.signer.id], certificates });
+    const j = env.job(signerInputs(t.s.signer.id, { 'keypair-alias': alias }));
     const main = await j.main();
     expect(main.outcome).toBe('failure');
-    expect(errorLine(main)).toContain(`keypair '${KEYPAIR_ALIAS}' (id ${t.s.keypair.id}) is assigned to the user but has no certificate to sign with`);
+    const error = errorLine(main);
+    expect(error).toContain(`Keypair check for keypair-alias '${alias}' as user ${t.s.signer.id}`);
+    const statuses = kp.certificates.map((c) => `'${c.alias}' ${c.status}`).join(', ');
+    expect(error).toContain(`keypair '${alias}' (id ${kp.id}) has no ACTIVE certificate to sign with (${statuses})`);
+    expect(error).toContain(`renew or re-issue its certificate in Software Trust`);
+    expect(main.outputs['keypair-id']).toBeUndefined();
+    expect(main.outputs.token).toBeUndefined();
+    const post = await j.post();
+    expect(post.outcome, post.log.join('\n')).toBe('success');
+    nothingLive(t.s.signer.id);
+  });
+
+  it('a keypair the user can see but may not sign with (a Lead it is not assigned to: is_signable_by_me false): main fails naming alias, user and reason; post leaves nothing alive', async () => {
+    const lead = t.emu.model.addUser({
+      friendly_name: 'lead-not-assigned',
+      applications: [{ id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH', 'MANAGE_SM_KEYPAIR'] }],
+    });
+    const j = env.job(signerInputs(lead.id));
+    const main = await j.main();
+    expect(main.outcome).toBe('failure');
+    const error = errorLine(main);
+    expect(error).toContain(`Keypair check for keypair-alias '${KEYPAIR_ALIAS}' as user ${lead.id}`);
+    expect(error).toContain(`Software Trust answers is_signable_by_me: false: the user can see keypair '${KEYPAIR_ALIAS}' (id ${t.s.keypair.id}) but may not sign with it (users: ${t.s.signer.id}; groups: none)`);
+    expect(error).toContain(`assign keypair '${KEYPAIR_ALIAS}' to user ${lead.id}, or to a team the user is a member of`);
+    await j.post();
+    nothingLive(lead.id);
+  });
+
+  it('the default certificate REVOKED but another ACTIVE: passes, with a warning naming both', async () => {
+    const kp = t.emu.softwareTrust.addKeypair({ alias: 'default-revoked', users: [t.s.signer.id], certificates: [{ alias: 'revoked-default', status: 'REVOKED', default: true }, { alias: 'renewed', status: 'ACTIVE', default: false }] });
+    const j = env.job(signerInputs(t.s.signer.id, { 'keypair-alias': 'default-revoked' }));
+    const main = await j.main();
+    expect(main.outcome, main.log.join('\n')).toBe('success');
+    expect(main.outputs['keypair-id']).toBe(kp.id);
+    expect(main.annotations.map((a) => a.message)).toEqual([
+      expect.stringContaining("its default certificate 'revoked-default' is REVOKED, while 'renewed' is ACTIVE"),
+    ]);
     await j.post();
     nothingLive(t.s.signer.id);
+  });
 
-    t.emu.fault({ ...noCert, body: (b) => ({ ...(b as object), items: (b as { items: Record<string, unknown>[] }).items.map(({ default_certificate: _, ...k }) => k) }) });
-    const k = env.job(signerInputs(t.s.signer.id));
-    const ok = await k.main();
-    expect(ok.outcome, ok.log.join('\n')).toBe('success');
-    expect(ok.log.some((l) => l.includes('its certificate could not be confirmed from the answer'))).toBe(true);
-    await k.post();
+  /** The listing's items rewritten: some recorded fields taken out, others set. */
+  const rewrite = (drop: string[], set: Record<string, unknown> = {}) =>
+    t.emu.fault({
+      kind: 'rewrite',
+      path: /\/signingmanager\/api\/v1\/keypairs$/,
+      body: (b) => ({ ...(b as object), items: (b as { items: Record<string, unknown>[] }).items.map((k) => ({ ...Object.fromEntries(Object.entries(k).filter(([n]) => !drop.includes(n))), ...set })) }),
+    });
+
+  it('without is_signable_by_me, the assignment decides: listed in users passes; in neither users nor groups fails', async () => {
+    rewrite(['is_signable_by_me']);
+    const ok = env.job(signerInputs(t.s.signer.id));
+    const m1 = await ok.main();
+    expect(m1.outcome, m1.log.join('\n')).toBe('success');
+    expect(m1.annotations).toEqual([]);
+    expect(m1.log.some((l) => l.includes('may sign: assigned to the user (users)'))).toBe(true);
+    await ok.post();
+
+    rewrite(['is_signable_by_me'], { users: [{ id: 'someone-else', name: 'x', auth_type: 'BASIC' }], groups: [] });
+    const no = env.job(signerInputs(t.s.signer.id));
+    const m2 = await no.main();
+    expect(m2.outcome).toBe('failure');
+    expect(errorLine(m2)).toContain(`keypair '${KEYPAIR_ALIAS}' (id ${t.s.keypair.id}) is not assigned to the user nor to any group (users: someone-else; groups: none)`);
+    await no.post();
+    nothingLive(t.s.signer.id);
+  });
+
+  it('an answer with none of the fields the check reads passes with warnings that say exactly what it could not confirm', async () => {
+    rewrite(['is_signable_by_me', 'users', 'groups', 'limit_by_users', 'certificates', 'number_of_active_certificates']);
+    const j = env.job(signerInputs(t.s.signer.id));
+    const main = await j.main();
+    expect(main.outcome, main.log.join('\n')).toBe('success');
+    expect(main.outputs['keypair-id']).toBe(t.s.keypair.id);
+    const lead = `Keypair check for keypair-alias '${KEYPAIR_ALIAS}' as user ${t.s.signer.id} (the job's token and client certificate, on ${t.emu.clientAuthHost}): could not confirm`;
+    expect(main.annotations.map((a) => a.message)).toEqual([
+      `${lead} that the user may sign with it (no is_signable_by_me; the answer has none of is_signable_by_me, users, groups); the check passes on the listing alone, and signing may still be refused.`,
+      `${lead} that it has an ACTIVE certificate (the answer has neither certificates nor number_of_active_certificates); the check passes on the listing alone, and signing may still be refused.`,
+    ]);
+    expect(main.log.some((l) => l.includes('may sign: not confirmed; certificate: not confirmed'))).toBe(true);
+    await j.post();
     nothingLive(t.s.signer.id);
   });
 

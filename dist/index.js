@@ -14973,7 +14973,7 @@ function traceFor(debug, env) {
 /* harmony export */   vH: () => (/* binding */ parseCreatedClientCert),
 /* harmony export */   yk: () => (/* binding */ createClientCertBody)
 /* harmony export */ });
-/* unused harmony exports API_PREFIX, SOFTWARE_TRUST_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, parseText, SECRET_FIELDS, KEYPAIR_CERTIFICATE_FIELDS */
+/* unused harmony exports API_PREFIX, SOFTWARE_TRUST_PREFIX, NAME_PATTERN, NAME_READ_MAX, parseInstant, parseText, SECRET_FIELDS, KEYPAIR_CHECK_FIELDS */
 /**
  * DigiCert ONE's wire format, and the one boundary for what its answers say. Every path, request field and response
  * field the action uses is here, and every value read from an answer is parsed into a typed, bounded value before
@@ -15179,15 +15179,34 @@ function parseCreatedClientCert(body) {
         return { id: undefined, certificatePem: undefined };
     return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
 }
-const KEYPAIR_CERTIFICATE_FIELDS = ['default_certificate', 'certificate', 'certificates'];
+/** The Software Trust keypair fields the keypair check reads (recorded names; docs/api.md). */
+const KEYPAIR_CHECK_FIELDS = (/* unused pure expression or super */ null && (['is_signable_by_me', 'limit_by_users', 'users', 'groups', 'certificates', 'number_of_active_certificates']));
+const bool = (v) => (typeof v === 'boolean' ? v : undefined);
+function parseKeypairCertificate(x) {
+    const id = parseId(x.id);
+    return id ? { id, alias: parseKeypairAlias(x.alias), status: parseCode(x.certificate_status), isDefault: bool(x.default_cert), validTo: parseUtcDay(x.valid_to) } : undefined;
+}
 function parseKeypair(x) {
     const id = parseId(x.id);
     if (!id)
         return undefined;
-    const named = KEYPAIR_CERTIFICATE_FIELDS.filter((f) => f in x);
-    const has = (v) => (Array.isArray(v) ? v.some(has) : isObj(v) ? parseId(v.id) !== undefined : parseId(v) !== undefined);
-    const certificate = named.length === 0 ? 'unknown' : named.some((f) => has(x[f])) ? 'present' : 'absent';
-    return { id, alias: parseKeypairAlias(x.alias), certificate };
+    const objects = (v) => (Array.isArray(v) ? v.filter(isObj) : undefined);
+    const count = x.number_of_active_certificates;
+    return {
+        id,
+        alias: parseKeypairAlias(x.alias),
+        signableByMe: bool(x.is_signable_by_me),
+        limitByUsers: bool(x.limit_by_users),
+        users: objects(x.users)?.map((u) => parseId(u.id)).filter((u) => u !== undefined),
+        groups: objects(x.groups)?.flatMap((g) => {
+            const gid = parseId(g.id);
+            return gid ? [{ id: gid, name: parseName(g.name) }] : [];
+        }),
+        certificates: objects(x.certificates)
+            ?.map(parseKeypairCertificate)
+            .filter((c) => c !== undefined),
+        activeCertificates: typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : undefined,
+    };
 }
 function parseSecret(v) {
     return typeof v === 'string' && SECRET.test(v) ? v : undefined;

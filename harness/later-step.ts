@@ -39,12 +39,11 @@ export interface StAnswer {
   body: unknown;
 }
 
-/** The fields of a listed keypair and a certificate that a signing client reads (see signDigest). */
+/** The fields of a listed keypair that a signing client reads (see signDigest; recorded shape, emulator/software-trust.ts). */
 interface ListedKeypair {
   id: string;
   alias: string;
-  account: string;
-  default_certificate: { id: string };
+  certificates: { id: string; default_cert: boolean }[];
 }
 
 /**
@@ -96,8 +95,9 @@ export interface Signed {
 
 /**
  * Signs a SHA-256 digest the way public clients do (ebourg/jsign DigiCertOneSigningService.java, reached by the
- * keypair's alias as smctl's --keypair-alias is): the keypair by alias, its certificate, then
- * `POST keypairs/{id}/sign {account, sig_alg, hash}`. Only the digest leaves the step, never the file.
+ * keypair's alias as smctl's --keypair-alias is): the keypair by alias and its default certificate, the certificate
+ * by id, the keypair by id (for its `account` object), then `POST keypairs/{id}/sign {account, sig_alg, hash}` with
+ * `account` sent back as the object read, as jsign does. Only the digest leaves the step, never the file.
  */
 export async function signDigest(emu: D1Emulator, who: SoftwareTrustCaller, alias: string, digest: Buffer): Promise<Signed> {
   const refused = (r: StAnswer | 'handshake'): Signed =>
@@ -106,11 +106,16 @@ export async function signDigest(emu: D1Emulator, who: SoftwareTrustCaller, alia
   if (listed === 'handshake' || listed.status !== 200) return refused(listed);
   const kp = (listed.body as { items: ListedKeypair[] }).items.find((k) => k.alias === alias);
   if (!kp) return { status: 404, message: `no keypair '${alias}' listed for this user` };
-  const certs = await softwareTrustCall(emu, who, 'GET', `/certificates?id=${encodeURIComponent(kp.default_certificate.id)}`);
+  const chosen = kp.certificates.find((c) => c.default_cert);
+  if (!chosen) return { status: 404, keypairId: kp.id, message: `keypair '${alias}' has no default certificate` };
+  const certs = await softwareTrustCall(emu, who, 'GET', `/certificates?id=${encodeURIComponent(chosen.id)}`);
   if (certs === 'handshake' || certs.status !== 200) return refused(certs);
   const der = Buffer.from((certs.body as { items: { cert: string }[] }).items[0]!.cert, 'base64');
   const certificatePem = new X509Certificate(der).toString();
-  const signed = await softwareTrustCall(emu, who, 'POST', `/keypairs/${kp.id}/sign`, { account: kp.account, sig_alg: 'SHA256withRSA', hash: digest.toString('base64') });
+  const read = await softwareTrustCall(emu, who, 'GET', `/keypairs/${kp.id}`);
+  if (read === 'handshake' || read.status !== 200) return refused(read);
+  const { account } = read.body as { account: unknown };
+  const signed = await softwareTrustCall(emu, who, 'POST', `/keypairs/${kp.id}/sign`, { account, sig_alg: 'SHA256withRSA', hash: digest.toString('base64') });
   if (signed === 'handshake' || signed.status !== 200) return { ...refused(signed), keypairId: kp.id, certificatePem };
   return { status: 200, keypairId: kp.id, certificatePem, signature: Buffer.from((signed.body as { signature: string }).signature, 'base64') };
 }

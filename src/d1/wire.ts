@@ -295,26 +295,71 @@ export function parseCreatedClientCert(body: unknown): CreatedCertificate {
   return { id: first(body, ['id', 'certificate_id'], parseId), certificatePem: first(body, ['certificate', 'certificate_pem', 'pem'], parseCertificatePem) };
 }
 
-/** A keypair in Software Trust's listing: its id, its alias, and whether it has a certificate to sign with. */
+/**
+ * A keypair in Software Trust's listing, as far as the keypair check needs it. Field names are the ones recorded
+ * from a real tenant (ebourg/jsign, jsign-crypto/src/test/resources/services/digicertone-keypairs.json) and read by
+ * DigiCert's Jenkins plugin (`limit_by_users`, `users[].id`); each is `undefined` when the answer lacks it, so the
+ * check can say exactly what it could not confirm.
+ */
 export interface Keypair {
   id: Id;
   alias: KeypairAlias | undefined;
-  /**
-   * From `default_certificate` (an object with an id, or an id), `certificate`, or a non-empty `certificates`
-   * (*unconfirmed* names: smctl and the console show a keypair's "default certificate"). 'unknown' when the answer
-   * has none of these fields, so a tenant that names it otherwise is not refused for it.
-   */
-  certificate: 'present' | 'absent' | 'unknown';
+  /** `is_signable_by_me`: the server's own answer to "may the caller sign with it" (recorded: `true`). */
+  signableByMe: boolean | undefined;
+  /** `limit_by_users`: true when only the assigned users and groups may use it (smctl `--restricted`). */
+  limitByUsers: boolean | undefined;
+  /** `users[].id`: the users it is assigned to. */
+  users: Id[] | undefined;
+  /** `groups[]`: the groups (teams) it is assigned to; membership is not in the answer. */
+  groups: { id: Id; name: Name | undefined }[] | undefined;
+  /** `certificates[]`: each with `certificate_status` (ACTIVE, REVOKED, EXPIRED…) and `default_cert`. */
+  certificates: KeypairCertificate[] | undefined;
+  /** `number_of_active_certificates`. */
+  activeCertificates: number | undefined;
 }
-export const KEYPAIR_CERTIFICATE_FIELDS = ['default_certificate', 'certificate', 'certificates'] as const;
+
+export interface KeypairCertificate {
+  id: Id;
+  /** Certificate aliases are read with the keypair alias's character set (recorded: `jsign-2022-cert`). */
+  alias: KeypairAlias | undefined;
+  /** `certificate_status`: ACTIVE is the one state that signs usefully. */
+  status: Code | undefined;
+  /** `default_cert`: the one smctl uses when given only the keypair. */
+  isDefault: boolean | undefined;
+  /** `valid_to`, as a UTC day. */
+  validTo: UtcDay | undefined;
+}
+
+/** The Software Trust keypair fields the keypair check reads (recorded names; docs/api.md). */
+export const KEYPAIR_CHECK_FIELDS = ['is_signable_by_me', 'limit_by_users', 'users', 'groups', 'certificates', 'number_of_active_certificates'] as const;
+
+const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+
+function parseKeypairCertificate(x: Obj): KeypairCertificate | undefined {
+  const id = parseId(x.id);
+  return id ? { id, alias: parseKeypairAlias(x.alias), status: parseCode(x.certificate_status), isDefault: bool(x.default_cert), validTo: parseUtcDay(x.valid_to) } : undefined;
+}
 
 export function parseKeypair(x: Obj): Keypair | undefined {
   const id = parseId(x.id);
   if (!id) return undefined;
-  const named = KEYPAIR_CERTIFICATE_FIELDS.filter((f) => f in x);
-  const has = (v: unknown): boolean => (Array.isArray(v) ? v.some(has) : isObj(v) ? parseId(v.id) !== undefined : parseId(v) !== undefined);
-  const certificate = named.length === 0 ? 'unknown' : named.some((f) => has(x[f])) ? 'present' : 'absent';
-  return { id, alias: parseKeypairAlias(x.alias), certificate };
+  const objects = (v: unknown): Obj[] | undefined => (Array.isArray(v) ? v.filter(isObj) : undefined);
+  const count = x.number_of_active_certificates;
+  return {
+    id,
+    alias: parseKeypairAlias(x.alias),
+    signableByMe: bool(x.is_signable_by_me),
+    limitByUsers: bool(x.limit_by_users),
+    users: objects(x.users)?.map((u) => parseId(u.id)).filter((u): u is Id => u !== undefined),
+    groups: objects(x.groups)?.flatMap((g) => {
+      const gid = parseId(g.id);
+      return gid ? [{ id: gid, name: parseName(g.name) }] : [];
+    }),
+    certificates: objects(x.certificates)
+      ?.map(parseKeypairCertificate)
+      .filter((c): c is KeypairCertificate => c !== undefined),
+    activeCertificates: typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : undefined,
+  };
 }
 
 function parseSecret(v: unknown): string | undefined {
