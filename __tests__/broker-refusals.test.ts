@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusWith } from '../harness/later-step.js';
 import { GITHUB_ISSUER } from '../broker/id-token.js';
+import { GENERIC_REFUSAL } from '../broker/server.js';
 import { AUDIENCE, hasSqlite, newLease, startWorld, type Answer, type BrokerWorld } from './support/broker.js';
 
 describe.skipIf(!hasSqlite)('broker refusals', () => {
@@ -109,29 +110,51 @@ describe.skipIf(!hasSqlite)('broker refusals', () => {
     await expectRefused(() => w.call('POST', '/v1/revoke', token, { leases: [first.body.lease] }), 401, 'replayed_token', 'its jti was used before');
   });
 
-  it('refuses another repository, naming the claims that differ and what the policy expects', async () => {
-    await expectRefused(
+  /** A refusal told in the one generic answer; the audit line keeps what differed. */
+  async function expectGeneric(act: () => Promise<Answer>, detail: string): Promise<Answer> {
+    const auditBefore = w.audit().length;
+    const a = await expectRefused(act, 403, 'policy_refused', GENERIC_REFUSAL.message);
+    expect(a.body).toEqual({ error: GENERIC_REFUSAL });
+    expect(w.audit().slice(auditBefore)).toEqual([expect.objectContaining({ event: 'refused', detail: expect.stringContaining(detail) })]);
+    return a;
+  }
+
+  it('tells another repository nothing of the policy (the generic answer); the audit log names the claims that differ', async () => {
+    const a = await expectGeneric(
       () => w.mint(w.token({ repository: 'octo-org/other', repository_id: '555', sub: 'repo:octo-org/other:ref:refs/heads/main' })),
-      403,
-      'policy_refused',
       "policy 'release' does not match this job: repository_id (expected 123456789, token has 555); repository (expected octo-org/release-tools, token has octo-org/other)",
     );
+    for (const value of ['123456789', '987654', 'octo-org/release-tools', 'refs/tags/v*', 'workflow_dispatch', 'release.yml']) expect(JSON.stringify(a.body)).not.toContain(value);
   });
 
-  it('refuses a repository re-created under the same name (same name, new repository_id)', async () => {
-    const a = await expectRefused(() => w.mint(w.token({ repository_id: '999000111' })), 403, 'policy_refused', 'repository_id (expected 123456789, token has 999000111)');
-    expect((a.body.error as { mismatches: unknown[] }).mismatches).toEqual([{ claim: 'repository_id', expected: ['123456789'], actual: '999000111' }]);
+  it('a repository re-created under the same name (new repository_id) and an owner re-created under the same login get the generic answer', async () => {
+    await expectGeneric(() => w.mint(w.token({ repository_id: '999000111' })), 'repository_id (expected 123456789, token has 999000111)');
+    await expectGeneric(() => w.mint(w.token({ repository_owner_id: '1' })), 'repository_owner_id (expected 987654, token has 1)');
   });
 
-  it('refuses an owner that is not the one trusted (an owner re-created under the same login)', async () => {
-    await expectRefused(() => w.mint(w.token({ repository_owner_id: '1' })), 403, 'policy_refused', 'repository_owner_id (expected 987654, token has 1)');
+  it('a stranger and an unknown policy name get byte-identical answers, on /v1/credentials and /v1/check alike', async () => {
+    const raw = async (path: string, token: string, policy: string): Promise<[number, string]> => {
+      const a = await w.callText('POST', path, token, { policy, lease: newLease(), job: 'sign' });
+      return [a.status, a.text];
+    };
+    const stranger = { repository: 'mallory/probe', repository_id: '31337', repository_owner_id: '31338', repository_owner: 'mallory' };
+    for (const path of ['/v1/credentials', '/v1/check']) {
+      const answers = [
+        await raw(path, w.token(stranger), 'release'),
+        await raw(path, w.token(stranger), 'production'),
+        await raw(path, w.token(stranger), 'no-such-policy'),
+        await raw(path, w.token(), 'no-such-policy'),
+      ];
+      expect(new Set(answers.map((x) => JSON.stringify(x))).size, `${path}: ${JSON.stringify(answers)}`).toBe(1);
+      expect(answers[0]![1]).not.toMatch(/release|production|no-such-policy|123456789|987654/);
+    }
   });
 
-  it('refuses a job the policy does not cover (another branch, another event), and a policy that does not exist', async () => {
+  it('the policy\'s own repository is told what differs (another branch, another event, another workflow); an unknown name is not', async () => {
     await expectRefused(() => w.mint(w.token({ ref: 'refs/heads/feature' })), 403, 'policy_refused', 'ref (expected refs/heads/main or refs/tags/v*, token has refs/heads/feature)');
     await expectRefused(() => w.mint(w.token({ event_name: 'pull_request_target' })), 403, 'policy_refused', 'event_name (expected push or workflow_dispatch, token has pull_request_target)');
     await expectRefused(() => w.mint(w.token({ job_workflow_ref: 'octo-org/release-tools/.github/workflows/other.yml@refs/heads/main' })), 403, 'policy_refused', 'job_workflow_ref (expected octo-org/release-tools/.github/workflows/release.yml@refs/*');
-    await expectRefused(() => w.mint(w.token(), 'no-such-policy'), 403, 'unknown_policy', "this broker has no policy named 'no-such-policy'");
+    await expectGeneric(() => w.mint(w.token(), 'no-such-policy'), "this broker has no policy named 'no-such-policy'");
   });
 
   it('refuses a CSR under a policy that grants no client certificate', async () => {

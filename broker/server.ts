@@ -59,6 +59,7 @@ const MAX_BODY = 64 * 1024;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 
+/** A refusal: `message` and `shown` go to the caller; `extra` (the claims, the detail) only to the audit log. */
 class HttpRefusal extends Error {
   constructor(
     readonly status: number,
@@ -66,10 +67,22 @@ class HttpRefusal extends Error {
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
+    readonly shown: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
+
+/**
+ * The one answer for a job the broker does not explain itself to: a stranger to the named policy (another repository or
+ * owner by id), and a policy name this broker does not have. Same code, same words, no value of any policy: the
+ * audience is public, so any repository can get a token that verifies, and must learn nothing from the answer (which
+ * names exist, which ids, refs or environments a policy expects). The audit log keeps the detail.
+ */
+export const GENERIC_REFUSAL = {
+  code: 'policy_refused',
+  message: 'no policy of this broker by that name admits this job (the broker\'s operator can see why in its audit log)',
+} as const;
 
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
 const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
@@ -151,16 +164,29 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   function policyFor(body: Record<string, unknown>, claims: JobClaims, wantsCertificate: boolean): Policy {
     if (typeof body.policy !== 'string' || !body.policy) throw new HttpRefusal(400, 'invalid_request', 'policy (the name of a policy of this broker) is required');
     const d = decide(config.policies, body.policy, claims.all);
-    if (d.ok === false && d.code === 'unknown_policy') throw new HttpRefusal(403, 'unknown_policy', `this broker has no policy named '${body.policy.slice(0, 64)}'`, { policy: d.policy, claims: decidingClaims(claims) });
+    if (d.ok === false && d.code === 'unknown_policy') {
+      const detail = `this broker has no policy named '${body.policy.slice(0, 64)}'`;
+      throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, { policy: d.policy.slice(0, 64), detail, claims: decidingClaims(claims) });
+    }
     if (d.ok === false && d.code === 'policy_refused') {
       const list = d.mismatches.map((m) => `${m.claim} (expected ${m.expected.join(' or ')}${m.actual !== undefined ? `, token has ${m.actual}` : ', token has none'})`).join('; ');
-      throw new HttpRefusal(403, 'policy_refused', `policy '${d.policy}' does not match this job: ${list}`, { policy: d.policy, mismatches: d.mismatches, claims: decidingClaims(claims) });
+      const detail = `policy '${d.policy}' does not match this job: ${list}`;
+      const audited = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
+      // Only the policy's own repository (both ids match) is told which claim differs and what was expected.
+      if (!ownsPolicy(d.policy, claims)) throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, audited);
+      throw new HttpRefusal(403, 'policy_refused', detail, audited, {}, { policy: d.policy, mismatches: d.mismatches });
     }
     const policy = (d as { policy: Policy }).policy;
     if (wantsCertificate && !policy.clientCertificate) {
       throw new HttpRefusal(403, 'policy_refused', `policy '${policy.name}' does not grant a client certificate (clientCertificate is not true)`, { policy: policy.name, claims: decidingClaims(claims) });
     }
     return policy;
+  }
+
+  /** The job is the named policy's repository: its repository_id and repository_owner_id are the policy's. */
+  function ownsPolicy(name: string, claims: JobClaims): boolean {
+    const m = config.policies.find((p) => p.name === name)?.match;
+    return !!m && !!m.repository_id?.includes(claims.repository_id) && !!m.repository_owner_id?.includes(claims.repository_owner_id);
   }
 
   /** Mints under way, by lease: a revoke for one waits for it (a job whose answer was lost may revoke before it ends). */
@@ -226,7 +252,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     } catch (err) {
       if (!(err instanceof HttpRefusal) || err.status !== 403) throw err;
       audit({ event: 'check', outcome: 'refused', code: err.code, reason: err.message, ...err.extra });
-      return [200, { allowed: false, code: err.code, message: err.message, ...(err.extra.mismatches ? { mismatches: err.extra.mismatches } : {}) }];
+      return [200, { allowed: false, code: err.code, message: err.message, ...(err.shown.mismatches ? { mismatches: err.shown.mismatches } : {}) }];
     }
     const g = policy.grant;
     const would = {
@@ -288,8 +314,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
       if (!(err instanceof HttpRefusal)) deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
       if (r.status !== 404) audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
-      const { claims: _claims, ...shown } = r.extra;
-      if (!res.headersSent) res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...shown } }));
+      if (!res.headersSent) res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...r.shown } }));
     }
   }
 

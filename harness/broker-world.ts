@@ -263,16 +263,21 @@ export class BrokerWorld {
   }
 
   async call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<Answer> {
+    const a = await this.callText(method, path, token, body);
+    return { status: a.status, headers: a.headers, body: a.text ? (JSON.parse(a.text) as Record<string, unknown>) : {} };
+  }
+
+  /** The answer as the bytes came (for comparing two answers exactly). */
+  async callText(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Answer['headers']; text: string }> {
     const url = new URL(path, this.url);
     const res = await this.agent.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
   }
 
   /** A job's exchange: its token for the policy's grant, with a new lease id. */
