@@ -81,14 +81,14 @@ async function withBootstrap<T>(deps: CredentialDeps, use: (client: D1Client) =>
  */
 async function recorded<T extends { id: Id }>(deps: CredentialDeps, ctx: CreateContext, lease: string, create: () => Promise<T>, settle: (c: T) => { endDate?: string; userId?: string }): Promise<T> {
   const { pending } = ctx;
-  const seq = deps.ledger.pending(lease, { kind: pending.kind as CredentialRow['kind'], name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
+  const seq = await deps.ledger.pending(lease, { kind: pending.kind as CredentialRow['kind'], name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
   try {
     const created = await createOnce(ctx, create);
-    deps.ledger.settle(seq, { id: created.id, ...settle(created) });
+    await deps.ledger.settle(seq, { id: created.id, ...settle(created) });
     return created;
   } catch (err) {
-    if (!(err instanceof D1Error && err.maybeCommitted)) deps.ledger.settle(seq, 'not-made');
-    else if (err.made?.id) deps.ledger.settle(seq, { id: err.made.id });
+    if (!(err instanceof D1Error && err.maybeCommitted)) await deps.ledger.settle(seq, 'not-made');
+    else if (err.made?.id) await deps.ledger.settle(seq, { id: err.made.id });
     throw err;
   }
 }
@@ -180,7 +180,7 @@ async function revokeWith(deps: CredentialDeps, client: D1Client, rows: readonly
       if (!id && kind.list) id = findByName(await kind.list(client, madeOf(row)), row.name as Name)?.id ?? '';
       const result = id ? await kind.revoke({ client, runnerTemp: '' }, id) : 'gone';
       const outcome = result === 'deleted' ? 'revoked' : 'gone';
-      deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
+      await deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
       out.push({ row: { ...row, id }, outcome });
     } catch (err) {
       out.push({ row, outcome: 'failed', why: err instanceof Error ? err.message : String(err) });
