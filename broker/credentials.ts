@@ -88,14 +88,14 @@ async function recorded<T extends { id: Id }>(
   recover = true,
 ): Promise<T> {
   const { pending } = ctx;
-  const seq = deps.ledger.pending(lease, { kind: pending.kind as CredentialRow['kind'], name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
+  const seq = await deps.ledger.pending(lease, { kind: pending.kind as CredentialRow['kind'], name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
   try {
     const created = recover ? await createOnce(ctx, create) : await create();
-    deps.ledger.settle(seq, { id: created.id, ...settle(created) });
+    await deps.ledger.settle(seq, { id: created.id, ...settle(created) });
     return created;
   } catch (err) {
-    if (err instanceof D1Error && err.made?.id) deps.ledger.settle(seq, { id: err.made.id });
-    else if (!(err instanceof D1Error && (err.maybeCommitted || err.made))) deps.ledger.settle(seq, 'not-made');
+    if (err instanceof D1Error && err.made?.id) await deps.ledger.settle(seq, { id: err.made.id });
+    else if (!(err instanceof D1Error && (err.maybeCommitted || err.made))) await deps.ledger.settle(seq, 'not-made');
     throw err;
   }
 }
@@ -207,7 +207,7 @@ async function revokeWith(deps: CredentialDeps, client: D1Client, rows: readonly
       if (!id && kind.list) id = findByName(await kind.list(client, madeOf(row)), row.name as Name)?.id ?? '';
       const result = id ? await kind.revoke({ client, runnerTemp: '' }, id) : 'gone';
       const outcome = result === 'deleted' ? 'revoked' : 'gone';
-      deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
+      await deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
       out.push({ row: { ...row, id }, outcome });
     } catch (err) {
       out.push({ row, outcome: 'failed', why: err instanceof Error ? err.message : String(err) });

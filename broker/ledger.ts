@@ -8,6 +8,9 @@
  *
  * node:sqlite is loaded when a ledger is opened (process.getBuiltinModule), not on import: the suite also runs on
  * Node 20, which loads this module's importers but has no node:sqlite.
+ *
+ * `Ledger` is the contract every backend keeps (every call a Promise, so a networked database fits behind it);
+ * `SqliteLedger` is the embedded one.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { KindName } from '../src/credentials/index.js';
@@ -63,14 +66,37 @@ CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
 `;
 
-const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
+export const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
   l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
   c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
 
-export class Ledger {
+/** What the broker needs of its ledger, whatever holds it. */
+export interface Ledger {
+  /** Records a token id; false when it was seen before (a replay). Atomic. */
+  firstUse(jti: string, exp: number): Promise<boolean>;
+  /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
+  openLease(lease: string, owner: LeaseOwner, now: number): Promise<boolean>;
+  leaseOwner(lease: string): Promise<LeaseOwner | undefined>;
+  /** Before the create: the row the sweeper will find if nothing else ever happens. */
+  pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number>;
+  /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
+  settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): Promise<void>;
+  /** Whatever the revocation found (deleted, or already gone), the credential no longer works. */
+  closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): Promise<void>;
+  /** Open credentials of a lease, newest first (a certificate before its user's token). */
+  openOfLease(lease: string): Promise<CredentialRow[]>;
+  /** Open credentials whose run is over: past their end date, or older than the maximum age. Newest first. */
+  due(now: number, today: string, maxAgeMs: number): Promise<CredentialRow[]>;
+  all(): Promise<CredentialRow[]>;
+  /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
+  prune(nowSeconds: number, skewSeconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class SqliteLedger implements Ledger {
   private constructor(private readonly db: DatabaseSync) {}
 
-  static open(file: string): Ledger {
+  static open(file: string): SqliteLedger {
     const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') | undefined;
     if (!sqlite) throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
     const db = new sqlite.DatabaseSync(file);
@@ -78,30 +104,30 @@ export class Ledger {
     // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
     db.exec(SCHEMA);
-    return new Ledger(db);
+    return new SqliteLedger(db);
   }
 
   /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
-  firstUse(jti: string, exp: number): boolean {
+  async firstUse(jti: string, exp: number): Promise<boolean> {
     return Number(this.db.prepare('INSERT OR IGNORE INTO seen_tokens (jti, exp) VALUES (?, ?)').run(jti, exp).changes) === 1;
   }
 
   /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
-  openLease(lease: string, owner: LeaseOwner, now: number): boolean {
+  async openLease(lease: string, owner: LeaseOwner, now: number): Promise<boolean> {
     const r = this.db
       .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now);
     return Number(r.changes) === 1;
   }
 
-  leaseOwner(lease: string): LeaseOwner | undefined {
+  async leaseOwner(lease: string): Promise<LeaseOwner | undefined> {
     return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, policy FROM leases WHERE lease = ?').get(lease) as
       | LeaseOwner
       | undefined;
   }
 
   /** Before the create: the row the sweeper will find if nothing else ever happens. */
-  pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): number {
+  async pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number> {
     return Number(
       this.db.prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')").run(lease, r.kind, r.name, r.userId, r.endDate, now)
         .lastInsertRowid,
@@ -109,7 +135,7 @@ export class Ledger {
   }
 
   /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
-  settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): void {
+  async settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): Promise<void> {
     if (outcome === 'not-made') {
       this.db.prepare("UPDATE credentials SET state = 'not-made' WHERE seq = ?").run(seq);
       return;
@@ -120,32 +146,32 @@ export class Ledger {
   }
 
   /** Whatever the revocation found (deleted, or already gone), the credential no longer works. */
-  closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): void {
+  async closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): Promise<void> {
     this.db.prepare('UPDATE credentials SET state = ?, revoked_at = ?, revoked_by = ?, id = COALESCE(?, id) WHERE seq = ?').run(state, now, by, id ?? null, seq);
   }
 
   /** Open credentials of a lease, newest first (a certificate before its user's token). */
-  openOfLease(lease: string): CredentialRow[] {
+  async openOfLease(lease: string): Promise<CredentialRow[]> {
     return this.db.prepare(`${ROW} WHERE c.lease = ? AND c.state IN ('pending', 'live') ORDER BY c.seq DESC`).all(lease) as unknown as CredentialRow[];
   }
 
   /** Open credentials whose run is over: past their end date, or older than the maximum age. Newest first. */
-  due(now: number, today: string, maxAgeMs: number): CredentialRow[] {
+  async due(now: number, today: string, maxAgeMs: number): Promise<CredentialRow[]> {
     return this.db
       .prepare(`${ROW} WHERE c.state IN ('pending', 'live') AND (c.end_date < ? OR c.created_at <= ?) ORDER BY c.seq DESC`)
       .all(today, now - maxAgeMs) as unknown as CredentialRow[];
   }
 
-  all(): CredentialRow[] {
+  async all(): Promise<CredentialRow[]> {
     return this.db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[];
   }
 
   /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
-  prune(nowSeconds: number, skewSeconds: number): void {
+  async prune(nowSeconds: number, skewSeconds: number): Promise<void> {
     this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

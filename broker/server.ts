@@ -25,7 +25,7 @@ import { redact } from '../src/platform/text-safety.js';
 import type { BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
-import { Ledger } from './ledger.js';
+import { SqliteLedger, type Ledger } from './ledger.js';
 import { decide, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -127,7 +127,7 @@ const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id,
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
-  const ledger = Ledger.open(config.ledgerFile);
+  const ledger: Ledger = SqliteLedger.open(config.ledgerFile);
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'ca'>): HttpClient => deps.createHttp({ ...o, env, ca: serviceTrust(config.extraCaPem) });
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
@@ -150,7 +150,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       if (err instanceof TokenRefused) throw new HttpRefusal(401, err.code, `the OIDC token was not accepted: ${err.reason}`);
       throw err;
     }
-    if (!ledger.firstUse(claims.jti, claims.exp)) {
+    if (!(await ledger.firstUse(claims.jti, claims.exp))) {
       throw new HttpRefusal(401, 'replayed_token', 'the OIDC token was not accepted: its jti was used before (request a fresh token for each call)', { claims: decidingClaims(claims) });
     }
     return claims;
@@ -206,7 +206,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     // The job's own label (GITHUB_JOB; the token has no job claim): it goes into a name and a description, so only plain characters.
     const job = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
     const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
-    if (!ledger.openLease(lease, owner, clock.now())) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
+    if (!(await ledger.openLease(lease, owner, clock.now()))) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
     let minted: Minted;
     const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr as string | undefined });
     inflight.set(lease, making.catch(() => undefined));
@@ -214,7 +214,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-      const undone = await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job').catch(() => []);
+      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job').catch(() => []);
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
       if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
@@ -276,7 +276,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     }
     // Every lease must be this run attempt's, of this repository by id; otherwise nothing is revoked.
     for (const lease of leases) {
-      const owner = ledger.leaseOwner(lease);
+      const owner = await ledger.leaseOwner(lease);
       if (!owner) continue;
       const differ = [
         owner.repositoryId !== claims.repository_id && 'repository_id',
@@ -290,9 +290,10 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const results: RevokeOutcome[] = [];
     for (const lease of leases) {
       await inflight.get(lease);
-      results.push(...(await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job')));
+      results.push(...(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job')));
     }
-    const unknown = leases.filter((l) => !ledger.leaseOwner(l));
+    const unknown: string[] = [];
+    for (const l of leases) if (!(await ledger.leaseOwner(l))) unknown.push(l);
     audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
     return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
   }
@@ -303,7 +304,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     try {
       let answer: [number, unknown];
       if (route === 'GET /healthz') {
-        ledger.leaseOwner('');
+        await ledger.leaseOwner('');
         answer = [200, { status: 'ok' }];
       } else if (route === 'POST /v1/credentials') answer = await mint(req);
       else if (route === 'POST /v1/revoke') answer = await revoke(req);
@@ -320,8 +321,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
 
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
     const now = clock.now();
-    ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-    const due = ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
+    await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
+    const due = await ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
     if (due.length === 0) return [];
     const results = await revokeRows(credentialDeps, due, 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });
@@ -356,7 +357,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sweeping?.catch(() => undefined);
       await jwksHttp.close();
-      ledger.close();
+      await ledger.close();
     },
   };
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import type { Broker } from '../broker/server.js';
-import type { CredentialRow } from '../broker/ledger.js';
+import { ROW, type CredentialRow } from '../broker/ledger.js';
 import { toP12Base64 } from '../emulator/pki.js';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario, type Scenario } from '../emulator/scenario.js';
@@ -243,11 +243,10 @@ export class BrokerWorld {
 
   /** Every credential row of the ledger (opened read-only beside the broker, as an operator would). */
   ledgerRows(): CredentialRow[] {
-    if (this.broker) return this.broker.ledger.all();
     const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
     const db = new DatabaseSync(this.ledgerFile, { readOnly: true });
     try {
-      return db.prepare('SELECT c.seq, c.lease, c.kind, c.id, c.name, c.state, c.revoked_by AS revokedBy, l.run_id AS runId FROM credentials c JOIN leases l USING (lease) ORDER BY c.seq').all() as unknown as CredentialRow[];
+      return db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[];
     } finally {
       db.close();
     }

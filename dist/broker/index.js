@@ -15016,9 +15016,10 @@ async function verifyIdToken(token, o) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   O: () => (/* binding */ Ledger),
-/* harmony export */   c: () => (/* binding */ sqliteAvailable)
+/* harmony export */   cX: () => (/* binding */ sqliteAvailable),
+/* harmony export */   wD: () => (/* binding */ SqliteLedger)
 /* harmony export */ });
+/* unused harmony export ROW */
 function sqliteAvailable() {
     try {
         return typeof process.getBuiltinModule === 'function' && process.getBuiltinModule('node:sqlite') !== undefined;
@@ -15043,7 +15044,7 @@ CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NU
 const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
   l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
   c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
-class Ledger {
+class SqliteLedger {
     db;
     constructor(db) {
         this.db = db;
@@ -15057,29 +15058,29 @@ class Ledger {
         // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
         db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
         db.exec(SCHEMA);
-        return new Ledger(db);
+        return new SqliteLedger(db);
     }
     /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
-    firstUse(jti, exp) {
+    async firstUse(jti, exp) {
         return Number(this.db.prepare('INSERT OR IGNORE INTO seen_tokens (jti, exp) VALUES (?, ?)').run(jti, exp).changes) === 1;
     }
     /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
-    openLease(lease, owner, now) {
+    async openLease(lease, owner, now) {
         const r = this.db
             .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
             .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now);
         return Number(r.changes) === 1;
     }
-    leaseOwner(lease) {
+    async leaseOwner(lease) {
         return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, policy FROM leases WHERE lease = ?').get(lease);
     }
     /** Before the create: the row the sweeper will find if nothing else ever happens. */
-    pending(lease, r, now) {
+    async pending(lease, r, now) {
         return Number(this.db.prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')").run(lease, r.kind, r.name, r.userId, r.endDate, now)
             .lastInsertRowid);
     }
     /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
-    settle(seq, outcome) {
+    async settle(seq, outcome) {
         if (outcome === 'not-made') {
             this.db.prepare("UPDATE credentials SET state = 'not-made' WHERE seq = ?").run(seq);
             return;
@@ -15089,27 +15090,27 @@ class Ledger {
             .run(outcome.id, outcome.endDate ?? null, outcome.userId ?? null, seq);
     }
     /** Whatever the revocation found (deleted, or already gone), the credential no longer works. */
-    closed(seq, state, by, now, id) {
+    async closed(seq, state, by, now, id) {
         this.db.prepare('UPDATE credentials SET state = ?, revoked_at = ?, revoked_by = ?, id = COALESCE(?, id) WHERE seq = ?').run(state, now, by, id ?? null, seq);
     }
     /** Open credentials of a lease, newest first (a certificate before its user's token). */
-    openOfLease(lease) {
+    async openOfLease(lease) {
         return this.db.prepare(`${ROW} WHERE c.lease = ? AND c.state IN ('pending', 'live') ORDER BY c.seq DESC`).all(lease);
     }
     /** Open credentials whose run is over: past their end date, or older than the maximum age. Newest first. */
-    due(now, today, maxAgeMs) {
+    async due(now, today, maxAgeMs) {
         return this.db
             .prepare(`${ROW} WHERE c.state IN ('pending', 'live') AND (c.end_date < ? OR c.created_at <= ?) ORDER BY c.seq DESC`)
             .all(today, now - maxAgeMs);
     }
-    all() {
+    async all() {
         return this.db.prepare(`${ROW} ORDER BY c.seq`).all();
     }
     /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
-    prune(nowSeconds, skewSeconds) {
+    async prune(nowSeconds, skewSeconds) {
         this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
     }
-    close() {
+    async close() {
         this.db.close();
     }
 }
@@ -15147,7 +15148,7 @@ if (!file) {
     console.error('d1-token-broker: give the configuration file: --config broker.json (or D1_BROKER_CONFIG). See docs/broker.md.');
     process.exit(2);
 }
-if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_5__/* .sqliteAvailable */ .c)()) {
+if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_5__/* .sqliteAvailable */ .cX)()) {
     console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
     process.exit(2);
 }
@@ -16136,17 +16137,17 @@ async function withBootstrap(deps, use) {
  */
 async function recorded(deps, ctx, lease, create, settle) {
     const { pending } = ctx;
-    const seq = deps.ledger.pending(lease, { kind: pending.kind, name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
+    const seq = await deps.ledger.pending(lease, { kind: pending.kind, name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
     try {
         const created = await createOnce(ctx, create);
-        deps.ledger.settle(seq, { id: created.id, ...settle(created) });
+        await deps.ledger.settle(seq, { id: created.id, ...settle(created) });
         return created;
     }
     catch (err) {
         if (!(err instanceof D1Error && err.maybeCommitted))
-            deps.ledger.settle(seq, 'not-made');
+            await deps.ledger.settle(seq, 'not-made');
         else if (err.made?.id)
-            deps.ledger.settle(seq, { id: err.made.id });
+            await deps.ledger.settle(seq, { id: err.made.id });
         throw err;
     }
 }
@@ -16229,7 +16230,7 @@ async function revokeWith(deps, client, rows, by) {
                 id = findByName(await kind.list(client, madeOf(row)), row.name)?.id ?? '';
             const result = id ? await kind.revoke({ client, runnerTemp: '' }, id) : 'gone';
             const outcome = result === 'deleted' ? 'revoked' : 'gone';
-            deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
+            await deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
             out.push({ row: { ...row, id }, outcome });
         }
         catch (err) {
@@ -16359,7 +16360,7 @@ function describeMinted(m) {
 const describeRevoked = (r) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: r.row.lease, outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
 async function startBroker(deps) {
     const { config, clock } = deps;
-    const ledger = broker_ledger/* Ledger */.O.open(config.ledgerFile);
+    const ledger = broker_ledger/* SqliteLedger */.wD.open(config.ledgerFile);
     const env = process.env;
     const outbound = (o) => deps.createHttp({ ...o, env, ca: (0,http/* serviceTrust */.GN)(config.extraCaPem) });
     const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
@@ -16383,7 +16384,7 @@ async function startBroker(deps) {
                 throw new HttpRefusal(401, err.code, `the OIDC token was not accepted: ${err.reason}`);
             throw err;
         }
-        if (!ledger.firstUse(claims.jti, claims.exp)) {
+        if (!(await ledger.firstUse(claims.jti, claims.exp))) {
             throw new HttpRefusal(401, 'replayed_token', 'the OIDC token was not accepted: its jti was used before (request a fresh token for each call)', { claims: decidingClaims(claims) });
         }
         return claims;
@@ -16426,7 +16427,7 @@ async function startBroker(deps) {
         // The job's own label (GITHUB_JOB; the token has no job claim): it goes into a name and a description, so only plain characters.
         const job = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
         const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
-        if (!ledger.openLease(lease, owner, clock.now()))
+        if (!(await ledger.openLease(lease, owner, clock.now())))
             throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
         let minted;
         const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr });
@@ -16436,7 +16437,7 @@ async function startBroker(deps) {
         }
         catch (err) {
             // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-            const undone = await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job').catch(() => []);
+            const undone = await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job').catch(() => []);
             const why = err instanceof Error ? err.message : String(err);
             audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
             if (err instanceof input_error/* InputError */.d)
@@ -16501,7 +16502,7 @@ async function startBroker(deps) {
         }
         // Every lease must be this run attempt's, of this repository by id; otherwise nothing is revoked.
         for (const lease of leases) {
-            const owner = ledger.leaseOwner(lease);
+            const owner = await ledger.leaseOwner(lease);
             if (!owner)
                 continue;
             const differ = [
@@ -16516,9 +16517,12 @@ async function startBroker(deps) {
         const results = [];
         for (const lease of leases) {
             await inflight.get(lease);
-            results.push(...(await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job')));
+            results.push(...(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job')));
         }
-        const unknown = leases.filter((l) => !ledger.leaseOwner(l));
+        const unknown = [];
+        for (const l of leases)
+            if (!(await ledger.leaseOwner(l)))
+                unknown.push(l);
         audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
         return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
     }
@@ -16528,7 +16532,7 @@ async function startBroker(deps) {
         try {
             let answer;
             if (route === 'GET /healthz') {
-                ledger.leaseOwner('');
+                await ledger.leaseOwner('');
                 answer = [200, { status: 'ok' }];
             }
             else if (route === 'POST /v1/credentials')
@@ -16554,8 +16558,8 @@ async function startBroker(deps) {
     }
     const sweepOnce = async () => {
         const now = clock.now();
-        ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-        const due = ledger.due(now, (0,wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
+        await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
+        const due = await ledger.due(now, (0,wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
         if (due.length === 0)
             return [];
         const results = await revokeRows(credentialDeps, due, 'sweeper');
@@ -16589,7 +16593,7 @@ async function startBroker(deps) {
             await new Promise((resolve) => server.close(() => resolve()));
             await sweeping?.catch(() => undefined);
             await jwksHttp.close();
-            ledger.close();
+            await ledger.close();
         },
     };
 }
