@@ -33,7 +33,7 @@ export interface MintOrder {
   lease: string;
   policy: Policy;
   claims: JobClaims;
-  /** The job's name as the job says (GITHUB_JOB): the token has no job claim, so it is a label only, in the name. */
+  /** The job's label for the name: `c<check_run_id>-<GITHUB_JOB>` when the token has check_run_id, else GITHUB_JOB (GHES). */
   job: string;
   csrPem: string | undefined;
 }

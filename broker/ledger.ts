@@ -37,6 +37,8 @@ export interface CredentialRow {
   repositoryId: string;
   runId: string;
   runAttempt: string;
+  /** The job's check run id ('' when the token had none: GHES). */
+  checkRunId: string;
   policy: string;
   createdAt: number;
   state: RowState;
@@ -49,13 +51,15 @@ export interface LeaseOwner {
   repositoryId: string;
   runId: string;
   runAttempt: string;
+  /** The job's `check_run_id` claim (github.com since 2025-11-13); '' when the token had none (GHES). */
+  checkRunId: string;
   policy: string;
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (
   lease TEXT PRIMARY KEY, repository TEXT NOT NULL, repository_id TEXT NOT NULL, run_id TEXT NOT NULL,
-  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL
+  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL, check_run_id TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS credentials (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL REFERENCES leases(lease), kind TEXT NOT NULL,
@@ -67,7 +71,7 @@ CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NU
 `;
 
 export const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
-  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
+  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.check_run_id AS checkRunId, l.policy, c.created_at AS createdAt,
   c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
 
 /** What the broker needs of its ledger, whatever holds it. */
@@ -104,6 +108,9 @@ export class SqliteLedger implements Ledger {
     // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
     db.exec(SCHEMA);
+    // A ledger made before leases carried the job's check run id.
+    const columns = db.prepare('PRAGMA table_info(leases)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'check_run_id')) db.exec("ALTER TABLE leases ADD COLUMN check_run_id TEXT NOT NULL DEFAULT ''");
     return new SqliteLedger(db);
   }
 
@@ -115,13 +122,13 @@ export class SqliteLedger implements Ledger {
   /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
   async openLease(lease: string, owner: LeaseOwner, now: number): Promise<boolean> {
     const r = this.db
-      .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now);
+      .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, check_run_id, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.checkRunId, owner.policy, now);
     return Number(r.changes) === 1;
   }
 
   async leaseOwner(lease: string): Promise<LeaseOwner | undefined> {
-    return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, policy FROM leases WHERE lease = ?').get(lease) as
+    return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, check_run_id AS checkRunId, policy FROM leases WHERE lease = ?').get(lease) as
       | LeaseOwner
       | undefined;
   }

@@ -85,7 +85,7 @@ export const GENERIC_REFUSAL = {
 } as const;
 
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
-const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
+const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
 function decidingClaims(c: JobClaims): Record<string, unknown> {
   return Object.fromEntries(DECIDING.filter((k) => c.all[k] !== undefined).map((k) => [k, c.all[k]]));
 }
@@ -123,7 +123,28 @@ function describeMinted(m: Minted): Record<string, unknown>[] {
   ];
 }
 
-const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: r.row.lease, outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
+/**
+ * Leases are scoped by repository id: the ledger's key is `<repository_id>:<lease>`, so a lease id another repository
+ * chose first (or guessed) is not this one's, and a revoke can only ever reach its own repository's leases.
+ */
+const leaseKey = (claims: JobClaims, lease: string): string => `${claims.repository_id}:${lease}`;
+const leaseOf = (key: string): string => key.replace(/^\d+:/, '');
+
+/**
+ * Why a lease is not this job's to revoke: the token's repository (by id), run and attempt must be the lease's; and
+ * when the lease was made by a token with `check_run_id` (github.com), the token must be of that very job. Without it
+ * (GHES tokens have none), any job of the same run attempt may revoke.
+ */
+function notOwner(owner: { repositoryId: string; runId: string; runAttempt: string; checkRunId: string }, claims: JobClaims): string[] {
+  return [
+    owner.repositoryId !== claims.repository_id && 'repository_id',
+    owner.runId !== claims.run_id && 'run_id',
+    owner.runAttempt !== claims.run_attempt && 'run_attempt',
+    owner.checkRunId !== '' && owner.checkRunId !== claims.check_run_id && 'check_run_id',
+  ].filter((x): x is string => Boolean(x));
+}
+
+const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: leaseOf(r.row.lease), outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
@@ -203,25 +224,28 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const policy = policyFor(body, claims, csr !== undefined);
     const lease = body.lease;
     if (typeof lease !== 'string' || !LEASE.test(lease)) throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
-    // The job's own label (GITHUB_JOB; the token has no job claim): it goes into a name and a description, so only plain characters.
-    const job = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
-    const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
-    if (!(await ledger.openLease(lease, owner, clock.now()))) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
+    // The job's own label (GITHUB_JOB) goes into a name and a description, so only plain characters. With the token's
+    // check_run_id (the job's own id, github.com) the name carries that too: the label alone is the job's word.
+    const label = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
+    const job = claims.check_run_id ? `c${claims.check_run_id}-${label}` : label;
+    const key = leaseKey(claims, lease);
+    const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, checkRunId: claims.check_run_id, policy: policy.name };
+    if (!(await ledger.openLease(key, owner, clock.now()))) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
     let minted: Minted;
-    const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr as string | undefined });
-    inflight.set(lease, making.catch(() => undefined));
+    const making = mintFor(credentialDeps, { lease: key, policy, claims, job, csrPem: csr as string | undefined });
+    inflight.set(key, making.catch(() => undefined));
     try {
       minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job').catch(() => []);
+      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
       if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
       if (err instanceof D1Error) throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
       throw err;
     } finally {
-      inflight.delete(lease);
+      inflight.delete(key);
     }
     audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
     return [
@@ -274,26 +298,29 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     if (!Array.isArray(leases) || leases.length === 0 || leases.length > MAX_LEASES || !leases.every((l): l is string => typeof l === 'string' && LEASE.test(l))) {
       throw new HttpRefusal(400, 'invalid_request', `leases must list 1 to ${MAX_LEASES} lease ids this job was given`);
     }
-    // Every lease must be this run attempt's, of this repository by id; otherwise nothing is revoked.
+    // Every lease must be this job's (notOwner); otherwise nothing is revoked. A lease this repository never opened is
+    // not acted on, then or later in this request: its key is this repository's, so no other repository can open it.
     for (const lease of leases) {
-      const owner = await ledger.leaseOwner(lease);
-      if (!owner) continue;
-      const differ = [
-        owner.repositoryId !== claims.repository_id && 'repository_id',
-        owner.runId !== claims.run_id && 'run_id',
-        owner.runAttempt !== claims.run_attempt && 'run_attempt',
-      ].filter(Boolean);
+      const owner = await ledger.leaseOwner(leaseKey(claims, lease));
+      const differ = owner ? notOwner(owner, claims) : [];
       if (differ.length) {
-        throw new HttpRefusal(403, 'lease_mismatch', `lease ${lease} was not made for this job: the token's ${differ.join(', ')} differ from the lease's (a job revokes only what was minted for its own run attempt)`, { lease, claims: decidingClaims(claims) });
+        throw new HttpRefusal(403, 'lease_mismatch', `lease ${lease} was not made for this job: the token's ${differ.join(', ')} differ from the lease's (a job revokes only what was minted for itself)`, { lease, claims: decidingClaims(claims) });
       }
     }
     const results: RevokeOutcome[] = [];
-    for (const lease of leases) {
-      await inflight.get(lease);
-      results.push(...(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job')));
-    }
     const unknown: string[] = [];
-    for (const l of leases) if (!(await ledger.leaseOwner(l))) unknown.push(l);
+    for (const lease of leases) {
+      const key = leaseKey(claims, lease);
+      await inflight.get(key);
+      // Re-checked after every await, on the rows themselves (each carries its lease's owner).
+      const owner = await ledger.leaseOwner(key);
+      if (!owner || notOwner(owner, claims).length) {
+        unknown.push(lease);
+        continue;
+      }
+      const rows = (await ledger.openOfLease(key)).filter((r) => notOwner(r, claims).length === 0);
+      results.push(...(await revokeRows(credentialDeps, rows, 'job')));
+    }
     audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
     return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
   }

@@ -246,7 +246,8 @@ export class BrokerWorld {
     const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
     const db = new DatabaseSync(this.ledgerFile, { readOnly: true });
     try {
-      return db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[];
+      // The ledger keys a lease by repository id (`<repository_id>:<lease>`); tests name it as the job does.
+      return (db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[]).map((r) => ({ ...r, lease: r.lease.replace(/^\d+:/, '') }));
     } finally {
       db.close();
     }

@@ -14997,12 +14997,15 @@ async function verifyIdToken(token, o) {
         throw new TokenRefused('repository is missing');
     if (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 128)
         throw new TokenRefused('jti is missing');
+    if (claims.check_run_id !== undefined && (typeof claims.check_run_id !== 'string' || !/^\d{1,20}$/.test(claims.check_run_id)))
+        throw new TokenRefused('check_run_id is not an id');
     return {
         repository: claims.repository,
         repository_id: claims.repository_id,
         repository_owner_id: claims.repository_owner_id,
         run_id: claims.run_id,
         run_attempt: claims.run_attempt,
+        check_run_id: claims.check_run_id ?? '',
         jti: claims.jti,
         exp,
         all: claims,
@@ -15031,7 +15034,7 @@ function sqliteAvailable() {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (
   lease TEXT PRIMARY KEY, repository TEXT NOT NULL, repository_id TEXT NOT NULL, run_id TEXT NOT NULL,
-  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL
+  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL, check_run_id TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS credentials (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL REFERENCES leases(lease), kind TEXT NOT NULL,
@@ -15042,7 +15045,7 @@ CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
 `;
 const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
-  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
+  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.check_run_id AS checkRunId, l.policy, c.created_at AS createdAt,
   c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
 class SqliteLedger {
     db;
@@ -15058,6 +15061,10 @@ class SqliteLedger {
         // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
         db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
         db.exec(SCHEMA);
+        // A ledger made before leases carried the job's check run id.
+        const columns = db.prepare('PRAGMA table_info(leases)').all();
+        if (!columns.some((c) => c.name === 'check_run_id'))
+            db.exec("ALTER TABLE leases ADD COLUMN check_run_id TEXT NOT NULL DEFAULT ''");
         return new SqliteLedger(db);
     }
     /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
@@ -15067,12 +15074,12 @@ class SqliteLedger {
     /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
     async openLease(lease, owner, now) {
         const r = this.db
-            .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-            .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now);
+            .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, check_run_id, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+            .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.checkRunId, owner.policy, now);
         return Number(r.changes) === 1;
     }
     async leaseOwner(lease) {
-        return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, policy FROM leases WHERE lease = ?').get(lease);
+        return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, check_run_id AS checkRunId, policy FROM leases WHERE lease = ?').get(lease);
     }
     /** Before the create: the row the sweeper will find if nothing else ever happens. */
     async pending(lease, r, now) {
@@ -15324,6 +15331,8 @@ function decide(policies, name, claims) {
 __nccwpck_require__.d(__webpack_exports__, {
   m: () => (/* binding */ startBroker)
 });
+
+// UNUSED EXPORTS: GENERIC_REFUSAL
 
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
@@ -16135,19 +16144,19 @@ async function withBootstrap(deps, use) {
  * Records the row, creates with recovery, settles the row: with its id when made, 'not-made' when it certainly was
  * not, left pending when that is unknown (the sweeper then finds it by name, or it ends on its end date).
  */
-async function recorded(deps, ctx, lease, create, settle) {
+async function recorded(deps, ctx, lease, create, settle, recover = true) {
     const { pending } = ctx;
     const seq = await deps.ledger.pending(lease, { kind: pending.kind, name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
     try {
-        const created = await createOnce(ctx, create);
+        const created = recover ? await createOnce(ctx, create) : await create();
         await deps.ledger.settle(seq, { id: created.id, ...settle(created) });
         return created;
     }
     catch (err) {
-        if (!(err instanceof D1Error && err.maybeCommitted))
-            await deps.ledger.settle(seq, 'not-made');
-        else if (err.made?.id)
+        if (err instanceof D1Error && err.made?.id)
             await deps.ledger.settle(seq, { id: err.made.id });
+        else if (!(err instanceof D1Error && (err.maybeCommitted || err.made)))
+            await deps.ledger.settle(seq, 'not-made');
         throw err;
     }
 }
@@ -16201,13 +16210,29 @@ async function certificateFor(deps, lease, minted, csrPem, log) {
         const client = new client_D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
         const pending = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
         const ctx = { client, kind: KINDS['client-certificate'], pending, log };
-        // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
-        const nickname = () => `${minted.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-        const made = await recorded(deps, ctx, lease, () => client.createClientCert({ csrPem, name: (pending.name = nickname()), endDate: minted.endDate }), () => ({}));
+        // One nickname, one row, one create: the CSR is the job's, and its key is what later steps use. A create sent again
+        // after a lost answer could certify that key twice, the lost one unknown to the job; so the mint fails instead, the
+        // job starts over with a fresh key, and the row (by nickname) keeps what may have been made.
+        pending.name = `${minted.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+        const made = await recorded(deps, ctx, lease, () => certifyOnce(() => client.createClientCert({ csrPem, name: pending.name, endDate: minted.endDate })), () => ({}), false);
         return { id: made.id, pem: made.certificatePem };
     }
     finally {
         await http.close();
+    }
+}
+/**
+ * A certificate create sent once: a lost answer becomes an error that says so (the row stays pending: it may have been
+ * made), and an unreadable 2xx keeps its id for the row (the mint's failure path disables it).
+ */
+async function certifyOnce(create) {
+    try {
+        return await create();
+    }
+    catch (err) {
+        if (!(err instanceof D1Error) || !err.maybeCommitted || err.made)
+            throw err;
+        throw new D1Error(`${err.message} The client certificate request is not sent again with the same CSR (a key is certified once): run the job again, it makes a fresh key.`, err.kind, err.status, true);
     }
 }
 /**
@@ -16302,21 +16327,34 @@ class RateLimiter {
 const MAX_BODY = 64 * 1024;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
+/** A refusal: `message` and `shown` go to the caller; `extra` (the claims, the detail) only to the audit log. */
 class HttpRefusal extends Error {
     status;
     code;
     extra;
     headers;
-    constructor(status, code, message, extra = {}, headers = {}) {
+    shown;
+    constructor(status, code, message, extra = {}, headers = {}, shown = {}) {
         super(message);
         this.status = status;
         this.code = code;
         this.extra = extra;
         this.headers = headers;
+        this.shown = shown;
     }
 }
+/**
+ * The one answer for a job the broker does not explain itself to: a stranger to the named policy (another repository or
+ * owner by id), and a policy name this broker does not have. Same code, same words, no value of any policy: the
+ * audience is public, so any repository can get a token that verifies, and must learn nothing from the answer (which
+ * names exist, which ids, refs or environments a policy expects). The audit log keeps the detail.
+ */
+const GENERIC_REFUSAL = {
+    code: 'policy_refused',
+    message: 'no policy of this broker by that name admits this job (the broker\'s operator can see why in its audit log)',
+};
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
-const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'];
+const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'];
 function decidingClaims(c) {
     return Object.fromEntries(DECIDING.filter((k) => c.all[k] !== undefined).map((k) => [k, c.all[k]]));
 }
@@ -16357,7 +16395,26 @@ function describeMinted(m) {
         ...(m.certificate ? [{ kind: 'client-certificate', id: m.certificate.id, userId: m.userId, endDate: m.endDate }] : []),
     ];
 }
-const describeRevoked = (r) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: r.row.lease, outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
+/**
+ * Leases are scoped by repository id: the ledger's key is `<repository_id>:<lease>`, so a lease id another repository
+ * chose first (or guessed) is not this one's, and a revoke can only ever reach its own repository's leases.
+ */
+const leaseKey = (claims, lease) => `${claims.repository_id}:${lease}`;
+const leaseOf = (key) => key.replace(/^\d+:/, '');
+/**
+ * Why a lease is not this job's to revoke: the token's repository (by id), run and attempt must be the lease's; and
+ * when the lease was made by a token with `check_run_id` (github.com), the token must be of that very job. Without it
+ * (GHES tokens have none), any job of the same run attempt may revoke.
+ */
+function notOwner(owner, claims) {
+    return [
+        owner.repositoryId !== claims.repository_id && 'repository_id',
+        owner.runId !== claims.run_id && 'run_id',
+        owner.runAttempt !== claims.run_attempt && 'run_attempt',
+        owner.checkRunId !== '' && owner.checkRunId !== claims.check_run_id && 'check_run_id',
+    ].filter((x) => Boolean(x));
+}
+const describeRevoked = (r) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: leaseOf(r.row.lease), outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
 async function startBroker(deps) {
     const { config, clock } = deps;
     const ledger = broker_ledger/* SqliteLedger */.wD.open(config.ledgerFile);
@@ -16398,17 +16455,29 @@ async function startBroker(deps) {
         if (typeof body.policy !== 'string' || !body.policy)
             throw new HttpRefusal(400, 'invalid_request', 'policy (the name of a policy of this broker) is required');
         const d = (0,broker_policy/* decide */.LD)(config.policies, body.policy, claims.all);
-        if (d.ok === false && d.code === 'unknown_policy')
-            throw new HttpRefusal(403, 'unknown_policy', `this broker has no policy named '${body.policy.slice(0, 64)}'`, { policy: d.policy, claims: decidingClaims(claims) });
+        if (d.ok === false && d.code === 'unknown_policy') {
+            const detail = `this broker has no policy named '${body.policy.slice(0, 64)}'`;
+            throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, { policy: d.policy.slice(0, 64), detail, claims: decidingClaims(claims) });
+        }
         if (d.ok === false && d.code === 'policy_refused') {
             const list = d.mismatches.map((m) => `${m.claim} (expected ${m.expected.join(' or ')}${m.actual !== undefined ? `, token has ${m.actual}` : ', token has none'})`).join('; ');
-            throw new HttpRefusal(403, 'policy_refused', `policy '${d.policy}' does not match this job: ${list}`, { policy: d.policy, mismatches: d.mismatches, claims: decidingClaims(claims) });
+            const detail = `policy '${d.policy}' does not match this job: ${list}`;
+            const audited = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
+            // Only the policy's own repository (both ids match) is told which claim differs and what was expected.
+            if (!ownsPolicy(d.policy, claims))
+                throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, audited);
+            throw new HttpRefusal(403, 'policy_refused', detail, audited, {}, { policy: d.policy, mismatches: d.mismatches });
         }
         const policy = d.policy;
         if (wantsCertificate && !policy.clientCertificate) {
             throw new HttpRefusal(403, 'policy_refused', `policy '${policy.name}' does not grant a client certificate (clientCertificate is not true)`, { policy: policy.name, claims: decidingClaims(claims) });
         }
         return policy;
+    }
+    /** The job is the named policy's repository: its repository_id and repository_owner_id are the policy's. */
+    function ownsPolicy(name, claims) {
+        const m = config.policies.find((p) => p.name === name)?.match;
+        return !!m && !!m.repository_id?.includes(claims.repository_id) && !!m.repository_owner_id?.includes(claims.repository_owner_id);
     }
     /** Mints under way, by lease: a revoke for one waits for it (a job whose answer was lost may revoke before it ends). */
     const inflight = new Map();
@@ -16424,20 +16493,23 @@ async function startBroker(deps) {
         const lease = body.lease;
         if (typeof lease !== 'string' || !LEASE.test(lease))
             throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
-        // The job's own label (GITHUB_JOB; the token has no job claim): it goes into a name and a description, so only plain characters.
-        const job = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
-        const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
-        if (!(await ledger.openLease(lease, owner, clock.now())))
+        // The job's own label (GITHUB_JOB) goes into a name and a description, so only plain characters. With the token's
+        // check_run_id (the job's own id, github.com) the name carries that too: the label alone is the job's word.
+        const label = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
+        const job = claims.check_run_id ? `c${claims.check_run_id}-${label}` : label;
+        const key = leaseKey(claims, lease);
+        const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, checkRunId: claims.check_run_id, policy: policy.name };
+        if (!(await ledger.openLease(key, owner, clock.now())))
             throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
         let minted;
-        const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr });
-        inflight.set(lease, making.catch(() => undefined));
+        const making = mintFor(credentialDeps, { lease: key, policy, claims, job, csrPem: csr });
+        inflight.set(key, making.catch(() => undefined));
         try {
             minted = await making;
         }
         catch (err) {
             // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-            const undone = await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job').catch(() => []);
+            const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
             const why = err instanceof Error ? err.message : String(err);
             audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
             if (err instanceof input_error/* InputError */.d)
@@ -16447,7 +16519,7 @@ async function startBroker(deps) {
             throw err;
         }
         finally {
-            inflight.delete(lease);
+            inflight.delete(key);
         }
         audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
         return [
@@ -16479,7 +16551,7 @@ async function startBroker(deps) {
             if (!(err instanceof HttpRefusal) || err.status !== 403)
                 throw err;
             audit({ event: 'check', outcome: 'refused', code: err.code, reason: err.message, ...err.extra });
-            return [200, { allowed: false, code: err.code, message: err.message, ...(err.extra.mismatches ? { mismatches: err.extra.mismatches } : {}) }];
+            return [200, { allowed: false, code: err.code, message: err.message, ...(err.shown.mismatches ? { mismatches: err.shown.mismatches } : {}) }];
         }
         const g = policy.grant;
         const would = {
@@ -16500,29 +16572,29 @@ async function startBroker(deps) {
         if (!Array.isArray(leases) || leases.length === 0 || leases.length > MAX_LEASES || !leases.every((l) => typeof l === 'string' && LEASE.test(l))) {
             throw new HttpRefusal(400, 'invalid_request', `leases must list 1 to ${MAX_LEASES} lease ids this job was given`);
         }
-        // Every lease must be this run attempt's, of this repository by id; otherwise nothing is revoked.
+        // Every lease must be this job's (notOwner); otherwise nothing is revoked. A lease this repository never opened is
+        // not acted on, then or later in this request: its key is this repository's, so no other repository can open it.
         for (const lease of leases) {
-            const owner = await ledger.leaseOwner(lease);
-            if (!owner)
-                continue;
-            const differ = [
-                owner.repositoryId !== claims.repository_id && 'repository_id',
-                owner.runId !== claims.run_id && 'run_id',
-                owner.runAttempt !== claims.run_attempt && 'run_attempt',
-            ].filter(Boolean);
+            const owner = await ledger.leaseOwner(leaseKey(claims, lease));
+            const differ = owner ? notOwner(owner, claims) : [];
             if (differ.length) {
-                throw new HttpRefusal(403, 'lease_mismatch', `lease ${lease} was not made for this job: the token's ${differ.join(', ')} differ from the lease's (a job revokes only what was minted for its own run attempt)`, { lease, claims: decidingClaims(claims) });
+                throw new HttpRefusal(403, 'lease_mismatch', `lease ${lease} was not made for this job: the token's ${differ.join(', ')} differ from the lease's (a job revokes only what was minted for itself)`, { lease, claims: decidingClaims(claims) });
             }
         }
         const results = [];
-        for (const lease of leases) {
-            await inflight.get(lease);
-            results.push(...(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job')));
-        }
         const unknown = [];
-        for (const l of leases)
-            if (!(await ledger.leaseOwner(l)))
-                unknown.push(l);
+        for (const lease of leases) {
+            const key = leaseKey(claims, lease);
+            await inflight.get(key);
+            // Re-checked after every await, on the rows themselves (each carries its lease's owner).
+            const owner = await ledger.leaseOwner(key);
+            if (!owner || notOwner(owner, claims).length) {
+                unknown.push(lease);
+                continue;
+            }
+            const rows = (await ledger.openOfLease(key)).filter((r) => notOwner(r, claims).length === 0);
+            results.push(...(await revokeRows(credentialDeps, rows, 'job')));
+        }
         audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
         return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
     }
@@ -16551,9 +16623,8 @@ async function startBroker(deps) {
                 deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
             if (r.status !== 404)
                 audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
-            const { claims: _claims, ...shown } = r.extra;
             if (!res.headersSent)
-                res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...shown } }));
+                res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...r.shown } }));
         }
     }
     const sweepOnce = async () => {
