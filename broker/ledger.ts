@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS credentials (
 );
 CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN ('pending', 'live');
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
 `;
 
 export const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
@@ -94,6 +96,16 @@ export interface Ledger {
   all(): Promise<CredentialRow[]>;
   /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
   prune(nowSeconds: number, skewSeconds: number): Promise<void>;
+  /**
+   * Takes one token from the bucket `key` (refilled at `perMs` a millisecond up to `burst`, full when new), shared by
+   * every broker on this ledger: 0 when taken, else the milliseconds until one is there.
+   */
+  takeToken(key: string, perMs: number, burst: number, now: number): Promise<number>;
+  /** Takes (or renews) the turn `name` for `ttlMs`: true for one holder at a time; another gets it once it expires. */
+  takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  releaseTurn(name: string, holder: string): Promise<void>;
+  /** Fails when the ledger cannot be reached (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,6 +188,37 @@ export class SqliteLedger implements Ledger {
   /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
   async prune(nowSeconds: number, skewSeconds: number): Promise<void> {
     this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
+  }
+
+  async takeToken(key: string, perMs: number, burst: number, now: number): Promise<number> {
+    // One statement, as in PostgreSQL (ledger-pg.ts): refill since the bucket's time, capped, and take a whole token.
+    const taken = this.db
+      .prepare(
+        `INSERT INTO rate_buckets (key, tokens, at) VALUES (?1, ?3 - 1, ?4) ON CONFLICT (key) DO UPDATE
+           SET tokens = MIN(?3, tokens + MAX(0, ?4 - at) * ?2) - 1, at = MAX(at, ?4)
+           WHERE MIN(?3, tokens + MAX(0, ?4 - at) * ?2) >= 1`,
+      )
+      .run(key, perMs, burst, now);
+    if (Number(taken.changes) === 1) return 0;
+    const b = this.db.prepare('SELECT tokens, at FROM rate_buckets WHERE key = ?').get(key) as { tokens: number; at: number } | undefined;
+    if (!b) return 0;
+    const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
+    return Math.max(1, Math.ceil((1 - have) / perMs));
+  }
+
+  async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT INTO turns (name, holder, until) VALUES (?1, ?2, ?3 + ?4) ON CONFLICT (name) DO UPDATE SET holder = ?2, until = ?3 + ?4 WHERE holder = ?2 OR until < ?3')
+      .run(name, holder, now, ttlMs);
+    return Number(r.changes) === 1;
+  }
+
+  async releaseTurn(name: string, holder: string): Promise<void> {
+    this.db.prepare('DELETE FROM turns WHERE name = ? AND holder = ?').run(name, holder);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {

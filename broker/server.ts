@@ -25,7 +25,8 @@ import { redact } from '../src/platform/text-safety.js';
 import type { BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
-import { SqliteLedger, type Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
+import { openLedger } from './open-ledger.js';
 import { decide, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -148,12 +149,12 @@ const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id,
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
-  const ledger: Ledger = SqliteLedger.open(config.ledgerFile);
+  const ledger: Ledger = await openLedger(config, deps.log);
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'ca'>): HttpClient => deps.createHttp({ ...o, env, ca: serviceTrust(config.extraCaPem) });
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
   const jwks = new Jwks({ url: config.jwksUrl, http: jwksHttp, clock });
-  const limiter = new RateLimiter(config.rateLimit, clock);
+  const limiter = new RateLimiter(config.rateLimit, clock, ledger);
   const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
@@ -177,8 +178,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     return claims;
   }
 
-  function limit(claims: JobClaims): void {
-    const wait = limiter.take(claims.repository_id);
+  async function limit(claims: JobClaims): Promise<void> {
+    const wait = await limiter.take(claims.repository_id);
     if (wait > 0) throw new HttpRefusal(429, 'rate_limited', `too many requests for repository ${claims.repository}; try again in ${Math.ceil(wait / 1000)} s`, { claims: decidingClaims(claims) }, { 'retry-after': String(Math.ceil(wait / 1000)) });
   }
 
@@ -216,7 +217,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   async function mint(req: IncomingMessage): Promise<[number, unknown]> {
     const body = await readJson(req);
     const claims = await authenticate(req);
-    limit(claims);
+    await limit(claims);
     const csr = body.csr;
     if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
       throw new HttpRefusal(400, 'invalid_request', 'csr must be one PEM CERTIFICATE REQUEST');
@@ -269,7 +270,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   async function check(req: IncomingMessage): Promise<[number, unknown]> {
     const body = await readJson(req);
     const claims = await authenticate(req);
-    limit(claims);
+    await limit(claims);
     let policy: Policy;
     try {
       policy = policyFor(body, claims, body.csr === true);
