@@ -40,7 +40,7 @@ const backends: Backend[] = [
 ];
 noteSkipped('__tests__/broker-ledger-contract.test.ts', 'the ledger contract on PostgreSQL');
 
-const OWNER: LeaseOwner = { repository: 'octo/app', repositoryId: '42', runId: '7', runAttempt: '1', policy: 'release' };
+const OWNER: LeaseOwner = { repository: 'octo/app', repositoryId: '42', runId: '7', runAttempt: '1', checkRunId: '9001', policy: 'release' };
 const T0 = Date.UTC(2026, 11, 3, 12);
 let n = 0;
 const lease = (): string => `lease-${String(++n).padStart(12, '0')}-${Math.random().toString(36).slice(2, 8)}`;
@@ -89,7 +89,7 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     const claims = await Promise.all([a.openLease(l, OWNER, T0), b.openLease(l, { ...OWNER, runId: '8' }, T0)]);
     expect(claims.filter(Boolean)).toHaveLength(1);
     const owner = await b.leaseOwner(l);
-    expect(owner).toMatchObject({ repository: 'octo/app', repositoryId: '42', runAttempt: '1', policy: 'release' });
+    expect(owner).toMatchObject({ repository: 'octo/app', repositoryId: '42', runAttempt: '1', checkRunId: '9001', policy: 'release' });
     expect(['7', '8']).toContain(owner!.runId);
     expect(await a.leaseOwner('no-such-lease-000000')).toBeUndefined();
   });
@@ -120,6 +120,7 @@ describe.each(backends)('ledger contract: $name', (backend) => {
       repositoryId: '42',
       runId: '7',
       runAttempt: '1',
+      checkRunId: '9001',
       policy: 'release',
       createdAt: T0,
       state: 'live',

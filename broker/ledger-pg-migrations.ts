@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp BIGINT NOT NUL
 CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);`,
   },
+  {
+    version: 3,
+    name: "leases carry the job's check run id",
+    sql: "ALTER TABLE leases ADD COLUMN IF NOT EXISTS check_run_id TEXT NOT NULL DEFAULT '';",
+  },
 ];
 
 /** Applies the missing migrations; returns the versions it applied (none when another replica did them first). */

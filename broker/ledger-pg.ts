@@ -20,7 +20,7 @@ const types = {
 };
 
 const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS "userId", c.end_date AS "endDate", l.repository,
-  l.repository_id AS "repositoryId", l.run_id AS "runId", l.run_attempt AS "runAttempt", l.policy, c.created_at AS "createdAt",
+  l.repository_id AS "repositoryId", l.run_id AS "runId", l.run_attempt AS "runAttempt", l.check_run_id AS "checkRunId", l.policy, c.created_at AS "createdAt",
   c.state, c.revoked_at AS "revokedAt", c.revoked_by AS "revokedBy" FROM credentials c JOIN leases l ON l.lease = c.lease`;
 
 export interface PgLedgerOptions {
@@ -106,15 +106,15 @@ export class PgLedger implements Ledger {
 
   async openLease(lease: string, owner: LeaseOwner, now: number): Promise<boolean> {
     const r = await this.q(
-      'INSERT INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
-      [lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now],
+      'INSERT INTO leases (lease, repository, repository_id, run_id, run_attempt, check_run_id, policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
+      [lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.checkRunId, owner.policy, now],
     );
     return r.rowCount === 1;
   }
 
   async leaseOwner(lease: string): Promise<LeaseOwner | undefined> {
     const r = await this.q<LeaseOwner>(
-      'SELECT repository, repository_id AS "repositoryId", run_id AS "runId", run_attempt AS "runAttempt", policy FROM leases WHERE lease = $1',
+      'SELECT repository, repository_id AS "repositoryId", run_id AS "runId", run_attempt AS "runAttempt", check_run_id AS "checkRunId", policy FROM leases WHERE lease = $1',
       [lease],
     );
     return r.rows[0];

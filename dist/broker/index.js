@@ -22995,6 +22995,11 @@ CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp BIGINT NOT NUL
 CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);`,
     },
+    {
+        version: 3,
+        name: "leases carry the job's check run id",
+        sql: "ALTER TABLE leases ADD COLUMN IF NOT EXISTS check_run_id TEXT NOT NULL DEFAULT '';",
+    },
 ];
 /** Applies the missing migrations; returns the versions it applied (none when another replica did them first). */
 async function migrate(pool, log) {
@@ -23055,7 +23060,7 @@ const ledger_pg_types = {
     getTypeParser: ((oid, format) => oid === 20 ? (v) => Number(v) : esm.types.getTypeParser(oid, format)),
 };
 const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS "userId", c.end_date AS "endDate", l.repository,
-  l.repository_id AS "repositoryId", l.run_id AS "runId", l.run_attempt AS "runAttempt", l.policy, c.created_at AS "createdAt",
+  l.repository_id AS "repositoryId", l.run_id AS "runId", l.run_attempt AS "runAttempt", l.check_run_id AS "checkRunId", l.policy, c.created_at AS "createdAt",
   c.state, c.revoked_at AS "revokedAt", c.revoked_by AS "revokedBy" FROM credentials c JOIN leases l ON l.lease = c.lease`;
 /** The host (and port) a URL names, for errors: never its user or password. */
 function hostOf(url) {
@@ -23127,11 +23132,11 @@ class PgLedger {
         return (await this.q('INSERT INTO seen_tokens (jti, exp) VALUES ($1, $2) ON CONFLICT DO NOTHING', [jti, exp])).rowCount === 1;
     }
     async openLease(lease, owner, now) {
-        const r = await this.q('INSERT INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING', [lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now]);
+        const r = await this.q('INSERT INTO leases (lease, repository, repository_id, run_id, run_attempt, check_run_id, policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING', [lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.checkRunId, owner.policy, now]);
         return r.rowCount === 1;
     }
     async leaseOwner(lease) {
-        const r = await this.q('SELECT repository, repository_id AS "repositoryId", run_id AS "runId", run_attempt AS "runAttempt", policy FROM leases WHERE lease = $1', [lease]);
+        const r = await this.q('SELECT repository, repository_id AS "repositoryId", run_id AS "runId", run_attempt AS "runAttempt", check_run_id AS "checkRunId", policy FROM leases WHERE lease = $1', [lease]);
         return r.rows[0];
     }
     async pending(lease, r, now) {
