@@ -89,6 +89,30 @@ describe.skipIf(!hasSqlite)('broker ledger and sweeper', () => {
     expect(w.ledgerRows().find((r) => r.name === made[0]!.name)).toMatchObject({ state: 'revoked', id: made[0]!.id, revokedBy: 'sweeper' });
   });
 
+  it('a key is certified once: a lost certificate answer fails the mint (no second create with the same CSR); every certificate made is a ledger row', async () => {
+    const { makeJobCertificateRequest } = await import('../src/keys/job-certificate.js');
+    const { csrPem } = await makeJobCertificateRequest('d1-token-action job');
+    const certsBefore = new Set(w.emu.model.clientCerts.keys());
+    const requestsBefore = w.emu.requests.length;
+    w.emu.fault({ method: 'POST', path: /client-auth-certificate$/, kind: 'drop-after-commit' });
+    const lease = newLease();
+    const a = await w.mint(w.token(), 'release', { csr: csrPem, lease });
+    expect(a.status, JSON.stringify(a.body)).toBe(502);
+    expect((a.body.error as { message: string }).message).toContain('a fresh key');
+    // DigiCert ONE was asked once for this CSR: at most one certificate certifies the job's key.
+    const sent = w.emu.requests.slice(requestsBefore).filter((r) => r.method === 'POST' && r.path.endsWith('/client-auth-certificate'));
+    expect(sent.map((r) => (r.body as { csr: string }).csr)).toEqual([csrPem]);
+    const made = [...w.emu.model.clientCerts.entries()].filter(([fp]) => !certsBefore.has(fp)).map(([, c]) => c);
+    expect(made).toHaveLength(1);
+    // Nothing the ledger does not know: the certificate's nickname is its row's name.
+    const row = w.ledgerRows().find((r) => r.kind === 'client-certificate' && r.name === made[0]!.name);
+    expect(row, JSON.stringify(w.ledgerRows().filter((r) => r.kind === 'client-certificate'))).toBeDefined();
+    expect(row!.lease).toBe(lease);
+    // The token minted for it was revoked at once (the job starts over).
+    const tokenRow = w.ledgerRows().find((r) => r.lease === row!.lease && r.kind === 'api-token');
+    expect(tokenRow).toMatchObject({ state: 'revoked', revokedBy: 'job' });
+  });
+
   it('200 jobs exchanging at once: 200 distinct credentials, all recorded, all revoked by their own jobs', async () => {
     const runs = Array.from({ length: 200 }, (_, i) => String(7_000_000_000 + i));
     const minted = await Promise.all(runs.map((run_id) => w.mint(w.token({ run_id }))));

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusWith } from '../harness/later-step.js';
 import { GITHUB_ISSUER } from '../broker/id-token.js';
-import { AUDIENCE, hasSqlite, newLease, startWorld, type Answer, type BrokerWorld } from './support/broker.js';
+import { GENERIC_REFUSAL } from '../broker/server.js';
+import { AUDIENCE, defaultPolicies, hasSqlite, newLease, startWorld, type Answer, type BrokerWorld } from './support/broker.js';
 
 describe.skipIf(!hasSqlite)('broker refusals', () => {
   let w: BrokerWorld;
@@ -109,29 +110,51 @@ describe.skipIf(!hasSqlite)('broker refusals', () => {
     await expectRefused(() => w.call('POST', '/v1/revoke', token, { leases: [first.body.lease] }), 401, 'replayed_token', 'its jti was used before');
   });
 
-  it('refuses another repository, naming the claims that differ and what the policy expects', async () => {
-    await expectRefused(
+  /** A refusal told in the one generic answer; the audit line keeps what differed. */
+  async function expectGeneric(act: () => Promise<Answer>, detail: string): Promise<Answer> {
+    const auditBefore = w.audit().length;
+    const a = await expectRefused(act, 403, 'policy_refused', GENERIC_REFUSAL.message);
+    expect(a.body).toEqual({ error: GENERIC_REFUSAL });
+    expect(w.audit().slice(auditBefore)).toEqual([expect.objectContaining({ event: 'refused', detail: expect.stringContaining(detail) })]);
+    return a;
+  }
+
+  it('tells another repository nothing of the policy (the generic answer); the audit log names the claims that differ', async () => {
+    const a = await expectGeneric(
       () => w.mint(w.token({ repository: 'octo-org/other', repository_id: '555', sub: 'repo:octo-org/other:ref:refs/heads/main' })),
-      403,
-      'policy_refused',
       "policy 'release' does not match this job: repository_id (expected 123456789, token has 555); repository (expected octo-org/release-tools, token has octo-org/other)",
     );
+    for (const value of ['123456789', '987654', 'octo-org/release-tools', 'refs/tags/v*', 'workflow_dispatch', 'release.yml']) expect(JSON.stringify(a.body)).not.toContain(value);
   });
 
-  it('refuses a repository re-created under the same name (same name, new repository_id)', async () => {
-    const a = await expectRefused(() => w.mint(w.token({ repository_id: '999000111' })), 403, 'policy_refused', 'repository_id (expected 123456789, token has 999000111)');
-    expect((a.body.error as { mismatches: unknown[] }).mismatches).toEqual([{ claim: 'repository_id', expected: ['123456789'], actual: '999000111' }]);
+  it('a repository re-created under the same name (new repository_id) and an owner re-created under the same login get the generic answer', async () => {
+    await expectGeneric(() => w.mint(w.token({ repository_id: '999000111' })), 'repository_id (expected 123456789, token has 999000111)');
+    await expectGeneric(() => w.mint(w.token({ repository_owner_id: '1' })), 'repository_owner_id (expected 987654, token has 1)');
   });
 
-  it('refuses an owner that is not the one trusted (an owner re-created under the same login)', async () => {
-    await expectRefused(() => w.mint(w.token({ repository_owner_id: '1' })), 403, 'policy_refused', 'repository_owner_id (expected 987654, token has 1)');
+  it('a stranger and an unknown policy name get byte-identical answers, on /v1/credentials and /v1/check alike', async () => {
+    const raw = async (path: string, token: string, policy: string): Promise<[number, string]> => {
+      const a = await w.callText('POST', path, token, { policy, lease: newLease(), job: 'sign' });
+      return [a.status, a.text];
+    };
+    const stranger = { repository: 'mallory/probe', repository_id: '31337', repository_owner_id: '31338', repository_owner: 'mallory' };
+    for (const path of ['/v1/credentials', '/v1/check']) {
+      const answers = [
+        await raw(path, w.token(stranger), 'release'),
+        await raw(path, w.token(stranger), 'production'),
+        await raw(path, w.token(stranger), 'no-such-policy'),
+        await raw(path, w.token(), 'no-such-policy'),
+      ];
+      expect(new Set(answers.map((x) => JSON.stringify(x))).size, `${path}: ${JSON.stringify(answers)}`).toBe(1);
+      expect(answers[0]![1]).not.toMatch(/release|production|no-such-policy|123456789|987654/);
+    }
   });
 
-  it('refuses a job the policy does not cover (another branch, another event), and a policy that does not exist', async () => {
+  it('the policy\'s own repository is told what differs (another branch, another event, another workflow); an unknown name is not', async () => {
     await expectRefused(() => w.mint(w.token({ ref: 'refs/heads/feature' })), 403, 'policy_refused', 'ref (expected refs/heads/main or refs/tags/v*, token has refs/heads/feature)');
     await expectRefused(() => w.mint(w.token({ event_name: 'pull_request_target' })), 403, 'policy_refused', 'event_name (expected push or workflow_dispatch, token has pull_request_target)');
     await expectRefused(() => w.mint(w.token({ job_workflow_ref: 'octo-org/release-tools/.github/workflows/other.yml@refs/heads/main' })), 403, 'policy_refused', 'job_workflow_ref (expected octo-org/release-tools/.github/workflows/release.yml@refs/*');
-    await expectRefused(() => w.mint(w.token(), 'no-such-policy'), 403, 'unknown_policy', "this broker has no policy named 'no-such-policy'");
+    await expectGeneric(() => w.mint(w.token(), 'no-such-policy'), "this broker has no policy named 'no-such-policy'");
   });
 
   it('refuses a CSR under a policy that grants no client certificate', async () => {
@@ -150,7 +173,9 @@ describe.skipIf(!hasSqlite)('broker refusals', () => {
     const lease = minted.body.lease as string;
     await expectRefused(() => w.call('POST', '/v1/revoke', w.token({ run_id: '4242424243' }), { leases: [lease] }), 403, 'lease_mismatch', "the token's run_id differ from the lease's");
     await expectRefused(() => w.call('POST', '/v1/revoke', w.token({ run_id: runId, run_attempt: '2' }), { leases: [lease] }), 403, 'lease_mismatch', "the token's run_attempt differ from the lease's");
-    await expectRefused(() => w.call('POST', '/v1/revoke', w.token({ run_id: runId, repository_id: '999000111' }), { leases: [lease] }), 403, 'lease_mismatch', "the token's repository_id differ from the lease's");
+    // Another repository's lease ids are its own (leases are scoped by repository id): this one is unknown to it.
+    const other = await w.call('POST', '/v1/revoke', w.token({ run_id: runId, repository_id: '999000111' }), { leases: [lease] });
+    expect(other.body).toEqual({ revoked: [], unknownLeases: [lease] });
     expect(await statusWith(w.emu, minted.body.token as string)).toBe(200);
     const own = await w.call('POST', '/v1/revoke', w.token({ run_id: runId }), { leases: [lease] });
     expect(own.status).toBe(200);
@@ -187,5 +212,75 @@ describe.skipIf(!hasSqlite)('broker rate limit, per repository', () => {
     expect(other.status).toBe(200);
     await w.clock.sleep(10_000);
     expect((await w.mint(w.token())).status).toBe(201);
+  });
+});
+
+describe.skipIf(!hasSqlite)('broker revocation, bound to the job', () => {
+  let w: BrokerWorld;
+  const stranger = { repository: 'mallory/probe', repository_id: '31337', repository_owner_id: '31338', repository_owner: 'mallory', sub: 'repo:mallory/probe:ref:refs/heads/main', run_id: '6161616161' };
+  beforeAll(async () => {
+    w = await startWorld({
+      policies: (s) => [
+        ...defaultPolicies(s),
+        { name: 'mallory', match: { repository_id: stranger.repository_id, repository_owner_id: stranger.repository_owner_id, event_name: 'push' }, grant: { serviceUserId: s.signer.id } },
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('lease ids are scoped by repository: another repository using a lease id first cannot squat it', async () => {
+    const lease = newLease();
+    expect((await w.mint(w.token(stranger), 'mallory', { lease })).status).toBe(201);
+    const own = await w.mint(w.token(), 'release', { lease });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    // And the other repository's revoke of that id finds only its own lease.
+    const theirs = await w.call('POST', '/v1/revoke', w.token({ ...stranger }), { leases: [lease] });
+    expect(await statusWith(w.emu, own.body.token as string)).toBe(200);
+    expect(theirs.status === 403 || (theirs.body.revoked as { name: string }[]).every((r) => r.name !== own.body.tokenName)).toBe(true);
+  });
+
+  it('a race: a lease another repository opens while a revoke is under way is not revoked by it', async () => {
+    const first = await w.mint(w.token(stranger), 'mallory');
+    expect(first.status).toBe(201);
+    const lease = newLease();
+    // The stranger's revoke names its own lease (slow to revoke) and one that does not exist yet.
+    w.emu.fault({ method: 'DELETE', path: /api-access-token\//, kind: 'delay', ms: 800 });
+    const before = w.emu.requests.length;
+    const revoking = w.call('POST', '/v1/revoke', w.token(stranger), { leases: [first.body.lease, lease] });
+    let settled = false;
+    void revoking.finally(() => (settled = true));
+    while (!settled && !w.emu.requests.slice(before).some((r) => r.method === 'DELETE')) await new Promise((r) => setTimeout(r, 5));
+    // Meanwhile the policy's own repository mints under that lease id.
+    const victim = await w.mint(w.token(), 'release', { lease });
+    expect(victim.status, JSON.stringify(victim.body)).toBe(201);
+    const revoked = await revoking;
+    expect(revoked.status).toBe(200);
+    expect((revoked.body.revoked as { name: string }[]).map((r) => r.name)).toEqual([first.body.tokenName]);
+    expect(await statusWith(w.emu, victim.body.token as string)).toBe(200);
+  });
+
+  it('with check_run_id in the token, a sibling job of the same run attempt cannot revoke; the job itself can; the name and the audit line carry it', async () => {
+    const run_id = '5151515151';
+    const minted = await w.mint(w.token({ run_id, check_run_id: '700001' }));
+    expect(minted.status).toBe(201);
+    expect(minted.body.tokenName).toContain('700001');
+    expect(w.audit().filter((e) => e.event === 'mint').at(-1)).toMatchObject({ claims: expect.objectContaining({ check_run_id: '700001' }) });
+    const lease = minted.body.lease as string;
+    const sibling = await w.call('POST', '/v1/revoke', w.token({ run_id, check_run_id: '700002' }), { leases: [lease] });
+    expect(sibling.status, JSON.stringify(sibling.body)).toBe(403);
+    expect((sibling.body.error as { message: string }).message).toContain('check_run_id');
+    const noClaim = await w.call('POST', '/v1/revoke', w.token({ run_id }), { leases: [lease] });
+    expect(noClaim.status, 'a token without check_run_id revoked a lease bound to a job').toBe(403);
+    expect(await statusWith(w.emu, minted.body.token as string)).toBe(200);
+    const own = await w.call('POST', '/v1/revoke', w.token({ run_id, check_run_id: '700001' }), { leases: [lease] });
+    expect(own.body.revoked).toEqual([expect.objectContaining({ name: minted.body.tokenName, outcome: 'revoked' })]);
+    expect(w.audit().filter((e) => e.event === 'revoke').at(-1)).toMatchObject({ claims: expect.objectContaining({ check_run_id: '700001' }) });
+  });
+
+  it('without check_run_id (GHES): any job of the same run attempt may revoke, as documented', async () => {
+    const run_id = '5252525252';
+    const minted = await w.mint(w.token({ run_id }));
+    const other = await w.call('POST', '/v1/revoke', w.token({ run_id }), { leases: [minted.body.lease] });
+    expect(other.body.revoked).toEqual([expect.objectContaining({ name: minted.body.tokenName, outcome: 'revoked' })]);
   });
 });

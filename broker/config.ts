@@ -13,9 +13,11 @@
  *   "bootstrap": {"apiKeyFile": "..."} | {"clientCertificateFile": "...", "clientKeyFile"?: "...", "passwordFile"?: "..."},
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
  *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "clockSkewSeconds": 60, "timeoutSeconds": 60,
- *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "..."
+ *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
+ *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
  * }
- * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD.
+ * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
+ * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -36,7 +38,10 @@ export interface BrokerConfig {
   /** Every secret value the broker holds, to scrub from anything it writes. */
   secrets: string[];
   policies: Policy[];
+  /** The SQLite ledger's file; '' when the ledger is in PostgreSQL. */
   ledgerFile: string;
+  /** The shared ledger of replicas: node-postgres' connection string (TLS by its sslmode, or caPem). */
+  postgres?: { url: string; caPem?: string };
   /** '-' for stdout, else a file appended to. */
   auditLog: string;
   maxAgeMs: number;
@@ -114,6 +119,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     throw new ConfigError(err instanceof SyntaxError ? 'policyFile is not JSON' : err instanceof Error ? err.message : String(err));
   }
   const rate = (o.rateLimit ?? {}) as Obj;
+  const postgres = postgresLedger(o.ledger, env, read);
+  if (postgres) secrets.push(...postgresSecrets(postgres.url));
   return {
     listen: { host: typeof listen.host === 'string' ? listen.host : '0.0.0.0', port: num(listen, 'port', 8443, 0, 65535) },
     tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile') },
@@ -127,7 +134,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     auth,
     secrets,
     policies,
-    ledgerFile: path(o.ledgerFile, 'ledgerFile'),
+    ledgerFile: postgres ? '' : path(o.ledgerFile, 'ledgerFile'),
+    ...(postgres ? { postgres } : {}),
     auditLog: o.auditLog === undefined || o.auditLog === '-' ? '-' : path(o.auditLog, 'auditLog'),
     maxAgeMs: num(o, 'maxAgeMinutes', 360, 1, 60 * 24 * 8) * 60_000,
     sweepIntervalMs: num(o, 'sweepIntervalSeconds', 60, 0, 86_400) * 1000,
@@ -168,4 +176,28 @@ function bootstrap(
   } catch (err) {
     throw new ConfigError(`bootstrap: ${err instanceof Error ? err.message.replace(/Input '[^']+': /, '') : String(err)}`);
   }
+}
+
+/** `"ledger": {"postgres": {"urlFile"?, "caFile"?}}`: the URL from its file (a mounted secret) or D1_BROKER_DATABASE_URL. */
+function postgresLedger(l: unknown, env: NodeJS.ProcessEnv, read: (v: unknown, name: string) => string): BrokerConfig['postgres'] {
+  if (l === undefined) return undefined;
+  const p = (l as Obj | null)?.postgres;
+  if (typeof l !== 'object' || l === null || typeof p !== 'object' || p === null) throw new ConfigError('ledger must be {"postgres": {"urlFile"?: "...", "caFile"?: "..."}} (or left out for ledgerFile)');
+  const po = p as Obj;
+  const url = (po.urlFile !== undefined ? read(po.urlFile, 'ledger.postgres.urlFile') : (env.D1_BROKER_DATABASE_URL ?? '')).trim();
+  if (!url) throw new ConfigError('ledger.postgres: give ledger.postgres.urlFile or D1_BROKER_DATABASE_URL (postgres://user:password@host:5432/database)');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError('ledger.postgres: the database URL does not parse (postgres://user:password@host:5432/database)');
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new ConfigError(`ledger.postgres: the database URL must start postgres:// (host ${u.hostname})`);
+  return { url, ...(po.caFile !== undefined ? { caPem: read(po.caFile, 'ledger.postgres.caFile') } : {}) };
+}
+
+/** The URL and its password, as written and decoded, to scrub from anything the broker writes. */
+function postgresSecrets(url: string): string[] {
+  const u = new URL(url);
+  return [url, u.password, u.password && decodeURIComponent(u.password)].filter((s): s is string => Boolean(s));
 }

@@ -33,7 +33,7 @@ export interface MintOrder {
   lease: string;
   policy: Policy;
   claims: JobClaims;
-  /** The job's name as the job says (GITHUB_JOB): the token has no job claim, so it is a label only, in the name. */
+  /** The job's label for the name: `c<check_run_id>-<GITHUB_JOB>` when the token has check_run_id, else GITHUB_JOB (GHES). */
   job: string;
   csrPem: string | undefined;
 }
@@ -79,16 +79,23 @@ async function withBootstrap<T>(deps: CredentialDeps, use: (client: D1Client) =>
  * Records the row, creates with recovery, settles the row: with its id when made, 'not-made' when it certainly was
  * not, left pending when that is unknown (the sweeper then finds it by name, or it ends on its end date).
  */
-async function recorded<T extends { id: Id }>(deps: CredentialDeps, ctx: CreateContext, lease: string, create: () => Promise<T>, settle: (c: T) => { endDate?: string; userId?: string }): Promise<T> {
+async function recorded<T extends { id: Id }>(
+  deps: CredentialDeps,
+  ctx: CreateContext,
+  lease: string,
+  create: () => Promise<T>,
+  settle: (c: T) => { endDate?: string; userId?: string },
+  recover = true,
+): Promise<T> {
   const { pending } = ctx;
-  const seq = deps.ledger.pending(lease, { kind: pending.kind as CredentialRow['kind'], name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
+  const seq = await deps.ledger.pending(lease, { kind: pending.kind as CredentialRow['kind'], name: pending.name, userId: pending.userId, endDate: pending.endDate }, deps.clock.now());
   try {
-    const created = await createOnce(ctx, create);
-    deps.ledger.settle(seq, { id: created.id, ...settle(created) });
+    const created = recover ? await createOnce(ctx, create) : await create();
+    await deps.ledger.settle(seq, { id: created.id, ...settle(created) });
     return created;
   } catch (err) {
-    if (!(err instanceof D1Error && err.maybeCommitted)) deps.ledger.settle(seq, 'not-made');
-    else if (err.made?.id) deps.ledger.settle(seq, { id: err.made.id });
+    if (err instanceof D1Error && err.made?.id) await deps.ledger.settle(seq, { id: err.made.id });
+    else if (!(err instanceof D1Error && (err.maybeCommitted || err.made))) await deps.ledger.settle(seq, 'not-made');
     throw err;
   }
 }
@@ -150,12 +157,32 @@ async function certificateFor(deps: CredentialDeps, lease: string, minted: Minte
     const client = new D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
     const pending: Made = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
     const ctx: CreateContext = { client, kind: KINDS['client-certificate'], pending, log };
-    // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
-    const nickname = (): Name => `${minted.name.slice(0, 56)}_c${randomBytes(3).toString('hex')}` as Name;
-    const made = await recorded(deps, ctx, lease, () => client.createClientCert({ csrPem, name: (pending.name = nickname()), endDate: minted.endDate }), () => ({}));
+    // One nickname, one row, one create: the CSR is the job's, and its key is what later steps use. A create sent again
+    // after a lost answer could certify that key twice, the lost one unknown to the job; so the mint fails instead, the
+    // job starts over with a fresh key, and the row (by nickname) keeps what may have been made.
+    pending.name = `${minted.name.slice(0, 56)}_c${randomBytes(3).toString('hex')}` as Name;
+    const made = await recorded(deps, ctx, lease, () => certifyOnce(() => client.createClientCert({ csrPem, name: pending.name, endDate: minted.endDate })), () => ({}), false);
     return { id: made.id, pem: made.certificatePem };
   } finally {
     await http.close();
+  }
+}
+
+/**
+ * A certificate create sent once: a lost answer becomes an error that says so (the row stays pending: it may have been
+ * made), and an unreadable 2xx keeps its id for the row (the mint's failure path disables it).
+ */
+async function certifyOnce<T>(create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!(err instanceof D1Error) || !err.maybeCommitted || err.made) throw err;
+    throw new D1Error(
+      `${err.message} The client certificate request is not sent again with the same CSR (a key is certified once): run the job again, it makes a fresh key.`,
+      err.kind,
+      err.status,
+      true,
+    );
   }
 }
 
@@ -180,7 +207,7 @@ async function revokeWith(deps: CredentialDeps, client: D1Client, rows: readonly
       if (!id && kind.list) id = findByName(await kind.list(client, madeOf(row)), row.name as Name)?.id ?? '';
       const result = id ? await kind.revoke({ client, runnerTemp: '' }, id) : 'gone';
       const outcome = result === 'deleted' ? 'revoked' : 'gone';
-      deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
+      await deps.ledger.closed(row.seq, outcome, by, deps.clock.now(), id || undefined);
       out.push({ row: { ...row, id }, outcome });
     } catch (err) {
       out.push({ row, outcome: 'failed', why: err instanceof Error ? err.message : String(err) });

@@ -36,6 +36,8 @@ export interface JobClaims {
   repository_owner_id: string;
   run_id: string;
   run_attempt: string;
+  /** The job's check run (github.com and GHEC tokens since 2025-11-13); '' when the token has none (GHES). */
+  check_run_id: string;
   jti: string;
   exp: number;
   /** Every claim of the token, for the policy (all GitHub claims are strings but aud/exp/iat/nbf). */
@@ -156,12 +158,14 @@ export async function verifyIdToken(token: string, o: VerifyOptions): Promise<Jo
   for (const c of REQUIRED_IDS) if (typeof claims[c] !== 'string' || !/^\d{1,20}$/.test(claims[c])) throw new TokenRefused(`${c} is missing or not an id`);
   if (typeof claims.repository !== 'string' || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(claims.repository)) throw new TokenRefused('repository is missing');
   if (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 128) throw new TokenRefused('jti is missing');
+  if (claims.check_run_id !== undefined && (typeof claims.check_run_id !== 'string' || !/^\d{1,20}$/.test(claims.check_run_id))) throw new TokenRefused('check_run_id is not an id');
   return {
     repository: claims.repository,
     repository_id: claims.repository_id as string,
     repository_owner_id: claims.repository_owner_id as string,
     run_id: claims.run_id as string,
     run_attempt: claims.run_attempt as string,
+    check_run_id: (claims.check_run_id as string | undefined) ?? '',
     jti: claims.jti,
     exp,
     all: claims,

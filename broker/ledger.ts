@@ -8,6 +8,9 @@
  *
  * node:sqlite is loaded when a ledger is opened (process.getBuiltinModule), not on import: the suite also runs on
  * Node 20, which loads this module's importers but has no node:sqlite.
+ *
+ * `Ledger` is the contract every backend keeps (every call a Promise, so a networked database fits behind it);
+ * `SqliteLedger` is the embedded one.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import type { KindName } from '../src/credentials/index.js';
@@ -34,6 +37,8 @@ export interface CredentialRow {
   repositoryId: string;
   runId: string;
   runAttempt: string;
+  /** The job's check run id ('' when the token had none: GHES). */
+  checkRunId: string;
   policy: string;
   createdAt: number;
   state: RowState;
@@ -46,13 +51,15 @@ export interface LeaseOwner {
   repositoryId: string;
   runId: string;
   runAttempt: string;
+  /** The job's `check_run_id` claim (github.com since 2025-11-13); '' when the token had none (GHES). */
+  checkRunId: string;
   policy: string;
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (
   lease TEXT PRIMARY KEY, repository TEXT NOT NULL, repository_id TEXT NOT NULL, run_id TEXT NOT NULL,
-  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL
+  run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL, check_run_id TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS credentials (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL REFERENCES leases(lease), kind TEXT NOT NULL,
@@ -61,16 +68,51 @@ CREATE TABLE IF NOT EXISTS credentials (
 );
 CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN ('pending', 'live');
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
 `;
 
-const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
-  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
+export const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
+  l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.check_run_id AS checkRunId, l.policy, c.created_at AS createdAt,
   c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
 
-export class Ledger {
+/** What the broker needs of its ledger, whatever holds it. */
+export interface Ledger {
+  /** Records a token id; false when it was seen before (a replay). Atomic. */
+  firstUse(jti: string, exp: number): Promise<boolean>;
+  /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
+  openLease(lease: string, owner: LeaseOwner, now: number): Promise<boolean>;
+  leaseOwner(lease: string): Promise<LeaseOwner | undefined>;
+  /** Before the create: the row the sweeper will find if nothing else ever happens. */
+  pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number>;
+  /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
+  settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): Promise<void>;
+  /** Whatever the revocation found (deleted, or already gone), the credential no longer works. */
+  closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): Promise<void>;
+  /** Open credentials of a lease, newest first (a certificate before its user's token). */
+  openOfLease(lease: string): Promise<CredentialRow[]>;
+  /** Open credentials whose run is over: past their end date, or older than the maximum age. Newest first. */
+  due(now: number, today: string, maxAgeMs: number): Promise<CredentialRow[]>;
+  all(): Promise<CredentialRow[]>;
+  /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
+  prune(nowSeconds: number, skewSeconds: number): Promise<void>;
+  /**
+   * Takes one token from the bucket `key` (refilled at `perMs` a millisecond up to `burst`, full when new), shared by
+   * every broker on this ledger: 0 when taken, else the milliseconds until one is there.
+   */
+  takeToken(key: string, perMs: number, burst: number, now: number): Promise<number>;
+  /** Takes (or renews) the turn `name` for `ttlMs`: true for one holder at a time; another gets it once it expires. */
+  takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  releaseTurn(name: string, holder: string): Promise<void>;
+  /** Fails when the ledger cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class SqliteLedger implements Ledger {
   private constructor(private readonly db: DatabaseSync) {}
 
-  static open(file: string): Ledger {
+  static open(file: string): SqliteLedger {
     const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') | undefined;
     if (!sqlite) throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
     const db = new sqlite.DatabaseSync(file);
@@ -78,30 +120,33 @@ export class Ledger {
     // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
     db.exec(SCHEMA);
-    return new Ledger(db);
+    // A ledger made before leases carried the job's check run id.
+    const columns = db.prepare('PRAGMA table_info(leases)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'check_run_id')) db.exec("ALTER TABLE leases ADD COLUMN check_run_id TEXT NOT NULL DEFAULT ''");
+    return new SqliteLedger(db);
   }
 
   /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
-  firstUse(jti: string, exp: number): boolean {
+  async firstUse(jti: string, exp: number): Promise<boolean> {
     return Number(this.db.prepare('INSERT OR IGNORE INTO seen_tokens (jti, exp) VALUES (?, ?)').run(jti, exp).changes) === 1;
   }
 
   /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
-  openLease(lease: string, owner: LeaseOwner, now: number): boolean {
+  async openLease(lease: string, owner: LeaseOwner, now: number): Promise<boolean> {
     const r = this.db
-      .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.policy, now);
+      .prepare('INSERT OR IGNORE INTO leases (lease, repository, repository_id, run_id, run_attempt, check_run_id, policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(lease, owner.repository, owner.repositoryId, owner.runId, owner.runAttempt, owner.checkRunId, owner.policy, now);
     return Number(r.changes) === 1;
   }
 
-  leaseOwner(lease: string): LeaseOwner | undefined {
-    return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, policy FROM leases WHERE lease = ?').get(lease) as
+  async leaseOwner(lease: string): Promise<LeaseOwner | undefined> {
+    return this.db.prepare('SELECT repository, repository_id AS repositoryId, run_id AS runId, run_attempt AS runAttempt, check_run_id AS checkRunId, policy FROM leases WHERE lease = ?').get(lease) as
       | LeaseOwner
       | undefined;
   }
 
   /** Before the create: the row the sweeper will find if nothing else ever happens. */
-  pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): number {
+  async pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number> {
     return Number(
       this.db.prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')").run(lease, r.kind, r.name, r.userId, r.endDate, now)
         .lastInsertRowid,
@@ -109,7 +154,7 @@ export class Ledger {
   }
 
   /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
-  settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): void {
+  async settle(seq: number, outcome: { id: string; endDate?: string; userId?: string } | 'not-made'): Promise<void> {
     if (outcome === 'not-made') {
       this.db.prepare("UPDATE credentials SET state = 'not-made' WHERE seq = ?").run(seq);
       return;
@@ -120,32 +165,63 @@ export class Ledger {
   }
 
   /** Whatever the revocation found (deleted, or already gone), the credential no longer works. */
-  closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): void {
+  async closed(seq: number, state: 'revoked' | 'gone', by: 'job' | 'sweeper', now: number, id?: string): Promise<void> {
     this.db.prepare('UPDATE credentials SET state = ?, revoked_at = ?, revoked_by = ?, id = COALESCE(?, id) WHERE seq = ?').run(state, now, by, id ?? null, seq);
   }
 
   /** Open credentials of a lease, newest first (a certificate before its user's token). */
-  openOfLease(lease: string): CredentialRow[] {
+  async openOfLease(lease: string): Promise<CredentialRow[]> {
     return this.db.prepare(`${ROW} WHERE c.lease = ? AND c.state IN ('pending', 'live') ORDER BY c.seq DESC`).all(lease) as unknown as CredentialRow[];
   }
 
   /** Open credentials whose run is over: past their end date, or older than the maximum age. Newest first. */
-  due(now: number, today: string, maxAgeMs: number): CredentialRow[] {
+  async due(now: number, today: string, maxAgeMs: number): Promise<CredentialRow[]> {
     return this.db
       .prepare(`${ROW} WHERE c.state IN ('pending', 'live') AND (c.end_date < ? OR c.created_at <= ?) ORDER BY c.seq DESC`)
       .all(today, now - maxAgeMs) as unknown as CredentialRow[];
   }
 
-  all(): CredentialRow[] {
+  async all(): Promise<CredentialRow[]> {
     return this.db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[];
   }
 
   /** Forgets token ids past their expiry (plus the skew): a replay of one is refused by its exp anyway. */
-  prune(nowSeconds: number, skewSeconds: number): void {
+  async prune(nowSeconds: number, skewSeconds: number): Promise<void> {
     this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
   }
 
-  close(): void {
+  async takeToken(key: string, perMs: number, burst: number, now: number): Promise<number> {
+    // One statement, as in PostgreSQL (ledger-pg.ts): refill since the bucket's time, capped, and take a whole token.
+    const taken = this.db
+      .prepare(
+        `INSERT INTO rate_buckets (key, tokens, at) VALUES (?1, ?3 - 1, ?4) ON CONFLICT (key) DO UPDATE
+           SET tokens = MIN(?3, tokens + MAX(0, ?4 - at) * ?2) - 1, at = MAX(at, ?4)
+           WHERE MIN(?3, tokens + MAX(0, ?4 - at) * ?2) >= 1`,
+      )
+      .run(key, perMs, burst, now);
+    if (Number(taken.changes) === 1) return 0;
+    const b = this.db.prepare('SELECT tokens, at FROM rate_buckets WHERE key = ?').get(key) as { tokens: number; at: number } | undefined;
+    if (!b) return 0;
+    const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
+    return Math.max(1, Math.ceil((1 - have) / perMs));
+  }
+
+  async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT INTO turns (name, holder, until) VALUES (?1, ?2, ?3 + ?4) ON CONFLICT (name) DO UPDATE SET holder = ?2, until = ?3 + ?4 WHERE holder = ?2 OR until < ?3')
+      .run(name, holder, now, ttlMs);
+    return Number(r.changes) === 1;
+  }
+
+  async releaseTurn(name: string, holder: string): Promise<void> {
+    this.db.prepare('DELETE FROM turns WHERE name = ? AND holder = ?').run(name, holder);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -25,7 +25,8 @@ import { redact } from '../src/platform/text-safety.js';
 import type { BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
-import { Ledger } from './ledger.js';
+import type { Ledger } from './ledger.js';
+import { openLedger } from './open-ledger.js';
 import { decide, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -59,6 +60,7 @@ const MAX_BODY = 64 * 1024;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 
+/** A refusal: `message` and `shown` go to the caller; `extra` (the claims, the detail) only to the audit log. */
 class HttpRefusal extends Error {
   constructor(
     readonly status: number,
@@ -66,13 +68,25 @@ class HttpRefusal extends Error {
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
+    readonly shown: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
 
+/**
+ * The one answer for a job the broker does not explain itself to: a stranger to the named policy (another repository or
+ * owner by id), and a policy name this broker does not have. Same code, same words, no value of any policy: the
+ * audience is public, so any repository can get a token that verifies, and must learn nothing from the answer (which
+ * names exist, which ids, refs or environments a policy expects). The audit log keeps the detail.
+ */
+export const GENERIC_REFUSAL = {
+  code: 'policy_refused',
+  message: 'no policy of this broker by that name admits this job (the broker\'s operator can see why in its audit log)',
+} as const;
+
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
-const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
+const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
 function decidingClaims(c: JobClaims): Record<string, unknown> {
   return Object.fromEntries(DECIDING.filter((k) => c.all[k] !== undefined).map((k) => [k, c.all[k]]));
 }
@@ -110,16 +124,37 @@ function describeMinted(m: Minted): Record<string, unknown>[] {
   ];
 }
 
-const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: r.row.lease, outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
+/**
+ * Leases are scoped by repository id: the ledger's key is `<repository_id>:<lease>`, so a lease id another repository
+ * chose first (or guessed) is not this one's, and a revoke can only ever reach its own repository's leases.
+ */
+const leaseKey = (claims: JobClaims, lease: string): string => `${claims.repository_id}:${lease}`;
+const leaseOf = (key: string): string => key.replace(/^\d+:/, '');
+
+/**
+ * Why a lease is not this job's to revoke: the token's repository (by id), run and attempt must be the lease's; and
+ * when the lease was made by a token with `check_run_id` (github.com), the token must be of that very job. Without it
+ * (GHES tokens have none), any job of the same run attempt may revoke.
+ */
+function notOwner(owner: { repositoryId: string; runId: string; runAttempt: string; checkRunId: string }, claims: JobClaims): string[] {
+  return [
+    owner.repositoryId !== claims.repository_id && 'repository_id',
+    owner.runId !== claims.run_id && 'run_id',
+    owner.runAttempt !== claims.run_attempt && 'run_attempt',
+    owner.checkRunId !== '' && owner.checkRunId !== claims.check_run_id && 'check_run_id',
+  ].filter((x): x is string => Boolean(x));
+}
+
+const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id, name: r.row.name, lease: leaseOf(r.row.lease), outcome: r.outcome, ...(r.outcome === 'failed' ? { why: r.why } : {}) });
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
-  const ledger = Ledger.open(config.ledgerFile);
+  const ledger: Ledger = await openLedger(config, deps.log);
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'ca'>): HttpClient => deps.createHttp({ ...o, env, ca: serviceTrust(config.extraCaPem) });
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
   const jwks = new Jwks({ url: config.jwksUrl, http: jwksHttp, clock });
-  const limiter = new RateLimiter(config.rateLimit, clock);
+  const limiter = new RateLimiter(config.rateLimit, clock, ledger);
   const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
@@ -137,24 +172,31 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       if (err instanceof TokenRefused) throw new HttpRefusal(401, err.code, `the OIDC token was not accepted: ${err.reason}`);
       throw err;
     }
-    if (!ledger.firstUse(claims.jti, claims.exp)) {
+    if (!(await ledger.firstUse(claims.jti, claims.exp))) {
       throw new HttpRefusal(401, 'replayed_token', 'the OIDC token was not accepted: its jti was used before (request a fresh token for each call)', { claims: decidingClaims(claims) });
     }
     return claims;
   }
 
-  function limit(claims: JobClaims): void {
-    const wait = limiter.take(claims.repository_id);
+  async function limit(claims: JobClaims): Promise<void> {
+    const wait = await limiter.take(claims.repository_id);
     if (wait > 0) throw new HttpRefusal(429, 'rate_limited', `too many requests for repository ${claims.repository}; try again in ${Math.ceil(wait / 1000)} s`, { claims: decidingClaims(claims) }, { 'retry-after': String(Math.ceil(wait / 1000)) });
   }
 
   function policyFor(body: Record<string, unknown>, claims: JobClaims, wantsCertificate: boolean): Policy {
     if (typeof body.policy !== 'string' || !body.policy) throw new HttpRefusal(400, 'invalid_request', 'policy (the name of a policy of this broker) is required');
     const d = decide(config.policies, body.policy, claims.all);
-    if (d.ok === false && d.code === 'unknown_policy') throw new HttpRefusal(403, 'unknown_policy', `this broker has no policy named '${body.policy.slice(0, 64)}'`, { policy: d.policy, claims: decidingClaims(claims) });
+    if (d.ok === false && d.code === 'unknown_policy') {
+      const detail = `this broker has no policy named '${body.policy.slice(0, 64)}'`;
+      throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, { policy: d.policy.slice(0, 64), detail, claims: decidingClaims(claims) });
+    }
     if (d.ok === false && d.code === 'policy_refused') {
       const list = d.mismatches.map((m) => `${m.claim} (expected ${m.expected.join(' or ')}${m.actual !== undefined ? `, token has ${m.actual}` : ', token has none'})`).join('; ');
-      throw new HttpRefusal(403, 'policy_refused', `policy '${d.policy}' does not match this job: ${list}`, { policy: d.policy, mismatches: d.mismatches, claims: decidingClaims(claims) });
+      const detail = `policy '${d.policy}' does not match this job: ${list}`;
+      const audited = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
+      // Only the policy's own repository (both ids match) is told which claim differs and what was expected.
+      if (!ownsPolicy(d.policy, claims)) throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, audited);
+      throw new HttpRefusal(403, 'policy_refused', detail, audited, {}, { policy: d.policy, mismatches: d.mismatches });
     }
     const policy = (d as { policy: Policy }).policy;
     if (wantsCertificate && !policy.clientCertificate) {
@@ -163,13 +205,19 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     return policy;
   }
 
+  /** The job is the named policy's repository: its repository_id and repository_owner_id are the policy's. */
+  function ownsPolicy(name: string, claims: JobClaims): boolean {
+    const m = config.policies.find((p) => p.name === name)?.match;
+    return !!m && !!m.repository_id?.includes(claims.repository_id) && !!m.repository_owner_id?.includes(claims.repository_owner_id);
+  }
+
   /** Mints under way, by lease: a revoke for one waits for it (a job whose answer was lost may revoke before it ends). */
   const inflight = new Map<string, Promise<unknown>>();
 
   async function mint(req: IncomingMessage): Promise<[number, unknown]> {
     const body = await readJson(req);
     const claims = await authenticate(req);
-    limit(claims);
+    await limit(claims);
     const csr = body.csr;
     if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
       throw new HttpRefusal(400, 'invalid_request', 'csr must be one PEM CERTIFICATE REQUEST');
@@ -177,25 +225,28 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const policy = policyFor(body, claims, csr !== undefined);
     const lease = body.lease;
     if (typeof lease !== 'string' || !LEASE.test(lease)) throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
-    // The job's own label (GITHUB_JOB; the token has no job claim): it goes into a name and a description, so only plain characters.
-    const job = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
-    const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, policy: policy.name };
-    if (!ledger.openLease(lease, owner, clock.now())) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
+    // The job's own label (GITHUB_JOB) goes into a name and a description, so only plain characters. With the token's
+    // check_run_id (the job's own id, github.com) the name carries that too: the label alone is the job's word.
+    const label = typeof body.job === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(body.job) ? body.job : 'job';
+    const job = claims.check_run_id ? `c${claims.check_run_id}-${label}` : label;
+    const key = leaseKey(claims, lease);
+    const owner = { repository: claims.repository, repositoryId: claims.repository_id, runId: claims.run_id, runAttempt: claims.run_attempt, checkRunId: claims.check_run_id, policy: policy.name };
+    if (!(await ledger.openLease(key, owner, clock.now()))) throw new HttpRefusal(409, 'lease_taken', 'this lease id was used before; send a new random one');
     let minted: Minted;
-    const making = mintFor(credentialDeps, { lease, policy, claims, job, csrPem: csr as string | undefined });
-    inflight.set(lease, making.catch(() => undefined));
+    const making = mintFor(credentialDeps, { lease: key, policy, claims, job, csrPem: csr as string | undefined });
+    inflight.set(key, making.catch(() => undefined));
     try {
       minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-      const undone = await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job').catch(() => []);
+      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
       if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
       if (err instanceof D1Error) throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
       throw err;
     } finally {
-      inflight.delete(lease);
+      inflight.delete(key);
     }
     audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
     return [
@@ -219,14 +270,14 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   async function check(req: IncomingMessage): Promise<[number, unknown]> {
     const body = await readJson(req);
     const claims = await authenticate(req);
-    limit(claims);
+    await limit(claims);
     let policy: Policy;
     try {
       policy = policyFor(body, claims, body.csr === true);
     } catch (err) {
       if (!(err instanceof HttpRefusal) || err.status !== 403) throw err;
       audit({ event: 'check', outcome: 'refused', code: err.code, reason: err.message, ...err.extra });
-      return [200, { allowed: false, code: err.code, message: err.message, ...(err.extra.mismatches ? { mismatches: err.extra.mismatches } : {}) }];
+      return [200, { allowed: false, code: err.code, message: err.message, ...(err.shown.mismatches ? { mismatches: err.shown.mismatches } : {}) }];
     }
     const g = policy.grant;
     const would = {
@@ -248,25 +299,29 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     if (!Array.isArray(leases) || leases.length === 0 || leases.length > MAX_LEASES || !leases.every((l): l is string => typeof l === 'string' && LEASE.test(l))) {
       throw new HttpRefusal(400, 'invalid_request', `leases must list 1 to ${MAX_LEASES} lease ids this job was given`);
     }
-    // Every lease must be this run attempt's, of this repository by id; otherwise nothing is revoked.
+    // Every lease must be this job's (notOwner); otherwise nothing is revoked. A lease this repository never opened is
+    // not acted on, then or later in this request: its key is this repository's, so no other repository can open it.
     for (const lease of leases) {
-      const owner = ledger.leaseOwner(lease);
-      if (!owner) continue;
-      const differ = [
-        owner.repositoryId !== claims.repository_id && 'repository_id',
-        owner.runId !== claims.run_id && 'run_id',
-        owner.runAttempt !== claims.run_attempt && 'run_attempt',
-      ].filter(Boolean);
+      const owner = await ledger.leaseOwner(leaseKey(claims, lease));
+      const differ = owner ? notOwner(owner, claims) : [];
       if (differ.length) {
-        throw new HttpRefusal(403, 'lease_mismatch', `lease ${lease} was not made for this job: the token's ${differ.join(', ')} differ from the lease's (a job revokes only what was minted for its own run attempt)`, { lease, claims: decidingClaims(claims) });
+        throw new HttpRefusal(403, 'lease_mismatch', `lease ${lease} was not made for this job: the token's ${differ.join(', ')} differ from the lease's (a job revokes only what was minted for itself)`, { lease, claims: decidingClaims(claims) });
       }
     }
     const results: RevokeOutcome[] = [];
+    const unknown: string[] = [];
     for (const lease of leases) {
-      await inflight.get(lease);
-      results.push(...(await revokeRows(credentialDeps, ledger.openOfLease(lease), 'job')));
+      const key = leaseKey(claims, lease);
+      await inflight.get(key);
+      // Re-checked after every await, on the rows themselves (each carries its lease's owner).
+      const owner = await ledger.leaseOwner(key);
+      if (!owner || notOwner(owner, claims).length) {
+        unknown.push(lease);
+        continue;
+      }
+      const rows = (await ledger.openOfLease(key)).filter((r) => notOwner(r, claims).length === 0);
+      results.push(...(await revokeRows(credentialDeps, rows, 'job')));
     }
-    const unknown = leases.filter((l) => !ledger.leaseOwner(l));
     audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
     return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
   }
@@ -277,7 +332,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     try {
       let answer: [number, unknown];
       if (route === 'GET /healthz') {
-        ledger.leaseOwner('');
+        await ledger.leaseOwner('');
         answer = [200, { status: 'ok' }];
       } else if (route === 'POST /v1/credentials') answer = await mint(req);
       else if (route === 'POST /v1/revoke') answer = await revoke(req);
@@ -288,15 +343,14 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
       if (!(err instanceof HttpRefusal)) deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
       if (r.status !== 404) audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
-      const { claims: _claims, ...shown } = r.extra;
-      if (!res.headersSent) res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...shown } }));
+      if (!res.headersSent) res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...r.shown } }));
     }
   }
 
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
     const now = clock.now();
-    ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-    const due = ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
+    await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
+    const due = await ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
     if (due.length === 0) return [];
     const results = await revokeRows(credentialDeps, due, 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });
@@ -331,7 +385,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sweeping?.catch(() => undefined);
       await jwksHttp.close();
-      ledger.close();
+      await ledger.close();
     },
   };
 }

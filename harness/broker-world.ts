@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import type { Broker } from '../broker/server.js';
-import type { CredentialRow } from '../broker/ledger.js';
+import { ROW, type CredentialRow } from '../broker/ledger.js';
 import { toP12Base64 } from '../emulator/pki.js';
 import { D1Emulator } from '../emulator/server.js';
 import { seedScenario, type Scenario } from '../emulator/scenario.js';
@@ -243,11 +243,11 @@ export class BrokerWorld {
 
   /** Every credential row of the ledger (opened read-only beside the broker, as an operator would). */
   ledgerRows(): CredentialRow[] {
-    if (this.broker) return this.broker.ledger.all();
     const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
     const db = new DatabaseSync(this.ledgerFile, { readOnly: true });
     try {
-      return db.prepare('SELECT c.seq, c.lease, c.kind, c.id, c.name, c.state, c.revoked_by AS revokedBy, l.run_id AS runId FROM credentials c JOIN leases l USING (lease) ORDER BY c.seq').all() as unknown as CredentialRow[];
+      // The ledger keys a lease by repository id (`<repository_id>:<lease>`); tests name it as the job does.
+      return (db.prepare(`${ROW} ORDER BY c.seq`).all() as unknown as CredentialRow[]).map((r) => ({ ...r, lease: r.lease.replace(/^\d+:/, '') }));
     } finally {
       db.close();
     }
@@ -263,16 +263,21 @@ export class BrokerWorld {
   }
 
   async call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<Answer> {
+    const a = await this.callText(method, path, token, body);
+    return { status: a.status, headers: a.headers, body: a.text ? (JSON.parse(a.text) as Record<string, unknown>) : {} };
+  }
+
+  /** The answer as the bytes came (for comparing two answers exactly). */
+  async callText(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Answer['headers']; text: string }> {
     const url = new URL(path, this.url);
     const res = await this.agent.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
   }
 
   /** A job's exchange: its token for the policy's grant, with a new lease id. */
