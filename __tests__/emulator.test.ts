@@ -128,13 +128,13 @@ describe('emulator: the clientauth. name (mutual TLS on the same port, chosen by
     expect(t.emu.requests.slice(before)).toMatchObject([{ servername: 'clientauth.localhost', clientCertUser: t.s.bootstrap.user.id, hadApiKey: false, tokenId: undefined }]);
   });
 
-  it('refuses an x-api-key header there: 400 invalid_request', async () => {
+  it('does not refuse an x-api-key header there (the docs say omit it, not that it is refused): the certificate authenticates', async () => {
     const pair = t.emu.issueClientCert(t.s.bootstrap.user.id);
-    const r = await callCert({ cert: pair.certPem, key: pair.keyPem }, { 'x-api-key': t.s.bootstrap.apiKey });
-    expect(r).toEqual({
-      status: 400,
-      body: { errors: [{ code: 'invalid_request', message: 'x-api-key must not be sent to the client authentication host; the client certificate authenticates the call' }] },
-    });
+    const before = t.emu.requests.length;
+    // Another user's key: ignored, the certificate's user is the caller.
+    const r = await callCert({ cert: pair.certPem, key: pair.keyPem }, { 'x-api-key': t.s.admin.apiKey });
+    expect(r).toMatchObject({ status: 200, body: { id: t.s.bootstrap.user.id } });
+    expect(t.emu.requests.slice(before)).toMatchObject([{ clientCertUser: t.s.bootstrap.user.id, hadApiKey: true, tokenId: undefined }]);
   });
 
   it('without a client certificate the handshake fails; the API never sees a request', async () => {

@@ -57,6 +57,11 @@ export interface EmuToken {
   secret: string;
   created_at: string;
   deleted: boolean;
+  /**
+   * Disabled with PUT /api-access-token/{id} ("disabled tokens can be re-enabled", docs.digicert.com "Disable your API
+   * token"). Guessed: a disabled token is refused with 401 like an unknown one (no source says what it answers).
+   */
+  disabled?: boolean;
 }
 
 /** Permission the emulator requires to manage another user's tokens ("Manage users" in Account Manager). */
@@ -186,7 +191,7 @@ export class Model {
 
   tokenWorks(t: EmuToken): boolean {
     const u = this.users.get(t.user_id);
-    return !t.deleted && !this.expired(t.end_date) && !!u && u.status === 'ACTIVE' && !this.expired(u.end_date);
+    return !t.deleted && !t.disabled && !this.expired(t.end_date) && !!u && u.status === 'ACTIVE' && !this.expired(u.end_date);
   }
 
   findBySecret(secret: string): EmuToken | undefined {
@@ -251,7 +256,7 @@ export class Model {
       user_id: t.user_id,
       end_date: t.end_date ?? null,
       created_at: t.created_at,
-      status: t.deleted ? 'DELETED' : this.expired(t.end_date) ? 'EXPIRED' : 'ACTIVE',
+      status: t.deleted ? 'DELETED' : t.disabled ? 'DISABLED' : this.expired(t.end_date) ? 'EXPIRED' : 'ACTIVE',
     };
   }
 }

@@ -23,6 +23,7 @@ import { readSni } from './sni.js';
 import { ApiError } from './api-error.js';
 import { createClientAuthCert, setClientAuthCertEnabled } from './client-auth-certs.js';
 import { SOFTWARE_TRUST, SoftwareTrust } from './software-trust.js';
+import { CREATE_CLIENT_CERT, CREATE_SERVICE_USER, CREATE_TOKEN, ENABLE_CLIENT_CERT, UPDATE_TOKEN, checkBody } from './strict.js';
 
 export const CLIENTAUTH = 'clientauth.';
 
@@ -79,6 +80,11 @@ export interface EmulatorOptions {
   pki?: ServerPki;
   /** Requests per second allowed per API key; past it, 429 with Retry-After (DigiCert publishes no number). */
   rateLimitPerSecond?: number;
+  /**
+   * Refuse a request body with a key the route does not know (strict.ts). Default true; false is the lenient mode,
+   * for tests of how the action fares when the real service ignores what it does not know.
+   */
+  strictBodies?: boolean;
 }
 
 
@@ -108,6 +114,8 @@ export class D1Emulator {
   port = 0;
   pki!: ServerPki;
   errorShape: 'errors' | 'error' = 'errors';
+  /** See EmulatorOptions.strictBodies; may be switched by a test. */
+  strictBodies = true;
   rateLimitPerSecond: number | undefined;
   private readonly windows = new Map<string, { second: number; count: number }>();
 
@@ -115,6 +123,7 @@ export class D1Emulator {
     const emu = new D1Emulator();
     emu.errorShape = opts.errorShape ?? 'errors';
     emu.rateLimitPerSecond = opts.rateLimitPerSecond;
+    emu.strictBodies = opts.strictBodies ?? true;
     // `demo.localhost` is the emulator's demo environment, served on the same port (see Model.environment).
     emu.pki = opts.pki ?? makeServerPki(['localhost', 'demo.localhost', ...(opts.hostnames ?? [])]);
     const tlsId = { key: emu.pki.server.keyPem, cert: emu.pki.server.certPem };
@@ -315,7 +324,9 @@ export class D1Emulator {
     const key = req.headers['x-api-key'];
     if (typeof key !== 'string' || !key) throw new ApiError(401, 'invalid_api_key', 'Missing x-api-key header');
     const token = this.model.findBySecret(key);
-    if (!token || token.deleted) throw new ApiError(401, 'invalid_api_key', 'Invalid API key');
+    // A disabled token answers as an unknown one (guessed: no source says what a disabled token gets; 401 is what
+    // "stops working" most plausibly means, docs.digicert.com "Disable your API token").
+    if (!token || token.deleted || token.disabled) throw new ApiError(401, 'invalid_api_key', 'Invalid API key');
     rec.tokenId = token.id;
     const user = this.model.users.get(token.user_id);
     if (this.model.expired(token.end_date)) throw new ApiError(401, 'invalid_api_key', 'API key has expired');
@@ -328,13 +339,13 @@ export class D1Emulator {
 
   /**
    * The clientauth. name: the handshake already verified the certificate against the client CA (and its dates);
-   * here it must be registered to an active user. An x-api-key header is refused with 400 invalid_request
-   * (DigiCert: "omit x-api-key" on the mutual-TLS host), so a client that sends both is caught.
+   * here it must be registered to an active user. An x-api-key header is NOT refused: DigiCert's mutual-TLS pages
+   * say to omit it ("Client authentication certificate" / "Make your first API call": the certificate replaces the
+   * key), which tells clients what to send, not that the host refuses it; no source says it answers 400. The
+   * certificate alone authenticates; the header is ignored (recorded in `hadApiKey`, so tests still check the
+   * action omits it).
    */
   private authenticateCert(req: IncomingMessage, rec: RecordedRequest): EmuUser {
-    if (req.headers['x-api-key'] !== undefined) {
-      throw new ApiError(400, 'invalid_request', 'x-api-key must not be sent to the client authentication host; the client certificate authenticates the call');
-    }
     return this.certUser(req, rec);
   }
 
@@ -390,7 +401,7 @@ export class D1Emulator {
     }
 
     if (p === `${API}/api-access-token` && method === 'POST') {
-      const b = (body ?? {}) as Record<string, unknown>;
+      const b = checkBody(body, CREATE_TOKEN, this.strictBodies);
       const name = b.name;
       const userId = b.user_id;
       const endDate = b.end_date;
@@ -438,6 +449,27 @@ export class D1Emulator {
       return [204, undefined];
     }
 
+    // PUT /api-access-token/{id}: "update or disable" (dev.digicert.com "Manage API token lifecycle"); the body is not
+    // public (strict.ts UPDATE_TOKEN: guessed keys). A disabled token can be re-enabled ("Disable your API token").
+    if ((match = new RegExp(`^${API}/api-access-token/([^/]+)$`).exec(p)) && method === 'PUT') {
+      const b = checkBody(body, UPDATE_TOKEN, this.strictBodies);
+      const t = m.tokens.get(decodeURIComponent(match[1]!));
+      if (!t || t.deleted) throw new ApiError(404, 'resource_not_found', 'API token not found');
+      const owner = m.users.get(t.user_id)!;
+      const may = owner === caller ? { ok: true as const } : m.mayManageTokens(caller, owner);
+      if (!may.ok) throw new ApiError(403, 'access_denied', may.why);
+      if (typeof b.name === 'string') {
+        if (!NAME_RE.test(b.name) || b.name.length > NAME_MAX) throw new ApiError(400, 'invalid_request', 'Name must only include letters, numbers, spaces, dashes, and underscores');
+        t.name = b.name;
+      }
+      if (typeof b.end_date === 'string') {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(b.end_date) || b.end_date < m.today()) throw new ApiError(400, 'invalid_request', 'end_date must be a date in the form YYYY-MM-DD, not in the past');
+        t.end_date = b.end_date;
+      }
+      if (typeof b.enabled === 'boolean') t.disabled = !b.enabled;
+      return [200, m.publicToken(t)];
+    }
+
     if (p === `${API}/user` && method === 'GET') {
       if (!m.has(caller, VIEW_USERS)) throw new ApiError(403, 'access_denied', `Permission ${VIEW_USERS} (Account Manager: View users) is required`);
       const type = url.searchParams.get('user_type');
@@ -476,9 +508,9 @@ export class D1Emulator {
       ];
     }
 
-    if (p === `${API}/client-auth-certificate` && method === 'POST') return createClientAuthCert(m, this.pki.clientCa, caller, body);
+    if (p === `${API}/client-auth-certificate` && method === 'POST') return createClientAuthCert(m, this.pki.clientCa, caller, checkBody(body, CREATE_CLIENT_CERT, this.strictBodies));
     if ((match = new RegExp(`^${API}/client-auth-certificate/([^/]+)/enable$`).exec(p)) && method === 'PUT') {
-      return setClientAuthCertEnabled(m, caller, decodeURIComponent(match[1]!), body);
+      return setClientAuthCertEnabled(m, caller, decodeURIComponent(match[1]!), checkBody(body, ENABLE_CLIENT_CERT, this.strictBodies));
     }
     // No DELETE for client authentication certificates: the tutorial lists POST and PUT .../enable only, so a DELETE
     // falls through to 404 like any unknown endpoint.
@@ -497,7 +529,7 @@ export class D1Emulator {
   private createServiceUser(caller: EmuUser, body: unknown): [number, unknown] {
     const m = this.model;
     if (!m.has(caller, MANAGE_USERS)) throw new ApiError(403, 'access_denied', `Permission ${MANAGE_USERS} (Account Manager: Manage users) is required`);
-    const b = (body ?? {}) as Record<string, unknown>;
+    const b = checkBody(body, CREATE_SERVICE_USER, this.strictBodies);
     const name = b.friendly_name;
     if (b.user_type !== 'service') throw new ApiError(400, 'invalid_request', 'user_type must be service');
     if (typeof name !== 'string' || !NAME_RE.test(name) || name.length > NAME_MAX) {
