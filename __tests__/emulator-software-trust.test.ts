@@ -142,13 +142,22 @@ describe('Software Trust keypairs: assigned to users and teams', () => {
     const f = factorsOf(t.s.signer.id);
     const { hash: _, ...noHash } = signBody();
     const cases: [unknown, string][] = [
-      [{ ...signBody(), signature_algorithm: 'SHA256withRSA' }, "Unknown field 'signature_algorithm'"],
-      [noHash, "Missing field 'hash'"],
+      [{ ...signBody(), signature_algorithm: 'SHA256withRSA' }, "unknown field 'signature_algorithm' in the sign request"],
+      [noHash, "missing required field 'hash' in the sign request"],
+      [{ ...signBody(), account: 'acct-main' }, "field 'account' must be of type object"],
       [{ ...signBody(), sig_alg: 'SHA256WithECDSA' }, 'which this emulator does not model'],
       [{ ...signBody(), sig_alg: 'ED25519' }, 'which this emulator does not model'],
     ];
     for (const [body, message] of cases) {
       expect(await softwareTrustCall(t.emu, f, 'POST', signPath(), body)).toMatchObject({ status: 400, body: { error: { status: 'invalid_input_field', message: expect.stringContaining(message) } } });
+    }
+    // The lenient mode (strict.ts) ignores the unknown key; a missing one is refused either way.
+    t.emu.strictBodies = false;
+    try {
+      expect(await softwareTrustCall(t.emu, f, 'POST', signPath(), cases[0]![0])).toMatchObject({ status: 200 });
+      expect(await softwareTrustCall(t.emu, f, 'POST', signPath(), noHash)).toMatchObject({ status: 400 });
+    } finally {
+      t.emu.strictBodies = true;
     }
   });
 

@@ -518,7 +518,7 @@ export class D1Emulator {
     // Software Trust: keypairs, certificates, signing. On the clientauth. name it is reached only with both factors
     // of one user (authenticateTwoFactor); on the plain name with the API key alone, which serves reads only.
     if (p.startsWith(`${SOFTWARE_TRUST}/`)) {
-      const answer = this.softwareTrust.route(method, url, caller, body, twoFactor);
+      const answer = this.softwareTrust.route(method, url, caller, body, twoFactor, this.strictBodies);
       if (answer) return answer;
     }
 

@@ -39,6 +39,7 @@ import forge from 'node-forge';
 import { ApiError } from './api-error.js';
 import type { EmuUser, Model } from './model.js';
 import { certifyPublicKey, makeCert, type KeyPair } from './pki.js';
+import { checkBody, type BodyRules } from './strict.js';
 
 export const SOFTWARE_TRUST = '/signingmanager/api/v1';
 
@@ -127,6 +128,13 @@ const DIGESTS: Record<string, { prefix: Buffer; length: number }> = {
 };
 /** Named in DigiCert's tutorial, not modelled here (the emulator's keypairs are RSA). */
 const NOT_MODELLED = /^(sha(256|384|512)withecdsa|ed25519)$/;
+
+/** POST keypairs/{id}/sign (strict.ts rules; how sure each key is). */
+export const SIGN_BODY: BodyRules = {
+  account: { type: 'object', source: 'recorded: ebourg/jsign DigiCertOneSigningService.java sends the account object read from GET keypairs/{id}; absent: another public client' },
+  sig_alg: { type: 'string', required: true, source: 'recorded: jsign (SHA256withRSA); confirmed names: dev.digicert.com "Create a keypair and sign a file hash" (SHA256WithRSA…)' },
+  hash: { type: 'string', required: true, source: 'recorded: jsign sends the base64 of the digest' },
+};
 
 const derOf = (pem: string): string => Buffer.from(new X509Certificate(pem).raw).toString('base64');
 const DAY = 86_400_000;
@@ -346,7 +354,7 @@ export class SoftwareTrust {
    * Routes `/signingmanager/api/v1/...`. `twoFactor` is true when the call came with the API key AND the client
    * certificate of the same user (the server checked both before this point).
    */
-  route(method: string, url: URL, caller: EmuUser, body: unknown, twoFactor: boolean): [number, unknown] | undefined {
+  route(method: string, url: URL, caller: EmuUser, body: unknown, twoFactor: boolean, strictBodies = true): [number, unknown] | undefined {
     const p = url.pathname.slice(SOFTWARE_TRUST.length);
     const q = url.searchParams;
     const m = this.model;
@@ -380,7 +388,7 @@ export class SoftwareTrust {
       if (!this.assigned(kp, caller)) throw new ApiError(403, 'access_denied', `Keypair ${kp.id} is not assigned to user ${caller.id} or to a group of the user`);
       // Guessed: a keypair that is not ONLINE does not sign.
       if (kp.keyStatus !== 'ONLINE') throw new ApiError(400, 'invalid_input_field', `Keypair ${kp.id} is ${kp.keyStatus}`);
-      const { sigAlg, hash, signature } = this.sign(kp, body);
+      const { sigAlg, hash, signature } = this.sign(kp, body, strictBodies);
       const sig: Signature = { id: randomUUID(), keypairId: kp.id, userId: caller.id, sigAlg, hash, signature, createdOn: m.clock().toISOString() };
       this.signatures.set(sig.id, sig);
       // Recorded answer: {id, signature}.
@@ -408,22 +416,23 @@ export class SoftwareTrust {
 
   /**
    * The sign body as real clients send it: `{account, sig_alg, hash}` with `account` the object `GET keypairs/{id}`
-   * gave (jsign), or without `account` (another public client). Strict (guessed): a key it does not know, or a
-   * missing sig_alg or hash, is a 400 naming the key; `account` as a bare id string is refused too (no client is
-   * seen sending one). PKCS#1 v1.5 over DigestInfo(sig_alg's digest, hash): what SHA256withRSA makes of a message
-   * with that digest.
+   * gave (jsign), or without `account` (another public client). Checked by strict.ts (SIGN_BODY): a key it does not
+   * know (strict mode only), a missing sig_alg or hash, or a value of the wrong type (`account` as a bare id string
+   * included: no client is seen sending one) is a 400 naming the key, with Software Trust's code for bad input
+   * (`invalid_input_field`, jsign's recorded errors). PKCS#1 v1.5 over DigestInfo(sig_alg's digest, hash): what
+   * SHA256withRSA makes of a message with that digest.
    */
-  private sign(kp: Keypair, body: unknown): { sigAlg: string; hash: string; signature: string } {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'invalid_input_field', 'The request body must be a JSON object {account, sig_alg, hash}');
-    const b = body as Record<string, unknown>;
-    for (const key of Object.keys(b)) {
-      if (!['account', 'sig_alg', 'hash'].includes(key)) throw new ApiError(400, 'invalid_input_field', `Unknown field '${key}' in the sign request (known: account, sig_alg, hash)`);
+  private sign(kp: Keypair, body: unknown, strictBodies: boolean): { sigAlg: string; hash: string; signature: string } {
+    let b: Record<string, unknown>;
+    try {
+      b = checkBody(body, SIGN_BODY, strictBodies);
+    } catch (err) {
+      throw err instanceof ApiError ? new ApiError(err.status, 'invalid_input_field', `${err.message} in the sign request (known: account, sig_alg, hash)`) : err;
     }
-    for (const key of ['sig_alg', 'hash']) if (b[key] === undefined) throw new ApiError(400, 'invalid_input_field', `Missing field '${key}' in the sign request`);
     if (b.account !== undefined) {
-      const id = b.account && typeof b.account === 'object' ? (b.account as Record<string, unknown>).id : undefined;
-      if (typeof id !== 'string') throw new ApiError(400, 'invalid_input_field', "Field 'account' must be the account object of the keypair (as GET keypairs/{id} gives it), or left out");
-      if (id !== kp.account) throw new ApiError(400, 'invalid_input_field', `Field 'account' names account ${id}, not the keypair's account ${kp.account}`);
+      const id = (b.account as Record<string, unknown>).id;
+      if (typeof id !== 'string') throw new ApiError(400, 'invalid_input_field', "field 'account' must be the account object of the keypair (as GET keypairs/{id} gives it), or left out");
+      if (id !== kp.account) throw new ApiError(400, 'invalid_input_field', `field 'account' names account ${id}, not the keypair's account ${kp.account}`);
     }
     const name = typeof b.sig_alg === 'string' ? b.sig_alg.toLowerCase() : '';
     if (NOT_MODELLED.test(name)) {
