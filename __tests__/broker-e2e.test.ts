@@ -153,6 +153,17 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect(await statusWith(w.emu, granted.outputs.token!)).toBe(401);
   });
 
+  it("with step debug, main shows the OIDC token's claims (never the token), ready for npm run broker -- explain --claims", async () => {
+    const j = job({}, { stepDebug: true });
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    const line = main.debug.find((l) => l.includes("The OIDC token's claims"))!;
+    const claims = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    expect(claims).toMatchObject({ repository_id: '123456789', repository_owner_id: '987654', ref: 'refs/heads/main', aud: AUDIENCE });
+    for (const jwt of main.masks.filter((m) => m.split('.').length === 3)) expect(line).not.toContain(jwt);
+    await j.post();
+  });
+
   it('a wrong broker-audience: main fails saying so; post says nothing was minted, and does not warn it could not revoke (issue 29)', async () => {
     const j = job({ 'broker-audience': 'https://not-the-broker.example' });
     const before = w.emu.requests.length;

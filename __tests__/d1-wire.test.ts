@@ -79,7 +79,7 @@ describe('printing outside text', () => {
     expect(logSafe('  ::error::x')).not.toMatch(/^\s*::/);
     expect(logSafe('a'.repeat(1000)).length).toBe(300);
     // A cut cannot rebuild what was broken up.
-    expect(logSafe('#'.repeat(299) + '[', 300)).not.toContain('##[');
+    expect(logSafe(`${'#'.repeat(299)}[`, 300)).not.toContain('##[');
   });
 
   it('summary: Markdown and HTML from outside never render', () => {

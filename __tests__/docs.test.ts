@@ -80,6 +80,17 @@ describe('docs', () => {
     expect(Object.keys(a.outputs).filter((o) => inputs.has(o))).toEqual([]);
   });
 
+  it('the README\'s first table is the mode chooser (after the two commands), linking the set-up page on its first screen', () => {
+    const firstTable = readme.split('\n').findIndex((l) => l.startsWith('|'));
+    expect(readme.split('\n')[firstTable]).toBe('| mode | the job holds | your organisation runs | copy |');
+    const chooser = readme.split('\n').slice(firstTable, firstTable + 8).join('\n');
+    for (const mode of ['| API key |', '| API key, signing |', '| mutual TLS |', '| mutual TLS, signing |', '| broker |', '| broker, signing |']) expect(chooser).toContain(mode);
+    expect(readme.split('\n').slice(0, firstTable + 12).join('\n')).toContain('(docs/setup.md)');
+    expect(readme.indexOf('npm ci && npm run demo')).toBeLessThan(readme.indexOf('| mode |'));
+    // The broker has a section of its own, not a place under signing.
+    expect(readme).toMatch(/^## The broker/m);
+  });
+
   it('README starts with the two commands', () => {
     const code = readme.split('```')[1] ?? '';
     expect(code).toContain('npm ci && npm run demo');

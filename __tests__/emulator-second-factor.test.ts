@@ -32,6 +32,7 @@ interface Call {
   body?: unknown;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the emulator's JSON answers, read field by field by the assertions (a wrong field fails them)
 async function call(c: Call): Promise<{ status: number; body: any }> {
   const agent = new Agent({ connect: { ca: t.emu.caPem, lookup: loopbackSubdomainLookup, ...(c.tls ?? {}) } });
   try {

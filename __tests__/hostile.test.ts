@@ -216,7 +216,10 @@ describe('issue 12 findings, each reproduced', () => {
   it("issue 18, finding 4: two jobs with one token-name-prefix, the other job's create between this one's steps and a lost answer: the other's token survives", async () => {
     let other: { id: string; secret: string } | undefined;
     // The other job creates its token right after this job's first listing (it would have seen the name free).
-    t.emu.fault({ method: 'GET', path: TOKEN, kind: 'rewrite', times: 1, body: (b) => ((other = t.emu.model.addToken(t.s.signer.id, 'fixed name', undefined)), b) });
+    t.emu.fault({ method: 'GET', path: TOKEN, kind: 'rewrite', times: 1, body: (b) => {
+      other = t.emu.model.addToken(t.s.signer.id, 'fixed name', undefined);
+      return b;
+    } });
     // This job's create is dropped before DigiCert ONE carries it out, so it looks for what it may have made.
     t.emu.fault({ method: 'POST', path: TOKEN, kind: 'drop' });
     const j = env.job({ ...base(), 'token-name-prefix': 'fixed name' });

@@ -82,7 +82,7 @@ describe('client certificate bootstrap (mutual TLS)', () => {
     for (const line of [...pemLines(key), ...pemLines(pair.certPem)]) expect(maskedBeforeUse(main.stdout, line), line).toBe(true);
     expect(maskedBeforeUse(main.stdout, password)).toBe(true);
     const secrets: Record<string, string> = { key, cert: pair.certPem, password, minted: token };
-    pemLines(key).forEach((l, i) => (secrets[`key line ${i}`] = l));
+    for (const [i, l] of pemLines(key).entries()) secrets[`key line ${i}`] = l;
     expect(scanJob(j, secrets, { allowInOutput: { token: 'minted' } })).toEqual([]);
   });
 

@@ -37,7 +37,10 @@ describe('runPost', () => {
       core,
       env: {},
       clock: virtualClock('2026-11-25T00:00:01Z'),
-      createHttp: () => ({ send: async (m, p) => (calls.push(`${m} ${p}`), answer), close: async () => {} }),
+      createHttp: () => ({ send: async (m, p) => {
+        calls.push(`${m} ${p}`);
+        return answer;
+      }, close: async () => {} }),
     });
     expect(calls).toEqual(['DELETE /account/api/v1/api-access-token/t1']);
     // A 401 after the credential's own end date: done, with a note, not a warning.
@@ -66,7 +69,10 @@ describe('runPost', () => {
       env: {},
       clock: virtualClock('2026-11-24T23:59:00Z'),
       createHttp: (o) => ({
-        send: async (m, p) => (calls.push(`${m} ${p} ${o.baseUrl}`), { status: 204, headers: {}, body: undefined }),
+        send: async (m, p) => {
+          calls.push(`${m} ${p} ${o.baseUrl}`);
+          return { status: 204, headers: {}, body: undefined };
+        },
         close: async () => {},
       }),
     });

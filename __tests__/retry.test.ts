@@ -18,7 +18,11 @@ function virtualClock(start = Date.parse('2026-11-23T12:00:00Z'), random: () => 
   const waits: number[] = [];
   /** Where each sleep ended, on the clock. */
   const woke: number[] = [];
-  const clock: Clock = { now: () => t, sleep: async (ms) => void (waits.push(ms), (t += ms), woke.push(t)), random };
+  const clock: Clock = { now: () => t, sleep: async (ms) => {
+      waits.push(ms);
+      t += ms;
+      woke.push(t);
+    }, random };
   return { clock, waits, woke, advance: (ms: number) => (t += ms) };
 }
 

@@ -22,7 +22,9 @@ function entry(body: string): string {
   return file;
 }
 const jobs: RunnerJob[] = [];
-afterAll(() => jobs.forEach((j) => j.cleanup()));
+afterAll(() => {
+  for (const j of jobs) j.cleanup();
+});
 function job(body: string, opts: Partial<JobOptions> = {}): RunnerJob {
   const j = new RunnerJob({ inputs: {}, entry: entry(body), ...opts });
   jobs.push(j);
@@ -62,8 +64,8 @@ runs: { using: node24, main: a.js, post: a.js }
     expect(seen['INPUT_STALE-AFTER-HOURS']).toBe(j.definition.defaults['stale-after-hours']);
     expect(seen['INPUT_TIMEOUT-SECONDS']).toBe('60');
     expect(seen['INPUT_API-KEY']).toBe('k');
-    expect(seen['INPUT_SCOPE']).toBe(''); // no default: still passed, empty
-    expect(seen['INPUT_MY_INPUT']).toBe('v');
+    expect(seen.INPUT_SCOPE).toBe(''); // no default: still passed, empty
+    expect(seen.INPUT_MY_INPUT).toBe('v');
     expect(main.annotations).toEqual([{ level: 'warning', message: expect.stringMatching(/^Unexpected input\(s\) 'my input', valid inputs are \['api-key', /), properties: {} }]);
     expect(main.log[0]).toMatch(/^Warning: Unexpected input\(s\) 'my input'/);
   });

@@ -16,7 +16,7 @@ const ca = [...rootCertificates, env['INPUT_TLS-CA-CERTIFICATES'] ?? ''];
 function send(method: string, p: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `https://${env['INPUT_HOST']}${p}`,
+      `https://${env.INPUT_HOST}${p}`,
       { method, agent: false, ca, rejectUnauthorized: true, headers: { 'x-api-key': env['INPUT_API-KEY'] ?? '', accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) } },
       (res) => {
         const chunks: Buffer[] = [];

@@ -287,6 +287,20 @@ async function idTokenFor(api, mask, secrets) {
     secrets.push(token);
     return token;
 }
+/**
+ * With step debug on, the claims of the job's OIDC token (its payload, never the token): what the broker's policy
+ * decides on, ready for `npm run broker -- explain --claims` (docs/broker.md). Claims are not secret.
+ */
+function debugClaims(core, idToken) {
+    try {
+        const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'));
+        const shown = Object.fromEntries(Object.entries(claims).filter(([, v]) => typeof v === 'string' || typeof v === 'number'));
+        core.debug(`The OIDC token's claims (for npm run broker -- explain --claims): ${(0,text_safety/* logSafe */.sN)(JSON.stringify(shown), 4000)}`);
+    }
+    catch {
+        // Not a JWT the runner's service would issue: the broker says so.
+    }
+}
 function maskFirst(deps) {
     maskRequestToken(deps.env, deps.core.setSecret);
     const secrets = [...(0,platform_http/* proxyPasswords */.PK)(deps.env)];
@@ -307,6 +321,7 @@ async function runBrokerMain(deps) {
     const jobCert = inputs.clientCertificateForJob ? await __webpack_require__.e(/* import() */ 441).then(__webpack_require__.bind(__webpack_require__, 1441)) : undefined;
     const request = jobCert ? await jobCert.makeJobCertificateRequest('d1-token-action job') : undefined;
     const idToken = await idTokenFor(api, core.setSecret, secrets);
+    debugClaims(core, idToken);
     const lease = (0,external_node_crypto_.randomBytes)(16).toString('base64url');
     core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [lease] }));
     let res;

@@ -56,7 +56,7 @@ function loadClientCertificate(inputs, now) {
 function fromPkcs12(text, inputs) {
     const pfx = decodeBase64(text);
     // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
-    if (!pfx || pfx[0] !== 0x30) {
+    if (pfx?.[0] !== 0x30) {
         const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
         throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
     }

@@ -15680,7 +15680,10 @@ function createHttpClient(opts) {
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         }))
-        : new undici.Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
+        : new undici.Agent({ connect: watchedConnector(connect, () => {
+                for (const watch of pending)
+                    watch();
+            }) });
     return {
         async send(method, path, body, timeoutMs) {
             const headers = { accept: 'application/json', ...opts.headers };
@@ -15728,7 +15731,7 @@ function createHttpClient(opts) {
                 clearTimeout(stallTimer);
                 pending.delete(onDisconnect);
             }
-            let parsed = undefined;
+            let parsed;
             if (text) {
                 try {
                     parsed = JSON.parse(text);
@@ -16237,7 +16240,7 @@ function parseAuth(getInput, now, loadCertificate) {
     const loaded = loadCertificate({ certificate, key, password }, now);
     return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
 }
-function parseConfig(getInput, env, run, now, loadCertificate) {
+function parseConfig(getInput, _env, run, now, loadCertificate) {
     const auth = parseAuth(getInput, now, loadCertificate);
     // Inputs of another mode (broker-policy, a client certificate's expiry warning with api-key): refused, never ignored.
     (0,_input_modes_js__WEBPACK_IMPORTED_MODULE_5__/* .refuseInapplicable */ .hh)(getInput, auth.kind === 'api-key' ? 'api-key' : 'mtls');

@@ -44,7 +44,7 @@ export function certifyPublicKey(o: CertOptions & { issuer: KeyPair }, publicKey
 function signCert(o: CertOptions, publicKey: forge.pki.rsa.PublicKey, ownKeyPem: string): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  cert.serialNumber = '01' + randomBytes(8).toString('hex');
+  cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
   cert.validity.notBefore = o.notBefore ?? new Date(Date.now() - 60 * 60 * 1000);
   cert.validity.notAfter = o.notAfter ?? new Date(Date.now() + 30 * 24 * 60 * 60 * 1000);
   const subject = [{ name: 'commonName', value: o.commonName }, { name: 'organizationName', value: 'd1-token-action emulator' }];

@@ -332,7 +332,7 @@ export class D1Emulator {
     if (this.model.expired(token.end_date)) throw new ApiError(401, 'invalid_api_key', 'API key has expired');
     // A key of the other environment does not exist here: the same answer as an unknown key.
     if (user && user.environment !== environmentOf(req.headers.host)) throw new ApiError(401, 'invalid_api_key', 'Invalid API key');
-    if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
+    if (user?.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
     if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
     return user;
   }
@@ -374,12 +374,12 @@ export class D1Emulator {
     const socket = req.socket as TLSSocket;
     const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
     const registered = cert?.fingerprint256 ? this.model.findClientCert(cert.fingerprint256) : undefined;
-    if (!registered || !registered.enabled) throw new ApiError(401, 'invalid_api_key', 'Client certificate is not registered to an active user');
+    if (!registered?.enabled) throw new ApiError(401, 'invalid_api_key', 'Client certificate is not registered to an active user');
     if (this.model.expired(registered.end_date)) throw new ApiError(401, 'invalid_api_key', 'Client certificate has passed its end date');
     rec.clientCertUser = registered.user_id;
     const user = this.model.users.get(registered.user_id);
     if (user && user.environment !== environmentOf(req.headers.host)) throw new ApiError(401, 'invalid_api_key', 'Client certificate is not registered to an active user');
-    if (!user || user.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
+    if (user?.status !== 'ACTIVE') throw new ApiError(401, 'invalid_api_key', 'User is not active');
     if (this.model.expired(user.end_date)) throw new ApiError(401, 'invalid_api_key', 'User has passed its end date');
     return user;
   }

@@ -71,7 +71,7 @@ export function scanJob(job: RunnerJob, secrets: Record<string, string>, opts: S
 export function maskedBeforeUse(stdout: string, secret: string): boolean {
   // A Windows step ends its lines with CRLF; the runner reads either as one line break.
   const lines = stdout.split(/\r?\n/);
-  const maskAt = lines.findIndex((l) => l === `::add-mask::${secret}`);
+  const maskAt = lines.indexOf(`::add-mask::${secret}`);
   const firstUse = lines.findIndex((l) => l.includes(secret) && !l.startsWith('::add-mask::'));
   return maskAt >= 0 && (firstUse < 0 || maskAt < firstUse);
 }

@@ -56,7 +56,7 @@ export class SecretMasker {
     let out = '';
     let from = 0;
     for (const [start, end] of merged) {
-      out += input.slice(from, start) + '***';
+      out += `${input.slice(from, start)}***`;
       from = end;
     }
     return out + input.slice(from);

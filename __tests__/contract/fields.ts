@@ -6,7 +6,7 @@
  * assumption a real tenant broke. `seenOnRealTenant` is updated from contributed live runs (docs/api.md: field table).
  */
 import type { AnswerShape } from '../../src/d1/answer-fields.js';
-import { D1Client } from '../../src/d1/client.js';
+import type { D1Client } from '../../src/d1/client.js';
 import type { Code, Id, KeypairAlias, Name, UtcDay } from '../../src/d1/wire.js';
 
 export const BARE_ARRAY = '(bare array)';

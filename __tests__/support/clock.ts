@@ -5,5 +5,8 @@ export function virtualClock(iso: string): Clock & { waits: number[] } {
   let t = Date.parse(iso);
   if (Number.isNaN(t)) throw new Error(`virtualClock: '${iso}' is not a date`);
   const waits: number[] = [];
-  return { now: () => t, sleep: async (ms) => void (waits.push(ms), (t += ms)), random: () => 0.5, waits };
+  return { now: () => t, sleep: async (ms) => {
+      waits.push(ms);
+      t += ms;
+    }, random: () => 0.5, waits };
 }

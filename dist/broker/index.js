@@ -23997,7 +23997,7 @@ function loadClientCertificate(inputs, now) {
 function fromPkcs12(text, inputs) {
     const pfx = decodeBase64(text);
     // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
-    if (!pfx || pfx[0] !== 0x30) {
+    if (pfx?.[0] !== 0x30) {
         const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
         throw new _platform_input_error_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(CERT, `is neither a base64-encoded PKCS#12 file (.p12/.pfx) nor a PEM certificate (-----BEGIN CERTIFICATE-----).${path} Store the downloaded .p12 in the secret as base64 (${P12_SECRET_HINT}).`);
     }
@@ -24329,7 +24329,10 @@ function createHttpClient(opts) {
             httpsProxy: opts.env.HTTPS_PROXY ?? opts.env.https_proxy,
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
         }))
-        : new undici.Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
+        : new undici.Agent({ connect: watchedConnector(connect, () => {
+                for (const watch of pending)
+                    watch();
+            }) });
     return {
         async send(method, path, body, timeoutMs) {
             const headers = { accept: 'application/json', ...opts.headers };
@@ -24377,7 +24380,7 @@ function createHttpClient(opts) {
                 clearTimeout(stallTimer);
                 pending.delete(onDisconnect);
             }
-            let parsed = undefined;
+            let parsed;
             if (text) {
                 try {
                     parsed = JSON.parse(text);
@@ -24758,7 +24761,7 @@ function parseAuth(getInput, now, loadCertificate) {
     const loaded = loadCertificate({ certificate, key, password }, now);
     return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
 }
-function parseConfig(getInput, env, run, now, loadCertificate) {
+function parseConfig(getInput, _env, run, now, loadCertificate) {
     const auth = parseAuth(getInput, now, loadCertificate);
     // Inputs of another mode (broker-policy, a client certificate's expiry warning with api-key): refused, never ignored.
     refuseInapplicable(getInput, auth.kind === 'api-key' ? 'api-key' : 'mtls');

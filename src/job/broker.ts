@@ -50,6 +50,20 @@ async function idTokenFor(api: BrokerApiOptions, mask: (v: string) => void, secr
   return token;
 }
 
+/**
+ * With step debug on, the claims of the job's OIDC token (its payload, never the token): what the broker's policy
+ * decides on, ready for `npm run broker -- explain --claims` (docs/broker.md). Claims are not secret.
+ */
+function debugClaims(core: MainDeps['core'], idToken: string): void {
+  try {
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const shown = Object.fromEntries(Object.entries(claims).filter(([, v]) => typeof v === 'string' || typeof v === 'number'));
+    core.debug(`The OIDC token's claims (for npm run broker -- explain --claims): ${logSafe(JSON.stringify(shown), 4000)}`);
+  } catch {
+    // Not a JWT the runner's service would issue: the broker says so.
+  }
+}
+
 function maskFirst(deps: Pick<MainDeps, 'core' | 'env'>): string[] {
   maskRequestToken(deps.env, deps.core.setSecret);
   const secrets = [...proxyPasswords(deps.env)];
@@ -71,6 +85,7 @@ export async function runBrokerMain(deps: MainDeps): Promise<void> {
   const request = jobCert ? await jobCert.makeJobCertificateRequest('d1-token-action job') : undefined;
 
   const idToken = await idTokenFor(api, core.setSecret, secrets);
+  debugClaims(core, idToken);
   const lease = randomBytes(16).toString('base64url');
   core.saveState(STATE.broker, JSON.stringify({ leases: [lease] }));
   let res: Awaited<ReturnType<typeof callBroker>>;

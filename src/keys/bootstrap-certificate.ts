@@ -67,7 +67,7 @@ export function loadClientCertificate(inputs: CertificateInputs, now: Date): Cli
 function fromPkcs12(text: string, inputs: CertificateInputs): ClientCertificate {
   const pfx = decodeBase64(text);
   // A DER PKCS#12 file is an ASN.1 SEQUENCE: its first byte is 0x30.
-  if (!pfx || pfx[0] !== 0x30) {
+  if (pfx?.[0] !== 0x30) {
     const path = /^[\w./~\\:-]+\.(p12|pfx|pem|crt|cer)$/i.test(text) ? ' It looks like a file name: the secret must hold the file\'s content.' : '';
     throw new InputError(
       CERT,

@@ -251,7 +251,9 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
             noProxy: opts.env.NO_PROXY ?? opts.env.no_proxy,
           } as EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls' | 'proxyTls'>),
       )
-    : new Agent({ connect: watchedConnector(connect, () => pending.forEach((watch) => watch())) });
+    : new Agent({ connect: watchedConnector(connect, () => {
+      for (const watch of pending) watch();
+    }) });
 
   return {
     async send(method, path, body, timeoutMs) {
@@ -296,7 +298,7 @@ export function createHttpClient(opts: HttpOptions): HttpClient {
         clearTimeout(stallTimer);
         pending.delete(onDisconnect);
       }
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       if (text) {
         try {
           parsed = JSON.parse(text);

@@ -310,7 +310,7 @@ export function parseAuth(getInput: GetInput, now: Date, loadCertificate?: Certi
   return { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info };
 }
 
-export function parseConfig(getInput: GetInput, env: NodeJS.ProcessEnv, run: RunInfo, now: Date, loadCertificate?: CertificateLoader): Config {
+export function parseConfig(getInput: GetInput, _env: NodeJS.ProcessEnv, run: RunInfo, now: Date, loadCertificate?: CertificateLoader): Config {
   const auth = parseAuth(getInput, now, loadCertificate);
   // Inputs of another mode (broker-policy, a client certificate's expiry warning with api-key): refused, never ignored.
   refuseInapplicable(getInput, auth.kind === 'api-key' ? 'api-key' : 'mtls');
