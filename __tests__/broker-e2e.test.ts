@@ -93,6 +93,19 @@ describe.skipIf(!hasSqlite)('the action through the broker (bundles, runner mode
     expect([a.status, a.body]).toEqual([200, { status: 'ok' }]);
   });
 
+  it("DigiCert ONE's create answer has no end date: the broker passes none on, the job reports none and says only revocation bounds it (issue 26)", async () => {
+    w.emu.fault({ method: 'POST', path: /api-access-token$/, kind: 'rewrite', body: (b) => Object.fromEntries(Object.entries(b as object).filter(([k]) => k !== 'end_date')) });
+    const j = job();
+    const main = await j.main();
+    expect(main.exitCode, main.log.join('\n')).toBe(0);
+    expect(main.outputs['expires-at']).toBe('');
+    expect(main.log.join('\n')).not.toMatch(/it ends \d{4}-\d{2}-\d{2}/);
+    expect(main.annotations.map((a) => `${a.level}: ${a.message}`)).toContainEqual(expect.stringMatching(/^warning: .*DigiCert ONE confirmed no end date.*only revocation bounds its life now/));
+    const post = await j.post();
+    expect(post.exitCode).toBe(0);
+    expect(await statusWith(w.emu, main.outputs.token!)).toBe(401);
+  });
+
   it('a broker restart between main and post: post still revokes (the ledger is on disk)', async () => {
     const j = job();
     const main = await j.main();

@@ -49,7 +49,22 @@ describe('D1Client.createToken', () => {
     const http = fake({ status: 201, headers: {}, body: { id: 't1', token: 's3cret-value', name: 'n', user_id: 'u1', end_date: '2026-11-24' } });
     const minted = await new D1Client(http, opts([])).createToken(t);
     expect(http.calls[0]).toEqual(['POST', '/account/api/v1/api-access-token', { name: 'n', end_date: '2026-11-24', user_id: 'u1' }]);
-    expect(minted).toEqual({ id: 't1', secret: 's3cret-value', endDate: '2026-11-24' });
+    expect(minted).toEqual({ id: 't1', secret: 's3cret-value', endDate: '2026-11-24', name: 'n', unconfirmed: [] });
+  });
+
+  it('an answer without end date or name: neither is filled in from the request; both are listed as unconfirmed', async () => {
+    const http = fake({ status: 201, headers: {}, body: { id: 't1', token: 's3cret-value' } });
+    const minted = await new D1Client(http, opts([])).createToken(t);
+    expect(minted).toEqual({
+      id: 't1',
+      secret: 's3cret-value',
+      endDate: undefined,
+      name: undefined,
+      unconfirmed: [
+        { field: 'endDate', text: "'end_date' in the answer to POST /account/api/v1/api-access-token" },
+        { field: 'name', text: "'name' in the answer to POST /account/api/v1/api-access-token" },
+      ],
+    });
   });
 
   it('names the fields present, never their values, when the token is missing', async () => {

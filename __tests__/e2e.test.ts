@@ -259,7 +259,10 @@ describe('failures give actionable messages and print no secret', () => {
   it('403 when the bootstrap user may not manage users', async () => {
     const r = await failing({ 'api-key': t.s.powerless.apiKey, host: t.emu.host, 'service-user-id': t.s.signer.id });
     expect(r.error).toContain('returned 403 (access_denied');
-    expect(r.error).toContain('needs an Account Manager role that can manage users');
+    // The permission and the role that holds it (docs.digicert.com "Account Manager user roles"), not "Manager or Account Admin".
+    expect(r.error).toContain("needs Account Manager's Manage users permission");
+    expect(r.error).toContain('User Manager role');
+    expect(r.error).not.toContain('Manager or Account Admin');
   });
 
   it('403 when the target service user is in an account the bootstrap cannot reach', async () => {

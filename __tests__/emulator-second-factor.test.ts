@@ -228,7 +228,7 @@ describe('Software Trust on the clientauth. name: both factors of the same activ
       method: 'POST',
       path: '/account/api/v1/user',
       apiKey: t.s.bootstrap.apiKey,
-      body: { user_type: 'service', friendly_name: 'ephemeral-signer-1', email: 'eph1@example.test', end_date: day(0), accounts: ['acct-main'], roles: ['SM_SIGNER'] },
+      body: { user_type: 'service', friendly_name: 'ephemeral-signer-1', email: 'eph1@example.test', end_date: day(0), accounts: ['acct-main'], roles: ['SSM_SIGNER'] },
     });
     expect(created.status).toBe(201);
     const eph = await secondFactor(created.body.api_token, 'eph cert', day(0));

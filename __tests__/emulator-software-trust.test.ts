@@ -35,7 +35,7 @@ function factorsOf(userId: string): SoftwareTrustCaller & { certId: string; toke
   return { apiKey: token.secret, tls: { cert: pair.certPem, key: pair.keyPem }, certId: cert.id, tokenId: token.id };
 }
 
-/** A service user with Software Trust's Signer role (roles.ts SM_SIGNER) and nothing assigned. */
+/** A service user with Software Trust's Signer role (roles.ts SSM_SIGNER) and nothing assigned. */
 const signerRole = (name: string) =>
   t.emu.model.addUser({ friendly_name: name, applications: [{ id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH'] }] });
 

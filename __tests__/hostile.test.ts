@@ -92,7 +92,7 @@ const cases: Case[] = [
   { name: 'me: status, end_date, primary account, permissions', inputs: { scope: 'Software Trust: Signer' }, faults: [rewrite('GET', USER_ID, (b) => ({ ...(b as object), status: EVIL, end_date: EVIL, primary_account_id: EVIL, applications: [{ permissions: [EVIL] }] }))], mainFails: true },
   // GET /role, GET /account (scope)
   { name: 'roles: name and id', inputs: { scope: 'Software Trust: Nope' }, faults: [rewrite('GET', /\/role$/, (b) => (b as Record<string, unknown>[]).map((r, i) => ({ ...r, name: EVIL, ...(i === 0 ? { id: EVIL } : {}) })))], mainFails: true },
-  { name: 'roles: name of the role granted', inputs: { scope: 'Software Trust: SM_SIGNER' }, faults: [rewrite('GET', /\/role$/, setInItems('name', EVIL))] },
+  { name: 'roles: name of the role granted', inputs: { scope: 'Software Trust: SSM_SIGNER' }, faults: [rewrite('GET', /\/role$/, setInItems('name', EVIL))] },
   { name: 'accounts: name and id', inputs: { scope: 'Software Trust: Signer', accounts: 'acct-nope' }, faults: [rewrite('GET', /\/account$/, (b) => (b as Record<string, unknown>[]).map((a, i) => ({ ...a, name: EVIL, ...(i === 0 ? { id: EVIL } : {}) })))], mainFails: true },
   // POST /user (scope)
   { name: 'create user: id', inputs: { scope: 'Software Trust: Signer' }, faults: [rewrite('POST', USERS, setField('id', EVIL))], mainFails: true },
@@ -169,16 +169,19 @@ describe('issue 12 findings, each reproduced', () => {
     const main = await j.main();
     const post = await j.post();
     expect(foreignCommands([main, post])).toEqual([]);
-    expect([...main.annotations, ...post.annotations]).toEqual([]);
+    // The one annotation is the action's own: the answer's name is not a name, so it is reported as not confirmed.
+    expect([...main.annotations, ...post.annotations].map((a) => `${a.level}: ${a.message}`)).toEqual([expect.stringMatching(/^warning: DigiCert ONE did not confirm the token's name \(no 'name' in the answer/)]);
     expect(main.summary).not.toContain('](https://evil.example)');
   });
 
-  it('2. an end date the action cannot read (epoch ms, US format) does not skip the revocation', async () => {
+  it('2. an end date the action cannot read (epoch ms, US format) does not skip the revocation, and is reported as not confirmed (issue 26)', async () => {
     for (const odd of ['1795564799000', '11/24/2026']) {
       const j = env.job(base());
       t.emu.fault(rewrite('POST', TOKEN, setField('end_date', odd), { times: 1 }));
       const main = await j.main();
-      expect(main.outputs['expires-at']).toMatch(/^\d{4}-\d{2}-\d{2}T23:59:59Z$/);
+      // Not the end date the action asked for: DigiCert ONE did not confirm one the action can read.
+      expect(main.outputs['expires-at']).toBe('');
+      expect(main.annotations.map((a) => a.message)).toEqual([expect.stringMatching(/did not confirm the token's end date .*only revocation bounds its life now/)]);
       const post = await j.post();
       expect(post.log.some((l) => l.startsWith('Revoked token')), post.log.join('\n')).toBe(true);
       expect(await statusWith(t.emu, main.outputs.token!)).toBe(401);

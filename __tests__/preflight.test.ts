@@ -74,7 +74,7 @@ describe('preflight: a good set-up', () => {
   it('scope and accounts: each role resolves and is held, accounts reachable', async () => {
     const { main } = await preflight(job({ 'service-user-id': '', scope: 'Software Trust: Signer\nAccount Manager: Account User', accounts: 'acct-main' }));
     expect(main.exitCode, main.log.join('\n')).toBe(0);
-    expect(main.log).toContain('[PASS] role Software Trust: Signer: resolves to SM_SIGNER, and the bootstrap holds all 3 of its permissions.');
+    expect(main.log).toContain('[PASS] role Software Trust: Signer: resolves to SSM_SIGNER, and the bootstrap holds all 3 of its permissions.');
     expect(main.log).toContain('[PASS] accounts: the bootstrap reaches acct-main.');
     expect(lines(main, '[PASS] service users')).toHaveLength(1);
   });
@@ -104,6 +104,14 @@ describe('preflight: the bootstrap itself', () => {
     } finally {
       delete admin.end_date;
     }
+  });
+
+  it("service-user-id naming the bootstrap service user itself (not `me`): fails like `me`, before the real run's 403 (issue 26)", async () => {
+    const { main } = await preflight(job({ 'service-user-id': t.s.bootstrap.user.id }));
+    expect(main.exitCode, main.log.join('\n')).toBe(1);
+    expect(lines(main, '[FAIL] target user')[0]).toContain(`service-user-id ${t.s.bootstrap.user.id} is the bootstrap user itself`);
+    expect(lines(main, '[FAIL] target user')[0]).toContain('service users cannot create API tokens for themselves');
+    expect(lines(main, '[PASS] token rights')).toEqual([]);
   });
 
   it('`me` with a service user: fails, since service users cannot mint for themselves', async () => {
@@ -151,8 +159,8 @@ describe('preflight: each broken set-up fails with its own line and exit code 1'
 
   it('unknown role', async () => {
     const main = await failing({ 'service-user-id': '', scope: 'Software Trust: Signer, Releaser' });
-    expect(main.log).toContain('[PASS] role Software Trust: Signer: resolves to SM_SIGNER, and the bootstrap holds all 3 of its permissions.');
-    expect(lines(main, '[FAIL] role Software Trust: Releaser')[0]).toContain("Software Trust has no role 'Releaser'. Roles there: User (SM_USER), Signer (SM_SIGNER), Lead (SM_LEAD).");
+    expect(main.log).toContain('[PASS] role Software Trust: Signer: resolves to SSM_SIGNER, and the bootstrap holds all 3 of its permissions.');
+    expect(lines(main, '[FAIL] role Software Trust: Releaser')[0]).toContain("Software Trust has no role 'Releaser'. Roles there: Lead (SSM_LEAD), Developer (SSM_DEVELOPER), Team Lead (SSM_TEAM_LEAD), Signer (SSM_SIGNER), Build Engineer (SSM_BUILD_ENGINEER).");
   });
 
   it('role the bootstrap does not hold', async () => {

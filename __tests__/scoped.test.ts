@@ -57,11 +57,11 @@ describe('scope: an ephemeral, least-privilege service user', () => {
   });
 
   it('takes role ids and named accounts', async () => {
-    const j = job({ scope: 'secure_software_manager: SM_USER', accounts: 'acct-main' });
+    const j = job({ scope: 'secure_software_manager: SSM_BUILD_ENGINEER', accounts: 'acct-main' });
     const main = await j.main();
     expect(main.exitCode, main.log.join('\n')).toBe(0);
     expect(t.emu.requests.some((r) => r.path === '/account/api/v1/account')).toBe(true);
-    expect(t.emu.model.users.get(main.outputs['ephemeral-user-id']!)!.applications[0]!.permissions).toEqual(['VIEW_SM_CERTIFICATE']);
+    expect(t.emu.model.users.get(main.outputs['ephemeral-user-id']!)!.applications[0]!.permissions).toEqual(['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH']);
     await j.post();
     expect(ephemeral()).toEqual([]);
   });
@@ -82,7 +82,7 @@ describe('scope: an ephemeral, least-privilege service user', () => {
 
   it('unknown role: lists the roles that exist, creates nothing', async () => {
     expect(await refused({ scope: 'Software Trust: Admin' })).toBe(
-      "Error: Input 'scope': Software Trust has no role 'Admin'. Roles there: User (SM_USER), Signer (SM_SIGNER), Lead (SM_LEAD).",
+      "Error: Input 'scope': Software Trust has no role 'Admin'. Roles there: Lead (SSM_LEAD), Developer (SSM_DEVELOPER), Team Lead (SSM_TEAM_LEAD), Signer (SSM_SIGNER), Build Engineer (SSM_BUILD_ENGINEER).",
     );
   });
 

@@ -40,8 +40,8 @@ describe('a key echoed in a field the action prints is never printed in part', (
 
   it.each([30, 59, 150, 199])('a role name granted by id (key after %i characters), in the log and the job summary', async (pad) => {
     const key = t.s.bootstrap.apiKey;
-    t.emu.fault({ method: 'GET', path: /\/role$/, kind: 'rewrite', body: (b) => (b as { id: string; name: string }[]).map((r) => (r.id === 'SM_SIGNER' ? { ...r, name: `${'R'.repeat(pad)}${key}` } : r)), times: 5 });
-    const j = env.job({ 'api-key': key, host: t.emu.host, scope: 'Software Trust: SM_SIGNER' });
+    t.emu.fault({ method: 'GET', path: /\/role$/, kind: 'rewrite', body: (b) => (b as { id: string; name: string }[]).map((r) => (r.id === 'SSM_SIGNER' ? { ...r, name: `${'R'.repeat(pad)}${key}` } : r)), times: 5 });
+    const j = env.job({ 'api-key': key, host: t.emu.host, scope: 'Software Trust: SSM_SIGNER' });
     const main = await j.main();
     expect(main.outcome, main.log.join('\n')).toBe('success');
     await j.post();

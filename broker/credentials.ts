@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { bootstrapConnection } from '../src/job/connect.js';
 import { dateOf, type Clock } from '../src/platform/clock.js';
 import { KINDS, findByName, type Made } from '../src/credentials/index.js';
-import { D1Client, D1Error, type Id, type Name, type UtcDay } from '../src/d1/client.js';
+import { D1Client, D1Error, type CreatedCredential, type Id, type Name, type UtcDay } from '../src/d1/client.js';
 import { utcDayOf } from '../src/d1/wire.js';
 import type { HttpClient, HttpOptions } from '../src/platform/http.js';
 import { createOnce, type CreateContext } from '../src/credentials/mint.js';
@@ -43,7 +43,8 @@ export interface Minted {
   id: Id;
   name: Name;
   userId: Id;
-  endDate: UtcDay;
+  /** As DigiCert ONE's answer confirmed it; '' when it confirmed none (the job is told so, never the date asked for). */
+  endDate: UtcDay | '';
   secret: string;
   scope: string[];
   certificate?: { id: Id; pem: string };
@@ -57,6 +58,12 @@ const madeOf = (r: Pick<CredentialRow, 'kind' | 'id' | 'name' | 'userId' | 'endD
   userId: r.userId as Id | '',
   endDate: r.endDate as UtcDay,
 });
+
+/** Names, in the broker's log, each answer field DigiCert ONE left out (client.ts lists them), as main's warnings do. */
+function confirmedEndDate(c: CreatedCredential, log: (l: string) => void): UtcDay | '' {
+  for (const u of c.unconfirmed) log(`DigiCert ONE did not confirm ${u.field === 'endDate' ? 'the end date' : 'the name'} (no ${u.text})${u.field === 'endDate' ? ': only revocation bounds the credential\'s life now' : ''}.`);
+  return c.endDate ?? '';
+}
 
 /**
  * The bootstrap identity for one job's request, on a connection of its own: src/platform/http.ts fails a client's pending
@@ -117,8 +124,8 @@ async function mintWith(deps: CredentialDeps, client: D1Client, order: MintOrder
     const userId = policy.grant.serviceUserId;
     const pending: Made = { kind: 'api-token', id: '', name, userId, endDate };
     const ctx: CreateContext = { client, kind: KINDS['api-token'], pending, log };
-    const created = await recorded(deps, ctx, lease, () => client.createToken({ userId, name, endDate }), (c) => ({ endDate: c.endDate }));
-    minted = { kind: 'api-token', id: created.id, name, userId, endDate: created.endDate, secret: created.secret, scope: [] };
+    const created = await recorded(deps, ctx, lease, () => client.createToken({ userId, name, endDate }), (c) => (c.endDate ? { endDate: c.endDate } : {}));
+    minted = { kind: 'api-token', id: created.id, name, userId, endDate: confirmedEndDate(created, log), secret: created.secret, scope: [] };
   } else {
     const grant = policy.grant;
     const me = await client.getUser('me');
@@ -138,11 +145,11 @@ async function mintWith(deps: CredentialDeps, client: D1Client, order: MintOrder
           accounts: resolved.accounts,
           roles: resolved.roleIds,
         }),
-      (c) => ({ endDate: c.endDate, userId: c.id }),
+      (c) => ({ ...(c.endDate ? { endDate: c.endDate } : {}), userId: c.id }),
     );
-    minted = { kind: 'service-user', id: created.id, name, userId: created.id, endDate: created.endDate, secret: created.secret, scope: resolved.labels };
+    minted = { kind: 'service-user', id: created.id, name, userId: created.id, endDate: confirmedEndDate(created, log), secret: created.secret, scope: resolved.labels };
   }
-  if (order.csrPem) minted.certificate = await certificateFor(deps, lease, minted, order.csrPem, log);
+  if (order.csrPem) minted.certificate = await certificateFor(deps, lease, minted, order.csrPem, log, endDate);
   return minted;
 }
 
@@ -150,18 +157,18 @@ async function mintWith(deps: CredentialDeps, client: D1Client, order: MintOrder
  * The job's client authentication certificate: its CSR (the key pair was made in the job and never left it), sent
  * with the job's own new token, since the API issues certificates "for the authenticated user".
  */
-async function certificateFor(deps: CredentialDeps, lease: string, minted: Minted, csrPem: string, log: (l: string) => void): Promise<{ id: Id; pem: string }> {
+async function certificateFor(deps: CredentialDeps, lease: string, minted: Minted, csrPem: string, log: (l: string) => void, asked: UtcDay): Promise<{ id: Id; pem: string }> {
   const { config, clock } = deps;
   const http = deps.createHttp({ baseUrl: `https://${config.digicertHost}`, headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT } });
   try {
     const client = new D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
-    const pending: Made = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
+    const pending: Made = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: asked };
     const ctx: CreateContext = { client, kind: KINDS['client-certificate'], pending, log };
     // One nickname, one row, one create: the CSR is the job's, and its key is what later steps use. A create sent again
     // after a lost answer could certify that key twice, the lost one unknown to the job; so the mint fails instead, the
     // job starts over with a fresh key, and the row (by nickname) keeps what may have been made.
     pending.name = `${minted.name.slice(0, 56)}_c${randomBytes(3).toString('hex')}` as Name;
-    const made = await recorded(deps, ctx, lease, () => certifyOnce(() => client.createClientCert({ csrPem, name: pending.name, endDate: minted.endDate })), () => ({}), false);
+    const made = await recorded(deps, ctx, lease, () => certifyOnce(() => client.createClientCert({ csrPem, name: pending.name, endDate: asked })), () => ({}), false);
     return { id: made.id, pem: made.certificatePem };
   } finally {
     await http.close();

@@ -337,9 +337,12 @@ async function checkService(deps, config, secrets, report, now) {
     async function checkTarget(client, me, serviceUserId) {
         // `me` is replaced by the caller's own id below; listTokens takes a real id.
         let userId = serviceUserId;
-        if (serviceUserId === 'me') {
+        // The bootstrap's own id is `me` by another name: a service user cannot mint for itself (dev.digicert.com
+        // "Account Manager API": "service users are the token"), and the real run's 403 would point at the wrong fix.
+        if (serviceUserId === 'me' || serviceUserId === me.id) {
             if (me.userType === 'service') {
-                report.add('target user', 'fail', 'service-user-id is `me`, but the bootstrap is a service user, and DigiCert ONE service users cannot create API tokens for themselves: name the service user this job should act as, or use scope.');
+                const named = serviceUserId === 'me' ? 'service-user-id is `me`, but the bootstrap is a service user' : `service-user-id ${serviceUserId} is the bootstrap user itself, a service user`;
+                report.add('target user', 'fail', `${named}, and DigiCert ONE service users cannot create API tokens for themselves: name the service user this job should act as, or use scope.`);
                 return;
             }
             userId = me.id;

@@ -61,7 +61,8 @@ async function makeJobCertificate(deps, ledger, config, minted) {
             log: (line) => core.info(line),
             trace: (0,_d1_trace_js__WEBPACK_IMPORTED_MODULE_8__/* .traceFor */ .F)((line) => core.debug(line), env),
         });
-        const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
+        // The end date asked for: the token's as asked (the one DigiCert ONE confirmed may be unknown, made.endDate '').
+        const pending = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: config.endDate };
         const ctx = { client, kind: _credentials_index_js__WEBPACK_IMPORTED_MODULE_2__/* .KINDS */ .GW['client-certificate'], pending, log: (l) => core.info(l) };
         // Its end date is the token's, which is no later than the user's.
         // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
@@ -70,7 +71,7 @@ async function makeJobCertificate(deps, ledger, config, minted) {
         // (its id unknown, so it cannot be disabled) certifies a key that is dropped here, never the one handed out.
         certificate = await (0,_ledger_js__WEBPACK_IMPORTED_MODULE_6__/* .recorded */ .t)(ledger, ctx, async () => {
             request = await makeJobCertificateRequest(made.name);
-            return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
+            return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: config.endDate });
         }, (c) => ({ id: c.id }));
     }
     finally {
@@ -82,7 +83,7 @@ async function makeJobCertificate(deps, ledger, config, minted) {
     const pfx = await toPkcs12(certificate.certificatePem, [], request.privateKey, password);
     const name = `d1-job-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex')}.p12`;
     const file = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(runnerTemp, name);
-    ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: made.userId, endDate: made.endDate });
+    ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate', userId: made.userId, endDate: config.endDate });
     await (0,_platform_files_js__WEBPACK_IMPORTED_MODULE_4__/* .writeNewFile */ .S)(file, pfx);
     return { id: certificate.id, file, password };
 }

@@ -110,9 +110,10 @@ function parseCredential(body) {
     const serviceUserId = optionalId(b.serviceUserId);
     const tokenName = (0,wire/* parseName */.$q)(b.tokenName);
     const userId = (0,wire/* parseId */.Fg)(b.userId);
-    const endDate = (0,wire/* parseUtcDay */.GC)(b.endDate);
+    // '' when DigiCert ONE confirmed no end date (the broker never passes on the one it asked for).
+    const endDate = b.endDate === '' ? '' : (0,wire/* parseUtcDay */.GC)(b.endDate);
     const host = typeof b.host === 'string' && HOST.test(b.host) ? b.host : undefined;
-    if (!kind || !token || tokenId === undefined || serviceUserId === undefined || !tokenName || !userId || !endDate || !host || typeof b.lease !== 'string')
+    if (!kind || !token || tokenId === undefined || serviceUserId === undefined || !tokenName || !userId || endDate === undefined || !host || typeof b.lease !== 'string')
         return undefined;
     let certificate;
     if (b.certificate !== undefined) {
@@ -374,7 +375,7 @@ async function publish(deps, inputs, c, file, keypairId) {
         'token-name': c.tokenName,
         'user-id': c.userId,
         'ephemeral-user-id': c.serviceUserId,
-        'expires-at': `${c.endDate}T23:59:59Z`,
+        'expires-at': c.endDate ? `${c.endDate}T23:59:59Z` : '',
         'base-url': baseUrl,
         'job-certificate-file': file?.path ?? '',
         'job-certificate-password': file?.password ?? '',
@@ -399,7 +400,9 @@ async function publish(deps, inputs, c, file, keypairId) {
     }
     const what = c.kind === 'api-token' ? `DigiCert ONE API token '${c.tokenName}' (id ${c.tokenId}) for user ${c.userId}` : `ephemeral DigiCert ONE service user '${c.tokenName}' (id ${c.serviceUserId}) with ${c.scope.join('; ')} and its API token`;
     const cert = c.certificate ? `, and a client authentication certificate (id ${c.certificate.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
-    core.info(`The broker at ${inputs.host} (policy ${inputs.policy}) created ${what}${cert} on ${c.host}; ${c.certificate ? 'they end' : 'it ends'} ${c.endDate} 23:59:59 UTC. ` +
+    if (!c.endDate)
+        core.warning(`The broker at ${inputs.host} reports that DigiCert ONE confirmed no end date for the credential: only revocation bounds its life now.`);
+    core.info(`The broker at ${inputs.host} (policy ${inputs.policy}) created ${what}${cert} on ${c.host}; ${c.endDate ? `${c.certificate ? 'they end' : 'it ends'} ${c.endDate} 23:59:59 UTC` : 'DigiCert ONE confirmed no end date'}. ` +
         `${inputs.step.skipRevoke ? 'skip-revoke is set: the post step leaves it to the broker, whose sweeper revokes it once the run is over.' : 'The post step asks the broker to revoke it when the job ends.'}`);
     if (inputs.step.jobSummary) {
         const row = { name: c.tokenName, user: c.userId, host: c.host, endDate: c.endDate };

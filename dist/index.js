@@ -14790,7 +14790,7 @@ class D1Client {
             case res.status === 401:
                 return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
             case res.status === 403:
-                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`, 'forbidden', 403);
+                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs Account Manager's Manage users permission on the account of that service user: the User Manager role holds it, or a custom role that includes it (the Account Manager and Account Admin roles do not); or use a bootstrap identity that has it. A service user cannot mint for itself: if service-user-id names the bootstrap user, name the service user the job should act as.`, 'forbidden', 403);
             case res.status === 404:
                 return new D1Error(`${head} Not found on ${this.host}: check that ${subject.replace(/^\w+ /, '')} exists on this host (ids differ between demo and production).`, 'not-found', 404);
             case res.status === 429:
@@ -14849,26 +14849,27 @@ class D1Client {
         return this.list(wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, wire/* parseTokenItem */.om);
     }
     /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
-    created(endpoint, res, parsed, requested, what) {
+    created(endpoint, res, parsed, fields, what) {
         if (!parsed.id || !parsed.secret) {
             const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
             throw this.missing(endpoint, res, wanted, { id: parsed.id });
         }
-        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
+        const unconfirmed = ['endDate', 'name'].filter((f) => parsed[f] === undefined).map((field) => ({ field, text: `'${fields[field]}' in the answer to ${endpoint}` }));
+        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate, name: parsed.name, unconfirmed };
     }
     async createServiceUser(u) {
         const endpoint = endpointOf('POST', wire/* PATHS */.R7.users);
         const res = await this.call('POST', wire/* PATHS */.R7.users, (0,wire/* createServiceUserBody */.ZR)(u), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        return this.created(endpoint, res, (0,wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
+        return this.created(endpoint, res, (0,wire/* parseCreatedServiceUser */.I$)(res.body), wire/* CREATED_USER_FIELDS */.ls, 'user');
     }
     async createToken(t) {
         const endpoint = endpointOf('POST', wire/* PATHS */.R7.tokens);
         const res = await this.call('POST', wire/* PATHS */.R7.tokens, (0,wire/* createTokenBody */.qF)(t), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        return this.created(endpoint, res, (0,wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
+        return this.created(endpoint, res, (0,wire/* parseCreatedToken */.Ji)(res.body), wire/* CREATED_TOKEN_FIELDS */.fm, 'token');
     }
     /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
     async remove(path, subject) {
@@ -14960,10 +14961,12 @@ function traceFor(debug, env) {
 /* harmony export */   Xp: () => (/* binding */ parseCode),
 /* harmony export */   ZR: () => (/* binding */ createServiceUserBody),
 /* harmony export */   dj: () => (/* binding */ parseServiceUserItem),
+/* harmony export */   fm: () => (/* binding */ CREATED_TOKEN_FIELDS),
 /* harmony export */   gP: () => (/* binding */ parseRole),
 /* harmony export */   gg: () => (/* binding */ KEYPAIR_ALIAS_MAX),
 /* harmony export */   hl: () => (/* binding */ enableClientCertBody),
 /* harmony export */   kv: () => (/* binding */ utcDayOf),
+/* harmony export */   ls: () => (/* binding */ CREATED_USER_FIELDS),
 /* harmony export */   mu: () => (/* binding */ parseRetryAfter),
 /* harmony export */   no: () => (/* binding */ parseKeypair),
 /* harmony export */   om: () => (/* binding */ parseTokenItem),
@@ -15151,21 +15154,33 @@ function parseAccount(x) {
     const id = parseId(x.id);
     return id ? { id, name: parseText(x.name) ?? id } : undefined;
 }
+/**
+ * The answer fields whose absence the action reports (a warning naming the field and endpoint) instead of showing
+ * the value it asked for. *Unconfirmed* names, like the rest of these answers.
+ */
+const CREATED_TOKEN_FIELDS = { endDate: 'end_date', name: 'name' };
+const CREATED_USER_FIELDS = { endDate: 'end_date', name: 'friendly_name' };
 /** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
 function parseCreatedToken(body) {
     if (!isObj(body))
-        return { id: undefined, secret: undefined, endDate: undefined };
-    return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
+        return { id: undefined, secret: undefined, endDate: undefined, name: undefined };
+    return {
+        id: first(body, ['id', 'token_id'], parseId),
+        secret: first(body, SECRET_FIELDS, parseSecret),
+        endDate: parseUtcDay(body[CREATED_TOKEN_FIELDS.endDate]),
+        name: parseName(body[CREATED_TOKEN_FIELDS.name]),
+    };
 }
 /** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
 function parseCreatedServiceUser(body) {
     if (!isObj(body))
-        return { id: undefined, secret: undefined, endDate: undefined };
+        return { id: undefined, secret: undefined, endDate: undefined, name: undefined };
     const nested = isObj(body.api_token) ? body.api_token : undefined;
     return {
         id: first(body, ['id', 'user_id'], parseId),
         secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
-        endDate: parseUtcDay(body.end_date),
+        endDate: parseUtcDay(body[CREATED_USER_FIELDS.endDate]),
+        name: parseName(body[CREATED_USER_FIELDS.name]),
     };
 }
 /** One PEM certificate: armour, base64 lines, bounded; anything else (text, HTML, a chain glued on) is not one. */
@@ -16384,10 +16399,10 @@ function parseMade(x) {
     const r = x;
     const kind = _credentials_index_js__WEBPACK_IMPORTED_MODULE_1__/* .KIND_NAMES */ .kd.find((k) => k === r.kind);
     const name = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseName */ .$q)(r.name);
-    const endDate = (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseUtcDay */ .GC)(r.endDate);
+    const endDate = r.endDate === '' ? '' : (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseUtcDay */ .GC)(r.endDate);
     const id = r.id === '' ? '' : (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(r.id);
     const userId = r.userId === '' ? '' : (0,_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(r.userId);
-    if (!kind || !name || !endDate || id === undefined || userId === undefined)
+    if (!kind || !name || endDate === undefined || id === undefined || userId === undefined)
         return undefined;
     // A token is listed under its user: without the user, a lost token could not be found.
     if (kind === 'api-token' && !userId)
@@ -16455,7 +16470,7 @@ function code(s) {
     return v.trim() ? `\`${v}\`` : '';
 }
 async function writeMintSummary(core, rows) {
-    const lines = rows.map((r) => `| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n`);
+    const lines = rows.map((r) => `| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(r.endDate ? `${r.endDate} 23:59:59` : 'not confirmed by DigiCert ONE')].join(' | ')} |\n`);
     await core.summary
         .addRaw('### DigiCert ONE credential\n\n', false)
         .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
@@ -19989,14 +20004,27 @@ async function cleanupStale(core, config, run, now, ctx) {
 /** Sweeps, then records the credential as pending, creates it (with recovery), and settles the record. */
 async function make({ core, run, now }, ledger, config, ctx, create) {
     await cleanupStale(core, config, run, now, ctx);
-    return (0,job_ledger/* recorded */.t)(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+    const created = await (0,job_ledger/* recorded */.t)(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate ?? '', ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+    warnUnconfirmed(core, config, ctx.kind.noun, created);
+    return created;
+}
+/**
+ * What DigiCert ONE did not confirm is never reported as if it had: each field its answer lacked is named in a
+ * warning, and the outputs, log line and summary leave it out (publish.ts).
+ */
+function warnUnconfirmed(core, config, noun, c) {
+    for (const u of c.unconfirmed) {
+        core.warning(u.field === 'endDate'
+            ? `DigiCert ONE did not confirm the ${noun}'s end date (no ${u.text}): the action reports none, and only revocation bounds its life now${config.step.skipRevoke ? ' (skip-revoke is set: nothing does until someone deletes it)' : ' (the post step deletes it)'}.`
+            : `DigiCert ONE did not confirm the ${noun}'s name (no ${u.text}): the token-name output is empty; the action asked for '${config.tokenName}'.`);
+    }
 }
 async function mintForUser(deps, client, ledger, config, me) {
     const userId = config.serviceUserId === 'me' ? (await me).id : config.serviceUserId;
     const pending = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
     const ctx = { client, kind: credentials/* KINDS */.GW['api-token'], pending, log: (l) => deps.core.info(l) };
     const created = await make(deps, ledger, config, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
-    return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
+    return { made: { ...pending, id: created.id, userId, endDate: created.endDate ?? '' }, secret: created.secret, name: created.name ?? '', scope: [] };
 }
 async function mintScoped(deps, client, ledger, config, me) {
     const scoped = config.scoped;
@@ -20012,7 +20040,7 @@ async function mintScoped(deps, client, ledger, config, me) {
         accounts: resolved.accounts,
         roles: resolved.roleIds,
     }));
-    return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
+    return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate ?? '' }, secret: created.secret, name: created.name ?? '', scope: resolved.labels };
 }
 
 // EXTERNAL MODULE: ./src/runner/summary.ts
@@ -20028,10 +20056,11 @@ function publish(core, config, made, requestHost) {
     const { made: m, secret, jobCert } = made;
     core.setOutput('token', secret);
     core.setOutput('token-id', m.kind === 'api-token' ? m.id : '');
-    core.setOutput('token-name', m.name);
+    // Only what DigiCert ONE's answer confirmed (make.ts warned about the rest).
+    core.setOutput('token-name', made.name);
     core.setOutput('user-id', m.userId);
     core.setOutput('ephemeral-user-id', m.kind === 'service-user' ? m.id : '');
-    core.setOutput('expires-at', `${m.endDate}T23:59:59Z`);
+    core.setOutput('expires-at', m.endDate ? `${m.endDate}T23:59:59Z` : '');
     core.setOutput('base-url', config.baseUrl);
     core.setOutput('job-certificate-file', jobCert?.file ?? '');
     core.setOutput('job-certificate-password', jobCert?.password ?? '');
@@ -20047,12 +20076,14 @@ function publish(core, config, made, requestHost) {
             core.exportVariable('SM_CLIENT_CERT_PASSWORD', jobCert.password);
         }
     }
+    const named = made.name ? `'${made.name}' ` : '';
     const what = m.kind === 'api-token'
-        ? `DigiCert ONE API token '${m.name}' (id ${m.id}) for user ${m.userId}`
-        : `ephemeral DigiCert ONE service user '${m.name}' (id ${m.id}) with ${made.scope.join('; ')} and its API token`;
+        ? `DigiCert ONE API token ${named}(id ${m.id}) for user ${m.userId}`
+        : `ephemeral DigiCert ONE service user ${named}(id ${m.id}) with ${made.scope.join('; ')} and its API token`;
+    const ends = m.endDate ? `${jobCert ? 'they end' : 'it ends'} ${m.endDate} 23:59:59 UTC` : 'DigiCert ONE confirmed no end date';
     const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${requestHost})` : '';
     const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
-    core.info(`Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${m.endDate} 23:59:59 UTC` +
+    core.info(`Created ${what}${cert} on ${config.host}${via}; ${ends}` +
         `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${credentials/* KINDS */.GW[m.kind].revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`);
 }
 /** The job summary's rows (never a secret). A courtesy: a runner without one gets a warning, never a failed step. */
@@ -20060,7 +20091,7 @@ async function summarise(core, config, made) {
     if (!config.step.jobSummary)
         return;
     const { made: m, jobCert } = made;
-    const row = { name: m.name, user: m.userId, host: config.host, endDate: m.endDate };
+    const row = { name: made.name || 'not confirmed', user: m.userId, host: config.host, endDate: m.endDate };
     await (0,runner_summary/* writeMintSummary */.Ef)(core, [
         { ...row, kind: m.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: m.id, scope: made.scope.join('; ') || 'the roles of that user' },
         ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),
@@ -20242,11 +20273,11 @@ async function revokeOne(core, ctx, m, host, now, manual) {
     catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-        if (err instanceof client/* D1Error */.w$ && err.kind === 'auth' && m.endDate < (0,wire/* utcDayOf */.kv)(now)) {
+        if (err instanceof client/* D1Error */.w$ && err.kind === 'auth' && m.endDate && m.endDate < (0,wire/* utcDayOf */.kv)(now)) {
             core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
             return ['expired', `not needed (past its end date ${m.endDate})`];
         }
-        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+        core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate ? `${m.endDate} 23:59:59 UTC` : 'deleted (DigiCert ONE confirmed no end date)'}; ${manual(m)}`);
         return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
     }
 }

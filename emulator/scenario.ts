@@ -42,7 +42,7 @@ export function seedScenario(emu: D1Emulator): Scenario {
   const bootstrapToken = m.addToken(bootstrapUser.id, 'ci-bootstrap token', undefined);
   const signer = m.addUser({
     friendly_name: 'release-signer',
-    // Software Trust's Signer role (roles.ts SM_SIGNER).
+    // Software Trust's Signer role (roles.ts SSM_SIGNER).
     applications: [{ id: 'secure_software_manager', name: 'Software Trust Manager', permissions: ['VIEW_SM_CERTIFICATE', 'VIEW_SM_KEYPAIR', 'SIGN_SM_HASH'] }],
   });
   const keypair = emu.softwareTrust.addKeypair({ alias: KEYPAIR_ALIAS, users: [signer.id] });

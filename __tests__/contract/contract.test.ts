@@ -97,6 +97,48 @@ describe.each(LIVE ? [undefined] : [...EMULATOR_AUTH])('contract against %s', (a
     });
   });
 
+  // Every error-body shape DigiCert documents, each chosen in the emulator (docs "Error handling and rate limits" show
+  // `{"error": {code, message}}` and `{"errors": [{code, message}]}`; CertCentral's 429 is
+  // `{"errors": [{"code": "request_limit_exceeded", …}]}`): the action reads the code and message from each.
+  describe.skipIf(LIVE)('contract (emulator): error bodies in each documented shape', () => {
+    it.each(['errors', 'error'] as const)('%s: a duplicate name is read as a duplicate, with the server\'s code and message', async (shape) => {
+      const emu = target.emulator!;
+      const c = client();
+      const name = target.name(`dup-${shape}`);
+      const minted = await c.createToken({ userId: target.serviceUserId, name, endDate: utcDay(1) });
+      hide(minted.secret);
+      emu.errorShape = shape;
+      try {
+        const dup = await c.createToken({ userId: target.serviceUserId, name, endDate: utcDay(1) }).then(() => undefined, (e: unknown) => e);
+        expect(dup).toBeInstanceOf(D1Error);
+        expect((dup as D1Error).kind).toBe('duplicate');
+        expect((dup as D1Error).message).toContain(`(duplicate_error: Name ${name} already exists)`);
+      } finally {
+        emu.errorShape = 'errors';
+        await c.deleteToken(minted.id);
+      }
+    });
+
+    it.each([
+      ['errors', 'request_limit_exceeded'],
+      ['error', 'rate_limit_exceeded'],
+    ] as const)('429 as %s with code %s: read as rate-limited, naming the code', async (shape, code) => {
+      const emu = target.emulator!;
+      emu.errorShape = shape;
+      // A Retry-After past the client's budget: the action stops at once instead of waiting.
+      emu.fault({ method: 'GET', path: /\/user\/me$/, kind: 'status', status: 429, code, retryAfter: '3600' });
+      try {
+        const e = await client().getUser('me').then(() => undefined, (x: unknown) => x);
+        expect(e).toBeInstanceOf(D1Error);
+        expect((e as D1Error).kind).toBe('rate-limited');
+        expect((e as D1Error).message).toContain(`returned 429 (${code}: Emulated 429)`);
+      } finally {
+        emu.errorShape = 'errors';
+        emu.faults.length = 0;
+      }
+    });
+  });
+
   describe('contract: API tokens of the target service user', () => {
     it('a minted token authenticates, is listed by name with its UTC-day end date, is unique by name, and stops working when deleted', async () => {
       const c = client();

@@ -57,6 +57,8 @@ export interface ContractTarget {
   statusWith(apiKey: string): Promise<number>;
   /** A unique name with the prefix (letters, digits, dashes: valid as a token or service user name). */
   name(what: string): Name;
+  /** The emulator behind an emulator target (undefined live): lets a contract test choose its error-body shape. */
+  emulator?: D1Emulator;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function openTarget(env: NodeJS.ProcessEnv = process.env, emulatorA
   });
   return {
     ...target,
+    emulator: emu,
     close: async () => {
       await target.close();
       await emu.close();

@@ -22376,7 +22376,7 @@ class client_D1Client {
             case res.status === 401:
                 return new D1Error(`${head} DigiCert ONE did not accept the bootstrap credential on ${this.host}: check that api-key holds a current API token made on this host (demo credentials do not work in production, and the reverse), and that its user is active and not past its end date (a token or user stops working at 23:59:59 UTC on its end date).`, 'auth', 401);
             case res.status === 403:
-                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`, 'forbidden', 403);
+                return new D1Error(`${head} The bootstrap user is authenticated but may not ${subject}. It needs Account Manager's Manage users permission on the account of that service user: the User Manager role holds it, or a custom role that includes it (the Account Manager and Account Admin roles do not); or use a bootstrap identity that has it. A service user cannot mint for itself: if service-user-id names the bootstrap user, name the service user the job should act as.`, 'forbidden', 403);
             case res.status === 404:
                 return new D1Error(`${head} Not found on ${this.host}: check that ${subject.replace(/^\w+ /, '')} exists on this host (ids differ between demo and production).`, 'not-found', 404);
             case res.status === 429:
@@ -22435,26 +22435,27 @@ class client_D1Client {
         return this.list(wire/* PATHS */.R7.tokensOf(userId), `list the API tokens of user ${userId}`, wire/* parseTokenItem */.om);
     }
     /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
-    created(endpoint, res, parsed, requested, what) {
+    created(endpoint, res, parsed, fields, what) {
         if (!parsed.id || !parsed.secret) {
             const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
             throw this.missing(endpoint, res, wanted, { id: parsed.id });
         }
-        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
+        const unconfirmed = ['endDate', 'name'].filter((f) => parsed[f] === undefined).map((field) => ({ field, text: `'${fields[field]}' in the answer to ${endpoint}` }));
+        return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate, name: parsed.name, unconfirmed };
     }
     async createServiceUser(u) {
         const endpoint = endpointOf('POST', wire/* PATHS */.R7.users);
         const res = await this.call('POST', wire/* PATHS */.R7.users, (0,wire/* createServiceUserBody */.ZR)(u), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create service user '${u.name}'`);
-        return this.created(endpoint, res, (0,wire/* parseCreatedServiceUser */.I$)(res.body), u.endDate, 'user');
+        return this.created(endpoint, res, (0,wire/* parseCreatedServiceUser */.I$)(res.body), wire/* CREATED_USER_FIELDS */.ls, 'user');
     }
     async createToken(t) {
         const endpoint = endpointOf('POST', wire/* PATHS */.R7.tokens);
         const res = await this.call('POST', wire/* PATHS */.R7.tokens, (0,wire/* createTokenBody */.qF)(t), false);
         if (res.status !== 200 && res.status !== 201)
             throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-        return this.created(endpoint, res, (0,wire/* parseCreatedToken */.Ji)(res.body), t.endDate, 'token');
+        return this.created(endpoint, res, (0,wire/* parseCreatedToken */.Ji)(res.body), wire/* CREATED_TOKEN_FIELDS */.fm, 'token');
     }
     /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */
     async remove(path, subject) {
@@ -22799,6 +22800,12 @@ const madeOf = (r) => ({
     userId: r.userId,
     endDate: r.endDate,
 });
+/** Names, in the broker's log, each answer field DigiCert ONE left out (client.ts lists them), as main's warnings do. */
+function confirmedEndDate(c, log) {
+    for (const u of c.unconfirmed)
+        log(`DigiCert ONE did not confirm ${u.field === 'endDate' ? 'the end date' : 'the name'} (no ${u.text})${u.field === 'endDate' ? ': only revocation bounds the credential\'s life now' : ''}.`);
+    return c.endDate ?? '';
+}
 /**
  * The bootstrap identity for one job's request, on a connection of its own: src/platform/http.ts fails a client's pending
  * requests when one of its sockets closes mid-answer (a step's guard), so concurrent jobs must not share a client.
@@ -22850,8 +22857,8 @@ async function mintWith(deps, client, order) {
         const userId = policy.grant.serviceUserId;
         const pending = { kind: 'api-token', id: '', name, userId, endDate };
         const ctx = { client, kind: KINDS['api-token'], pending, log };
-        const created = await recorded(deps, ctx, lease, () => client.createToken({ userId, name, endDate }), (c) => ({ endDate: c.endDate }));
-        minted = { kind: 'api-token', id: created.id, name, userId, endDate: created.endDate, secret: created.secret, scope: [] };
+        const created = await recorded(deps, ctx, lease, () => client.createToken({ userId, name, endDate }), (c) => (c.endDate ? { endDate: c.endDate } : {}));
+        minted = { kind: 'api-token', id: created.id, name, userId, endDate: confirmedEndDate(created, log), secret: created.secret, scope: [] };
     }
     else {
         const grant = policy.grant;
@@ -22866,29 +22873,29 @@ async function mintWith(deps, client, order) {
             endDate,
             accounts: resolved.accounts,
             roles: resolved.roleIds,
-        }), (c) => ({ endDate: c.endDate, userId: c.id }));
-        minted = { kind: 'service-user', id: created.id, name, userId: created.id, endDate: created.endDate, secret: created.secret, scope: resolved.labels };
+        }), (c) => ({ ...(c.endDate ? { endDate: c.endDate } : {}), userId: c.id }));
+        minted = { kind: 'service-user', id: created.id, name, userId: created.id, endDate: confirmedEndDate(created, log), secret: created.secret, scope: resolved.labels };
     }
     if (order.csrPem)
-        minted.certificate = await certificateFor(deps, lease, minted, order.csrPem, log);
+        minted.certificate = await certificateFor(deps, lease, minted, order.csrPem, log, endDate);
     return minted;
 }
 /**
  * The job's client authentication certificate: its CSR (the key pair was made in the job and never left it), sent
  * with the job's own new token, since the API issues certificates "for the authenticated user".
  */
-async function certificateFor(deps, lease, minted, csrPem, log) {
+async function certificateFor(deps, lease, minted, csrPem, log, asked) {
     const { config, clock } = deps;
     const http = deps.createHttp({ baseUrl: `https://${config.digicertHost}`, headers: { 'x-api-key': minted.secret, 'user-agent': USER_AGENT } });
     try {
         const client = new client_D1Client(http, { host: config.digicertHost, secrets: [...config.secrets, minted.secret], deadline: clock.now() + config.timeoutSeconds * 1000, clock, log });
-        const pending = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: minted.endDate };
+        const pending = { kind: 'client-certificate', id: '', name: minted.name, userId: minted.userId, endDate: asked };
         const ctx = { client, kind: KINDS['client-certificate'], pending, log };
         // One nickname, one row, one create: the CSR is the job's, and its key is what later steps use. A create sent again
         // after a lost answer could certify that key twice, the lost one unknown to the job; so the mint fails instead, the
         // job starts over with a fresh key, and the row (by nickname) keeps what may have been made.
         pending.name = `${minted.name.slice(0, 56)}_c${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-        const made = await recorded(deps, ctx, lease, () => certifyOnce(() => client.createClientCert({ csrPem, name: pending.name, endDate: minted.endDate })), () => ({}), false);
+        const made = await recorded(deps, ctx, lease, () => certifyOnce(() => client.createClientCert({ csrPem, name: pending.name, endDate: asked })), () => ({}), false);
         return { id: made.id, pem: made.certificatePem };
     }
     finally {
@@ -23677,9 +23684,11 @@ function ownName(given, random = randomBytes(3).toString('hex')) {
 /* harmony export */   Xp: () => (/* binding */ parseCode),
 /* harmony export */   ZR: () => (/* binding */ createServiceUserBody),
 /* harmony export */   dj: () => (/* binding */ parseServiceUserItem),
+/* harmony export */   fm: () => (/* binding */ CREATED_TOKEN_FIELDS),
 /* harmony export */   gP: () => (/* binding */ parseRole),
 /* harmony export */   hl: () => (/* binding */ enableClientCertBody),
 /* harmony export */   kv: () => (/* binding */ utcDayOf),
+/* harmony export */   ls: () => (/* binding */ CREATED_USER_FIELDS),
 /* harmony export */   mu: () => (/* binding */ parseRetryAfter),
 /* harmony export */   no: () => (/* binding */ parseKeypair),
 /* harmony export */   om: () => (/* binding */ parseTokenItem),
@@ -23866,21 +23875,33 @@ function parseAccount(x) {
     const id = parseId(x.id);
     return id ? { id, name: parseText(x.name) ?? id } : undefined;
 }
+/**
+ * The answer fields whose absence the action reports (a warning naming the field and endpoint) instead of showing
+ * the value it asked for. *Unconfirmed* names, like the rest of these answers.
+ */
+const CREATED_TOKEN_FIELDS = { endDate: 'end_date', name: 'name' };
+const CREATED_USER_FIELDS = { endDate: 'end_date', name: 'friendly_name' };
 /** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
 function parseCreatedToken(body) {
     if (!isObj(body))
-        return { id: undefined, secret: undefined, endDate: undefined };
-    return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
+        return { id: undefined, secret: undefined, endDate: undefined, name: undefined };
+    return {
+        id: first(body, ['id', 'token_id'], parseId),
+        secret: first(body, SECRET_FIELDS, parseSecret),
+        endDate: parseUtcDay(body[CREATED_TOKEN_FIELDS.endDate]),
+        name: parseName(body[CREATED_TOKEN_FIELDS.name]),
+    };
 }
 /** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
 function parseCreatedServiceUser(body) {
     if (!isObj(body))
-        return { id: undefined, secret: undefined, endDate: undefined };
+        return { id: undefined, secret: undefined, endDate: undefined, name: undefined };
     const nested = isObj(body.api_token) ? body.api_token : undefined;
     return {
         id: first(body, ['id', 'user_id'], parseId),
         secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
-        endDate: parseUtcDay(body.end_date),
+        endDate: parseUtcDay(body[CREATED_USER_FIELDS.endDate]),
+        name: parseName(body[CREATED_USER_FIELDS.name]),
     };
 }
 /** One PEM certificate: armour, base64 lines, bounded; anything else (text, HTML, a chain glued on) is not one. */

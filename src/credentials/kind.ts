@@ -17,7 +17,11 @@ export interface Made {
   name: Name;
   /** The user it belongs to (an API token's, a certificate's); for a service user, its own id once known. */
   userId: Id | '';
-  endDate: UtcDay;
+  /**
+   * The end date DigiCert ONE's answer confirmed; '' when it confirmed none (then only revocation bounds the
+   * credential's life). Before the answer (a pending entry), the end date asked for.
+   */
+  endDate: UtcDay | '';
 }
 
 /** What revoking needs: DigiCert ONE (with the bootstrap credential) for remote kinds, the runner's temp folder for files. */

@@ -15,6 +15,8 @@ import {
   parseCreatedClientCert,
   parseCreatedServiceUser,
   parseCreatedToken,
+  CREATED_TOKEN_FIELDS,
+  CREATED_USER_FIELDS,
   parseKeypair,
   parseList,
   parseRetryAfter,
@@ -68,8 +70,15 @@ export class D1Error extends Error {
 export interface CreatedCredential {
   id: Id;
   secret: string;
-  /** As the server answered it, or the one requested when the answer's is missing or unreadable. */
-  endDate: UtcDay;
+  /**
+   * As the server answered it; undefined when the answer has none (or none that parses). The action never puts the
+   * end date it asked for in its place: it reports what DigiCert ONE confirmed.
+   */
+  endDate: UtcDay | undefined;
+  /** Likewise its name. */
+  name: Name | undefined;
+  /** The answer fields that were missing, each as `'field' in the answer to METHOD path`, for the step's warnings. */
+  unconfirmed: { field: 'endDate' | 'name'; text: string }[];
 }
 
 export interface ClientOptions {
@@ -238,7 +247,7 @@ export class D1Client {
         );
       case res.status === 403:
         return new D1Error(
-          `${head} The bootstrap user is authenticated but may not ${subject}. It needs an Account Manager role that can manage users (for example Manager or Account Admin) on the account of that service user; or use a bootstrap identity that has it.`,
+          `${head} The bootstrap user is authenticated but may not ${subject}. It needs Account Manager's Manage users permission on the account of that service user: the User Manager role holds it, or a custom role that includes it (the Account Manager and Account Admin roles do not); or use a bootstrap identity that has it. A service user cannot mint for itself: if service-user-id names the bootstrap user, name the service user the job should act as.`,
           'forbidden',
           403,
         );
@@ -316,26 +325,27 @@ export class D1Client {
   }
 
   /** Reads a create's answer; a 2xx that cannot be read was carried out all the same, and says so (`made`). */
-  private created(endpoint: string, res: Answer, parsed: Created, requested: UtcDay, what: string): CreatedCredential {
+  private created(endpoint: string, res: Answer, parsed: Created, fields: { endDate: string; name: string }, what: string): CreatedCredential {
     if (!parsed.id || !parsed.secret) {
       const wanted = [!parsed.id && `the ${what} id (id)`, !parsed.secret && `its API token (${['token', 'api_token', 'api_key', 'key'].join(' / ')})`].filter(Boolean).join(' and ');
       throw this.missing(endpoint, res, wanted, { id: parsed.id });
     }
-    return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate ?? requested };
+    const unconfirmed = (['endDate', 'name'] as const).filter((f) => parsed[f] === undefined).map((field) => ({ field, text: `'${fields[field]}' in the answer to ${endpoint}` }));
+    return { id: parsed.id, secret: parsed.secret, endDate: parsed.endDate, name: parsed.name, unconfirmed };
   }
 
   async createServiceUser(u: NewServiceUser): Promise<CreatedCredential> {
     const endpoint = endpointOf('POST', PATHS.users);
     const res = await this.call('POST', PATHS.users, createServiceUserBody(u), false);
     if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `create service user '${u.name}'`);
-    return this.created(endpoint, res, parseCreatedServiceUser(res.body), u.endDate, 'user');
+    return this.created(endpoint, res, parseCreatedServiceUser(res.body), CREATED_USER_FIELDS, 'user');
   }
 
   async createToken(t: { userId: Id; name: Name; endDate: UtcDay }): Promise<CreatedCredential> {
     const endpoint = endpointOf('POST', PATHS.tokens);
     const res = await this.call('POST', PATHS.tokens, createTokenBody(t), false);
     if (res.status !== 200 && res.status !== 201) throw this.failure(endpoint, res, `create an API token for user ${t.userId}`);
-    return this.created(endpoint, res, parseCreatedToken(res.body), t.endDate, 'token');
+    return this.created(endpoint, res, parseCreatedToken(res.body), CREATED_TOKEN_FIELDS, 'token');
   }
 
   /** 'deleted', or 'gone' when the server no longer knows it (404): both mean it no longer works. */

@@ -258,22 +258,37 @@ export interface Created {
   id: Id | undefined;
   secret: string | undefined;
   endDate: UtcDay | undefined;
+  /** Its name as the answer states it (undefined when absent or not a valid name). */
+  name: Name | undefined;
 }
+
+/**
+ * The answer fields whose absence the action reports (a warning naming the field and endpoint) instead of showing
+ * the value it asked for. *Unconfirmed* names, like the rest of these answers.
+ */
+export const CREATED_TOKEN_FIELDS = { endDate: 'end_date', name: 'name' } as const;
+export const CREATED_USER_FIELDS = { endDate: 'end_date', name: 'friendly_name' } as const;
 
 /** The answer to POST /api-access-token (*unconfirmed*: token in one of SECRET_FIELDS, id in `id`). */
 export function parseCreatedToken(body: unknown): Created {
-  if (!isObj(body)) return { id: undefined, secret: undefined, endDate: undefined };
-  return { id: first(body, ['id', 'token_id'], parseId), secret: first(body, SECRET_FIELDS, parseSecret), endDate: parseUtcDay(body.end_date) };
+  if (!isObj(body)) return { id: undefined, secret: undefined, endDate: undefined, name: undefined };
+  return {
+    id: first(body, ['id', 'token_id'], parseId),
+    secret: first(body, SECRET_FIELDS, parseSecret),
+    endDate: parseUtcDay(body[CREATED_TOKEN_FIELDS.endDate]),
+    name: parseName(body[CREATED_TOKEN_FIELDS.name]),
+  };
 }
 
 /** The answer to POST /user (*unconfirmed*: the token at the top level or under `api_token`). */
 export function parseCreatedServiceUser(body: unknown): Created {
-  if (!isObj(body)) return { id: undefined, secret: undefined, endDate: undefined };
+  if (!isObj(body)) return { id: undefined, secret: undefined, endDate: undefined, name: undefined };
   const nested = isObj(body.api_token) ? body.api_token : undefined;
   return {
     id: first(body, ['id', 'user_id'], parseId),
     secret: first(body, SECRET_FIELDS, parseSecret) ?? (nested ? first(nested, SECRET_FIELDS, parseSecret) : undefined),
-    endDate: parseUtcDay(body.end_date),
+    endDate: parseUtcDay(body[CREATED_USER_FIELDS.endDate]),
+    name: parseName(body[CREATED_USER_FIELDS.name]),
   };
 }
 

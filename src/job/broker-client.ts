@@ -76,7 +76,8 @@ export interface BrokerCredential {
   tokenName: Name;
   userId: Id;
   serviceUserId: Id | '';
-  endDate: UtcDay;
+  /** '' when DigiCert ONE confirmed no end date. */
+  endDate: UtcDay | '';
   /** DigiCert ONE host[:port] the token works on. */
   host: string;
   scope: string[];
@@ -116,9 +117,10 @@ export function parseCredential(body: unknown): BrokerCredential | undefined {
   const serviceUserId = optionalId(b.serviceUserId);
   const tokenName = parseName(b.tokenName);
   const userId = parseId(b.userId);
-  const endDate = parseUtcDay(b.endDate);
+  // '' when DigiCert ONE confirmed no end date (the broker never passes on the one it asked for).
+  const endDate = b.endDate === '' ? ('' as const) : parseUtcDay(b.endDate);
   const host = typeof b.host === 'string' && HOST.test(b.host) ? b.host : undefined;
-  if (!kind || !token || tokenId === undefined || serviceUserId === undefined || !tokenName || !userId || !endDate || !host || typeof b.lease !== 'string') return undefined;
+  if (!kind || !token || tokenId === undefined || serviceUserId === undefined || !tokenName || !userId || endDate === undefined || !host || typeof b.lease !== 'string') return undefined;
   let certificate: BrokerCredential['certificate'];
   if (b.certificate !== undefined) {
     const c = (b.certificate ?? {}) as Record<string, unknown>;

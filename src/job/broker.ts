@@ -142,7 +142,7 @@ async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential
     'token-name': c.tokenName,
     'user-id': c.userId,
     'ephemeral-user-id': c.serviceUserId,
-    'expires-at': `${c.endDate}T23:59:59Z`,
+    'expires-at': c.endDate ? `${c.endDate}T23:59:59Z` : '',
     'base-url': baseUrl,
     'job-certificate-file': file?.path ?? '',
     'job-certificate-password': file?.password ?? '',
@@ -164,8 +164,9 @@ async function publish(deps: MainDeps, inputs: BrokerInputs, c: BrokerCredential
   }
   const what = c.kind === 'api-token' ? `DigiCert ONE API token '${c.tokenName}' (id ${c.tokenId}) for user ${c.userId}` : `ephemeral DigiCert ONE service user '${c.tokenName}' (id ${c.serviceUserId}) with ${c.scope.join('; ')} and its API token`;
   const cert = c.certificate ? `, and a client authentication certificate (id ${c.certificate.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
+  if (!c.endDate) core.warning(`The broker at ${inputs.host} reports that DigiCert ONE confirmed no end date for the credential: only revocation bounds its life now.`);
   core.info(
-    `The broker at ${inputs.host} (policy ${inputs.policy}) created ${what}${cert} on ${c.host}; ${c.certificate ? 'they end' : 'it ends'} ${c.endDate} 23:59:59 UTC. ` +
+    `The broker at ${inputs.host} (policy ${inputs.policy}) created ${what}${cert} on ${c.host}; ${c.endDate ? `${c.certificate ? 'they end' : 'it ends'} ${c.endDate} 23:59:59 UTC` : 'DigiCert ONE confirmed no end date'}. ` +
       `${inputs.step.skipRevoke ? 'skip-revoke is set: the post step leaves it to the broker, whose sweeper revokes it once the run is over.' : 'The post step asks the broker to revoke it when the job ends.'}`,
   );
   if (inputs.step.jobSummary) {

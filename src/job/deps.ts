@@ -8,7 +8,7 @@ import { parseStepConfig, type StepConfig } from '../runner/inputs.js';
 import type { HttpClient, HttpOptions } from '../platform/http.js';
 import type { Made } from '../credentials/index.js';
 import type { RunInfo } from '../credentials/naming.js';
-import type { Id } from '../d1/client.js';
+import type { Id, Name } from '../d1/client.js';
 
 export interface PostDeps {
   core: Core;
@@ -40,6 +40,8 @@ export function stepConfig(core: Core): StepConfig {
 export interface Minted {
   made: Made & { id: Id; userId: Id };
   secret: string;
+  /** The credential's name as DigiCert ONE's answer stated it; '' when it did not (made.name is the one asked for). */
+  name: Name | '';
   /** The roles of an ephemeral service user, as labels (empty for a named service user's token). */
   scope: string[];
 }

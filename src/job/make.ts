@@ -70,7 +70,23 @@ async function cleanupStale(core: Core, config: Config, run: RunInfo, now: Date,
 /** Sweeps, then records the credential as pending, creates it (with recovery), and settles the record. */
 async function make({ core, run, now }: MakeDeps, ledger: Ledger, config: Config, ctx: CreateContext, create: () => Promise<CreatedCredential>): Promise<CreatedCredential> {
   await cleanupStale(core, config, run, now, ctx);
-  return recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate, ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+  const created = await recorded(ledger, ctx, create, (c) => ({ id: c.id, endDate: c.endDate ?? '', ...(ctx.pending.kind === 'service-user' ? { userId: c.id } : {}) }));
+  warnUnconfirmed(core, config, ctx.kind.noun, created);
+  return created;
+}
+
+/**
+ * What DigiCert ONE did not confirm is never reported as if it had: each field its answer lacked is named in a
+ * warning, and the outputs, log line and summary leave it out (publish.ts).
+ */
+function warnUnconfirmed(core: Core, config: Config, noun: string, c: CreatedCredential): void {
+  for (const u of c.unconfirmed) {
+    core.warning(
+      u.field === 'endDate'
+        ? `DigiCert ONE did not confirm the ${noun}'s end date (no ${u.text}): the action reports none, and only revocation bounds its life now${config.step.skipRevoke ? ' (skip-revoke is set: nothing does until someone deletes it)' : ' (the post step deletes it)'}.`
+        : `DigiCert ONE did not confirm the ${noun}'s name (no ${u.text}): the token-name output is empty; the action asked for '${config.tokenName}'.`,
+    );
+  }
 }
 
 async function mintForUser(deps: MakeDeps, client: D1Client, ledger: Ledger, config: Config, me: Promise<User> | undefined): Promise<Minted> {
@@ -78,7 +94,7 @@ async function mintForUser(deps: MakeDeps, client: D1Client, ledger: Ledger, con
   const pending: Made = { kind: 'api-token', id: '', name: config.tokenName, userId, endDate: config.endDate };
   const ctx: CreateContext = { client, kind: KINDS['api-token'], pending, log: (l) => deps.core.info(l) };
   const created = await make(deps, ledger, config, ctx, () => client.createToken({ userId, name: config.tokenName, endDate: config.endDate }));
-  return { made: { ...pending, id: created.id, userId, endDate: created.endDate }, secret: created.secret, scope: [] };
+  return { made: { ...pending, id: created.id, userId, endDate: created.endDate ?? '' }, secret: created.secret, name: created.name ?? '', scope: [] };
 }
 
 async function mintScoped(deps: MakeDeps, client: D1Client, ledger: Ledger, config: Config, me: Promise<User>): Promise<Minted> {
@@ -97,5 +113,5 @@ async function mintScoped(deps: MakeDeps, client: D1Client, ledger: Ledger, conf
       roles: resolved.roleIds,
     }),
   );
-  return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate }, secret: created.secret, scope: resolved.labels };
+  return { made: { ...pending, id: created.id, userId: created.id, endDate: created.endDate ?? '' }, secret: created.secret, name: created.name ?? '', scope: resolved.labels };
 }

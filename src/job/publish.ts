@@ -12,10 +12,11 @@ export function publish(core: Core, config: Config, made: JobCredentials, reques
   const { made: m, secret, jobCert } = made;
   core.setOutput('token', secret);
   core.setOutput('token-id', m.kind === 'api-token' ? m.id : '');
-  core.setOutput('token-name', m.name);
+  // Only what DigiCert ONE's answer confirmed (make.ts warned about the rest).
+  core.setOutput('token-name', made.name);
   core.setOutput('user-id', m.userId);
   core.setOutput('ephemeral-user-id', m.kind === 'service-user' ? m.id : '');
-  core.setOutput('expires-at', `${m.endDate}T23:59:59Z`);
+  core.setOutput('expires-at', m.endDate ? `${m.endDate}T23:59:59Z` : '');
   core.setOutput('base-url', config.baseUrl);
   core.setOutput('job-certificate-file', jobCert?.file ?? '');
   core.setOutput('job-certificate-password', jobCert?.password ?? '');
@@ -33,14 +34,16 @@ export function publish(core: Core, config: Config, made: JobCredentials, reques
     }
   }
 
+  const named = made.name ? `'${made.name}' ` : '';
   const what =
     m.kind === 'api-token'
-      ? `DigiCert ONE API token '${m.name}' (id ${m.id}) for user ${m.userId}`
-      : `ephemeral DigiCert ONE service user '${m.name}' (id ${m.id}) with ${made.scope.join('; ')} and its API token`;
+      ? `DigiCert ONE API token ${named}(id ${m.id}) for user ${m.userId}`
+      : `ephemeral DigiCert ONE service user ${named}(id ${m.id}) with ${made.scope.join('; ')} and its API token`;
+  const ends = m.endDate ? `${jobCert ? 'they end' : 'it ends'} ${m.endDate} 23:59:59 UTC` : 'DigiCert ONE confirmed no end date';
   const via = config.auth.kind === 'client-cert' ? ` (bootstrap: client certificate via ${requestHost})` : '';
   const cert = jobCert ? `, and a client authentication certificate (id ${jobCert.id}) for it, as a PKCS#12 file in RUNNER_TEMP` : '';
   core.info(
-    `Created ${what}${cert} on ${config.host}${via}; ${jobCert ? 'they end' : 'it ends'} ${m.endDate} 23:59:59 UTC` +
+    `Created ${what}${cert} on ${config.host}${via}; ${ends}` +
       `${config.step.skipRevoke ? ' (skip-revoke is set: the post step leaves it live)' : ` and the post step ${KINDS[m.kind].revokes}${jobCert ? ', disables the certificate and removes the file,' : ''} when the job ends`}.`,
   );
 }
@@ -49,7 +52,7 @@ export function publish(core: Core, config: Config, made: JobCredentials, reques
 export async function summarise(core: Core, config: Config, made: JobCredentials): Promise<void> {
   if (!config.step.jobSummary) return;
   const { made: m, jobCert } = made;
-  const row = { name: m.name, user: m.userId, host: config.host, endDate: m.endDate };
+  const row = { name: made.name || 'not confirmed', user: m.userId, host: config.host, endDate: m.endDate };
   await writeMintSummary(core, [
     { ...row, kind: m.kind === 'api-token' ? 'API token' : 'ephemeral service user', id: m.id, scope: made.scope.join('; ') || 'the roles of that user' },
     ...(jobCert ? [{ ...row, kind: 'client certificate (PKCS#12 in RUNNER_TEMP)', id: jobCert.id, scope: 'the same user' }] : []),

@@ -57,11 +57,11 @@ export async function revokeOne(core: Core, ctx: RevokeContext, m: Made, host: s
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // A 401 after the credential's own end date: the bootstrap may be over too, but so is what it made.
-    if (err instanceof D1Error && err.kind === 'auth' && m.endDate < utcDayOf(now)) {
+    if (err instanceof D1Error && err.kind === 'auth' && m.endDate && m.endDate < utcDayOf(now)) {
       core.info(`${what} could not be deleted (${msg}), but it passed its end date ${m.endDate} and no longer works.`);
       return ['expired', `not needed (past its end date ${m.endDate})`];
     }
-    core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate} 23:59:59 UTC; ${manual(m)}`);
+    core.warning(`Could not revoke ${what}: ${msg} It stays live until ${m.endDate ? `${m.endDate} 23:59:59 UTC` : 'deleted (DigiCert ONE confirmed no end date)'}; ${manual(m)}`);
     return ['failed', `FAILED; delete ${kind.noun} ${m.id ? `id ${m.id}` : `'${m.name}'`}`];
   }
 }

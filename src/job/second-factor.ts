@@ -50,7 +50,8 @@ export async function makeJobCertificate(deps: MakeDeps, ledger: Ledger, config:
       log: (line) => core.info(line),
       trace: traceFor((line) => core.debug(line), env),
     });
-    const pending: Made = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: made.endDate };
+    // The end date asked for: the token's as asked (the one DigiCert ONE confirmed may be unknown, made.endDate '').
+    const pending: Made = { kind: 'client-certificate', id: '', name: made.name, userId: made.userId, endDate: config.endDate };
     const ctx: CreateContext = { client, kind: KINDS['client-certificate'], pending, log: (l) => core.info(l) };
     // Its end date is the token's, which is no later than the user's.
     // A nickname per request: one whose answer was lost cannot be found to free its name (no listing is documented).
@@ -62,7 +63,7 @@ export async function makeJobCertificate(deps: MakeDeps, ledger: Ledger, config:
       ctx,
       async () => {
         request = await makeJobCertificateRequest(made.name);
-        return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: made.endDate });
+        return client.createClientCert({ csrPem: request.csrPem, name: (pending.name = nickname()), endDate: config.endDate });
       },
       (c) => ({ id: c.id }),
     );
@@ -76,7 +77,7 @@ export async function makeJobCertificate(deps: MakeDeps, ledger: Ledger, config:
   const pfx = await toPkcs12(certificate.certificatePem, [], request!.privateKey, password);
   const name = `d1-job-${randomBytes(8).toString('hex')}.p12` as Id;
   const file = join(runnerTemp, name);
-  ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate' as Name, userId: made.userId, endDate: made.endDate });
+  ledger.pending({ kind: 'pkcs12-file', id: name, name: 'job client certificate' as Name, userId: made.userId, endDate: config.endDate });
   await writeNewFile(file, pfx);
   return { id: certificate.id, file, password };
 }

@@ -47,10 +47,10 @@ function parseMade(x: unknown): Made | undefined {
   const r = x as Record<string, unknown>;
   const kind = KIND_NAMES.find((k) => k === r.kind);
   const name = parseName(r.name);
-  const endDate = parseUtcDay(r.endDate);
+  const endDate = r.endDate === '' ? '' : parseUtcDay(r.endDate);
   const id = r.id === '' ? '' : parseId(r.id);
   const userId = r.userId === '' ? '' : parseId(r.userId);
-  if (!kind || !name || !endDate || id === undefined || userId === undefined) return undefined;
+  if (!kind || !name || endDate === undefined || id === undefined || userId === undefined) return undefined;
   // A token is listed under its user: without the user, a lost token could not be found.
   if (kind === 'api-token' && !userId) return undefined;
   return { kind, id, name, userId, endDate };

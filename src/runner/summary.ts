@@ -9,6 +9,7 @@ export interface SummaryRow {
   id: string;
   user: string;
   host: string;
+  /** '' when DigiCert ONE confirmed no end date (shown as such, never the one asked for). */
   endDate: string;
 }
 
@@ -31,7 +32,7 @@ export function code(s: string): string {
 }
 
 export async function writeMintSummary(core: Core, rows: SummaryRow[]): Promise<void> {
-  const lines = rows.map((r) => `| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(`${r.endDate} 23:59:59`)].join(' | ')} |\n`);
+  const lines = rows.map((r) => `| ${[plain(r.kind), ...[r.name, r.id, r.user, r.scope, r.host].map(code), plain(r.endDate ? `${r.endDate} 23:59:59` : 'not confirmed by DigiCert ONE')].join(' | ')} |\n`);
   await core.summary
     .addRaw('### DigiCert ONE credential\n\n', false)
     .addRaw('| credential | name | id | user | scope | host | ends (UTC) |\n|---|---|---|---|---|---|---|\n', false)
