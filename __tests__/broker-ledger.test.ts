@@ -174,3 +174,27 @@ describe.skipIf(!hasSqlite)('broker bootstrap by client certificate', () => {
     expect(await statusWith(w.emu, a.body.token as string)).toBe(401);
   });
 });
+
+describe.skipIf(!hasSqlite)('broker sweeper: each policy its own maximum age', () => {
+  let w: BrokerWorld;
+  beforeAll(async () => {
+    w = await startWorld({
+      config: { maxAgeMinutes: 600 },
+      policies: (s) => defaultPolicies(s).map((p) => ((p as { name: string }).name === 'signing' ? { ...(p as object), maxAgeMinutes: 15 } : p)),
+    });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('a policy with maxAgeMinutes 15 is swept after 15 minutes; one without (default 60) after an hour, not the config\'s 600', async () => {
+    const short = await w.mint(w.token(), 'signing');
+    const long = await w.mint(w.token(), 'release');
+    expect([short.status, long.status]).toEqual([201, 201]);
+    await w.clock.sleep(14 * MINUTE);
+    expect(await w.broker!.sweep()).toEqual([]);
+    await w.clock.sleep(1 * MINUTE);
+    expect((await w.broker!.sweep()).map((r) => [r.row.policy, r.outcome])).toEqual([['signing', 'revoked']]);
+    expect(await statusWith(w.emu, long.body.token as string)).toBe(200);
+    await w.clock.sleep(45 * MINUTE);
+    expect((await w.broker!.sweep()).map((r) => [r.row.name, r.outcome])).toEqual([[long.body.tokenName, 'revoked']]);
+  });
+});

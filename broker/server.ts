@@ -27,7 +27,7 @@ import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutco
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
 import type { Ledger } from './ledger.js';
 import { openLedger } from './open-ledger.js';
-import { decide, type Policy } from './policy.js';
+import { decide, type Mismatch, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface AuditEntry {
@@ -183,22 +183,34 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     if (wait > 0) throw new HttpRefusal(429, 'rate_limited', `too many requests for repository ${claims.repository}; try again in ${Math.ceil(wait / 1000)} s`, { claims: decidingClaims(claims) }, { 'retry-after': String(Math.ceil(wait / 1000)) });
   }
 
-  function policyFor(body: Record<string, unknown>, claims: JobClaims, wantsCertificate: boolean): Policy {
+  /** What an audit-mode policy would have refused, by request (for the mint's and the check's audit line). */
+  const wouldRefuse = new WeakMap<IncomingMessage, Mismatch[]>();
+
+  function policyFor(req: IncomingMessage, body: Record<string, unknown>, claims: JobClaims, wantsCertificate: boolean): Policy {
     if (typeof body.policy !== 'string' || !body.policy) throw new HttpRefusal(400, 'invalid_request', 'policy (the name of a policy of this broker) is required');
     const d = decide(config.policies, body.policy, claims.all);
     if (d.ok === false && d.code === 'unknown_policy') {
       const detail = `this broker has no policy named '${body.policy.slice(0, 64)}'`;
       throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, { policy: d.policy.slice(0, 64), detail, claims: decidingClaims(claims) });
     }
+    const audited = config.policies.find((p) => p.name === body.policy && p.mode === 'audit');
+    if (d.ok === false && d.code === 'policy_refused' && audited && d.mismatches.every((m) => m.claim !== 'repository_id' && m.claim !== 'repository_owner_id')) {
+      // Audit mode: the ids are enforced as always; any other claim that differs is logged, not refused.
+      wouldRefuse.set(req, d.mismatches);
+      return policyAfterMatch(audited, claims, wantsCertificate);
+    }
     if (d.ok === false && d.code === 'policy_refused') {
       const list = d.mismatches.map((m) => `${m.claim} (expected ${m.expected.join(' or ')}${m.actual !== undefined ? `, token has ${m.actual}` : ', token has none'})`).join('; ');
       const detail = `policy '${d.policy}' does not match this job: ${list}`;
-      const audited = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
+      const logged = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
       // Only the policy's own repository (both ids match) is told which claim differs and what was expected.
-      if (!ownsPolicy(d.policy, claims)) throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, audited);
-      throw new HttpRefusal(403, 'policy_refused', detail, audited, {}, { policy: d.policy, mismatches: d.mismatches });
+      if (!ownsPolicy(d.policy, claims)) throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, logged);
+      throw new HttpRefusal(403, 'policy_refused', detail, logged, {}, { policy: d.policy, mismatches: d.mismatches });
     }
-    const policy = (d as { policy: Policy }).policy;
+    return policyAfterMatch((d as { policy: Policy }).policy, claims, wantsCertificate);
+  }
+
+  function policyAfterMatch(policy: Policy, claims: JobClaims, wantsCertificate: boolean): Policy {
     if (wantsCertificate && !policy.clientCertificate) {
       throw new HttpRefusal(403, 'policy_refused', `policy '${policy.name}' does not grant a client certificate (clientCertificate is not true)`, { policy: policy.name, claims: decidingClaims(claims) });
     }
@@ -222,7 +234,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
       throw new HttpRefusal(400, 'invalid_request', 'csr must be one PEM CERTIFICATE REQUEST');
     }
-    const policy = policyFor(body, claims, csr !== undefined);
+    const policy = policyFor(req, body, claims, csr !== undefined);
     const lease = body.lease;
     if (typeof lease !== 'string' || !LEASE.test(lease)) throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
     // The job's own label (GITHUB_JOB) goes into a name and a description, so only plain characters. With the token's
@@ -248,7 +260,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     } finally {
       inflight.delete(key);
     }
-    audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
+    const audited = wouldRefuse.get(req);
+    audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) }, [minted.secret]);
     return [
       201,
       {
@@ -273,7 +286,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     await limit(claims);
     let policy: Policy;
     try {
-      policy = policyFor(body, claims, body.csr === true);
+      policy = policyFor(req, body, claims, body.csr === true);
     } catch (err) {
       if (!(err instanceof HttpRefusal) || err.status !== 403) throw err;
       audit({ event: 'check', outcome: 'refused', code: err.code, reason: err.message, ...err.extra });
@@ -288,7 +301,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       clientCertificate: policy.clientCertificate,
       host: config.digicertHost,
     };
-    audit({ event: 'check', outcome: 'allowed', policy: policy.name, claims: decidingClaims(claims), wouldMint: would });
+    const audited = wouldRefuse.get(req);
+    audit({ event: 'check', outcome: 'allowed', policy: policy.name, claims: decidingClaims(claims), wouldMint: would, ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) });
     return [200, { allowed: true, policy: policy.name, wouldMint: would }];
   }
 
@@ -350,7 +364,14 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
     const now = clock.now();
     await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-    const due = await ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
+    // Each row by its policy's maxAgeMinutes; a row of a policy no longer in the file by the config's maxAgeMinutes.
+    const maxAgeOf = (name: string): number => {
+      const p = config.policies.find((x) => x.name === name);
+      return p ? p.maxAgeMinutes * 60_000 : config.maxAgeMs;
+    };
+    const today = utcDayOf(new Date(now));
+    const youngest = Math.min(config.maxAgeMs, ...config.policies.map((p) => p.maxAgeMinutes * 60_000));
+    const due = (await ledger.due(now, today, youngest)).filter((r) => r.endDate < today || r.createdAt <= now - maxAgeOf(r.policy));
     if (due.length === 0) return [];
     const results = await revokeRows(credentialDeps, due, 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });

@@ -52,7 +52,7 @@ export function defaultPolicies(s: Scenario): unknown[] {
     repository: DEFAULT_JOB.repository,
     ref: ['refs/heads/main', 'refs/tags/v*'],
     event_name: ['push', 'workflow_dispatch'],
-    job_workflow_ref: 'octo-org/release-tools/.github/workflows/release.yml@refs/*',
+    job_workflow_ref: 'octo-org/release-tools/.github/workflows/release.yml@refs/**',
   };
   return [
     { name: 'release', match, grant: { serviceUserId: s.signer.id }, clientCertificate: true },

@@ -20620,7 +20620,7 @@ function extend(target) {
 /* harmony import */ var _src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6456);
 /* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9205);
 /* harmony import */ var _id_token_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5704);
-/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(226);
+/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7842);
 /**
  * The broker's configuration: a JSON file (`--config`, or D1_BROKER_CONFIG) naming everything else by path, and the
  * bootstrap secret from a file or the environment. Relative paths are relative to the config file. The secret goes
@@ -21853,16 +21853,65 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 226:
+/***/ 7842:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   LD: () => (/* binding */ decide),
-/* harmony export */   Mo: () => (/* binding */ parsePolicies)
-/* harmony export */ });
-/* unused harmony exports MATCHABLE_CLAIMS, PolicyFileError */
-/* harmony import */ var _src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
-/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9205);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  LD: () => (/* binding */ decide),
+  Mo: () => (/* binding */ parsePolicies)
+});
+
+// UNUSED EXPORTS: MATCHABLE_CLAIMS, PolicyFileError, explainPolicy, matchSteps, matches
+
+// EXTERNAL MODULE: ./src/d1/wire.ts
+var wire = __nccwpck_require__(8118);
+// EXTERNAL MODULE: ./src/runner/inputs.ts
+var inputs = __nccwpck_require__(9205);
+;// CONCATENATED MODULE: ./broker/schema.ts
+/**
+ * Strict keys for the broker's files: a key the broker does not know is an error naming it and the nearest known one
+ * (`maxAgeMinute` \u2192 `maxAgeMinutes`), so a typo stops start-up instead of being ignored (octo-sts checks its trust
+ * policies against a schema the same way; Vault refuses unknown role fields).
+ */
+/** Edit distance (Levenshtein), case-insensitive: small names only. */
+function distance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= y.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[y.length];
+}
+/** The known name nearest to `key`, when it is near enough to be what was meant. */
+function nearest(key, known) {
+    let best;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (const k of known) {
+        const d = distance(key, k);
+        if (d < bestD)
+            [best, bestD] = [k, d];
+    }
+    return best !== undefined && bestD <= Math.max(2, Math.ceil(best.length / 3)) ? best : undefined;
+}
+/** The first key of `o` not in `known`, described for an error message; undefined when all are known. */
+function unknownKey(o, known, where) {
+    for (const key of Object.keys(o)) {
+        if (known.includes(key))
+            continue;
+        const near = nearest(key, known);
+        const shown = JSON.stringify(key.slice(0, 60));
+        return `${where}${where ? '.' : ''}${shown} is not a known key${near ? ` (did you mean "${near}"?)` : ''}; known: ${known.join(', ')}`;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./broker/policy.ts
 /**
  * The trust policy: which jobs get what, decided from the claims of their verified OIDC token. Deny by default: a job
  * names a policy, and gets its grant only when every claim the policy lists matches. Every policy must name the
@@ -21871,11 +21920,17 @@ __webpack_async_result__();
  * system-generated GUIDs", "Immutable subject claims").
  *
  * File (JSON): {"policies": [{"name", "match": {claim: pattern | [patterns]}, "grant": {"serviceUserId"} | {"scope",
- * "accounts"?, "email"?}, "clientCertificate"?: bool, "lifetimeDays"?: 0-7}]}. A pattern is the claim's exact text, or
- * with `*` standing for any run of characters (`refs/tags/v*`); ids take no `*`.
+ * "accounts"?, "email"?}, "clientCertificate"?: bool, "lifetimeDays"?: 0-7, "maxAgeMinutes"?: 1-11520, "mode"?:
+ * "enforce" | "audit"}]}. A pattern is the claim's exact text, or with `*` for any run of characters within one
+ * `/`-separated segment (never `/` or `@`: `refs/tags/v*` is not `refs/tags/v1/evil`) and `**` for any run at all;
+ * `!pattern` excludes. Ids take no pattern. Matching is an automaton walk (state sets, no backtracking): its steps
+ * are bounded by the value's length times the pattern's, whatever repository sends the claims.
  */
 
 
+
+const POLICY_KEYS = ['name', 'description', 'match', 'grant', 'clientCertificate', 'lifetimeDays', 'maxAgeMinutes', 'mode'];
+const GRANT_KEYS = ['serviceUserId', 'scope', 'accounts', 'email'];
 /** The claims a policy may test (GitHub's documented claims; a misspelt one must not silently match nothing). */
 const MATCHABLE_CLAIMS = [
     'repository_id',
@@ -21892,8 +21947,15 @@ const MATCHABLE_CLAIMS = [
     'runner_environment',
     'sub',
     'actor_id',
+    'job_workflow_sha',
+    'workflow_sha',
+    'enterprise_id',
+    'base_ref',
+    'head_ref',
 ];
-const ID_CLAIMS = ['repository_id', 'repository_owner_id', 'actor_id'];
+const ID_CLAIMS = ['repository_id', 'repository_owner_id', 'actor_id', 'enterprise_id'];
+/** Names GitHub treats case-insensitively (a repository, its owner, an environment): compared without case. */
+const CASELESS = ['repository', 'repository_owner', 'environment'];
 class PolicyFileError extends Error {
     constructor(where, message) {
         super(`policy file: ${where}: ${message}`);
@@ -21909,15 +21971,22 @@ function patterns(where, claim, v) {
     if (ID_CLAIMS.includes(claim) && !list.every((p) => /^\d{1,20}$/.test(p))) {
         throw new PolicyFileError(where, `${claim} must be the numeric id exactly (no patterns): ids are what a re-created repository does not inherit`);
     }
+    if (!list.some((p) => !p.startsWith('!')))
+        throw new PolicyFileError(where, `${claim} lists only exclusions (!pattern): add what it admits ('**' for anything else)`);
+    if (list.some((p) => /\*{3,}/.test(p)))
+        throw new PolicyFileError(where, `${claim}: a pattern has '***' (use * within a segment, ** across segments)`);
     return list;
 }
 function parseGrant(where, g) {
     const o = (g ?? {});
+    const stray = typeof g === 'object' && g !== null ? unknownKey(o, GRANT_KEYS, 'grant') : undefined;
+    if (stray)
+        throw new PolicyFileError(where, stray);
     if (typeof g !== 'object' || g === null || ('serviceUserId' in o) === ('scope' in o)) {
         throw new PolicyFileError(where, 'grant needs exactly one of serviceUserId (a token for that service user) and scope (a service user made for the job)');
     }
     if ('serviceUserId' in o) {
-        const id = (0,_src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(o.serviceUserId);
+        const id = (0,wire/* parseId */.Fg)(o.serviceUserId);
         if (!id)
             throw new PolicyFileError(where, 'grant.serviceUserId is not a user id');
         return { kind: 'service-user', serviceUserId: id };
@@ -21927,12 +21996,12 @@ function parseGrant(where, g) {
         throw new PolicyFileError(where, "grant.scope must be 'Manager: role, role' lines (a string or a list)");
     let scope;
     try {
-        scope = (0,_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseScope */ .Sk)(scopeText);
+        scope = (0,inputs/* parseScope */.Sk)(scopeText);
     }
     catch (err) {
         throw new PolicyFileError(where, `grant.${err instanceof Error ? err.message.replace(/^Input 'scope': /, 'scope: ') : String(err)}`);
     }
-    const accounts = (Array.isArray(o.accounts) ? o.accounts : []).map((a) => (0,_src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(a));
+    const accounts = (Array.isArray(o.accounts) ? o.accounts : []).map((a) => (0,wire/* parseId */.Fg)(a));
     if (accounts.some((a) => !a))
         throw new PolicyFileError(where, 'grant.accounts must be account ids');
     if (o.email !== undefined && (typeof o.email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(o.email)))
@@ -21943,6 +22012,9 @@ function parsePolicies(doc) {
     const list = doc?.policies;
     if (!Array.isArray(list))
         throw new PolicyFileError('top level', 'expected {"policies": [...]}');
+    const top = unknownKey(doc, ['policies', '$schema'], '');
+    if (top)
+        throw new PolicyFileError('top level', top);
     const seen = new Set();
     return list.map((p, i) => {
         const o = (p ?? {});
@@ -21952,6 +22024,9 @@ function parsePolicies(doc) {
         if (seen.has(o.name))
             throw new PolicyFileError(where, 'name is used twice');
         seen.add(o.name);
+        const stray = unknownKey(o, POLICY_KEYS, '');
+        if (stray)
+            throw new PolicyFileError(where, stray);
         const rawMatch = (o.match ?? {});
         const match = {};
         for (const [claim, v] of Object.entries(rawMatch)) {
@@ -21964,33 +22039,116 @@ function parsePolicies(doc) {
             if (!match[required])
                 throw new PolicyFileError(where, `match.${required} is required: trust follows the repository's id, not its name`);
         }
+        // Unpinned, a policy admits pull_request_target, workflow_run and issue_comment jobs (run with the base
+        // repository's trust on an outsider's input): the safe default is what users get without reading docs.
+        if (!match.event_name) {
+            throw new PolicyFileError(where, 'match.event_name is required: list the events this policy admits (e.g. ["push", "workflow_dispatch"]), or "*" to admit every event on purpose');
+        }
         const lifetimeDays = o.lifetimeDays ?? 1;
-        if (typeof lifetimeDays !== 'number' || !Number.isInteger(lifetimeDays) || lifetimeDays < 0 || lifetimeDays > _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL) {
-            throw new PolicyFileError(where, `lifetimeDays must be a whole number from 0 to ${_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL}`);
+        if (typeof lifetimeDays !== 'number' || !Number.isInteger(lifetimeDays) || lifetimeDays < 0 || lifetimeDays > inputs/* MAX_LIFETIME_DAYS */.vL) {
+            throw new PolicyFileError(where, `lifetimeDays must be a whole number from 0 to ${inputs/* MAX_LIFETIME_DAYS */.vL}`);
         }
         if (o.clientCertificate !== undefined && typeof o.clientCertificate !== 'boolean')
             throw new PolicyFileError(where, 'clientCertificate must be true or false');
-        return { name: o.name, match, grant: parseGrant(where, o.grant), clientCertificate: o.clientCertificate === true, lifetimeDays };
+        const maxAgeMinutes = o.maxAgeMinutes ?? 60;
+        if (typeof maxAgeMinutes !== 'number' || !Number.isInteger(maxAgeMinutes) || maxAgeMinutes < 1 || maxAgeMinutes > 60 * 24 * 8) {
+            throw new PolicyFileError(where, `maxAgeMinutes must be a whole number from 1 to ${60 * 24 * 8}`);
+        }
+        const mode = o.mode ?? 'enforce';
+        if (mode !== 'enforce' && mode !== 'audit')
+            throw new PolicyFileError(where, 'mode must be "enforce" or "audit"');
+        return { name: o.name, match, grant: parseGrant(where, o.grant), clientCertificate: o.clientCertificate === true, lifetimeDays, maxAgeMinutes, mode };
     });
 }
-/** `*` matches any run of characters; everything else is literal. */
+/** Steps taken by `matches` (for tests and benchmarks: the bound is the value's length times the pattern's). */
+const matchSteps = { count: 0 };
+function tokens(pattern) {
+    const out = [];
+    for (let i = 0; i < pattern.length; i++) {
+        if (pattern[i] !== '*')
+            out.push({ kind: 'char', c: pattern[i] });
+        else if (pattern[i + 1] === '*') {
+            out.push({ kind: 'globstar' });
+            i++;
+        }
+        else
+            out.push({ kind: 'star' });
+    }
+    return out;
+}
+/**
+ * Whether `value` matches `pattern` (no `!`): a walk of the pattern's automaton, one set of positions per character
+ * (Thompson's construction; no backtracking), so at most (value length + 1) \u00d7 (pattern length + 1) steps.
+ * `*` takes any character but `/` and `@`; `**` takes any character.
+ */
 function matches(pattern, value) {
-    if (!pattern.includes('*'))
-        return pattern === value;
-    const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
-    return re.test(value);
+    const t = tokens(pattern);
+    const n = t.length;
+    let live = new Uint8Array(n + 1);
+    // A star may match nothing: from a position before stars, the positions after them are live too.
+    const close = (set) => {
+        for (let i = 0; i < n; i++) {
+            matchSteps.count++;
+            if (set[i] && t[i].kind !== 'char')
+                set[i + 1] = 1;
+        }
+    };
+    live[0] = 1;
+    close(live);
+    // UTF-16 units on both sides, as the pattern's tokens are.
+    for (let j = 0; j < value.length; j++) {
+        const ch = value[j];
+        const next = new Uint8Array(n + 1);
+        let any = false;
+        for (let i = 0; i < n; i++) {
+            matchSteps.count++;
+            if (!live[i])
+                continue;
+            const k = t[i];
+            if (k.kind === 'char') {
+                if (k.c === ch) {
+                    next[i + 1] = 1;
+                    any = true;
+                }
+            }
+            else if (k.kind === 'globstar' || (ch !== '/' && ch !== '@')) {
+                next[i] = 1;
+                any = true;
+            }
+        }
+        if (!any)
+            return false;
+        close(next);
+        live = next;
+    }
+    return live[n] === 1;
+}
+/** A claim against its patterns: admitted by one, and excluded by none. */
+function claimMatches(claim, list, raw) {
+    const fold = CASELESS.includes(claim) ? (x) => x.toLowerCase() : (x) => x;
+    const value = fold(raw);
+    const excluded = list.find((p) => p.startsWith('!') && matches(fold(p.slice(1)), value));
+    if (excluded)
+        return { ok: false, by: excluded };
+    const admitted = list.find((p) => !p.startsWith('!') && matches(fold(p), value));
+    return admitted ? { ok: true, by: admitted } : { ok: false };
+}
+/** A policy against a token's claims, claim by claim (a pure function: `explain` and the server call it alike). */
+function explainPolicy(policy, claims) {
+    return Object.entries(policy.match).map(([claim, expected]) => {
+        const value = claims[claim];
+        if (typeof value !== 'string')
+            return { claim, expected, ok: false };
+        return { claim, expected, actual: value.slice(0, 256), ...claimMatches(claim, expected, value) };
+    });
 }
 function decide(policies, name, claims) {
     const policy = policies.find((p) => p.name === name);
     if (!policy)
         return { ok: false, code: 'unknown_policy', policy: name };
-    const mismatches = [];
-    for (const [claim, expected] of Object.entries(policy.match)) {
-        const value = claims[claim];
-        if (typeof value !== 'string' || !expected.some((p) => matches(p, value))) {
-            mismatches.push({ claim, expected, ...(typeof value === 'string' ? { actual: value.slice(0, 256) } : {}) });
-        }
-    }
+    const mismatches = explainPolicy(policy, claims)
+        .filter((v) => !v.ok)
+        .map(({ claim, expected, actual }) => ({ claim, expected, ...(actual !== undefined ? { actual } : {}) }));
     return mismatches.length ? { ok: false, code: 'policy_refused', policy: name, mismatches } : { ok: true, policy };
 }
 
@@ -23210,8 +23368,8 @@ async function openLedger(config, log) {
     return ledger/* SqliteLedger */.wD.open(config.ledgerFile);
 }
 
-// EXTERNAL MODULE: ./broker/policy.ts
-var broker_policy = __nccwpck_require__(226);
+// EXTERNAL MODULE: ./broker/policy.ts + 1 modules
+var policy = __nccwpck_require__(7842);
 ;// CONCATENATED MODULE: ./broker/rate-limit.ts
 class RateLimiter {
     o;
@@ -23383,24 +23541,34 @@ async function startBroker(deps) {
         if (wait > 0)
             throw new HttpRefusal(429, 'rate_limited', `too many requests for repository ${claims.repository}; try again in ${Math.ceil(wait / 1000)} s`, { claims: decidingClaims(claims) }, { 'retry-after': String(Math.ceil(wait / 1000)) });
     }
-    function policyFor(body, claims, wantsCertificate) {
+    /** What an audit-mode policy would have refused, by request (for the mint's and the check's audit line). */
+    const wouldRefuse = new WeakMap();
+    function policyFor(req, body, claims, wantsCertificate) {
         if (typeof body.policy !== 'string' || !body.policy)
             throw new HttpRefusal(400, 'invalid_request', 'policy (the name of a policy of this broker) is required');
-        const d = (0,broker_policy/* decide */.LD)(config.policies, body.policy, claims.all);
+        const d = (0,policy/* decide */.LD)(config.policies, body.policy, claims.all);
         if (d.ok === false && d.code === 'unknown_policy') {
             const detail = `this broker has no policy named '${body.policy.slice(0, 64)}'`;
             throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, { policy: d.policy.slice(0, 64), detail, claims: decidingClaims(claims) });
         }
+        const audited = config.policies.find((p) => p.name === body.policy && p.mode === 'audit');
+        if (d.ok === false && d.code === 'policy_refused' && audited && d.mismatches.every((m) => m.claim !== 'repository_id' && m.claim !== 'repository_owner_id')) {
+            // Audit mode: the ids are enforced as always; any other claim that differs is logged, not refused.
+            wouldRefuse.set(req, d.mismatches);
+            return policyAfterMatch(audited, claims, wantsCertificate);
+        }
         if (d.ok === false && d.code === 'policy_refused') {
             const list = d.mismatches.map((m) => `${m.claim} (expected ${m.expected.join(' or ')}${m.actual !== undefined ? `, token has ${m.actual}` : ', token has none'})`).join('; ');
             const detail = `policy '${d.policy}' does not match this job: ${list}`;
-            const audited = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
+            const logged = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
             // Only the policy's own repository (both ids match) is told which claim differs and what was expected.
             if (!ownsPolicy(d.policy, claims))
-                throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, audited);
-            throw new HttpRefusal(403, 'policy_refused', detail, audited, {}, { policy: d.policy, mismatches: d.mismatches });
+                throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, logged);
+            throw new HttpRefusal(403, 'policy_refused', detail, logged, {}, { policy: d.policy, mismatches: d.mismatches });
         }
-        const policy = d.policy;
+        return policyAfterMatch(d.policy, claims, wantsCertificate);
+    }
+    function policyAfterMatch(policy, claims, wantsCertificate) {
         if (wantsCertificate && !policy.clientCertificate) {
             throw new HttpRefusal(403, 'policy_refused', `policy '${policy.name}' does not grant a client certificate (clientCertificate is not true)`, { policy: policy.name, claims: decidingClaims(claims) });
         }
@@ -23421,7 +23589,7 @@ async function startBroker(deps) {
         if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
             throw new HttpRefusal(400, 'invalid_request', 'csr must be one PEM CERTIFICATE REQUEST');
         }
-        const policy = policyFor(body, claims, csr !== undefined);
+        const policy = policyFor(req, body, claims, csr !== undefined);
         const lease = body.lease;
         if (typeof lease !== 'string' || !LEASE.test(lease))
             throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
@@ -23453,7 +23621,8 @@ async function startBroker(deps) {
         finally {
             inflight.delete(key);
         }
-        audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
+        const audited = wouldRefuse.get(req);
+        audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) }, [minted.secret]);
         return [
             201,
             {
@@ -23477,7 +23646,7 @@ async function startBroker(deps) {
         await limit(claims);
         let policy;
         try {
-            policy = policyFor(body, claims, body.csr === true);
+            policy = policyFor(req, body, claims, body.csr === true);
         }
         catch (err) {
             if (!(err instanceof HttpRefusal) || err.status !== 403)
@@ -23494,7 +23663,8 @@ async function startBroker(deps) {
             clientCertificate: policy.clientCertificate,
             host: config.digicertHost,
         };
-        audit({ event: 'check', outcome: 'allowed', policy: policy.name, claims: decidingClaims(claims), wouldMint: would });
+        const audited = wouldRefuse.get(req);
+        audit({ event: 'check', outcome: 'allowed', policy: policy.name, claims: decidingClaims(claims), wouldMint: would, ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) });
         return [200, { allowed: true, policy: policy.name, wouldMint: would }];
     }
     async function revoke(req) {
@@ -23562,7 +23732,14 @@ async function startBroker(deps) {
     const sweepOnce = async () => {
         const now = clock.now();
         await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-        const due = await ledger.due(now, (0,wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
+        // Each row by its policy's maxAgeMinutes; a row of a policy no longer in the file by the config's maxAgeMinutes.
+        const maxAgeOf = (name) => {
+            const p = config.policies.find((x) => x.name === name);
+            return p ? p.maxAgeMinutes * 60_000 : config.maxAgeMs;
+        };
+        const today = (0,wire/* utcDayOf */.kv)(new Date(now));
+        const youngest = Math.min(config.maxAgeMs, ...config.policies.map((p) => p.maxAgeMinutes * 60_000));
+        const due = (await ledger.due(now, today, youngest)).filter((r) => r.endDate < today || r.createdAt <= now - maxAgeOf(r.policy));
         if (due.length === 0)
             return [];
         const results = await revokeRows(credentialDeps, due, 'sweeper');
