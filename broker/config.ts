@@ -19,16 +19,39 @@
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadClientCertificate } from '../src/keys/bootstrap-certificate.js';
 import { parseHost, type Auth } from '../src/runner/inputs.js';
 import { GITHUB_ISSUER } from './id-token.js';
 import { parsePolicies, type Policy } from './policy.js';
+import { unknownKey } from './schema.js';
+
+/** Every key the config file may have, by object (a typo is a start-up error naming the nearest of these). */
+const KEYS: Record<string, readonly string[]> = {
+  '': ['$schema', 'listen', 'tls', 'audience', 'issuer', 'jwksUrl', 'digicertHost', 'bootstrap', 'policyFile', 'ledgerFile', 'ledger', 'auditLog', 'maxAgeMinutes', 'sweepIntervalSeconds', 'clockSkewSeconds', 'timeoutSeconds', 'rateLimit', 'extraCaFile', 'http'],
+  listen: ['host', 'port'],
+  tls: ['certFile', 'keyFile'],
+  bootstrap: ['apiKeyFile', 'clientCertificateFile', 'clientKeyFile', 'passwordFile'],
+  rateLimit: ['perMinute', 'burst'],
+  ledger: ['postgres'],
+  'ledger.postgres': ['urlFile', 'caFile'],
+  http: ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'maxConnections'],
+};
+
+function strictKeys(o: Obj, file: string): void {
+  for (const [where, known] of Object.entries(KEYS)) {
+    const v = where ? where.split('.').reduce<unknown>((x, k) => (x as Obj | undefined)?.[k], o) : o;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
+    const stray = unknownKey(v, known, where);
+    if (stray) throw new ConfigError(`${file}: ${stray}`);
+  }
+}
 
 export interface BrokerConfig {
   listen: { host: string; port: number };
-  tls: { certPem: string; keyPem: string };
+  tls: { certPem: string; keyPem: string; certFile: string; keyFile: string };
   audience: string;
   issuer: string;
   jwksUrl: string;
@@ -51,6 +74,10 @@ export interface BrokerConfig {
   timeoutSeconds: number;
   rateLimit: { perMinute: number; burst: number };
   extraCaPem: string | undefined;
+  /** The policy file's path (read again on SIGHUP). */
+  policyFile: string;
+  /** Limits of the HTTPS listener. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number };
 }
 
 export class ConfigError extends Error {
@@ -100,6 +127,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
   } catch (err) {
     throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable')}`);
   }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ConfigError(`${file}: not a JSON object`);
+  strictKeys(o, file);
 
   const listen = (o.listen ?? {}) as Obj;
   const tls = (o.tls ?? {}) as Obj;
@@ -112,18 +141,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
   }
 
   const { auth, secrets } = bootstrap((o.bootstrap ?? {}) as Obj, env, now, read, path);
-  let policies: Policy[];
-  try {
-    policies = parsePolicies(JSON.parse(read(o.policyFile, 'policyFile')));
-  } catch (err) {
-    throw new ConfigError(err instanceof SyntaxError ? 'policyFile is not JSON' : err instanceof Error ? err.message : String(err));
-  }
+  const policyFile = path(o.policyFile, 'policyFile');
+  const policies = loadPolicies(policyFile);
   const rate = (o.rateLimit ?? {}) as Obj;
+  const http = (o.http ?? {}) as Obj;
   const postgres = postgresLedger(o.ledger, env, read);
   if (postgres) secrets.push(...postgresSecrets(postgres.url));
   return {
     listen: { host: typeof listen.host === 'string' ? listen.host : '0.0.0.0', port: num(listen, 'port', 8443, 0, 65535) },
-    tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile') },
+    tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile'), certFile: path(tls.certFile, 'tls.certFile'), keyFile: path(tls.keyFile, 'tls.keyFile') },
     audience: ((): string => {
       if (typeof o.audience !== 'string' || !o.audience.trim() || o.audience.length > 256) throw new ConfigError('audience is required: the value jobs request their OIDC token for (e.g. the broker\'s URL)');
       return o.audience;
@@ -142,8 +168,46 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
     timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
     rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
-    extraCaPem: o.extraCaFile === undefined ? undefined : read(o.extraCaFile, 'extraCaFile'),
+    extraCaPem: o.extraCaFile === undefined ? undefined : caBundle(read(o.extraCaFile, 'extraCaFile'), path(o.extraCaFile, 'extraCaFile')),
+    policyFile,
+    http: {
+      requestTimeoutMs: num(http, 'requestTimeoutSeconds', 30, 1, 600) * 1000,
+      headersTimeoutMs: num(http, 'headersTimeoutSeconds', 10, 1, 600) * 1000,
+      maxConnections: num(http, 'maxConnections', 512, 1, 100_000),
+    },
   };
+}
+
+/** The policy file, parsed; its errors name the file (also what SIGHUP reads again). */
+export function loadPolicies(file: string): Policy[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`policyFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return parsePolicies(JSON.parse(text));
+  } catch (err) {
+    throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * A CA file must hold at least one certificate that parses, each of them: a wrong file is a start-up error with its
+ * path, not a job's "401 invalid_token" later (the JWKS fetch failing TLS).
+ */
+function caBundle(pem: string, file: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`extraCaFile: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const [i, b] of blocks.entries()) {
+    try {
+      new X509Certificate(b);
+    } catch {
+      throw new ConfigError(`extraCaFile: certificate ${i + 1} of ${file} does not parse`);
+    }
+  }
+  return pem;
 }
 
 /** The bootstrap credential, from files (a mounted secret) or the environment; never from the config file itself. */

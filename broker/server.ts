@@ -12,6 +12,8 @@
  *
  * One audit line (JSON) per decision: the claims that decided, the policy, what was minted or revoked; never a secret.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,16 +24,16 @@ import { serviceTrust, type HttpClient, type HttpOptions } from '../src/platform
 import { InputError } from '../src/platform/input-error.js';
 import { repoTokenPrefix } from '../src/credentials/naming.js';
 import { redact } from '../src/platform/text-safety.js';
-import type { BrokerConfig } from './config.js';
+import { loadPolicies, type BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
 import type { Ledger } from './ledger.js';
 import { openLedger } from './open-ledger.js';
-import { decide, type Mismatch, type Policy } from './policy.js';
+import { decide, MATCHABLE_CLAIMS, type Mismatch, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface AuditEntry {
-  event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused';
+  event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused' | 'reload';
   [key: string]: unknown;
 }
 
@@ -53,10 +55,14 @@ export interface Broker {
   /** The sweep run at start-up (what an earlier process left is revoked before anything else waits on it). */
   readonly initialSweep: Promise<RevokeOutcome[]>;
   sweep(): Promise<RevokeOutcome[]>;
+  /** Reads the policy and TLS files again (SIGHUP); a bad file keeps the ones in use, and says why. */
+  reload(): { ok: true; policies: number } | { ok: false; why: string };
   close(): Promise<void>;
 }
 
 const MAX_BODY = 64 * 1024;
+/** The routes the broker answers (docs/broker-openapi.yaml documents exactly these; a test compares them). */
+export const ROUTES = ['GET /healthz', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check'] as const;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 
@@ -69,6 +75,8 @@ class HttpRefusal extends Error {
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
     readonly shown: Record<string, unknown> = {},
+    /** False when the audit log itself failed (nothing more is written to it for this request). */
+    readonly audited = true,
   ) {
     super(message);
   }
@@ -86,22 +94,28 @@ export const GENERIC_REFUSAL = {
 } as const;
 
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
-const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
+const DECIDING: readonly string[] = [...new Set(['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', ...MATCHABLE_CLAIMS, 'jti'])];
+/** Every claim a policy can decide on, and those a credential is bound to. */
 function decidingClaims(c: JobClaims): Record<string, unknown> {
   return Object.fromEntries(DECIDING.filter((k) => c.all[k] !== undefined).map((k) => [k, c.all[k]]));
 }
 
+/** The body, read only after the bearer verified (a stranger cannot make the broker buffer anything). */
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new HttpRefusal(413, 'invalid_request', `the body is larger than ${MAX_BODY} bytes`));
-        req.destroy();
+        // Stop reading and answer: the 413 goes out with `connection: close`, then the socket is closed (destroying
+        // the request first would reset the connection before the answer, and the job would see a reset).
+        req.off('data', onData);
+        req.pause();
+        reject(new HttpRefusal(413, 'invalid_request', `the body is larger than ${MAX_BODY} bytes`, {}, { connection: 'close' }));
       } else chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('error', reject);
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
@@ -227,8 +241,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const inflight = new Map<string, Promise<unknown>>();
 
   async function mint(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJson(req);
     const claims = await authenticate(req);
+    const body = await readJson(req);
     await limit(claims);
     const csr = body.csr;
     if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
@@ -254,14 +268,30 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
-      if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
+      // The grant's detail (roles, accounts, the bootstrap user) is the operator's, in the log and the audit line.
+      if (err instanceof InputError) {
+        deps.log(`lease ${lease}: policy '${policy.name}' cannot be granted: ${redact(why, config.secrets)}`);
+        throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted as configured; the broker's operator has the detail in its log`);
+      }
       if (err instanceof D1Error) throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
       throw err;
     } finally {
       inflight.delete(key);
     }
     const audited = wouldRefuse.get(req);
-    audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) }, [minted.secret]);
+    // The secret's SHA-256 lets a leaked token be traced to this exchange (octo-sts logs the same); never the secret.
+    const sha256 = createHash('sha256').update(minted.secret).digest('hex');
+    try {
+      audit(
+        { event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), sha256, ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) },
+        [minted.secret],
+      );
+    } catch (err) {
+      // A mint the audit log cannot record is not handed out (Vault refuses a request it cannot audit): undone now.
+      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
+      deps.log(`lease ${lease}: the audit log could not be written (${err instanceof Error ? err.message : String(err)}); the mint is refused and what it made revoked (${undone.map((u) => `${u.row.kind} ${u.row.id}: ${u.outcome}`).join(', ')})`);
+      throw new HttpRefusal(500, 'internal', 'the broker failed; see its log', {}, {}, {}, false);
+    }
     return [
       201,
       {
@@ -281,8 +311,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   async function check(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJson(req);
     const claims = await authenticate(req);
+    const body = await readJson(req);
     await limit(claims);
     let policy: Policy;
     try {
@@ -307,8 +337,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   async function revoke(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJson(req);
     const claims = await authenticate(req);
+    const body = await readJson(req);
     const leases = body.leases;
     if (!Array.isArray(leases) || leases.length === 0 || leases.length > MAX_LEASES || !leases.every((l): l is string => typeof l === 'string' && LEASE.test(l))) {
       throw new HttpRefusal(400, 'invalid_request', `leases must list 1 to ${MAX_LEASES} lease ids this job was given`);
@@ -356,7 +386,13 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     } catch (err) {
       const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
       if (!(err instanceof HttpRefusal)) deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
-      if (r.status !== 404) audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
+      if (r.status !== 404 && r.audited) {
+        try {
+          audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
+        } catch (auditErr) {
+          deps.log(`${route}: the audit log could not be written: ${auditErr instanceof Error ? auditErr.message : String(auditErr)}`);
+        }
+      }
       if (!res.headersSent) res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...r.shown } }));
     }
   }
@@ -381,7 +417,12 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
   const sweep = (): Promise<RevokeOutcome[]> => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
 
-  const server: Server = createServer({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+  // TLS 1.3 only: every suite has forward secrecy (no static-RSA key exchange), and every current client has it.
+  const server: Server = createServer(
+    { cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.3', requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs },
+    (req, res) => void handle(req, res),
+  );
+  server.maxConnections = config.http.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => resolve());
@@ -400,6 +441,28 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     jwks,
     initialSweep,
     sweep,
+    reload() {
+      try {
+        const policies = loadPolicies(config.policyFile);
+        const certPem = readFileSync(config.tls.certFile, 'utf8');
+        const keyPem = readFileSync(config.tls.keyFile, 'utf8');
+        // Throws on a certificate and key that do not parse or do not pair: the running context stays.
+        server.setSecureContext({ cert: certPem, key: keyPem, minVersion: 'TLSv1.3' });
+        config.policies = policies;
+        config.tls = { ...config.tls, certPem, keyPem };
+        audit({ event: 'reload', outcome: 'applied', policies: policies.map((p) => p.name) });
+        return { ok: true, policies: policies.length };
+      } catch (err) {
+        const why = redact(err instanceof Error ? err.message : String(err), config.secrets);
+        deps.log(`reload refused, still serving the previous policy and TLS files: ${why}`);
+        try {
+          audit({ event: 'reload', outcome: 'refused', why });
+        } catch {
+          // the log line above says it
+        }
+        return { ok: false, why };
+      }
+    },
     async close() {
       clearInterval(timer);
       server.closeAllConnections();

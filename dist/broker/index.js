@@ -20606,21 +20606,116 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 7978:
+/***/ 3036:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Z: () => (/* binding */ loadConfig)
+/* harmony export */   aV: () => (/* binding */ checkLedgerFolder),
+/* harmony export */   wE: () => (/* binding */ parseCli)
 /* harmony export */ });
-/* unused harmony export ConfigError */
+/* unused harmony export USAGE */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6456);
-/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9205);
-/* harmony import */ var _id_token_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5704);
-/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7842);
+/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7975);
+/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_util__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7978);
+/**
+ * The broker's command line (broker/main.ts runs it): parsed with node:util parseArgs, so an unknown option is an
+ * error with the usage (exit 2) rather than ignored.
+ *
+ *   d1-token-broker --config broker.json        serve (or D1_BROKER_CONFIG)
+ *   d1-token-broker --check-config --config \u2026   check the config and policy files, exit 0 or 1 (CI on the policy repo)
+ *   d1-token-broker --help                      this usage, exit 0
+ */
+
+
+
+
+const USAGE = `Usage: d1-token-broker [--config FILE] [--check-config] [--help]
+
+  --config FILE    the broker's configuration (JSON; default: $D1_BROKER_CONFIG). See docs/broker.md.
+  --check-config   read the configuration and its policy file, report the first mistake, and exit:
+                   0 when both are good, 1 when not (run it in CI on the repository holding the policy)
+  --help           print this and exit
+
+Signals: SIGHUP reads the policy and TLS files again (a bad file keeps the running ones, and the log says why);
+SIGTERM and SIGINT stop it.`;
+/** Parses the arguments; prints usage or errors itself. */
+function parseCli(argv, env, io) {
+    let values;
+    try {
+        ({ values } = (0,node_util__WEBPACK_IMPORTED_MODULE_2__.parseArgs)({ args: argv, options: { config: { type: 'string' }, 'check-config': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    }
+    catch (err) {
+        io.err(`d1-token-broker: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+        return { kind: 'exit', code: 2 };
+    }
+    if (values.help) {
+        io.out(USAGE);
+        return { kind: 'exit', code: 0 };
+    }
+    const file = values.config ?? env.D1_BROKER_CONFIG;
+    if (!file) {
+        io.err(`d1-token-broker: give the configuration file: --config broker.json (or D1_BROKER_CONFIG).\n\n${USAGE}`);
+        return { kind: 'exit', code: 2 };
+    }
+    if (values['check-config']) {
+        try {
+            const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z9)(file, env, new Date());
+            io.out(`d1-token-broker: ${file} is good (${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'} in ${config.policyFile})`);
+            return { kind: 'exit', code: 0 };
+        }
+        catch (err) {
+            io.err(`d1-token-broker: ${err instanceof Error ? err.message : String(err)}`);
+            return { kind: 'exit', code: 1 };
+        }
+    }
+    return { kind: 'serve', file };
+}
+/** The SQLite ledger's folder must exist and be writable: said with its path, not "unable to open database file". */
+function checkLedgerFolder(ledgerFile) {
+    const folder = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(ledgerFile);
+    let isDir = false;
+    try {
+        isDir = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(folder).isDirectory();
+    }
+    catch {
+        throw new Error(`broker config: ledgerFile: the folder ${folder} does not exist (create it, or mount the ledger's volume there)`);
+    }
+    if (!isDir)
+        throw new Error(`broker config: ledgerFile: ${folder} is not a folder`);
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.accessSync)(folder, node_fs__WEBPACK_IMPORTED_MODULE_0__.constants.W_OK);
+    }
+    catch {
+        throw new Error(`broker config: ledgerFile: the folder ${folder} is not writable by this user (uid ${process.getuid?.() ?? '?'})`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 7978:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Z9: () => (/* binding */ loadConfig),
+/* harmony export */   hd: () => (/* binding */ loadPolicies)
+/* harmony export */ });
+/* unused harmony export ConfigError */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6456);
+/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9205);
+/* harmony import */ var _id_token_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5704);
+/* harmony import */ var _policy_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(226);
+/* harmony import */ var _schema_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6603);
 /**
  * The broker's configuration: a JSON file (`--config`, or D1_BROKER_CONFIG) naming everything else by path, and the
  * bootstrap secret from a file or the environment. Relative paths are relative to the config file. The secret goes
@@ -20648,6 +20743,29 @@ function extend(target) {
 
 
 
+
+
+/** Every key the config file may have, by object (a typo is a start-up error naming the nearest of these). */
+const KEYS = {
+    '': ['$schema', 'listen', 'tls', 'audience', 'issuer', 'jwksUrl', 'digicertHost', 'bootstrap', 'policyFile', 'ledgerFile', 'ledger', 'auditLog', 'maxAgeMinutes', 'sweepIntervalSeconds', 'clockSkewSeconds', 'timeoutSeconds', 'rateLimit', 'extraCaFile', 'http'],
+    listen: ['host', 'port'],
+    tls: ['certFile', 'keyFile'],
+    bootstrap: ['apiKeyFile', 'clientCertificateFile', 'clientKeyFile', 'passwordFile'],
+    rateLimit: ['perMinute', 'burst'],
+    ledger: ['postgres'],
+    'ledger.postgres': ['urlFile', 'caFile'],
+    http: ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'maxConnections'],
+};
+function strictKeys(o, file) {
+    for (const [where, known] of Object.entries(KEYS)) {
+        const v = where ? where.split('.').reduce((x, k) => x?.[k], o) : o;
+        if (typeof v !== 'object' || v === null || Array.isArray(v))
+            continue;
+        const stray = (0,_schema_js__WEBPACK_IMPORTED_MODULE_7__/* .unknownKey */ .a)(v, known, where);
+        if (stray)
+            throw new ConfigError(`${file}: ${stray}`);
+    }
+}
 class ConfigError extends Error {
     constructor(message) {
         super(`broker config: ${message}`);
@@ -20675,16 +20793,16 @@ function num(o, name, fallback, min, max) {
     return v;
 }
 function loadConfig(file, env, now) {
-    const base = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(file));
+    const base = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(file));
     const path = (v, name) => {
         if (typeof v !== 'string' || !v)
             throw new ConfigError(`${name} is required (a file path)`);
-        return (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(base, v);
+        return (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(base, v);
     };
     const read = (v, name) => {
         const p = path(v, name);
         try {
-            return (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(p, 'utf8');
+            return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(p, 'utf8');
         }
         catch (err) {
             throw new ConfigError(`${name}: cannot read ${p} (${err.code ?? 'error'})`);
@@ -20692,36 +20810,35 @@ function loadConfig(file, env, now) {
     };
     let o;
     try {
-        o = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8'));
+        o = JSON.parse((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(file, 'utf8'));
     }
     catch (err) {
         throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : (err.code ?? 'unreadable')}`);
     }
+    if (typeof o !== 'object' || o === null || Array.isArray(o))
+        throw new ConfigError(`${file}: not a JSON object`);
+    strictKeys(o, file);
     const listen = (o.listen ?? {});
     const tls = (o.tls ?? {});
-    const issuer = o.issuer === undefined ? _id_token_js__WEBPACK_IMPORTED_MODULE_4__/* .GITHUB_ISSUER */ .oX : httpsUrl('issuer', o.issuer);
+    const issuer = o.issuer === undefined ? _id_token_js__WEBPACK_IMPORTED_MODULE_5__/* .GITHUB_ISSUER */ .oX : httpsUrl('issuer', o.issuer);
     let digicertHost;
     try {
-        digicertHost = (0,_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .parseHost */ .o6)(String(o.digicertHost ?? ''), 'digicertHost', 'client-cert');
+        digicertHost = (0,_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .parseHost */ .o6)(String(o.digicertHost ?? ''), 'digicertHost', 'client-cert');
     }
     catch (err) {
         throw new ConfigError(err instanceof Error ? err.message : String(err));
     }
     const { auth, secrets } = bootstrap((o.bootstrap ?? {}), env, now, read, path);
-    let policies;
-    try {
-        policies = (0,_policy_js__WEBPACK_IMPORTED_MODULE_5__/* .parsePolicies */ .Mo)(JSON.parse(read(o.policyFile, 'policyFile')));
-    }
-    catch (err) {
-        throw new ConfigError(err instanceof SyntaxError ? 'policyFile is not JSON' : err instanceof Error ? err.message : String(err));
-    }
+    const policyFile = path(o.policyFile, 'policyFile');
+    const policies = loadPolicies(policyFile);
     const rate = (o.rateLimit ?? {});
+    const http = (o.http ?? {});
     const postgres = postgresLedger(o.ledger, env, read);
     if (postgres)
         secrets.push(...postgresSecrets(postgres.url));
     return {
         listen: { host: typeof listen.host === 'string' ? listen.host : '0.0.0.0', port: num(listen, 'port', 8443, 0, 65535) },
-        tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile') },
+        tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile'), certFile: path(tls.certFile, 'tls.certFile'), keyFile: path(tls.keyFile, 'tls.keyFile') },
         audience: (() => {
             if (typeof o.audience !== 'string' || !o.audience.trim() || o.audience.length > 256)
                 throw new ConfigError('audience is required: the value jobs request their OIDC token for (e.g. the broker\'s URL)');
@@ -20741,8 +20858,48 @@ function loadConfig(file, env, now) {
         clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
         timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
         rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
-        extraCaPem: o.extraCaFile === undefined ? undefined : read(o.extraCaFile, 'extraCaFile'),
+        extraCaPem: o.extraCaFile === undefined ? undefined : caBundle(read(o.extraCaFile, 'extraCaFile'), path(o.extraCaFile, 'extraCaFile')),
+        policyFile,
+        http: {
+            requestTimeoutMs: num(http, 'requestTimeoutSeconds', 30, 1, 600) * 1000,
+            headersTimeoutMs: num(http, 'headersTimeoutSeconds', 10, 1, 600) * 1000,
+            maxConnections: num(http, 'maxConnections', 512, 1, 100_000),
+        },
     };
+}
+/** The policy file, parsed; its errors name the file (also what SIGHUP reads again). */
+function loadPolicies(file) {
+    let text;
+    try {
+        text = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        throw new ConfigError(`policyFile: cannot read ${file} (${err.code ?? 'error'})`);
+    }
+    try {
+        return (0,_policy_js__WEBPACK_IMPORTED_MODULE_6__/* .parsePolicies */ .Mo)(JSON.parse(text));
+    }
+    catch (err) {
+        throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : err instanceof Error ? err.message : String(err)}`);
+    }
+}
+/**
+ * A CA file must hold at least one certificate that parses, each of them: a wrong file is a start-up error with its
+ * path, not a job's "401 invalid_token" later (the JWKS fetch failing TLS).
+ */
+function caBundle(pem, file) {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0)
+        throw new ConfigError(`extraCaFile: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    for (const [i, b] of blocks.entries()) {
+        try {
+            new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(b);
+        }
+        catch {
+            throw new ConfigError(`extraCaFile: certificate ${i + 1} of ${file} does not parse`);
+        }
+    }
+    return pem;
 }
 /** The bootstrap credential, from files (a mounted secret) or the environment; never from the config file itself. */
 function bootstrap(b, env, now, read, path) {
@@ -20756,7 +20913,7 @@ function bootstrap(b, env, now, read, path) {
         throw new ConfigError('bootstrap: give an API key or a client certificate, not both');
     let raw;
     try {
-        raw = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(path(b.clientCertificateFile, 'bootstrap.clientCertificateFile'));
+        raw = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(path(b.clientCertificateFile, 'bootstrap.clientCertificateFile'));
     }
     catch (err) {
         throw new ConfigError(`bootstrap.clientCertificateFile: cannot read it (${err.code ?? 'error'})`);
@@ -20766,7 +20923,7 @@ function bootstrap(b, env, now, read, path) {
     const key = b.clientKeyFile !== undefined ? read(b.clientKeyFile, 'bootstrap.clientKeyFile') : '';
     const password = (b.passwordFile !== undefined ? read(b.passwordFile, 'bootstrap.passwordFile') : (env.D1_BROKER_CLIENT_CERTIFICATE_PASSWORD ?? '')).trim();
     try {
-        const loaded = (0,_src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_2__.loadClientCertificate)({ certificate, key, password }, now);
+        const loaded = (0,_src_keys_bootstrap_certificate_js__WEBPACK_IMPORTED_MODULE_3__.loadClientCertificate)({ certificate, key, password }, now);
         return { auth: { kind: 'client-cert', tls: loaded.tls, certificate: loaded.info }, secrets: [certificate, key, password].filter(Boolean) };
     }
     catch (err) {
@@ -21807,12 +21964,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3037);
 /* harmony import */ var _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7978);
-/* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(321);
-/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(497);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3036);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7978);
+/* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(321);
+/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(497);
 /**
  * The broker's entry point (bundled to dist/broker/index.js; the Dockerfile runs that file):
- * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG). The only place that reads the system clock.
+ * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG); `--check-config`, `--help` (broker/cli.ts).
+ * The only place that reads the system clock.
  */
 
 
@@ -21820,27 +21979,30 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-const arg = (name) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-};
-const file = arg('--config') ?? process.env.D1_BROKER_CONFIG;
-if (!file) {
-    console.error('d1-token-broker: give the configuration file: --config broker.json (or D1_BROKER_CONFIG). See docs/broker.md.');
-    process.exit(2);
-}
-if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_5__/* .sqliteAvailable */ .cX)()) {
-    console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
-    process.exit(2);
-}
+
+const parsed = (0,_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .parseCli */ .wE)(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) });
+if (parsed.kind === 'exit')
+    process.exit(parsed.code);
 try {
-    const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z)(file, process.env, new Date(_src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()));
-    const audit = config.auditLog === '-' ? (line) => process.stdout.write(`${line}\n`) : (line) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.appendFileSync)(config.auditLog, `${line}\n`, { mode: 0o600 });
-    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_4__/* .startBroker */ .m)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
+    const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_4__/* .loadConfig */ .Z9)(parsed.file, process.env, new Date(_src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()));
+    if (!config.postgres) {
+        if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_6__/* .sqliteAvailable */ .cX)()) {
+            console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
+            process.exit(2);
+        }
+        (0,_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .checkLedgerFolder */ .aV)(config.ledgerFile);
+    }
+    // A line that cannot be written throws: the server then refuses the mint (and revokes what it made).
+    const audit = config.auditLog === '-' ? (line) => void process.stdout.write(`${line}\n`) : (line) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.appendFileSync)(config.auditLog, `${line}\n`, { mode: 0o600 });
+    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_5__/* .startBroker */ .md)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
     console.error(`d1-token-broker listening on ${config.listen.host}:${broker.port} (audience ${config.audience}, issuer ${config.issuer}, DigiCert ONE ${config.digicertHost}, ${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'})`);
     const stop = () => void broker.close().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {
+        const r = broker.reload();
+        console.error(r.ok ? `d1-token-broker: reloaded ${r.policies} polic${r.policies === 1 ? 'y' : 'ies'} and the TLS files` : `d1-token-broker: reload refused, still serving the previous policy and TLS files: ${r.why}`);
+    });
 }
 catch (err) {
     // Config errors name the field, never a secret's value (loadConfig never repeats one).
@@ -21853,65 +22015,18 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7842:
+/***/ 226:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  LD: () => (/* binding */ decide),
-  Mo: () => (/* binding */ parsePolicies)
-});
-
-// UNUSED EXPORTS: MATCHABLE_CLAIMS, PolicyFileError, explainPolicy, matchSteps, matches
-
-// EXTERNAL MODULE: ./src/d1/wire.ts
-var wire = __nccwpck_require__(8118);
-// EXTERNAL MODULE: ./src/runner/inputs.ts
-var inputs = __nccwpck_require__(9205);
-;// CONCATENATED MODULE: ./broker/schema.ts
-/**
- * Strict keys for the broker's files: a key the broker does not know is an error naming it and the nearest known one
- * (`maxAgeMinute` \u2192 `maxAgeMinutes`), so a typo stops start-up instead of being ignored (octo-sts checks its trust
- * policies against a schema the same way; Vault refuses unknown role fields).
- */
-/** Edit distance (Levenshtein), case-insensitive: small names only. */
-function distance(a, b) {
-    const x = a.toLowerCase();
-    const y = b.toLowerCase();
-    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= x.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= y.length; j++)
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
-        prev = cur;
-    }
-    return prev[y.length];
-}
-/** The known name nearest to `key`, when it is near enough to be what was meant. */
-function nearest(key, known) {
-    let best;
-    let bestD = Number.POSITIVE_INFINITY;
-    for (const k of known) {
-        const d = distance(key, k);
-        if (d < bestD)
-            [best, bestD] = [k, d];
-    }
-    return best !== undefined && bestD <= Math.max(2, Math.ceil(best.length / 3)) ? best : undefined;
-}
-/** The first key of `o` not in `known`, described for an error message; undefined when all are known. */
-function unknownKey(o, known, where) {
-    for (const key of Object.keys(o)) {
-        if (known.includes(key))
-            continue;
-        const near = nearest(key, known);
-        const shown = JSON.stringify(key.slice(0, 60));
-        return `${where}${where ? '.' : ''}${shown} is not a known key${near ? ` (did you mean "${near}"?)` : ''}; known: ${known.join(', ')}`;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./broker/policy.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   LD: () => (/* binding */ decide),
+/* harmony export */   Mo: () => (/* binding */ parsePolicies),
+/* harmony export */   WB: () => (/* binding */ MATCHABLE_CLAIMS)
+/* harmony export */ });
+/* unused harmony exports PolicyFileError, matchSteps, matches, explainPolicy */
+/* harmony import */ var _src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8118);
+/* harmony import */ var _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9205);
+/* harmony import */ var _schema_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6603);
 /**
  * The trust policy: which jobs get what, decided from the claims of their verified OIDC token. Deny by default: a job
  * names a policy, and gets its grant only when every claim the policy lists matches. Every policy must name the
@@ -21979,14 +22094,14 @@ function patterns(where, claim, v) {
 }
 function parseGrant(where, g) {
     const o = (g ?? {});
-    const stray = typeof g === 'object' && g !== null ? unknownKey(o, GRANT_KEYS, 'grant') : undefined;
+    const stray = typeof g === 'object' && g !== null ? (0,_schema_js__WEBPACK_IMPORTED_MODULE_2__/* .unknownKey */ .a)(o, GRANT_KEYS, 'grant') : undefined;
     if (stray)
         throw new PolicyFileError(where, stray);
     if (typeof g !== 'object' || g === null || ('serviceUserId' in o) === ('scope' in o)) {
         throw new PolicyFileError(where, 'grant needs exactly one of serviceUserId (a token for that service user) and scope (a service user made for the job)');
     }
     if ('serviceUserId' in o) {
-        const id = (0,wire/* parseId */.Fg)(o.serviceUserId);
+        const id = (0,_src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(o.serviceUserId);
         if (!id)
             throw new PolicyFileError(where, 'grant.serviceUserId is not a user id');
         return { kind: 'service-user', serviceUserId: id };
@@ -21996,12 +22111,12 @@ function parseGrant(where, g) {
         throw new PolicyFileError(where, "grant.scope must be 'Manager: role, role' lines (a string or a list)");
     let scope;
     try {
-        scope = (0,inputs/* parseScope */.Sk)(scopeText);
+        scope = (0,_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseScope */ .Sk)(scopeText);
     }
     catch (err) {
         throw new PolicyFileError(where, `grant.${err instanceof Error ? err.message.replace(/^Input 'scope': /, 'scope: ') : String(err)}`);
     }
-    const accounts = (Array.isArray(o.accounts) ? o.accounts : []).map((a) => (0,wire/* parseId */.Fg)(a));
+    const accounts = (Array.isArray(o.accounts) ? o.accounts : []).map((a) => (0,_src_d1_wire_js__WEBPACK_IMPORTED_MODULE_0__/* .parseId */ .Fg)(a));
     if (accounts.some((a) => !a))
         throw new PolicyFileError(where, 'grant.accounts must be account ids');
     if (o.email !== undefined && (typeof o.email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(o.email)))
@@ -22012,7 +22127,7 @@ function parsePolicies(doc) {
     const list = doc?.policies;
     if (!Array.isArray(list))
         throw new PolicyFileError('top level', 'expected {"policies": [...]}');
-    const top = unknownKey(doc, ['policies', '$schema'], '');
+    const top = (0,_schema_js__WEBPACK_IMPORTED_MODULE_2__/* .unknownKey */ .a)(doc, ['policies', '$schema'], '');
     if (top)
         throw new PolicyFileError('top level', top);
     const seen = new Set();
@@ -22024,7 +22139,7 @@ function parsePolicies(doc) {
         if (seen.has(o.name))
             throw new PolicyFileError(where, 'name is used twice');
         seen.add(o.name);
-        const stray = unknownKey(o, POLICY_KEYS, '');
+        const stray = (0,_schema_js__WEBPACK_IMPORTED_MODULE_2__/* .unknownKey */ .a)(o, POLICY_KEYS, '');
         if (stray)
             throw new PolicyFileError(where, stray);
         const rawMatch = (o.match ?? {});
@@ -22045,8 +22160,8 @@ function parsePolicies(doc) {
             throw new PolicyFileError(where, 'match.event_name is required: list the events this policy admits (e.g. ["push", "workflow_dispatch"]), or "*" to admit every event on purpose');
         }
         const lifetimeDays = o.lifetimeDays ?? 1;
-        if (typeof lifetimeDays !== 'number' || !Number.isInteger(lifetimeDays) || lifetimeDays < 0 || lifetimeDays > inputs/* MAX_LIFETIME_DAYS */.vL) {
-            throw new PolicyFileError(where, `lifetimeDays must be a whole number from 0 to ${inputs/* MAX_LIFETIME_DAYS */.vL}`);
+        if (typeof lifetimeDays !== 'number' || !Number.isInteger(lifetimeDays) || lifetimeDays < 0 || lifetimeDays > _src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL) {
+            throw new PolicyFileError(where, `lifetimeDays must be a whole number from 0 to ${_src_runner_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_LIFETIME_DAYS */ .vL}`);
         }
         if (o.clientCertificate !== undefined && typeof o.clientCertificate !== 'boolean')
             throw new PolicyFileError(where, 'clientCertificate must be true or false');
@@ -22155,17 +22270,72 @@ function decide(policies, name, claims) {
 
 /***/ }),
 
+/***/ 6603:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   a: () => (/* binding */ unknownKey)
+/* harmony export */ });
+/* unused harmony export nearest */
+/**
+ * Strict keys for the broker's files: a key the broker does not know is an error naming it and the nearest known one
+ * (`maxAgeMinute` \u2192 `maxAgeMinutes`), so a typo stops start-up instead of being ignored (octo-sts checks its trust
+ * policies against a schema the same way; Vault refuses unknown role fields).
+ */
+/** Edit distance (Levenshtein), case-insensitive: small names only. */
+function distance(a, b) {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= y.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[y.length];
+}
+/** The known name nearest to `key`, when it is near enough to be what was meant. */
+function nearest(key, known) {
+    let best;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (const k of known) {
+        const d = distance(key, k);
+        if (d < bestD)
+            [best, bestD] = [k, d];
+    }
+    return best !== undefined && bestD <= Math.max(2, Math.ceil(best.length / 3)) ? best : undefined;
+}
+/** The first key of `o` not in `known`, described for an error message; undefined when all are known. */
+function unknownKey(o, known, where) {
+    for (const key of Object.keys(o)) {
+        if (known.includes(key))
+            continue;
+        const near = nearest(key, known);
+        const shown = JSON.stringify(key.slice(0, 60));
+        return `${where}${where ? '.' : ''}${shown} is not a known key${near ? ` (did you mean "${near}"?)` : ''}; known: ${known.join(', ')}`;
+    }
+    return undefined;
+}
+
+
+/***/ }),
+
 /***/ 497:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ startBroker)
+  md: () => (/* binding */ startBroker)
 });
 
-// UNUSED EXPORTS: GENERIC_REFUSAL
+// UNUSED EXPORTS: GENERIC_REFUSAL, ROUTES
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 // EXTERNAL MODULE: ./src/platform/clock.ts
@@ -22658,8 +22828,8 @@ class client_D1Client {
 var input_error = __nccwpck_require__(4284);
 // EXTERNAL MODULE: ./src/credentials/naming.ts
 var naming = __nccwpck_require__(9620);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./broker/config.ts
+var broker_config = __nccwpck_require__(7978);
 ;// CONCATENATED MODULE: ./src/platform/version.ts
 const VERSION = '1.0.0';
 const USER_AGENT = `d1-token-action/${VERSION}`;
@@ -23368,8 +23538,8 @@ async function openLedger(config, log) {
     return ledger/* SqliteLedger */.wD.open(config.ledgerFile);
 }
 
-// EXTERNAL MODULE: ./broker/policy.ts + 1 modules
-var policy = __nccwpck_require__(7842);
+// EXTERNAL MODULE: ./broker/policy.ts
+var policy = __nccwpck_require__(226);
 ;// CONCATENATED MODULE: ./broker/rate-limit.ts
 class RateLimiter {
     o;
@@ -23414,7 +23584,12 @@ class RateLimiter {
 
 
 
+
+
+
 const MAX_BODY = 64 * 1024;
+/** The routes the broker answers (docs/broker-openapi.yaml documents exactly these; a test compares them). */
+const ROUTES = (/* unused pure expression or super */ null && (['GET /healthz', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check']));
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 /** A refusal: `message` and `shown` go to the caller; `extra` (the claims, the detail) only to the audit log. */
@@ -23424,13 +23599,17 @@ class HttpRefusal extends Error {
     extra;
     headers;
     shown;
-    constructor(status, code, message, extra = {}, headers = {}, shown = {}) {
+    audited;
+    constructor(status, code, message, extra = {}, headers = {}, shown = {}, 
+    /** False when the audit log itself failed (nothing more is written to it for this request). */
+    audited = true) {
         super(message);
         this.status = status;
         this.code = code;
         this.extra = extra;
         this.headers = headers;
         this.shown = shown;
+        this.audited = audited;
     }
 }
 /**
@@ -23444,23 +23623,29 @@ const GENERIC_REFUSAL = {
     message: 'no policy of this broker by that name admits this job (the broker\'s operator can see why in its audit log)',
 };
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
-const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'];
+const DECIDING = [...new Set(['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', ...policy/* MATCHABLE_CLAIMS */.WB, 'jti'])];
+/** Every claim a policy can decide on, and those a credential is bound to. */
 function decidingClaims(c) {
     return Object.fromEntries(DECIDING.filter((k) => c.all[k] !== undefined).map((k) => [k, c.all[k]]));
 }
+/** The body, read only after the bearer verified (a stranger cannot make the broker buffer anything). */
 function readJson(req) {
     return new Promise((resolve, reject) => {
         const chunks = [];
         let size = 0;
-        req.on('data', (c) => {
+        const onData = (c) => {
             size += c.length;
             if (size > MAX_BODY) {
-                reject(new HttpRefusal(413, 'invalid_request', `the body is larger than ${MAX_BODY} bytes`));
-                req.destroy();
+                // Stop reading and answer: the 413 goes out with `connection: close`, then the socket is closed (destroying
+                // the request first would reset the connection before the answer, and the job would see a reset).
+                req.off('data', onData);
+                req.pause();
+                reject(new HttpRefusal(413, 'invalid_request', `the body is larger than ${MAX_BODY} bytes`, {}, { connection: 'close' }));
             }
             else
                 chunks.push(c);
-        });
+        };
+        req.on('data', onData);
         req.on('error', reject);
         req.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
@@ -23582,8 +23767,8 @@ async function startBroker(deps) {
     /** Mints under way, by lease: a revoke for one waits for it (a job whose answer was lost may revoke before it ends). */
     const inflight = new Map();
     async function mint(req) {
-        const body = await readJson(req);
         const claims = await authenticate(req);
+        const body = await readJson(req);
         await limit(claims);
         const csr = body.csr;
         if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
@@ -23612,8 +23797,11 @@ async function startBroker(deps) {
             const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
             const why = err instanceof Error ? err.message : String(err);
             audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
-            if (err instanceof input_error/* InputError */.d)
-                throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
+            // The grant's detail (roles, accounts, the bootstrap user) is the operator's, in the log and the audit line.
+            if (err instanceof input_error/* InputError */.d) {
+                deps.log(`lease ${lease}: policy '${policy.name}' cannot be granted: ${redact(why, config.secrets)}`);
+                throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted as configured; the broker's operator has the detail in its log`);
+            }
             if (err instanceof D1Error)
                 throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
             throw err;
@@ -23622,7 +23810,17 @@ async function startBroker(deps) {
             inflight.delete(key);
         }
         const audited = wouldRefuse.get(req);
-        audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) }, [minted.secret]);
+        // The secret's SHA-256 lets a leaked token be traced to this exchange (octo-sts logs the same); never the secret.
+        const sha256 = (0,external_node_crypto_.createHash)('sha256').update(minted.secret).digest('hex');
+        try {
+            audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), sha256, ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) }, [minted.secret]);
+        }
+        catch (err) {
+            // A mint the audit log cannot record is not handed out (Vault refuses a request it cannot audit): undone now.
+            const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
+            deps.log(`lease ${lease}: the audit log could not be written (${err instanceof Error ? err.message : String(err)}); the mint is refused and what it made revoked (${undone.map((u) => `${u.row.kind} ${u.row.id}: ${u.outcome}`).join(', ')})`);
+            throw new HttpRefusal(500, 'internal', 'the broker failed; see its log', {}, {}, {}, false);
+        }
         return [
             201,
             {
@@ -23641,8 +23839,8 @@ async function startBroker(deps) {
         ];
     }
     async function check(req) {
-        const body = await readJson(req);
         const claims = await authenticate(req);
+        const body = await readJson(req);
         await limit(claims);
         let policy;
         try {
@@ -23668,8 +23866,8 @@ async function startBroker(deps) {
         return [200, { allowed: true, policy: policy.name, wouldMint: would }];
     }
     async function revoke(req) {
-        const body = await readJson(req);
         const claims = await authenticate(req);
+        const body = await readJson(req);
         const leases = body.leases;
         if (!Array.isArray(leases) || leases.length === 0 || leases.length > MAX_LEASES || !leases.every((l) => typeof l === 'string' && LEASE.test(l))) {
             throw new HttpRefusal(400, 'invalid_request', `leases must list 1 to ${MAX_LEASES} lease ids this job was given`);
@@ -23723,8 +23921,14 @@ async function startBroker(deps) {
             const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
             if (!(err instanceof HttpRefusal))
                 deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
-            if (r.status !== 404)
-                audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
+            if (r.status !== 404 && r.audited) {
+                try {
+                    audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
+                }
+                catch (auditErr) {
+                    deps.log(`${route}: the audit log could not be written: ${auditErr instanceof Error ? auditErr.message : String(auditErr)}`);
+                }
+            }
             if (!res.headersSent)
                 res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...r.shown } }));
         }
@@ -23749,7 +23953,9 @@ async function startBroker(deps) {
     let sweeping;
     // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
     const sweep = () => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
-    const server = (0,external_node_https_namespaceObject.createServer)({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+    // TLS 1.3 only: every suite has forward secrecy (no static-RSA key exchange), and every current client has it.
+    const server = (0,external_node_https_namespaceObject.createServer)({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.3', requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs }, (req, res) => void handle(req, res));
+    server.maxConnections = config.http.maxConnections;
     await new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.listen.port, config.listen.host, () => resolve());
@@ -23767,6 +23973,30 @@ async function startBroker(deps) {
         jwks,
         initialSweep,
         sweep,
+        reload() {
+            try {
+                const policies = (0,broker_config/* loadPolicies */.hd)(config.policyFile);
+                const certPem = (0,external_node_fs_.readFileSync)(config.tls.certFile, 'utf8');
+                const keyPem = (0,external_node_fs_.readFileSync)(config.tls.keyFile, 'utf8');
+                // Throws on a certificate and key that do not parse or do not pair: the running context stays.
+                server.setSecureContext({ cert: certPem, key: keyPem, minVersion: 'TLSv1.3' });
+                config.policies = policies;
+                config.tls = { ...config.tls, certPem, keyPem };
+                audit({ event: 'reload', outcome: 'applied', policies: policies.map((p) => p.name) });
+                return { ok: true, policies: policies.length };
+            }
+            catch (err) {
+                const why = redact(err instanceof Error ? err.message : String(err), config.secrets);
+                deps.log(`reload refused, still serving the previous policy and TLS files: ${why}`);
+                try {
+                    audit({ event: 'reload', outcome: 'refused', why });
+                }
+                catch {
+                    // the log line above says it
+                }
+                return { ok: false, why };
+            }
+        },
         async close() {
             clearInterval(timer);
             server.closeAllConnections();
