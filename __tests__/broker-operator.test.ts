@@ -13,7 +13,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerFolder, parseCli, USAGE } from '../broker/cli.js';
 import { GENERIC_REFUSAL, ROUTES } from '../broker/server.js';
-import { hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
+import { runProbe } from '../broker/probe.js';
+import { AUDIENCE, hasSqlite, startWorld, type BrokerWorld } from './support/broker.js';
 
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const out: string[] = [];
@@ -166,6 +167,47 @@ describe.skipIf(!hasSqlite)('broker: the operator sees mistakes first', () => {
       s.on('error', (e: NodeJS.ErrnoException) => resolve(`refused ${e.code ?? e.message}`));
     });
     expect(outcome).toMatch(/^refused/);
+  });
+
+  it('probe: the exchanges that must fail do fail (exit 0); a broker that admits a stranger is caught (and its mint revoked)', async () => {
+    const stranger = { repository: 'probe-org/prober', repository_id: '777001', repository_owner_id: '777002', repository_owner: 'probe-org', run_id: '777003' };
+    const log: string[] = [];
+    const probe = (policies: string[]) =>
+      runProbe({ url: w.url, audience: AUDIENCE, policies, ca: w.pki.ca.certPem, token: async (aud) => w.issuer.token({ ...w.claims(stranger), aud }), log: (l) => log.push(l) });
+    expect(await probe(['release', 'no-such-policy'])).toBe(0);
+    expect(log.filter((l) => l.startsWith('ok:'))).toHaveLength(6);
+    // A policy that (wrongly) admits the prober's repository.
+    const policyFile = join(w.dir, 'policy.json');
+    const good = readFileSync(policyFile, 'utf8');
+    const doc = JSON.parse(good) as { policies: Record<string, unknown>[] };
+    const release = doc.policies[0] as { grant: unknown };
+    writeFileSync(policyFile, JSON.stringify({ policies: [...doc.policies, { name: 'open', match: { repository_id: stranger.repository_id, repository_owner_id: stranger.repository_owner_id, event_name: '*' }, grant: release.grant }] }));
+    expect(w.broker!.reload().ok).toBe(true);
+    const tokensBefore = new Set(w.emu.model.tokens.keys());
+    expect(await probe(['open'])).toBe(1);
+    expect(log).toContainEqual("FAIL: policy open: a stranger's token: answered 201, expected 403");
+    const made = [...w.emu.model.tokens.values()].filter((t) => !tokensBefore.has(t.id));
+    expect(made.map((t) => w.emu.model.tokenWorks(t))).toEqual([false]);
+    writeFileSync(policyFile, good);
+    expect(w.broker!.reload().ok).toBe(true);
+  });
+
+  it('a misconfigured grant: the job gets a generic 500, the operator the detail (the accounts the bootstrap can reach)', async () => {
+    const policyFile = join(w.dir, 'policy.json');
+    const good = readFileSync(policyFile, 'utf8');
+    const doc = JSON.parse(good) as { policies: Record<string, unknown>[] };
+    const broken = doc.policies.map((p) => (p.name === 'signing' ? { ...p, grant: { scope: 'Software Trust: Signer', accounts: ['acct-nowhere'] } } : p));
+    writeFileSync(policyFile, JSON.stringify({ policies: broken }));
+    expect(w.broker!.reload().ok).toBe(true);
+    try {
+      const a = await w.mint(w.token(), 'signing');
+      expect(a.status).toBe(500);
+      expect(a.body).toEqual({ error: { code: 'policy_unusable', message: "policy 'signing' cannot be granted as configured; the broker's operator has the detail in its log" } });
+      expect(w.stderr).toContain('the bootstrap user cannot reach acct-nowhere');
+    } finally {
+      writeFileSync(policyFile, good);
+      w.broker!.reload();
+    }
   });
 
   it('the OpenAPI document lists exactly the server\'s routes', () => {

@@ -12,11 +12,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 
 export const USAGE = `Usage: d1-token-broker [--config FILE] [--check-config] [--help]
+       d1-token-broker probe --url URL --audience AUDIENCE --policy NAME [--policy NAME …] [--ca-file PEM]
 
   --config FILE    the broker's configuration (JSON; default: $D1_BROKER_CONFIG). See docs/broker.md.
   --check-config   read the configuration and its policy file, report the first mistake, and exit:
                    0 when both are good, 1 when not (run it in CI on the repository holding the policy)
   --help           print this and exit
+
+  probe            try exchanges that must fail (another audience, a stranger's token, a replay) against a
+                   running broker, from a GitHub Actions job of a repository no policy trusts; exit 1 if any succeeds
 
 Signals: SIGHUP reads the policy and TLS files again (a bad file keeps the running ones, and the log says why);
 SIGTERM and SIGINT stop it.`;
@@ -26,10 +30,20 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-export type Parsed = { kind: 'exit'; code: number } | { kind: 'serve'; file: string };
+export type Parsed = { kind: 'exit'; code: number } | { kind: 'serve'; file: string } | { kind: 'probe'; url: string; audience: string; policies: string[]; caFile?: string };
 
 /** Parses the arguments; prints usage or errors itself. */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Parsed {
+  if (argv[0] === 'probe') {
+    try {
+      const { values: v } = parseArgs({ args: argv.slice(1), options: { url: { type: 'string' }, audience: { type: 'string' }, policy: { type: 'string', multiple: true }, 'ca-file': { type: 'string' } }, strict: true });
+      if (!v.url || !v.audience || !v.policy?.length) throw new Error('probe needs --url, --audience and at least one --policy');
+      return { kind: 'probe', url: v.url, audience: v.audience, policies: v.policy, ...(v['ca-file'] ? { caFile: v['ca-file'] } : {}) };
+    } catch (err) {
+      io.err(`d1-token-broker: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+      return { kind: 'exit', code: 2 };
+    }
+  }
   let values: { config?: string; 'check-config'?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'check-config': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));

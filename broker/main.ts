@@ -3,16 +3,31 @@
  * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG); `--check-config`, `--help` (broker/cli.ts).
  * The only place that reads the system clock.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { systemClock } from '../src/platform/clock.js';
 import { createHttpClient } from '../src/platform/http.js';
 import { checkLedgerFolder, parseCli } from './cli.js';
 import { loadConfig } from './config.js';
 import { sqliteAvailable } from './ledger.js';
+import { runnerToken, runProbe } from './probe.js';
 import { startBroker } from './server.js';
 
 const parsed = parseCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) });
 if (parsed.kind === 'exit') process.exit(parsed.code);
+if (parsed.kind === 'probe') {
+  const failures = await runProbe({
+    url: parsed.url,
+    audience: parsed.audience,
+    policies: parsed.policies,
+    ...(parsed.caFile ? { ca: readFileSync(parsed.caFile, 'utf8') } : {}),
+    token: runnerToken(process.env),
+    log: (l) => console.log(l),
+  }).catch((err: unknown) => {
+    console.error(`d1-token-broker probe: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  });
+  process.exit(failures > 0 ? 1 : 0);
+}
 
 try {
   const config = loadConfig(parsed.file, process.env, new Date(systemClock.now()));

@@ -20634,16 +20634,32 @@ function extend(target) {
 
 
 const USAGE = `Usage: d1-token-broker [--config FILE] [--check-config] [--help]
+       d1-token-broker probe --url URL --audience AUDIENCE --policy NAME [--policy NAME \u2026] [--ca-file PEM]
 
   --config FILE    the broker's configuration (JSON; default: $D1_BROKER_CONFIG). See docs/broker.md.
   --check-config   read the configuration and its policy file, report the first mistake, and exit:
                    0 when both are good, 1 when not (run it in CI on the repository holding the policy)
   --help           print this and exit
 
+  probe            try exchanges that must fail (another audience, a stranger's token, a replay) against a
+                   running broker, from a GitHub Actions job of a repository no policy trusts; exit 1 if any succeeds
+
 Signals: SIGHUP reads the policy and TLS files again (a bad file keeps the running ones, and the log says why);
 SIGTERM and SIGINT stop it.`;
 /** Parses the arguments; prints usage or errors itself. */
 function parseCli(argv, env, io) {
+    if (argv[0] === 'probe') {
+        try {
+            const { values: v } = (0,node_util__WEBPACK_IMPORTED_MODULE_2__.parseArgs)({ args: argv.slice(1), options: { url: { type: 'string' }, audience: { type: 'string' }, policy: { type: 'string', multiple: true }, 'ca-file': { type: 'string' } }, strict: true });
+            if (!v.url || !v.audience || !v.policy?.length)
+                throw new Error('probe needs --url, --audience and at least one --policy');
+            return { kind: 'probe', url: v.url, audience: v.audience, policies: v.policy, ...(v['ca-file'] ? { caFile: v['ca-file'] } : {}) };
+        }
+        catch (err) {
+            io.err(`d1-token-broker: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+            return { kind: 'exit', code: 2 };
+        }
+    }
     let values;
     try {
         ({ values } = (0,node_util__WEBPACK_IMPORTED_MODULE_2__.parseArgs)({ args: argv, options: { config: { type: 'string' }, 'check-config': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
@@ -21966,8 +21982,9 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
 /* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3036);
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7978);
-/* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(321);
-/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(497);
+/* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(321);
+/* harmony import */ var _probe_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6572);
+/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9921);
 /**
  * The broker's entry point (bundled to dist/broker/index.js; the Dockerfile runs that file):
  * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG); `--check-config`, `--help` (broker/cli.ts).
@@ -21980,13 +21997,28 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
 const parsed = (0,_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .parseCli */ .wE)(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) });
 if (parsed.kind === 'exit')
     process.exit(parsed.code);
+if (parsed.kind === 'probe') {
+    const failures = await (0,_probe_js__WEBPACK_IMPORTED_MODULE_5__/* .runProbe */ .m)({
+        url: parsed.url,
+        audience: parsed.audience,
+        policies: parsed.policies,
+        ...(parsed.caFile ? { ca: (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(parsed.caFile, 'utf8') } : {}),
+        token: (0,_probe_js__WEBPACK_IMPORTED_MODULE_5__/* .runnerToken */ .e)(process.env),
+        log: (l) => console.log(l),
+    }).catch((err) => {
+        console.error(`d1-token-broker probe: ${err instanceof Error ? err.message : String(err)}`);
+        return 1;
+    });
+    process.exit(failures > 0 ? 1 : 0);
+}
 try {
     const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_4__/* .loadConfig */ .Z9)(parsed.file, process.env, new Date(_src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()));
     if (!config.postgres) {
-        if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_6__/* .sqliteAvailable */ .cX)()) {
+        if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_7__/* .sqliteAvailable */ .cX)()) {
             console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
             process.exit(2);
         }
@@ -21994,7 +22026,7 @@ try {
     }
     // A line that cannot be written throws: the server then refuses the mint (and revokes what it made).
     const audit = config.auditLog === '-' ? (line) => void process.stdout.write(`${line}\n`) : (line) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.appendFileSync)(config.auditLog, `${line}\n`, { mode: 0o600 });
-    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_5__/* .startBroker */ .md)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
+    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_6__/* .startBroker */ .md)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
     console.error(`d1-token-broker listening on ${config.listen.host}:${broker.port} (audience ${config.audience}, issuer ${config.issuer}, DigiCert ONE ${config.digicertHost}, ${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'})`);
     const stop = () => void broker.close().then(() => process.exit(0));
     process.on('SIGTERM', stop);
@@ -22270,6 +22302,103 @@ function decide(policies, name, claims) {
 
 /***/ }),
 
+/***/ 6572:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ runnerToken),
+/* harmony export */   m: () => (/* binding */ runProbe)
+/* harmony export */ });
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4708);
+/* harmony import */ var node_https__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_https__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/**
+ * The negative prober (octo-sts' cmd/negative-prober does the same for its service): exchanges that must FAIL, tried
+ * against a running broker from a repository no policy trusts, for the operator's monitoring. Exit 1 when any of them
+ * succeeds; whatever such a success minted is revoked at once.
+ *
+ *   node dist/broker/index.js probe --url https://d1-broker.example.com --audience https://d1-broker.example.com \
+ *     --policy release-signing [--policy \u2026] [--ca-file ca.pem]
+ *
+ * Run it in a scheduled GitHub Actions job of a repository that no policy names (`permissions: id-token: write`): its
+ * OIDC tokens come from the runner (ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN). Probes, for each policy:
+ * - a token for another audience: must be 401;
+ * - this (stranger's) repository's token: must be refused (403), on /v1/credentials;
+ * - the same token again (a replay): must be 401.
+ */
+
+
+function post(o, path, token, body) {
+    return new Promise((resolve, reject) => {
+        const text = JSON.stringify(body);
+        const req = (0,node_https__WEBPACK_IMPORTED_MODULE_0__.request)(new URL(path, o.url), { method: 'POST', ca: o.ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, timeout: 30_000 }, (res) => {
+            let data = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => (data += c));
+            res.on('end', () => {
+                let parsed = {};
+                try {
+                    parsed = JSON.parse(data);
+                }
+                catch {
+                    // not JSON: the status says enough
+                }
+                resolve({ status: res.statusCode ?? 0, body: parsed });
+            });
+        });
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', reject);
+        req.end(text);
+    });
+}
+/** Runs every probe; the number of exchanges that succeeded although they must not (0: all good). */
+async function runProbe(o) {
+    let failures = 0;
+    const expectRefused = async (what, status, call, token) => {
+        const a = await call();
+        if (status.includes(a.status)) {
+            o.log(`ok: ${what}: refused (${a.status} ${String(a.body.error?.code ?? '')})`);
+            return;
+        }
+        failures++;
+        o.log(`FAIL: ${what}: answered ${a.status}, expected ${status.join(' or ')}`);
+        if (a.status === 201 && typeof a.body.lease === 'string') {
+            // Minted for a stranger: revoke it now.
+            const fresh = await o.token(o.audience).catch(() => token);
+            const r = await post(o, '/v1/revoke', fresh, { leases: [a.body.lease] }).catch((err) => ({ status: 0, body: { error: String(err) } }));
+            o.log(`  revoked what it minted: ${r.status}`);
+        }
+    };
+    const wrongAudience = `${o.audience.replace(/\/+$/, '')}/not-this-broker`;
+    for (const policy of o.policies) {
+        const lease = () => (0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(16).toString('base64url');
+        const wrong = await o.token(wrongAudience);
+        await expectRefused(`policy ${policy}: a token for another audience`, [401], () => post(o, '/v1/credentials', wrong, { policy, lease: lease(), job: 'probe' }), wrong);
+        const stranger = await o.token(o.audience);
+        await expectRefused(`policy ${policy}: a stranger's token`, [403], () => post(o, '/v1/credentials', stranger, { policy, lease: lease(), job: 'probe' }), stranger);
+        await expectRefused(`policy ${policy}: the same token again (replay)`, [401], () => post(o, '/v1/credentials', stranger, { policy, lease: lease(), job: 'probe' }), stranger);
+    }
+    return failures;
+}
+/** An OIDC token from the runner's token service (the job needs `permissions: id-token: write`). */
+function runnerToken(env) {
+    return async (audience) => {
+        const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+        const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+        if (!url || !bearer)
+            throw new Error('no OIDC token service here: run the probe in a GitHub Actions job with permissions: id-token: write');
+        const res = await fetch(`${url}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `bearer ${bearer}` } });
+        const body = (await res.json());
+        if (!res.ok || typeof body.value !== 'string')
+            throw new Error(`the OIDC token service answered ${res.status}`);
+        return body.value;
+    };
+}
+
+
+/***/ }),
+
 /***/ 6603:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -22321,7 +22450,7 @@ function unknownKey(o, known, where) {
 
 /***/ }),
 
-/***/ 497:
+/***/ 9921:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -22336,8 +22465,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
 // EXTERNAL MODULE: ./src/platform/clock.ts
 var platform_clock = __nccwpck_require__(3037);
 // EXTERNAL MODULE: ./src/platform/http.ts + 1 modules
@@ -23954,7 +24083,7 @@ async function startBroker(deps) {
     // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
     const sweep = () => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
     // TLS 1.3 only: every suite has forward secrecy (no static-RSA key exchange), and every current client has it.
-    const server = (0,external_node_https_namespaceObject.createServer)({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.3', requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs }, (req, res) => void handle(req, res));
+    const server = (0,external_node_https_.createServer)({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.3', requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs }, (req, res) => void handle(req, res));
     server.maxConnections = config.http.maxConnections;
     await new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -25244,6 +25373,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 
 /***/ }),
 
