@@ -163,18 +163,23 @@ describe('release: the workflow runs these scripts', () => {
 
   it('plans with release.js, verifies dist/ and the tests before releasing, then attests dist/ and takes notes from the CHANGELOG', () => {
     expect(runs('plan')).toContain('node .build/scripts/release.js plan');
-    expect(runs('verify')).toMatch(/npm run -s bundle[\s\S]*git status --porcelain -- dist/);
+    // dist/ is built in the unprivileged verify job, on setup-node's Node (not npm run: that puts node_modules/.bin first).
+    expect(runs('verify')).toMatch(/(^|\n)node scripts\/bundle\.mjs[\s\S]*git status --porcelain -- dist/);
+    expect(runs('verify')).not.toContain('npm run -s bundle');
     expect(runs('verify')).toContain('npm test');
+    expect(wf.jobs.verify!.steps.some((s) => s.uses?.startsWith('actions/setup-node@'))).toBe(true);
     expect(wf.jobs.release!.needs).toEqual(['plan', 'verify']);
     const steps = wf.jobs.release!.steps;
     const attest = steps.findIndex((s) => s.uses?.startsWith('actions/attest@'));
     const create = steps.findIndex((s) => s.run?.includes('gh release create'));
     expect(attest).toBeGreaterThan(-1);
-    // The attested dist/ is built in the attesting job itself and compared with the committed one.
-    const build = steps.findIndex((s) => s.run?.includes('npm run -s bundle'));
-    expect(build).toBeGreaterThan(-1);
-    expect(build).toBeLessThan(attest);
-    expect(steps[build]!.run).toContain('git status --porcelain -- dist');
+    // The privileged job builds nothing: it compares the committed dist/ with the digest verify built, before attesting.
+    expect(runs('release')).not.toMatch(/bundle/);
+    const compare = steps.findIndex((s) => (s.env as Record<string, string> | undefined)?.BUILT === '${{ needs.verify.outputs.dist-digest }}');
+    expect(compare).toBeGreaterThan(-1);
+    expect(compare).toBeLessThan(attest);
+    expect(steps[compare]!.run).toContain('"$HERE" != "$BUILT"');
+    expect(runs('verify')).toContain('sha256sum');
     expect(attest).toBeLessThan(create);
     // Every file of dist/ (entries, bundle, chunks) is a subject of the attestation.
     const subjects = attestSubjects(text);
