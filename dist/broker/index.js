@@ -23690,11 +23690,13 @@ class RateLimiter {
  * The broker's HTTPS API. Every request carries the job's GitHub OIDC token as a bearer; nothing is decided before
  * it verifies (id-token.ts) and its jti is recorded once (a replay is refused).
  *
- * POST /v1/credentials {policy, lease, job?, csr?} \u2192 the policy's grant, minted (201), or why not (403 naming the
- *   claims that did not match). `lease` is the job's own random request id, recorded before anything is created, so
- *   the job's post step can name what to revoke even when this answer never reached it.
+ * POST /v1/credentials {policy, lease, job?, csr?} \u2192 the policy's grant, minted (201), or why not (403: naming the
+ *   claims that did not match only to the policy's own repository; GENERIC_REFUSAL to everyone else). `lease` is the
+ *   job's own random request id (scoped by repository id), recorded before anything is created, so the job's post step
+ *   can name what to revoke even when this answer never reached it.
  * POST /v1/revoke {leases: [...]} \u2192 revokes what was minted for those leases, when the token's repository (by id), run
- *   and attempt are the lease's; nothing else.
+ *   and attempt (and check_run_id, when the lease has one) are the lease's; nothing else.
+ * The bearer is verified before a body is read (docs/broker-openapi.yaml documents these routes).
  * POST /v1/check {policy, csr?: true} \u2192 the decision and what would be minted; mints nothing.
  * GET /healthz \u2192 200 when the ledger answers.
  *
