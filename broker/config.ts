@@ -12,7 +12,7 @@
  *   "digicertHost": "one.digicert.com",
  *   "bootstrap": {"apiKeyFile": "..."} | {"clientCertificateFile": "...", "clientKeyFile"?: "...", "passwordFile"?: "..."},
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
- *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "clockSkewSeconds": 60, "timeoutSeconds": 60,
+ *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
  *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
  * }
@@ -47,6 +47,8 @@ export interface BrokerConfig {
   maxAgeMs: number;
   /** 0: no scheduled sweep (tests call sweep()). */
   sweepIntervalMs: number;
+  /** How often a replica says it is alive in the ledger (a dead one's in-flight creates are revoked after 3 of these). */
+  heartbeatMs: number;
   clockSkewSeconds: number;
   timeoutSeconds: number;
   rateLimit: { perMinute: number; burst: number };
@@ -139,6 +141,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     auditLog: o.auditLog === undefined || o.auditLog === '-' ? '-' : path(o.auditLog, 'auditLog'),
     maxAgeMs: num(o, 'maxAgeMinutes', 360, 1, 60 * 24 * 8) * 60_000,
     sweepIntervalMs: num(o, 'sweepIntervalSeconds', 60, 0, 86_400) * 1000,
+    heartbeatMs: num(o, 'heartbeatSeconds', 10, 1, 600) * 1000,
     clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
     timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
     rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },

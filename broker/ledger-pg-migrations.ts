@@ -34,6 +34,13 @@ CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp BIGINT NOT NUL
 CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);`,
   },
+  {
+    version: 3,
+    name: 'the replica that recorded each credential (orphans of a dead replica)',
+    sql: `
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS replica TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS credentials_pending_replica ON credentials(replica) WHERE state = 'pending';`,
+  },
 ];
 
 /** Applies the missing migrations; returns the versions it applied (none when another replica did them first). */

@@ -10,7 +10,7 @@
  * Never a secret in a row; the database URL's password is the caller's to scrub (config.secrets).
  */
 import pg from 'pg';
-import type { CredentialRow, Ledger, LeaseOwner } from './ledger.js';
+import { newReplicaId, type CredentialRow, type Ledger, type LeaseOwner } from './ledger.js';
 import { migrate } from './ledger-pg-migrations.js';
 
 /** int8 (seq, times in ms) as a JavaScript number: every value here is far below 2^53. */
@@ -33,6 +33,8 @@ export interface PgLedgerOptions {
   /** How long a query may wait for a connection or an answer before the call fails (fail closed, not hang). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** This broker's id among the replicas (default: a new one). */
+  replica?: string;
 }
 
 /** The host (and port) a URL names, for errors: never its user or password. */
@@ -56,6 +58,7 @@ export class PgLedger implements Ledger {
   private constructor(
     readonly pool: pg.Pool,
     private readonly host: string,
+    readonly replica: string,
   ) {}
 
   static async open(o: PgLedgerOptions): Promise<PgLedger> {
@@ -73,7 +76,7 @@ export class PgLedger implements Ledger {
     const host = hostOf(o.url);
     // An idle connection that breaks (the server restarted) is dropped from the pool; the next query opens a new one.
     pool.on('error', (err) => o.log?.(`ledger: a PostgreSQL connection to ${host} broke (${err.message}); it is replaced on the next query`));
-    const ledger = new PgLedger(pool, host);
+    const ledger = new PgLedger(pool, host, o.replica ?? newReplicaId());
     try {
       await migrate(pool, o.log ?? (() => undefined));
     } catch (err) {
@@ -122,8 +125,8 @@ export class PgLedger implements Ledger {
 
   async pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number> {
     const res = await this.q<{ seq: number }>(
-      "INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING seq",
-      [lease, r.kind, r.name, r.userId, r.endDate, now],
+      "INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state, replica) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING seq",
+      [lease, r.kind, r.name, r.userId, r.endDate, now, this.replica],
     );
     return res.rows[0]!.seq;
   }
@@ -189,6 +192,12 @@ export class PgLedger implements Ledger {
 
   async releaseTurn(name: string, holder: string): Promise<void> {
     await this.q('DELETE FROM turns WHERE name = $1 AND holder = $2', [name, holder]);
+  }
+
+  async orphans(now: number, createdBefore: number): Promise<CredentialRow[]> {
+    const sql = `${ROW} WHERE c.state = 'pending' AND c.replica <> '' AND c.created_at < $1
+      AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.name = 'replica:' || c.replica AND t.until >= $2) ORDER BY c.seq DESC`;
+    return (await this.q<CredentialRow>(sql, [createdBefore, now])).rows;
   }
 
   async ping(): Promise<void> {

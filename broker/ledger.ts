@@ -12,6 +12,8 @@
  * `Ledger` is the contract every backend keeps (every call a Promise, so a networked database fits behind it);
  * `SqliteLedger` is the embedded one.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { DatabaseSync } from 'node:sqlite';
 import type { KindName } from '../src/credentials/index.js';
 
@@ -21,6 +23,11 @@ export function sqliteAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** A replica's id: the host's name (a pod's name in Kubernetes), the process and a random part (a restart is new). */
+export function newReplicaId(): string {
+  return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 export type RowState = 'pending' | 'live' | 'revoked' | 'gone' | 'not-made';
@@ -60,7 +67,7 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE TABLE IF NOT EXISTS credentials (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL REFERENCES leases(lease), kind TEXT NOT NULL,
   id TEXT NOT NULL DEFAULT '', name TEXT NOT NULL, user_id TEXT NOT NULL DEFAULT '', end_date TEXT NOT NULL,
-  created_at INTEGER NOT NULL, state TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT
+  created_at INTEGER NOT NULL, state TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT, replica TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN ('pending', 'live');
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
@@ -74,6 +81,8 @@ export const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS us
 
 /** What the broker needs of its ledger, whatever holds it. */
 export interface Ledger {
+  /** This broker's id among replicas: written on each credential row it records (its heartbeat is turn `replica:<id>`). */
+  readonly replica: string;
   /** Records a token id; false when it was seen before (a replay). Atomic. */
   firstUse(jti: string, exp: number): Promise<boolean>;
   /** A new lease; false when the id is taken (a job's request ids are random, so only a retry or a guess repeats one). */
@@ -100,15 +109,24 @@ export interface Ledger {
   /** Takes (or renews) the turn `name` for `ttlMs`: true for one holder at a time; another gets it once it expires. */
   takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   releaseTurn(name: string, holder: string): Promise<void>;
+  /**
+   * Pending rows (a create sent, its answer never recorded) of replicas that stopped beating (their turn
+   * `replica:<id>` expired) and created before `createdBefore`: no job got these (a row is settled before its answer
+   * is sent), so they are revoked now, not at the maximum age.
+   */
+  orphans(now: number, createdBefore: number): Promise<CredentialRow[]>;
   /** Fails when the ledger cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export class SqliteLedger implements Ledger {
-  private constructor(private readonly db: DatabaseSync) {}
+  private constructor(
+    private readonly db: DatabaseSync,
+    readonly replica: string,
+  ) {}
 
-  static open(file: string): SqliteLedger {
+  static open(file: string, replica = newReplicaId()): SqliteLedger {
     const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') | undefined;
     if (!sqlite) throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
     const db = new sqlite.DatabaseSync(file);
@@ -116,7 +134,10 @@ export class SqliteLedger implements Ledger {
     // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
     db.exec(SCHEMA);
-    return new SqliteLedger(db);
+    // A ledger file of an earlier broker: the column it lacks (rows of before have no replica, and are never orphans).
+    const columns = db.prepare('PRAGMA table_info(credentials)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'replica')) db.exec("ALTER TABLE credentials ADD COLUMN replica TEXT NOT NULL DEFAULT ''");
+    return new SqliteLedger(db, replica);
   }
 
   /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
@@ -141,7 +162,9 @@ export class SqliteLedger implements Ledger {
   /** Before the create: the row the sweeper will find if nothing else ever happens. */
   async pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number> {
     return Number(
-      this.db.prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')").run(lease, r.kind, r.name, r.userId, r.endDate, now)
+      this.db
+        .prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state, replica) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)")
+        .run(lease, r.kind, r.name, r.userId, r.endDate, now, this.replica)
         .lastInsertRowid,
     );
   }
@@ -208,6 +231,14 @@ export class SqliteLedger implements Ledger {
 
   async releaseTurn(name: string, holder: string): Promise<void> {
     this.db.prepare('DELETE FROM turns WHERE name = ? AND holder = ?').run(name, holder);
+  }
+
+  async orphans(now: number, createdBefore: number): Promise<CredentialRow[]> {
+    return this.db
+      .prepare(
+        `${ROW} WHERE c.state = 'pending' AND c.replica <> '' AND c.created_at < ? AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.name = 'replica:' || c.replica AND t.until >= ?) ORDER BY c.seq DESC`,
+      )
+      .all(createdBefore, now) as unknown as CredentialRow[];
   }
 
   async ping(): Promise<void> {

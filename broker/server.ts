@@ -29,6 +29,7 @@ import type { Ledger } from './ledger.js';
 import { openLedger } from './open-ledger.js';
 import { decide, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
+import { ReplicaPresence } from './replica.js';
 
 export interface AuditEntry {
   event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused';
@@ -50,6 +51,8 @@ export interface Broker {
   readonly port: number;
   readonly ledger: Ledger;
   readonly jwks: Jwks;
+  /** This broker's id among the replicas on its ledger. */
+  readonly replica: string;
   /** The sweep run at start-up (what an earlier process left is revoked before anything else waits on it). */
   readonly initialSweep: Promise<RevokeOutcome[]>;
   sweep(): Promise<RevokeOutcome[]>;
@@ -121,6 +124,9 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
   const jwks = new Jwks({ url: config.jwksUrl, http: jwksHttp, clock });
   const limiter = new RateLimiter(config.rateLimit, clock, ledger);
+  const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
+  await presence.beat();
+  presence.start();
   const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
@@ -296,9 +302,14 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
+    // Replicas on one ledger: one sweeps at a time (broker/replica.ts says the bounds).
+    if (!(await presence.mySweep())) return [];
     const now = clock.now();
     await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
     const due = await ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
+    // A dead replica's creates in flight, once their own deadline has passed: no job got them.
+    const orphans = await ledger.orphans(now, now - config.timeoutSeconds * 1000);
+    due.push(...orphans.filter((o) => !due.some((d) => d.seq === o.seq)));
     if (due.length === 0) return [];
     const results = await revokeRows(credentialDeps, due, 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });
@@ -325,6 +336,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     port,
     ledger,
     jwks,
+    replica: presence.id,
     initialSweep,
     sweep,
     async close() {
@@ -332,6 +344,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sweeping?.catch(() => undefined);
+      await presence.stop();
       await jwksHttp.close();
       await ledger.close();
     },

@@ -20635,7 +20635,7 @@ function extend(target) {
  *   "digicertHost": "one.digicert.com",
  *   "bootstrap": {"apiKeyFile": "..."} | {"clientCertificateFile": "...", "clientKeyFile"?: "...", "passwordFile"?: "..."},
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
- *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "clockSkewSeconds": 60, "timeoutSeconds": 60,
+ *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
  *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
  * }
@@ -20738,6 +20738,7 @@ function loadConfig(file, env, now) {
         auditLog: o.auditLog === undefined || o.auditLog === '-' ? '-' : path(o.auditLog, 'auditLog'),
         maxAgeMs: num(o, 'maxAgeMinutes', 360, 1, 60 * 24 * 8) * 60_000,
         sweepIntervalMs: num(o, 'sweepIntervalSeconds', 60, 0, 86_400) * 1000,
+        heartbeatMs: num(o, 'heartbeatSeconds', 10, 1, 600) * 1000,
         clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
         timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
         rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
@@ -21657,14 +21658,40 @@ async function verifyIdToken(token, o) {
 
 /***/ }),
 
-/***/ 321:
+/***/ 897:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   cX: () => (/* binding */ sqliteAvailable),
-/* harmony export */   wD: () => (/* binding */ SqliteLedger)
-/* harmony export */ });
-/* unused harmony export ROW */
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  wD: () => (/* binding */ SqliteLedger),
+  EE: () => (/* binding */ newReplicaId),
+  cX: () => (/* binding */ sqliteAvailable)
+});
+
+// UNUSED EXPORTS: ROW
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./broker/ledger.ts
+/**
+ * The broker's ledger, in SQLite (Node's built-in node:sqlite, Node >= 22.5): every credential is written here
+ * BEFORE its create is sent, settled with its id after, and marked when revoked; so a restart, a lost answer or a job
+ * whose post step never ran leaves nothing the sweeper cannot find. It also holds the OIDC token ids (`jti`) already
+ * used (replay) and the leases (the request ids jobs chose, unique, each bound to one repository, run and attempt).
+ *
+ * Never a secret: ids, names, claims that decided, times.
+ *
+ * node:sqlite is loaded when a ledger is opened (process.getBuiltinModule), not on import: the suite also runs on
+ * Node 20, which loads this module's importers but has no node:sqlite.
+ *
+ * `Ledger` is the contract every backend keeps (every call a Promise, so a networked database fits behind it);
+ * `SqliteLedger` is the embedded one.
+ */
+
+
 function sqliteAvailable() {
     try {
         return typeof process.getBuiltinModule === 'function' && process.getBuiltinModule('node:sqlite') !== undefined;
@@ -21672,6 +21699,10 @@ function sqliteAvailable() {
     catch {
         return false;
     }
+}
+/** A replica's id: the host's name (a pod's name in Kubernetes), the process and a random part (a restart is new). */
+function newReplicaId() {
+    return `${(0,external_node_os_namespaceObject.hostname)().slice(0, 40)}-${process.pid}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
 }
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (
@@ -21681,7 +21712,7 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE TABLE IF NOT EXISTS credentials (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, lease TEXT NOT NULL REFERENCES leases(lease), kind TEXT NOT NULL,
   id TEXT NOT NULL DEFAULT '', name TEXT NOT NULL, user_id TEXT NOT NULL DEFAULT '', end_date TEXT NOT NULL,
-  created_at INTEGER NOT NULL, state TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT
+  created_at INTEGER NOT NULL, state TEXT NOT NULL, revoked_at INTEGER, revoked_by TEXT, replica TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN ('pending', 'live');
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
@@ -21693,10 +21724,12 @@ const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c
   c.state, c.revoked_at AS revokedAt, c.revoked_by AS revokedBy FROM credentials c JOIN leases l ON l.lease = c.lease`;
 class SqliteLedger {
     db;
-    constructor(db) {
+    replica;
+    constructor(db, replica) {
         this.db = db;
+        this.replica = replica;
     }
-    static open(file) {
+    static open(file, replica = newReplicaId()) {
         const sqlite = process.getBuiltinModule('node:sqlite');
         if (!sqlite)
             throw new Error(`the ledger needs node:sqlite (Node >= 22.5); this is Node ${process.version}`);
@@ -21705,7 +21738,11 @@ class SqliteLedger {
         // temp_store MEMORY: in a container the root file system is read-only; only the ledger's folder is writable.
         db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;');
         db.exec(SCHEMA);
-        return new SqliteLedger(db);
+        // A ledger file of an earlier broker: the column it lacks (rows of before have no replica, and are never orphans).
+        const columns = db.prepare('PRAGMA table_info(credentials)').all();
+        if (!columns.some((c) => c.name === 'replica'))
+            db.exec("ALTER TABLE credentials ADD COLUMN replica TEXT NOT NULL DEFAULT ''");
+        return new SqliteLedger(db, replica);
     }
     /** Records a token id; false when it was seen before (a replay). Atomic: one INSERT. */
     async firstUse(jti, exp) {
@@ -21723,7 +21760,9 @@ class SqliteLedger {
     }
     /** Before the create: the row the sweeper will find if nothing else ever happens. */
     async pending(lease, r, now) {
-        return Number(this.db.prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')").run(lease, r.kind, r.name, r.userId, r.endDate, now)
+        return Number(this.db
+            .prepare("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state, replica) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)")
+            .run(lease, r.kind, r.name, r.userId, r.endDate, now, this.replica)
             .lastInsertRowid);
     }
     /** After the create: made (with its id), certainly not made, or unknown (stays pending for the sweeper). */
@@ -21781,6 +21820,11 @@ class SqliteLedger {
     async releaseTurn(name, holder) {
         this.db.prepare('DELETE FROM turns WHERE name = ? AND holder = ?').run(name, holder);
     }
+    async orphans(now, createdBefore) {
+        return this.db
+            .prepare(`${ROW} WHERE c.state = 'pending' AND c.replica <> '' AND c.created_at < ? AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.name = 'replica:' || c.replica AND t.until >= ?) ORDER BY c.seq DESC`)
+            .all(createdBefore, now);
+    }
     async ping() {
         this.db.prepare('SELECT 1').get();
     }
@@ -21801,8 +21845,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3037);
 /* harmony import */ var _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7978);
-/* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(321);
-/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(497);
+/* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(897);
+/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9188);
 /**
  * The broker's entry point (bundled to dist/broker/index.js; the Dockerfile runs that file):
  * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG). The only place that reads the system clock.
@@ -21822,14 +21866,14 @@ if (!file) {
     console.error('d1-token-broker: give the configuration file: --config broker.json (or D1_BROKER_CONFIG). See docs/broker.md.');
     process.exit(2);
 }
-if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_5__/* .sqliteAvailable */ .cX)()) {
+if (!(0,_ledger_js__WEBPACK_IMPORTED_MODULE_4__/* .sqliteAvailable */ .cX)()) {
     console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
     process.exit(2);
 }
 try {
     const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z)(file, process.env, new Date(_src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()));
     const audit = config.auditLog === '-' ? (line) => process.stdout.write(`${line}\n`) : (line) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.appendFileSync)(config.auditLog, `${line}\n`, { mode: 0o600 });
-    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_4__/* .startBroker */ .m)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
+    const broker = await (0,_server_js__WEBPACK_IMPORTED_MODULE_5__/* .startBroker */ .m)({ config, clock: _src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m, createHttp: _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__/* .createHttpClient */ .uT, audit, log: (line) => console.error(line) });
     console.error(`d1-token-broker listening on ${config.listen.host}:${broker.port} (audience ${config.audience}, issuer ${config.issuer}, DigiCert ONE ${config.digicertHost}, ${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'})`);
     const stop = () => void broker.close().then(() => process.exit(0));
     process.on('SIGTERM', stop);
@@ -21990,7 +22034,7 @@ function decide(policies, name, claims) {
 
 /***/ }),
 
-/***/ 497:
+/***/ 9188:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -22916,8 +22960,8 @@ async function revokeWith(deps, client, rows, by) {
 
 // EXTERNAL MODULE: ./broker/id-token.ts + 11 modules
 var id_token = __nccwpck_require__(5704);
-// EXTERNAL MODULE: ./broker/ledger.ts
-var ledger = __nccwpck_require__(321);
+// EXTERNAL MODULE: ./broker/ledger.ts + 1 modules
+var broker_ledger = __nccwpck_require__(897);
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
 var lib = __nccwpck_require__(3273);
 ;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
@@ -22969,6 +23013,13 @@ CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp BIGINT NOT NUL
         sql: `
 CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);`,
+    },
+    {
+        version: 3,
+        name: 'the replica that recorded each credential (orphans of a dead replica)',
+        sql: `
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS replica TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS credentials_pending_replica ON credentials(replica) WHERE state = 'pending';`,
     },
 ];
 /** Applies the missing migrations; returns the versions it applied (none when another replica did them first). */
@@ -23025,6 +23076,7 @@ async function migrate(pool, log) {
  */
 
 
+
 /** int8 (seq, times in ms) as a JavaScript number: every value here is far below 2^53. */
 const ledger_pg_types = {
     getTypeParser: ((oid, format) => oid === 20 ? (v) => Number(v) : esm.types.getTypeParser(oid, format)),
@@ -23051,9 +23103,11 @@ class LedgerUnavailable extends Error {
 class PgLedger {
     pool;
     host;
-    constructor(pool, host) {
+    replica;
+    constructor(pool, host, replica) {
         this.pool = pool;
         this.host = host;
+        this.replica = replica;
     }
     static async open(o) {
         const timeoutMs = o.timeoutMs ?? 5000;
@@ -23070,7 +23124,7 @@ class PgLedger {
         const host = hostOf(o.url);
         // An idle connection that breaks (the server restarted) is dropped from the pool; the next query opens a new one.
         pool.on('error', (err) => o.log?.(`ledger: a PostgreSQL connection to ${host} broke (${err.message}); it is replaced on the next query`));
-        const ledger = new PgLedger(pool, host);
+        const ledger = new PgLedger(pool, host, o.replica ?? (0,broker_ledger/* newReplicaId */.EE)());
         try {
             await migrate(pool, o.log ?? (() => undefined));
         }
@@ -23110,7 +23164,7 @@ class PgLedger {
         return r.rows[0];
     }
     async pending(lease, r, now) {
-        const res = await this.q("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING seq", [lease, r.kind, r.name, r.userId, r.endDate, now]);
+        const res = await this.q("INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state, replica) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING seq", [lease, r.kind, r.name, r.userId, r.endDate, now, this.replica]);
         return res.rows[0].seq;
     }
     async settle(seq, outcome) {
@@ -23163,6 +23217,11 @@ class PgLedger {
     async releaseTurn(name, holder) {
         await this.q('DELETE FROM turns WHERE name = $1 AND holder = $2', [name, holder]);
     }
+    async orphans(now, createdBefore) {
+        const sql = `${ROW} WHERE c.state = 'pending' AND c.replica <> '' AND c.created_at < $1
+      AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.name = 'replica:' || c.replica AND t.until >= $2) ORDER BY c.seq DESC`;
+        return (await this.q(sql, [createdBefore, now])).rows;
+    }
     async ping() {
         await this.q('SELECT 1');
     }
@@ -23177,7 +23236,7 @@ class PgLedger {
 async function openLedger(config, log) {
     if (config.postgres)
         return PgLedger.open({ url: config.postgres.url, caPem: config.postgres.caPem, log });
-    return ledger/* SqliteLedger */.wD.open(config.ledgerFile);
+    return broker_ledger/* SqliteLedger */.wD.open(config.ledgerFile);
 }
 
 // EXTERNAL MODULE: ./broker/policy.ts
@@ -23198,6 +23257,48 @@ class RateLimiter {
     }
 }
 
+;// CONCATENATED MODULE: ./broker/replica.ts
+class ReplicaPresence {
+    ledger;
+    clock;
+    o;
+    timer;
+    constructor(ledger, clock, o) {
+        this.ledger = ledger;
+        this.clock = clock;
+        this.o = o;
+    }
+    get id() {
+        return this.ledger.replica;
+    }
+    /** How long a replica's beat counts. */
+    get aliveMs() {
+        return 3 * this.o.heartbeatMs;
+    }
+    get sweepTurnMs() {
+        return 2 * Math.max(this.o.sweepIntervalMs, this.o.heartbeatMs) + this.o.heartbeatMs;
+    }
+    async beat() {
+        await this.ledger.takeTurn(`replica:${this.id}`, this.id, this.clock.now(), this.aliveMs);
+    }
+    start() {
+        // A beat that fails (the database restarting) is logged and tried again at the next; readiness says the rest.
+        this.timer = setInterval(() => void this.beat().catch((err) => this.o.log(`heartbeat failed: ${err instanceof Error ? err.message : String(err)}`)), this.o.heartbeatMs);
+        this.timer.unref();
+    }
+    /** True when this replica may sweep now (it holds, or took, the sweeper's turn). */
+    async mySweep() {
+        await this.beat();
+        return this.ledger.takeTurn('sweeper', this.id, this.clock.now(), this.sweepTurnMs);
+    }
+    /** On a clean stop: the sweeper's turn and the beat are given up, so another replica takes over at once. */
+    async stop() {
+        clearInterval(this.timer);
+        await this.ledger.releaseTurn('sweeper', this.id).catch(() => undefined);
+        await this.ledger.releaseTurn(`replica:${this.id}`, this.id).catch(() => undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./broker/server.ts
 /**
  * The broker's HTTPS API. Every request carries the job's GitHub OIDC token as a bearer; nothing is decided before
@@ -23213,6 +23314,7 @@ class RateLimiter {
  *
  * One audit line (JSON) per decision: the claims that decided, the policy, what was minted or revoked; never a secret.
  */
+
 
 
 
@@ -23293,6 +23395,9 @@ async function startBroker(deps) {
     const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
     const jwks = new id_token/* Jwks */.Cy({ url: config.jwksUrl, http: jwksHttp, clock });
     const limiter = new RateLimiter(config.rateLimit, clock, ledger);
+    const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
+    await presence.beat();
+    presence.start();
     const credentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
     const audit = (entry, extraSecrets = []) => {
         // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
@@ -23484,9 +23589,15 @@ async function startBroker(deps) {
         }
     }
     const sweepOnce = async () => {
+        // Replicas on one ledger: one sweeps at a time (broker/replica.ts says the bounds).
+        if (!(await presence.mySweep()))
+            return [];
         const now = clock.now();
         await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
         const due = await ledger.due(now, (0,wire/* utcDayOf */.kv)(new Date(now)), config.maxAgeMs);
+        // A dead replica's creates in flight, once their own deadline has passed: no job got them.
+        const orphans = await ledger.orphans(now, now - config.timeoutSeconds * 1000);
+        due.push(...orphans.filter((o) => !due.some((d) => d.seq === o.seq)));
         if (due.length === 0)
             return [];
         const results = await revokeRows(credentialDeps, due, 'sweeper');
@@ -23512,6 +23623,7 @@ async function startBroker(deps) {
         port,
         ledger,
         jwks,
+        replica: presence.id,
         initialSweep,
         sweep,
         async close() {
@@ -23519,6 +23631,7 @@ async function startBroker(deps) {
             server.closeAllConnections();
             await new Promise((resolve) => server.close(() => resolve()));
             await sweeping?.catch(() => undefined);
+            await presence.stop();
             await jwksHttp.close();
             await ledger.close();
         },
