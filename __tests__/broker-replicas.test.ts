@@ -44,6 +44,19 @@ describe.skipIf(!run)('broker replicas on one PostgreSQL (in this process, one v
     expect(await statusWith(r.w.emu, first.body.token as string)).toBe(401);
   });
 
+  it('a revoke at one replica while the other still mints for the lease waits for it, then revokes what it made', async () => {
+    r.w.emu.fault({ method: 'POST', path: /api-access-token$/, kind: 'delay', ms: 600 });
+    const lease = 'lease-elsewhere-0000001';
+    const claims = { run_id: '5150' };
+    const minting = r.mint(0, r.w.token(claims), 'release', lease);
+    while (!(await r.rows()).some((x) => x.lease === lease)) await new Promise((res) => setTimeout(res, 10));
+    const revoke = await r.call(1, 'POST', '/v1/revoke', r.w.token(claims), { leases: [lease] });
+    const minted = await minting;
+    expect(minted.status).toBe(201);
+    expect(revoke.body.revoked).toEqual([{ kind: 'api-token', id: minted.body.tokenId, name: minted.body.tokenName, lease, outcome: 'revoked' }]);
+    expect(await statusWith(r.w.emu, minted.body.token as string)).toBe(401);
+  });
+
   it('a repository\'s rate is one for the service, not one per replica; time refills it', async () => {
     await r.w.clock.sleep(60_000); // a full bucket
     const answers = [];

@@ -54,3 +54,17 @@ export class ReplicaPresence {
     await this.ledger.releaseTurn(`replica:${this.id}`, this.id).catch(() => undefined);
   }
 }
+
+/**
+ * Waits while a lease has creates under way at another replica (pending rows younger than the create deadline): a
+ * job's post step may reach a replica other than the one still minting for it. Bounded by that deadline.
+ */
+export async function settledElsewhere(ledger: Ledger, lease: string, clock: Clock, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const now = clock.now();
+    const young = (await ledger.openOfLease(lease)).some((r) => r.state === 'pending' && r.createdAt > now - deadlineMs);
+    if (!young || Date.now() >= until) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

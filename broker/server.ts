@@ -29,7 +29,7 @@ import type { Ledger } from './ledger.js';
 import { openLedger } from './open-ledger.js';
 import { decide, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
-import { ReplicaPresence } from './replica.js';
+import { ReplicaPresence, settledElsewhere } from './replica.js';
 
 export interface AuditEntry {
   event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused';
@@ -271,6 +271,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const results: RevokeOutcome[] = [];
     for (const lease of leases) {
       await inflight.get(lease);
+      await settledElsewhere(ledger, lease, clock, config.timeoutSeconds * 1000);
       results.push(...(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job')));
     }
     const unknown: string[] = [];
