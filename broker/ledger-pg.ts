@@ -10,7 +10,7 @@
  * Never a secret in a row; the database URL's password is the caller's to scrub (config.secrets).
  */
 import pg from 'pg';
-import { newReplicaId, type CredentialRow, type Ledger, type LeaseOwner } from './ledger.js';
+import { LedgerUnavailable, newReplicaId, type CredentialRow, type Ledger, type LeaseOwner } from './ledger.js';
 import { migrate } from './ledger-pg-migrations.js';
 
 /** int8 (seq, times in ms) as a JavaScript number: every value here is far below 2^53. */
@@ -44,13 +44,6 @@ export function hostOf(url: string): string {
     return `${u.hostname}${u.port ? `:${u.port}` : ''}`;
   } catch {
     return '(a database URL that does not parse)';
-  }
-}
-
-export class LedgerUnavailable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerUnavailable';
   }
 }
 

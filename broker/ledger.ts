@@ -30,6 +30,14 @@ export function newReplicaId(): string {
   return `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The ledger cannot be reached (a database restarting, a network cut): the broker refuses mints (503), fail closed. */
+export class LedgerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerUnavailable';
+  }
+}
+
 export type RowState = 'pending' | 'live' | 'revoked' | 'gone' | 'not-made';
 
 export interface CredentialRow {

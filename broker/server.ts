@@ -25,7 +25,9 @@ import { redact } from '../src/platform/text-safety.js';
 import type { BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
-import type { Ledger } from './ledger.js';
+import { LedgerUnavailable, type Ledger } from './ledger.js';
+import { operational } from './health.js';
+import { BrokerMetrics } from './metrics.js';
 import { openLedger } from './open-ledger.js';
 import { decide, type Policy } from './policy.js';
 import { RateLimiter } from './rate-limit.js';
@@ -118,7 +120,8 @@ const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id,
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
-  const ledger: Ledger = await openLedger(config, deps.log);
+  const metrics = new BrokerMetrics();
+  const ledger: Ledger = metrics.timedLedger(await openLedger(config, deps.log));
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'ca'>): HttpClient => deps.createHttp({ ...o, env, ca: serviceTrust(config.extraCaPem) });
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
@@ -127,7 +130,15 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
   await presence.beat();
   presence.start();
-  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
+  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log };
+  const counted = (results: RevokeOutcome[], by: 'job' | 'sweeper'): RevokeOutcome[] => {
+    for (const r of results) metrics.revocations.inc({ by, outcome: r.outcome });
+    return results;
+  };
+  /** Set on close: mints are refused (503) while those under way finish; revocations are still served. */
+  let draining = false;
+  /** Requests being answered (a stop waits for them). */
+  const active = new Set<Promise<void>>();
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
     // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
@@ -195,7 +206,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job').catch(() => []);
+      metrics.mints.inc({ outcome: 'failed' });
+      const undone = counted(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job').catch(() => []), 'job');
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
       if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
@@ -204,6 +216,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     } finally {
       inflight.delete(lease);
     }
+    metrics.mints.inc({ outcome: 'granted' });
     audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
     return [
       201,
@@ -272,7 +285,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     for (const lease of leases) {
       await inflight.get(lease);
       await settledElsewhere(ledger, lease, clock, config.timeoutSeconds * 1000);
-      results.push(...(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job')));
+      results.push(...counted(await revokeRows(credentialDeps, await ledger.openOfLease(lease), 'job'), 'job'));
     }
     const unknown: string[] = [];
     for (const l of leases) if (!(await ledger.leaseOwner(l))) unknown.push(l);
@@ -284,17 +297,29 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const path = (req.url ?? '/').split('?')[0];
     const route = `${req.method} ${path}`;
     try {
+      const op = await operational(route, { ledger, jwks, metrics, draining: () => draining });
+      if (op) {
+        res.writeHead(op.status, { 'content-type': op.contentType, 'cache-control': 'no-store', ...op.headers }).end(op.body);
+        return;
+      }
+      if (draining && (route === 'POST /v1/credentials' || route === 'POST /v1/check')) {
+        throw new HttpRefusal(503, 'stopping', 'this broker is stopping; send the request again (another replica takes it)', {}, { 'retry-after': '1' });
+      }
       let answer: [number, unknown];
-      if (route === 'GET /healthz') {
-        await ledger.leaseOwner('');
-        answer = [200, { status: 'ok' }];
-      } else if (route === 'POST /v1/credentials') answer = await mint(req);
+      if (route === 'POST /v1/credentials') answer = await mint(req);
       else if (route === 'POST /v1/revoke') answer = await revoke(req);
       else if (route === 'POST /v1/check') answer = await check(req);
       else throw new HttpRefusal(404, 'not_found', `no such endpoint: ${route.slice(0, 80)}`);
       res.writeHead(answer[0], { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(answer[1]));
     } catch (err) {
-      const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+      // The ledger out of reach: nothing is minted without its row first (fail closed); the job may try again.
+      const r =
+        err instanceof HttpRefusal
+          ? err
+          : err instanceof LedgerUnavailable
+            ? new HttpRefusal(503, 'ledger_unavailable', 'the broker cannot reach its ledger; nothing was minted; try again shortly', {}, { 'retry-after': '2' })
+            : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+      metrics.refusals.inc({ code: r.code });
       if (!(err instanceof HttpRefusal)) deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
       if (r.status !== 404) audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
       const { claims: _claims, ...shown } = r.extra;
@@ -304,7 +329,11 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
 
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
     // Replicas on one ledger: one sweeps at a time (broker/replica.ts says the bounds).
-    if (!(await presence.mySweep())) return [];
+    if (!(await presence.mySweep())) {
+      metrics.sweeps.inc({ result: 'not-my-turn' });
+      return [];
+    }
+    metrics.sweeps.inc({ result: 'swept' });
     const now = clock.now();
     await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
     const due = await ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
@@ -312,7 +341,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const orphans = await ledger.orphans(now, now - config.timeoutSeconds * 1000);
     due.push(...orphans.filter((o) => !due.some((d) => d.seq === o.seq)));
     if (due.length === 0) return [];
-    const results = await revokeRows(credentialDeps, due, 'sweeper');
+    const results = counted(await revokeRows(credentialDeps, due, 'sweeper'), 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });
     return results;
   };
@@ -320,7 +349,10 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
   const sweep = (): Promise<RevokeOutcome[]> => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
 
-  const server: Server = createServer({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+  const server: Server = createServer({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
+    const p: Promise<void> = handle(req, res).finally(() => active.delete(p));
+    active.add(p);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => resolve());
@@ -341,9 +373,17 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     initialSweep,
     sweep,
     async close() {
+      // Stop taking mints, let those under way finish (bounded by their own deadline), then stop.
+      draining = true;
       clearInterval(timer);
+      // New connections are still taken meanwhile, and answered 503 with Retry-After (a load balancer may still send some).
+      const deadline = new Promise((resolve) => setTimeout(resolve, config.timeoutSeconds * 1000).unref());
+      await Promise.race([Promise.all([...active]), deadline]);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await sweeping?.catch(() => undefined);
       await presence.stop();
       await jwksHttp.close();
