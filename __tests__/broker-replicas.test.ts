@@ -139,3 +139,35 @@ describe.skipIf(!run)('broker replicas in processes: kill -9 of one during mints
     }
   }, 60_000);
 });
+
+describe.skipIf(!run)('one pace for DigiCert ONE across replicas (system clock)', () => {
+  let r: BrokerReplicas;
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  beforeAll(async () => {
+    db = await freshDatabase('pace');
+    // A bucket of 6/s with a burst of 4 sends at most 10 in any second: the emulator's limit for the key.
+    r = await BrokerReplicas.start(db.url, 2, { config: { timeoutSeconds: 3, digicertPace: { perSecond: 6, burst: 4, revocationReserve: 1 } } });
+    r.w.emu.rateLimitPerSecond = 10;
+  }, 60_000);
+  afterAll(async () => {
+    await r?.close();
+    await db?.drop();
+  });
+
+  it('a crowd of mints at two replicas: DigiCert ONE refuses none; a job waits its turn or is told when to come back; every revocation goes through', async () => {
+    const runIds = Array.from({ length: 30 }, (_, i) => String(9_100_000 + i));
+    const answers = await Promise.all(runIds.map((run_id, i) => r.mint(i % 2, r.w.token({ run_id }))));
+    const granted = answers.filter((a) => a.status === 201);
+    const busy = answers.filter((a) => a.status === 503);
+    expect(granted.length + busy.length).toBe(30);
+    expect(granted.length).toBeGreaterThanOrEqual(10);
+    for (const b of busy) {
+      expect((b.body.error as { code: string }).code).toBe('digicert_busy');
+      expect(Number(b.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    const revoked = await Promise.all(granted.map((a, i) => r.call(i % 2, 'POST', '/v1/revoke', r.w.token({ run_id: runIds[answers.indexOf(a)]! }), { leases: [a.body.lease] })));
+    expect(revoked.map((v) => (v.body.revoked as { outcome: string }[])?.[0]?.outcome)).toEqual(granted.map(() => 'revoked'));
+    expect(r.w.emu.requests.filter((q) => q.status === 429)).toEqual([]);
+    expect(liveTokens(r)).toEqual([]);
+  }, 60_000);
+});

@@ -14,7 +14,8 @@
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
  *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
- *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
+ *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}},  // replicas: PostgreSQL instead of ledgerFile
+ *   "digicertPace": {"perSecond": 40, "burst": 40, "revocationReserve": 8}  // the bootstrap key's budget, all replicas
  * }
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
@@ -52,6 +53,8 @@ export interface BrokerConfig {
   clockSkewSeconds: number;
   timeoutSeconds: number;
   rateLimit: { perMinute: number; burst: number };
+  /** The bootstrap key's request budget at DigiCert ONE, shared by all replicas (broker/pace.ts); none when absent. */
+  digicertPace?: { perSecond: number; burst: number; revocationReserve: number };
   extraCaPem: string | undefined;
 }
 
@@ -145,6 +148,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
     timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
     rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
+    ...(o.digicertPace === undefined ? {} : { digicertPace: pace(o.digicertPace) }),
     extraCaPem: o.extraCaFile === undefined ? undefined : read(o.extraCaFile, 'extraCaFile'),
   };
 }
@@ -203,4 +207,13 @@ function postgresLedger(l: unknown, env: NodeJS.ProcessEnv, read: (v: unknown, n
 function postgresSecrets(url: string): string[] {
   const u = new URL(url);
   return [url, u.password, u.password && decodeURIComponent(u.password)].filter((s): s is string => Boolean(s));
+}
+
+function pace(v: unknown): NonNullable<BrokerConfig['digicertPace']> {
+  if (typeof v !== 'object' || v === null) throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N, "revocationReserve"?: N}');
+  const o = v as Obj;
+  const perSecond = num(o, 'perSecond', 0, 1, 10_000);
+  const burst = num(o, 'burst', perSecond, 1, 100_000);
+  const revocationReserve = num(o, 'revocationReserve', Math.max(1, Math.floor(burst / 5)), 0, burst - 1);
+  return { perSecond, burst, revocationReserve };
 }

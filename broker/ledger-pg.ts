@@ -157,21 +157,21 @@ export class PgLedger implements Ledger {
     await this.q('DELETE FROM seen_tokens WHERE exp < $1', [nowSeconds - skewSeconds]);
   }
 
-  async takeToken(key: string, perMs: number, burst: number, now: number): Promise<number> {
+  async takeToken(key: string, perMs: number, burst: number, now: number, reserve = 0): Promise<number> {
     // One statement: the refill since the bucket's time, capped at the burst, and the take if a whole token is there.
     // A replica whose clock is behind never refills a bucket backwards (GREATEST).
     const r = await this.q<{ tokens: number; at: number }>(
       `INSERT INTO rate_buckets AS b (key, tokens, at) VALUES ($1, $3::float8 - 1, $4) ON CONFLICT (key) DO UPDATE
          SET tokens = LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) - 1, at = GREATEST(b.at, $4)
-         WHERE LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) >= 1
+         WHERE LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) >= 1 + $5::float8
        RETURNING tokens`,
-      [key, perMs, burst, now],
+      [key, perMs, burst, now, reserve],
     );
     if (r.rowCount === 1) return 0;
     const b = (await this.q<{ tokens: number; at: number }>('SELECT tokens, at FROM rate_buckets WHERE key = $1', [key])).rows[0];
     if (!b) return 0;
     const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
-    return Math.max(1, Math.ceil((1 - have) / perMs));
+    return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
   }
 
   async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {

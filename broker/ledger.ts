@@ -111,9 +111,10 @@ export interface Ledger {
   prune(nowSeconds: number, skewSeconds: number): Promise<void>;
   /**
    * Takes one token from the bucket `key` (refilled at `perMs` a millisecond up to `burst`, full when new), shared by
-   * every broker on this ledger: 0 when taken, else the milliseconds until one is there.
+   * every broker on this ledger: 0 when taken, else the milliseconds until one is there. With a `reserve`, only
+   * what is above it can be taken (those tokens are left to callers without one).
    */
-  takeToken(key: string, perMs: number, burst: number, now: number): Promise<number>;
+  takeToken(key: string, perMs: number, burst: number, now: number, reserve?: number): Promise<number>;
   /** Takes (or renews) the turn `name` for `ttlMs`: true for one holder at a time; another gets it once it expires. */
   takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   releaseTurn(name: string, holder: string): Promise<void>;
@@ -214,20 +215,20 @@ export class SqliteLedger implements Ledger {
     this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
   }
 
-  async takeToken(key: string, perMs: number, burst: number, now: number): Promise<number> {
+  async takeToken(key: string, perMs: number, burst: number, now: number, reserve = 0): Promise<number> {
     // One statement, as in PostgreSQL (ledger-pg.ts): refill since the bucket's time, capped, and take a whole token.
     const taken = this.db
       .prepare(
         `INSERT INTO rate_buckets (key, tokens, at) VALUES (?1, ?3 - 1, ?4) ON CONFLICT (key) DO UPDATE
            SET tokens = MIN(?3, tokens + MAX(0, ?4 - at) * ?2) - 1, at = MAX(at, ?4)
-           WHERE MIN(?3, tokens + MAX(0, ?4 - at) * ?2) >= 1`,
+           WHERE MIN(?3, tokens + MAX(0, ?4 - at) * ?2) >= 1 + ?5`,
       )
-      .run(key, perMs, burst, now);
+      .run(key, perMs, burst, now, reserve);
     if (Number(taken.changes) === 1) return 0;
     const b = this.db.prepare('SELECT tokens, at FROM rate_buckets WHERE key = ?').get(key) as { tokens: number; at: number } | undefined;
     if (!b) return 0;
     const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
-    return Math.max(1, Math.ceil((1 - have) / perMs));
+    return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
   }
 
   async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {

@@ -30,6 +30,7 @@ import { operational } from './health.js';
 import { BrokerMetrics } from './metrics.js';
 import { openLedger } from './open-ledger.js';
 import { decide, type Policy } from './policy.js';
+import { DigicertPace, PaceRefusal } from './pace.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReplicaPresence, settledElsewhere } from './replica.js';
 
@@ -130,7 +131,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
   await presence.beat();
   presence.start();
-  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log };
+  const pace = config.digicertPace ? new DigicertPace(config.digicertPace, ledger, clock) : undefined;
+  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log, ...(pace ? { pace } : {}) };
   const counted = (results: RevokeOutcome[], by: 'job' | 'sweeper'): RevokeOutcome[] => {
     for (const r of results) metrics.revocations.inc({ by, outcome: r.outcome });
     return results;
@@ -316,7 +318,9 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       const r =
         err instanceof HttpRefusal
           ? err
-          : err instanceof LedgerUnavailable
+          : err instanceof PaceRefusal
+            ? new HttpRefusal(503, 'digicert_busy', err.message, {}, { 'retry-after': String(err.retryAfterSeconds) })
+            : err instanceof LedgerUnavailable
             ? new HttpRefusal(503, 'ledger_unavailable', 'the broker cannot reach its ledger; nothing was minted; try again shortly', {}, { 'retry-after': '2' })
             : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
       metrics.refusals.inc({ code: r.code });

@@ -24718,7 +24718,8 @@ function extend(target) {
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
  *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
- *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
+ *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}},  // replicas: PostgreSQL instead of ledgerFile
+ *   "digicertPace": {"perSecond": 40, "burst": 40, "revocationReserve": 8}  // the bootstrap key's budget, all replicas
  * }
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
@@ -24823,6 +24824,7 @@ function loadConfig(file, env, now) {
         clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
         timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
         rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
+        ...(o.digicertPace === undefined ? {} : { digicertPace: pace(o.digicertPace) }),
         extraCaPem: o.extraCaFile === undefined ? undefined : read(o.extraCaFile, 'extraCaFile'),
     };
 }
@@ -24881,6 +24883,15 @@ function postgresLedger(l, env, read) {
 function postgresSecrets(url) {
     const u = new URL(url);
     return [url, u.password, u.password && decodeURIComponent(u.password)].filter((s) => Boolean(s));
+}
+function pace(v) {
+    if (typeof v !== 'object' || v === null)
+        throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N, "revocationReserve"?: N}');
+    const o = v;
+    const perSecond = num(o, 'perSecond', 0, 1, 10_000);
+    const burst = num(o, 'burst', perSecond, 1, 100_000);
+    const revocationReserve = num(o, 'revocationReserve', Math.max(1, Math.floor(burst / 5)), 0, burst - 1);
+    return { perSecond, burst, revocationReserve };
 }
 
 
@@ -25885,20 +25896,20 @@ class SqliteLedger {
     async prune(nowSeconds, skewSeconds) {
         this.db.prepare('DELETE FROM seen_tokens WHERE exp < ?').run(nowSeconds - skewSeconds);
     }
-    async takeToken(key, perMs, burst, now) {
+    async takeToken(key, perMs, burst, now, reserve = 0) {
         // One statement, as in PostgreSQL (ledger-pg.ts): refill since the bucket's time, capped, and take a whole token.
         const taken = this.db
             .prepare(`INSERT INTO rate_buckets (key, tokens, at) VALUES (?1, ?3 - 1, ?4) ON CONFLICT (key) DO UPDATE
            SET tokens = MIN(?3, tokens + MAX(0, ?4 - at) * ?2) - 1, at = MAX(at, ?4)
-           WHERE MIN(?3, tokens + MAX(0, ?4 - at) * ?2) >= 1`)
-            .run(key, perMs, burst, now);
+           WHERE MIN(?3, tokens + MAX(0, ?4 - at) * ?2) >= 1 + ?5`)
+            .run(key, perMs, burst, now, reserve);
         if (Number(taken.changes) === 1)
             return 0;
         const b = this.db.prepare('SELECT tokens, at FROM rate_buckets WHERE key = ?').get(key);
         if (!b)
             return 0;
         const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
-        return Math.max(1, Math.ceil((1 - have) / perMs));
+        return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
     }
     async takeTurn(name, holder, now, ttlMs) {
         const r = this.db
@@ -25935,7 +25946,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _src_platform_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9825);
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7978);
 /* harmony import */ var _ledger_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(897);
-/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8221);
+/* harmony import */ var _server_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8625);
 /**
  * The broker's entry point (bundled to dist/broker/index.js; the Dockerfile runs that file):
  * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG). The only place that reads the system clock.
@@ -26123,7 +26134,7 @@ function decide(policies, name, claims) {
 
 /***/ }),
 
-/***/ 8221:
+/***/ 8625:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26930,9 +26941,11 @@ const madeOf = (r) => ({
 async function withBootstrap(deps, use) {
     const { config, clock } = deps;
     const conn = bootstrapConnection(config.digicertHost, config.auth);
-    const http = deps.createHttp(conn.http);
+    const deadline = clock.now() + config.timeoutSeconds * 1000;
+    const raw = deps.createHttp(conn.http);
+    const http = deps.pace ? deps.pace.client(raw, deadline) : raw;
     try {
-        return await use(new client_D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline: clock.now() + config.timeoutSeconds * 1000, clock, log: deps.log, authKind: config.auth.kind }));
+        return await use(new client_D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline, clock, log: deps.log, authKind: config.auth.kind }));
     }
     finally {
         await http.close();
@@ -27380,20 +27393,20 @@ class PgLedger {
     async prune(nowSeconds, skewSeconds) {
         await this.q('DELETE FROM seen_tokens WHERE exp < $1', [nowSeconds - skewSeconds]);
     }
-    async takeToken(key, perMs, burst, now) {
+    async takeToken(key, perMs, burst, now, reserve = 0) {
         // One statement: the refill since the bucket's time, capped at the burst, and the take if a whole token is there.
         // A replica whose clock is behind never refills a bucket backwards (GREATEST).
         const r = await this.q(`INSERT INTO rate_buckets AS b (key, tokens, at) VALUES ($1, $3::float8 - 1, $4) ON CONFLICT (key) DO UPDATE
          SET tokens = LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) - 1, at = GREATEST(b.at, $4)
-         WHERE LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) >= 1
-       RETURNING tokens`, [key, perMs, burst, now]);
+         WHERE LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) >= 1 + $5::float8
+       RETURNING tokens`, [key, perMs, burst, now, reserve]);
         if (r.rowCount === 1)
             return 0;
         const b = (await this.q('SELECT tokens, at FROM rate_buckets WHERE key = $1', [key])).rows[0];
         if (!b)
             return 0;
         const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
-        return Math.max(1, Math.ceil((1 - have) / perMs));
+        return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
     }
     async takeTurn(name, holder, now, ttlMs) {
         const r = await this.q(`INSERT INTO turns AS t (name, holder, until) VALUES ($1, $2, $3::bigint + $4::bigint) ON CONFLICT (name) DO UPDATE
@@ -27427,6 +27440,58 @@ async function openLedger(config, log) {
 
 // EXTERNAL MODULE: ./broker/policy.ts
 var broker_policy = __nccwpck_require__(226);
+;// CONCATENATED MODULE: ./broker/pace.ts
+/** A mint that cannot get its turn at DigiCert ONE within its deadline: the job is told when to try again. */
+class PaceRefusal extends Error {
+    retryAfterSeconds;
+    constructor(retryAfterSeconds) {
+        super(`DigiCert ONE's request budget for the bootstrap key is spent for now; try again in ${retryAfterSeconds} s`);
+        this.retryAfterSeconds = retryAfterSeconds;
+        this.name = 'PaceRefusal';
+    }
+}
+class DigicertPace {
+    o;
+    ledger;
+    clock;
+    constructor(o, ledger, clock) {
+        this.o = o;
+        this.ledger = ledger;
+        this.clock = clock;
+    }
+    /** Waits for one request's token; a mint's request gives up (PaceRefusal) when the wait would pass `deadline`. */
+    async take(kind, deadline) {
+        const perMs = this.o.perSecond / 1000;
+        // A mint sees the bucket as if the reserve were not there: it takes only what is above it.
+        const reserve = kind === 'mint' ? this.o.revocationReserve : 0;
+        for (;;) {
+            const wait = await this.ledger.takeToken('digicert', perMs, this.o.burst, this.clock.now(), reserve);
+            if (wait === 0)
+                return;
+            if (kind === 'mint' && this.clock.now() + wait > deadline)
+                throw new PaceRefusal(Math.max(1, Math.ceil(wait / 1000)));
+            // Real time, not the broker's clock: other replicas refill nothing; only time does.
+            await new Promise((res) => setTimeout(res, Math.min(wait, 1000)));
+        }
+    }
+    /**
+     * The bootstrap identity's client, each request paced: DELETE as a revocation, anything else as a mint's. Only a
+     * client's first request may be refused: once one went out, a create may be under way, and giving up on the
+     * requests that find out (a recovery's listing) could leave a credential nobody knows of; those wait their turn.
+     */
+    client(http, deadline) {
+        let sent = false;
+        return {
+            send: async (method, path, body, timeoutMs) => {
+                await this.take(method === 'DELETE' || sent ? 'revoke' : 'mint', deadline);
+                sent = true;
+                return http.send(method, path, body, timeoutMs);
+            },
+            close: () => http.close(),
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./broker/rate-limit.ts
 class RateLimiter {
     o;
@@ -27531,6 +27596,7 @@ async function settledElsewhere(ledger, lease, clock, deadlineMs) {
 
 
 
+
 const MAX_BODY = 64 * 1024;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
@@ -27602,7 +27668,8 @@ async function startBroker(deps) {
     const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
     await presence.beat();
     presence.start();
-    const credentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log };
+    const pace = config.digicertPace ? new DigicertPace(config.digicertPace, ledger, clock) : undefined;
+    const credentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log, ...(pace ? { pace } : {}) };
     const counted = (results, by) => {
         for (const r of results)
             metrics.revocations.inc({ by, outcome: r.outcome });
@@ -27801,9 +27868,11 @@ async function startBroker(deps) {
             // The ledger out of reach: nothing is minted without its row first (fail closed); the job may try again.
             const r = err instanceof HttpRefusal
                 ? err
-                : err instanceof broker_ledger/* LedgerUnavailable */.yB
-                    ? new HttpRefusal(503, 'ledger_unavailable', 'the broker cannot reach its ledger; nothing was minted; try again shortly', {}, { 'retry-after': '2' })
-                    : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+                : err instanceof PaceRefusal
+                    ? new HttpRefusal(503, 'digicert_busy', err.message, {}, { 'retry-after': String(err.retryAfterSeconds) })
+                    : err instanceof broker_ledger/* LedgerUnavailable */.yB
+                        ? new HttpRefusal(503, 'ledger_unavailable', 'the broker cannot reach its ledger; nothing was minted; try again shortly', {}, { 'retry-after': '2' })
+                        : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
             metrics.refusals.inc({ code: r.code });
             if (!(err instanceof HttpRefusal))
                 deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
