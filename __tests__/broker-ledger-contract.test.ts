@@ -182,6 +182,14 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     expect(ofB).toBeGreaterThan(0);
   });
 
+  test('a paced schedule: the burst at once, then one slot per interval each, across replicas; none past the wait allowed', async () => {
+    const waits = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).bookSlot('dc', 100, 3, T0, 1000)));
+    expect(waits.sort((x, y) => x! - y!)).toEqual([0, 0, 0, 100, 200, 300]);
+    expect(await a.bookSlot('dc', 100, 3, T0, 350)).toBeUndefined(); // its slot would be 400 ms away
+    expect(await b.bookSlot('dc', 100, 3, T0, Number.POSITIVE_INFINITY)).toBe(400);
+    expect(await a.bookSlot('dc', 100, 3, T0 + 10_000, 0)).toBe(0); // a quiet spell: the burst again
+  });
+
   test('a turn is one holder\'s until it expires or is released; then another takes it', async () => {
     expect(await a.takeTurn('sweeper', 'replica-a', T0, 10_000)).toBe(true);
     expect(await b.takeTurn('sweeper', 'replica-b', T0 + 1, 10_000)).toBe(false);

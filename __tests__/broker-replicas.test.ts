@@ -146,7 +146,7 @@ describe.skipIf(!run)('one pace for DigiCert ONE across replicas (system clock)'
   beforeAll(async () => {
     db = await freshDatabase('pace');
     // A bucket of 6/s with a burst of 4 sends at most 10 in any second: the emulator's limit for the key.
-    r = await BrokerReplicas.start(db.url, 2, { config: { timeoutSeconds: 3, digicertPace: { perSecond: 6, burst: 4, revocationReserve: 1 } } });
+    r = await BrokerReplicas.start(db.url, 2, { config: { timeoutSeconds: 3, digicertPace: { perSecond: 6, burst: 4 } } });
     r.w.emu.rateLimitPerSecond = 10;
   }, 60_000);
   afterAll(async () => {

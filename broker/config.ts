@@ -15,7 +15,7 @@
  *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
  *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}},  // replicas: PostgreSQL instead of ledgerFile
- *   "digicertPace": {"perSecond": 40, "burst": 40, "revocationReserve": 8}  // the bootstrap key's budget, all replicas
+ *   "digicertPace": {"perSecond": 40, "burst": 10}  // the bootstrap key's request budget, all replicas together
  * }
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
@@ -54,7 +54,7 @@ export interface BrokerConfig {
   timeoutSeconds: number;
   rateLimit: { perMinute: number; burst: number };
   /** The bootstrap key's request budget at DigiCert ONE, shared by all replicas (broker/pace.ts); none when absent. */
-  digicertPace?: { perSecond: number; burst: number; revocationReserve: number };
+  digicertPace?: { perSecond: number; burst: number };
   extraCaPem: string | undefined;
 }
 
@@ -210,10 +210,9 @@ function postgresSecrets(url: string): string[] {
 }
 
 function pace(v: unknown): NonNullable<BrokerConfig['digicertPace']> {
-  if (typeof v !== 'object' || v === null) throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N, "revocationReserve"?: N}');
+  if (typeof v !== 'object' || v === null) throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N}');
   const o = v as Obj;
   const perSecond = num(o, 'perSecond', 0, 1, 10_000);
   const burst = num(o, 'burst', perSecond, 1, 100_000);
-  const revocationReserve = num(o, 'revocationReserve', Math.max(1, Math.floor(burst / 5)), 0, burst - 1);
-  return { perSecond, burst, revocationReserve };
+  return { perSecond, burst };
 }

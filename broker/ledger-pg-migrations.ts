@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, u
 ALTER TABLE credentials ADD COLUMN IF NOT EXISTS replica TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS credentials_pending_replica ON credentials(replica) WHERE state = 'pending';`,
   },
+  {
+    version: 4,
+    name: 'pace slots (one schedule for DigiCert ONE across replicas)',
+    sql: 'CREATE TABLE IF NOT EXISTS pace_slots (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);',
+  },
 ];
 
 /** Applies the missing migrations; returns the versions it applied (none when another replica did them first). */

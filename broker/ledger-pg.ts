@@ -174,6 +174,17 @@ export class PgLedger implements Ledger {
     return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
   }
 
+  async bookSlot(key: string, intervalMs: number, burst: number, now: number, maxWaitMs: number): Promise<number | undefined> {
+    const r = await this.q<{ tat: number }>(
+      `INSERT INTO pace_slots AS p (key, tat) VALUES ($1, $2::float8 - $4::float8 * $3::float8 + $3::float8) ON CONFLICT (key) DO UPDATE
+         SET tat = GREATEST(p.tat, $2::float8 - $4::float8 * $3::float8) + $3::float8
+         WHERE GREATEST(p.tat, $2::float8 - $4::float8 * $3::float8) - $2::float8 <= $5::float8 RETURNING tat`,
+      [key, now, intervalMs, burst - 1, Number.isFinite(maxWaitMs) ? maxWaitMs : 1e15],
+    );
+    const tat = r.rows[0]?.tat;
+    return tat === undefined ? undefined : Math.max(0, tat - intervalMs - now);
+  }
+
   async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
     const r = await this.q(
       `INSERT INTO turns AS t (name, holder, until) VALUES ($1, $2, $3::bigint + $4::bigint) ON CONFLICT (name) DO UPDATE

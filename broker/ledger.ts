@@ -81,6 +81,7 @@ CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pace_slots (key TEXT PRIMARY KEY, tat REAL NOT NULL);
 `;
 
 export const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
@@ -115,6 +116,12 @@ export interface Ledger {
    * what is above it can be taken (those tokens are left to callers without one).
    */
   takeToken(key: string, perMs: number, burst: number, now: number, reserve?: number): Promise<number>;
+  /**
+   * Books the next slot of the schedule `key` (one request every `intervalMs`, up to `burst` at once after a quiet
+   * spell; GCRA): the milliseconds to wait for it, or undefined (nothing booked) when that would be over `maxWaitMs`.
+   * Every booking gets its own slot, so waiters sleep once instead of polling.
+   */
+  bookSlot(key: string, intervalMs: number, burst: number, now: number, maxWaitMs: number): Promise<number | undefined>;
   /** Takes (or renews) the turn `name` for `ttlMs`: true for one holder at a time; another gets it once it expires. */
   takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   releaseTurn(name: string, holder: string): Promise<void>;
@@ -229,6 +236,17 @@ export class SqliteLedger implements Ledger {
     if (!b) return 0;
     const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
     return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
+  }
+
+  async bookSlot(key: string, intervalMs: number, burst: number, now: number, maxWaitMs: number): Promise<number | undefined> {
+    // The slot: the schedule's next time, but never further back than the burst allows. Booked only within maxWait.
+    const r = this.db
+      .prepare(
+        `INSERT INTO pace_slots (key, tat) VALUES (?1, ?2 - ?4 * ?3 + ?3) ON CONFLICT (key) DO UPDATE SET tat = MAX(tat, ?2 - ?4 * ?3) + ?3
+           WHERE MAX(tat, ?2 - ?4 * ?3) - ?2 <= ?5 RETURNING tat`,
+      )
+      .get(key, now, intervalMs, burst - 1, Number.isFinite(maxWaitMs) ? maxWaitMs : 1e15) as { tat: number } | undefined;
+    return r ? Math.max(0, r.tat - intervalMs - now) : undefined;
   }
 
   async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {

@@ -1,9 +1,9 @@
 /**
  * One pace for DigiCert ONE: its rate limit is per API key, and every replica uses the same bootstrap key, so the
  * replicas draw their requests from one token bucket in the ledger (`digicert`, Ledger.takeToken) instead of each
- * finding the limit by its 429s. A mint's request waits for its token while its deadline allows, else the job is
- * answered 503 with Retry-After (nothing sent, so nothing to clean up); a revocation's request (DELETE) may take the
- * last tokens, which mints leave to it (the reserve), so revocations are paced but never starved by mints.
+ * finding the limit by its 429s: one schedule (Ledger.bookSlot), each request booking its own slot. A mint's request
+ * waits for its slot while its deadline allows, else the job is answered 503 with Retry-After (nothing sent, so
+ * nothing to clean up); a revocation's request (DELETE) is never refused, only scheduled.
  *
  * Only requests made with the bootstrap credential are paced: a certificate's request goes with the job's own new
  * token, a key of its own.
@@ -17,14 +17,12 @@ export interface PaceConfig {
   perSecond: number;
   /** How many may go at once after a quiet spell. */
   burst: number;
-  /** Tokens mints leave for revocations (default: a fifth of the burst, at least 1). */
-  revocationReserve: number;
 }
 
 /** A mint that cannot get its turn at DigiCert ONE within its deadline: the job is told when to try again. */
 export class PaceRefusal extends Error {
   constructor(readonly retryAfterSeconds: number) {
-    super(`DigiCert ONE's request budget for the bootstrap key is spent for now; try again in ${retryAfterSeconds} s`);
+    super(`DigiCert ONE's request budget for the bootstrap key is booked for the next ${retryAfterSeconds} s; try again then`);
     this.name = 'PaceRefusal';
   }
 }
@@ -32,22 +30,21 @@ export class PaceRefusal extends Error {
 export class DigicertPace {
   constructor(
     private readonly o: PaceConfig,
-    private readonly ledger: Pick<Ledger, 'takeToken'>,
+    private readonly ledger: Pick<Ledger, 'bookSlot'>,
     private readonly clock: Clock,
   ) {}
 
-  /** Waits for one request's token; a mint's request gives up (PaceRefusal) when the wait would pass `deadline`. */
+  /**
+   * Books a slot in the one schedule of all replicas and waits for it: a mint's request only within its deadline
+   * (else PaceRefusal, nothing booked), a revocation's always (its wait is bounded by the mints booked before it,
+   * which are bounded by their deadlines).
+   */
   async take(kind: 'mint' | 'revoke', deadline: number): Promise<void> {
-    const perMs = this.o.perSecond / 1000;
-    // A mint sees the bucket as if the reserve were not there: it takes only what is above it.
-    const reserve = kind === 'mint' ? this.o.revocationReserve : 0;
-    for (;;) {
-      const wait = await this.ledger.takeToken('digicert', perMs, this.o.burst, this.clock.now(), reserve);
-      if (wait === 0) return;
-      if (kind === 'mint' && this.clock.now() + wait > deadline) throw new PaceRefusal(Math.max(1, Math.ceil(wait / 1000)));
-      // Real time, not the broker's clock: other replicas refill nothing; only time does.
-      await new Promise((res) => setTimeout(res, Math.min(wait, 1000)));
-    }
+    const now = this.clock.now();
+    const wait = await this.ledger.bookSlot('digicert', 1000 / this.o.perSecond, this.o.burst, now, kind === 'mint' ? Math.max(0, deadline - now) : Number.POSITIVE_INFINITY);
+    if (wait === undefined) throw new PaceRefusal(Math.max(1, Math.ceil((deadline - now) / 1000)));
+    // Real time: the slot is a moment in the schedule all replicas share.
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
   }
 
   /**

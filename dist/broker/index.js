@@ -24719,7 +24719,7 @@ function extend(target) {
  *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
  *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}},  // replicas: PostgreSQL instead of ledgerFile
- *   "digicertPace": {"perSecond": 40, "burst": 40, "revocationReserve": 8}  // the bootstrap key's budget, all replicas
+ *   "digicertPace": {"perSecond": 40, "burst": 10}  // the bootstrap key's request budget, all replicas together
  * }
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
@@ -24886,12 +24886,11 @@ function postgresSecrets(url) {
 }
 function pace(v) {
     if (typeof v !== 'object' || v === null)
-        throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N, "revocationReserve"?: N}');
+        throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N}');
     const o = v;
     const perSecond = num(o, 'perSecond', 0, 1, 10_000);
     const burst = num(o, 'burst', perSecond, 1, 100_000);
-    const revocationReserve = num(o, 'revocationReserve', Math.max(1, Math.floor(burst / 5)), 0, burst - 1);
-    return { perSecond, burst, revocationReserve };
+    return { perSecond, burst };
 }
 
 
@@ -25818,6 +25817,7 @@ CREATE INDEX IF NOT EXISTS credentials_open ON credentials(state) WHERE state IN
 CREATE TABLE IF NOT EXISTS seen_tokens (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pace_slots (key TEXT PRIMARY KEY, tat REAL NOT NULL);
 `;
 const ROW = `SELECT c.seq, c.lease, c.kind, c.id, c.name, c.user_id AS userId, c.end_date AS endDate, l.repository,
   l.repository_id AS repositoryId, l.run_id AS runId, l.run_attempt AS runAttempt, l.policy, c.created_at AS createdAt,
@@ -25910,6 +25910,14 @@ class SqliteLedger {
             return 0;
         const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
         return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
+    }
+    async bookSlot(key, intervalMs, burst, now, maxWaitMs) {
+        // The slot: the schedule's next time, but never further back than the burst allows. Booked only within maxWait.
+        const r = this.db
+            .prepare(`INSERT INTO pace_slots (key, tat) VALUES (?1, ?2 - ?4 * ?3 + ?3) ON CONFLICT (key) DO UPDATE SET tat = MAX(tat, ?2 - ?4 * ?3) + ?3
+           WHERE MAX(tat, ?2 - ?4 * ?3) - ?2 <= ?5 RETURNING tat`)
+            .get(key, now, intervalMs, burst - 1, Number.isFinite(maxWaitMs) ? maxWaitMs : 1e15);
+        return r ? Math.max(0, r.tat - intervalMs - now) : undefined;
     }
     async takeTurn(name, holder, now, ttlMs) {
         const r = this.db
@@ -27226,6 +27234,11 @@ CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, u
 ALTER TABLE credentials ADD COLUMN IF NOT EXISTS replica TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS credentials_pending_replica ON credentials(replica) WHERE state = 'pending';`,
     },
+    {
+        version: 4,
+        name: 'pace slots (one schedule for DigiCert ONE across replicas)',
+        sql: 'CREATE TABLE IF NOT EXISTS pace_slots (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);',
+    },
 ];
 /** Applies the missing migrations; returns the versions it applied (none when another replica did them first). */
 async function migrate(pool, log) {
@@ -27408,6 +27421,13 @@ class PgLedger {
         const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
         return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
     }
+    async bookSlot(key, intervalMs, burst, now, maxWaitMs) {
+        const r = await this.q(`INSERT INTO pace_slots AS p (key, tat) VALUES ($1, $2::float8 - $4::float8 * $3::float8 + $3::float8) ON CONFLICT (key) DO UPDATE
+         SET tat = GREATEST(p.tat, $2::float8 - $4::float8 * $3::float8) + $3::float8
+         WHERE GREATEST(p.tat, $2::float8 - $4::float8 * $3::float8) - $2::float8 <= $5::float8 RETURNING tat`, [key, now, intervalMs, burst - 1, Number.isFinite(maxWaitMs) ? maxWaitMs : 1e15]);
+        const tat = r.rows[0]?.tat;
+        return tat === undefined ? undefined : Math.max(0, tat - intervalMs - now);
+    }
     async takeTurn(name, holder, now, ttlMs) {
         const r = await this.q(`INSERT INTO turns AS t (name, holder, until) VALUES ($1, $2, $3::bigint + $4::bigint) ON CONFLICT (name) DO UPDATE
          SET holder = $2, until = $3::bigint + $4::bigint WHERE t.holder = $2 OR t.until < $3::bigint`, [name, holder, now, ttlMs]);
@@ -27445,7 +27465,7 @@ var broker_policy = __nccwpck_require__(226);
 class PaceRefusal extends Error {
     retryAfterSeconds;
     constructor(retryAfterSeconds) {
-        super(`DigiCert ONE's request budget for the bootstrap key is spent for now; try again in ${retryAfterSeconds} s`);
+        super(`DigiCert ONE's request budget for the bootstrap key is booked for the next ${retryAfterSeconds} s; try again then`);
         this.retryAfterSeconds = retryAfterSeconds;
         this.name = 'PaceRefusal';
     }
@@ -27459,20 +27479,19 @@ class DigicertPace {
         this.ledger = ledger;
         this.clock = clock;
     }
-    /** Waits for one request's token; a mint's request gives up (PaceRefusal) when the wait would pass `deadline`. */
+    /**
+     * Books a slot in the one schedule of all replicas and waits for it: a mint's request only within its deadline
+     * (else PaceRefusal, nothing booked), a revocation's always (its wait is bounded by the mints booked before it,
+     * which are bounded by their deadlines).
+     */
     async take(kind, deadline) {
-        const perMs = this.o.perSecond / 1000;
-        // A mint sees the bucket as if the reserve were not there: it takes only what is above it.
-        const reserve = kind === 'mint' ? this.o.revocationReserve : 0;
-        for (;;) {
-            const wait = await this.ledger.takeToken('digicert', perMs, this.o.burst, this.clock.now(), reserve);
-            if (wait === 0)
-                return;
-            if (kind === 'mint' && this.clock.now() + wait > deadline)
-                throw new PaceRefusal(Math.max(1, Math.ceil(wait / 1000)));
-            // Real time, not the broker's clock: other replicas refill nothing; only time does.
-            await new Promise((res) => setTimeout(res, Math.min(wait, 1000)));
-        }
+        const now = this.clock.now();
+        const wait = await this.ledger.bookSlot('digicert', 1000 / this.o.perSecond, this.o.burst, now, kind === 'mint' ? Math.max(0, deadline - now) : Number.POSITIVE_INFINITY);
+        if (wait === undefined)
+            throw new PaceRefusal(Math.max(1, Math.ceil((deadline - now) / 1000)));
+        // Real time: the slot is a moment in the schedule all replicas share.
+        if (wait > 0)
+            await new Promise((res) => setTimeout(res, wait));
     }
     /**
      * The bootstrap identity's client, each request paced: DELETE as a revocation, anything else as a mint's. Only a
