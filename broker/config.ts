@@ -12,9 +12,10 @@
  *   "digicertHost": "one.digicert.com",
  *   "bootstrap": {"apiKeyFile": "..."} | {"clientCertificateFile": "...", "clientKeyFile"?: "...", "passwordFile"?: "..."},
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
- *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "clockSkewSeconds": 60, "timeoutSeconds": 60,
+ *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
- *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
+ *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}},  // replicas: PostgreSQL instead of ledgerFile
+ *   "digicertPace": {"perSecond": 40, "burst": 10}  // the bootstrap key's request budget, all replicas together
  * }
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
@@ -30,7 +31,7 @@ import { unknownKey } from './schema.js';
 
 /** Every key the config file may have, by object (a typo is a start-up error naming the nearest of these). */
 const KEYS: Record<string, readonly string[]> = {
-  '': ['$schema', 'listen', 'tls', 'audience', 'issuer', 'jwksUrl', 'digicertHost', 'bootstrap', 'policyFile', 'ledgerFile', 'ledger', 'auditLog', 'maxAgeMinutes', 'sweepIntervalSeconds', 'clockSkewSeconds', 'timeoutSeconds', 'rateLimit', 'extraCaFile', 'http'],
+  '': ['$schema', 'listen', 'tls', 'audience', 'issuer', 'jwksUrl', 'digicertHost', 'bootstrap', 'policyFile', 'ledgerFile', 'ledger', 'auditLog', 'maxAgeMinutes', 'sweepIntervalSeconds', 'heartbeatSeconds', 'clockSkewSeconds', 'timeoutSeconds', 'rateLimit', 'extraCaFile', 'http', 'digicertPace'],
   listen: ['host', 'port'],
   tls: ['certFile', 'keyFile'],
   bootstrap: ['apiKeyFile', 'clientCertificateFile', 'clientKeyFile', 'passwordFile'],
@@ -38,6 +39,7 @@ const KEYS: Record<string, readonly string[]> = {
   ledger: ['postgres'],
   'ledger.postgres': ['urlFile', 'caFile'],
   http: ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'maxConnections'],
+  digicertPace: ['perSecond', 'burst'],
 };
 
 function strictKeys(o: Obj, file: string): void {
@@ -70,9 +72,13 @@ export interface BrokerConfig {
   maxAgeMs: number;
   /** 0: no scheduled sweep (tests call sweep()). */
   sweepIntervalMs: number;
+  /** How often a replica says it is alive in the ledger (a dead one's in-flight creates are revoked after 3 of these). */
+  heartbeatMs: number;
   clockSkewSeconds: number;
   timeoutSeconds: number;
   rateLimit: { perMinute: number; burst: number };
+  /** The bootstrap key's request budget at DigiCert ONE, shared by all replicas (broker/pace.ts); none when absent. */
+  digicertPace?: { perSecond: number; burst: number };
   extraCaPem: string | undefined;
   /** The policy file's path (read again on SIGHUP). */
   policyFile: string;
@@ -165,9 +171,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     auditLog: o.auditLog === undefined || o.auditLog === '-' ? '-' : path(o.auditLog, 'auditLog'),
     maxAgeMs: num(o, 'maxAgeMinutes', 360, 1, 60 * 24 * 8) * 60_000,
     sweepIntervalMs: num(o, 'sweepIntervalSeconds', 60, 0, 86_400) * 1000,
+    heartbeatMs: num(o, 'heartbeatSeconds', 10, 1, 600) * 1000,
     clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
     timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
     rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
+    ...(o.digicertPace === undefined ? {} : { digicertPace: pace(o.digicertPace) }),
     extraCaPem: o.extraCaFile === undefined ? undefined : caBundle(read(o.extraCaFile, 'extraCaFile'), path(o.extraCaFile, 'extraCaFile')),
     policyFile,
     http: {
@@ -264,4 +272,12 @@ function postgresLedger(l: unknown, env: NodeJS.ProcessEnv, read: (v: unknown, n
 function postgresSecrets(url: string): string[] {
   const u = new URL(url);
   return [url, u.password, u.password && decodeURIComponent(u.password)].filter((s): s is string => Boolean(s));
+}
+
+function pace(v: unknown): NonNullable<BrokerConfig['digicertPace']> {
+  if (typeof v !== 'object' || v === null) throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N}');
+  const o = v as Obj;
+  const perSecond = num(o, 'perSecond', 0, 1, 10_000);
+  const burst = num(o, 'burst', perSecond, 1, 100_000);
+  return { perSecond, burst };
 }

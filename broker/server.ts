@@ -29,10 +29,14 @@ import { redact } from '../src/platform/text-safety.js';
 import { loadPolicies, type BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
-import type { Ledger } from './ledger.js';
+import { LedgerUnavailable, type Ledger } from './ledger.js';
+import { operational } from './health.js';
+import { BrokerMetrics } from './metrics.js';
 import { openLedger } from './open-ledger.js';
 import { decide, MATCHABLE_CLAIMS, type Mismatch, type Policy } from './policy.js';
+import { DigicertPace, PaceRefusal } from './pace.js';
 import { RateLimiter } from './rate-limit.js';
+import { ReplicaPresence, settledElsewhere } from './replica.js';
 
 export interface AuditEntry {
   event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused' | 'reload';
@@ -54,6 +58,8 @@ export interface Broker {
   readonly port: number;
   readonly ledger: Ledger;
   readonly jwks: Jwks;
+  /** This broker's id among the replicas on its ledger. */
+  readonly replica: string;
   /** The sweep run at start-up (what an earlier process left is revoked before anything else waits on it). */
   readonly initialSweep: Promise<RevokeOutcome[]>;
   sweep(): Promise<RevokeOutcome[]>;
@@ -165,13 +171,26 @@ const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id,
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
-  const ledger: Ledger = await openLedger(config, deps.log);
+  const metrics = new BrokerMetrics();
+  const ledger: Ledger = metrics.timedLedger(await openLedger(config, deps.log));
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'ca'>): HttpClient => deps.createHttp({ ...o, env, ca: serviceTrust(config.extraCaPem) });
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
   const jwks = new Jwks({ url: config.jwksUrl, http: jwksHttp, clock });
   const limiter = new RateLimiter(config.rateLimit, clock, ledger);
-  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
+  const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
+  await presence.beat();
+  presence.start();
+  const pace = config.digicertPace ? new DigicertPace(config.digicertPace, ledger, clock) : undefined;
+  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log, ...(pace ? { pace } : {}) };
+  const counted = (results: RevokeOutcome[], by: 'job' | 'sweeper'): RevokeOutcome[] => {
+    for (const r of results) metrics.revocations.inc({ by, outcome: r.outcome });
+    return results;
+  };
+  /** Set on close: mints are refused (503) while those under way finish; revocations are still served. */
+  let draining = false;
+  /** Requests being answered (a stop waits for them). */
+  const active = new Set<Promise<void>>();
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
     // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
@@ -267,7 +286,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
+      metrics.mints.inc({ outcome: 'failed' });
+      const undone = counted(await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []), 'job');
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
       // The grant's detail (roles, accounts, the bootstrap user) is the operator's, in the log and the audit line.
@@ -294,6 +314,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       deps.log(`lease ${lease}: the audit log could not be written (${err instanceof Error ? err.message : String(err)}); the mint is refused and what it made revoked (${undone.map((u) => `${u.row.kind} ${u.row.id}: ${u.outcome}`).join(', ')})`);
       throw new HttpRefusal(500, 'internal', 'the broker failed; see its log', {}, {}, {}, false);
     }
+    metrics.mints.inc({ outcome: 'granted' });
     return [
       201,
       {
@@ -359,6 +380,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     for (const lease of leases) {
       const key = leaseKey(claims, lease);
       await inflight.get(key);
+      // A mint of this lease on another replica: wait until it settles there.
+      await settledElsewhere(ledger, key, clock, config.timeoutSeconds * 1000);
       // Re-checked after every await, on the rows themselves (each carries its lease's owner).
       const owner = await ledger.leaseOwner(key);
       if (!owner || notOwner(owner, claims).length) {
@@ -366,7 +389,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
         continue;
       }
       const rows = (await ledger.openOfLease(key)).filter((r) => notOwner(r, claims).length === 0);
-      results.push(...(await revokeRows(credentialDeps, rows, 'job')));
+      results.push(...counted(await revokeRows(credentialDeps, rows, 'job'), 'job'));
     }
     audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
     return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
@@ -376,17 +399,31 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const path = (req.url ?? '/').split('?')[0];
     const route = `${req.method} ${path}`;
     try {
+      const op = await operational(route, { ledger, jwks, metrics, draining: () => draining });
+      if (op) {
+        res.writeHead(op.status, { 'content-type': op.contentType, 'cache-control': 'no-store', ...op.headers }).end(op.body);
+        return;
+      }
+      if (draining && (route === 'POST /v1/credentials' || route === 'POST /v1/check')) {
+        throw new HttpRefusal(503, 'stopping', 'this broker is stopping; send the request again (another replica takes it)', {}, { 'retry-after': '1' });
+      }
       let answer: [number, unknown];
-      if (route === 'GET /healthz') {
-        await ledger.leaseOwner('');
-        answer = [200, { status: 'ok' }];
-      } else if (route === 'POST /v1/credentials') answer = await mint(req);
+      if (route === 'POST /v1/credentials') answer = await mint(req);
       else if (route === 'POST /v1/revoke') answer = await revoke(req);
       else if (route === 'POST /v1/check') answer = await check(req);
       else throw new HttpRefusal(404, 'not_found', `no such endpoint: ${route.slice(0, 80)}`);
       res.writeHead(answer[0], { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(answer[1]));
     } catch (err) {
-      const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+      // The ledger out of reach: nothing is minted without its row first (fail closed); the job may try again.
+      const r =
+        err instanceof HttpRefusal
+          ? err
+          : err instanceof PaceRefusal
+            ? new HttpRefusal(503, 'digicert_busy', err.message, {}, { 'retry-after': String(err.retryAfterSeconds) })
+            : err instanceof LedgerUnavailable
+            ? new HttpRefusal(503, 'ledger_unavailable', 'the broker cannot reach its ledger; nothing was minted; try again shortly', {}, { 'retry-after': '2' })
+            : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+      metrics.refusals.inc({ code: r.code });
       if (!(err instanceof HttpRefusal)) deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
       if (r.status !== 404 && r.audited) {
         try {
@@ -400,6 +437,12 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
+    // Replicas on one ledger: one sweeps at a time (broker/replica.ts says the bounds).
+    if (!(await presence.mySweep())) {
+      metrics.sweeps.inc({ result: 'not-my-turn' });
+      return [];
+    }
+    metrics.sweeps.inc({ result: 'swept' });
     const now = clock.now();
     await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
     // Each row by its policy's maxAgeMinutes; a row of a policy no longer in the file by the config's maxAgeMinutes.
@@ -410,8 +453,11 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const today = utcDayOf(new Date(now));
     const youngest = Math.min(config.maxAgeMs, ...config.policies.map((p) => p.maxAgeMinutes * 60_000));
     const due = (await ledger.due(now, today, youngest)).filter((r) => r.endDate < today || r.createdAt <= now - maxAgeOf(r.policy));
+    // A dead replica's creates in flight, once their own deadline has passed: no job got them.
+    const orphans = await ledger.orphans(now, now - config.timeoutSeconds * 1000);
+    due.push(...orphans.filter((o) => !due.some((d) => d.seq === o.seq)));
     if (due.length === 0) return [];
-    const results = await revokeRows(credentialDeps, due, 'sweeper');
+    const results = counted(await revokeRows(credentialDeps, due, 'sweeper'), 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });
     return results;
   };
@@ -422,7 +468,10 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   // TLS 1.3 only: every suite has forward secrecy (no static-RSA key exchange), and every current client has it.
   const server: Server = createServer(
     { cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.3', requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs },
-    (req, res) => void handle(req, res),
+    (req, res) => {
+      const p: Promise<void> = handle(req, res).finally(() => active.delete(p));
+      active.add(p);
+    },
   );
   server.maxConnections = config.http.maxConnections;
   await new Promise<void>((resolve, reject) => {
@@ -441,6 +490,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     port,
     ledger,
     jwks,
+    replica: presence.id,
     initialSweep,
     sweep,
     reload() {
@@ -466,10 +516,19 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       }
     },
     async close() {
+      // Stop taking mints, let those under way finish (bounded by their own deadline), then stop.
+      draining = true;
       clearInterval(timer);
+      // New connections are still taken meanwhile, and answered 503 with Retry-After (a load balancer may still send some).
+      const deadline = new Promise((resolve) => setTimeout(resolve, config.timeoutSeconds * 1000).unref());
+      await Promise.race([Promise.all([...active]), deadline]);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await sweeping?.catch(() => undefined);
+      await presence.stop();
       await jwksHttp.close();
       await ledger.close();
     },

@@ -101,6 +101,11 @@ export class BrokerWorld {
     this.agent = new Agent({ connect: { ca: this.pki.ca.certPem, timeout: 120_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
   }
 
+  /** A folder of its own, for files a world's config names before the world exists (removed with the machine's temp). */
+  static scratch(): string {
+    return mkdtempSync(join(tmpdir(), 'd1-broker-scratch-'));
+  }
+
   static async start(o: WorldOptions = {}): Promise<BrokerWorld> {
     const w = new BrokerWorld(o);
     w.emu = await D1Emulator.start();
