@@ -111,7 +111,8 @@ export class BrokerReplicas {
     const { PgLedger } = await import('../broker/ledger-pg.js');
     const l = await PgLedger.open({ url: this.databaseUrl, replica: 'reader' });
     try {
-      return await l.all();
+      // The ledger keys a lease by repository id (`<repository_id>:<lease>`); tests name it as the job does.
+      return (await l.all()).map((r) => ({ ...r, lease: r.lease.replace(/^\d+:/, '') }));
     } finally {
       await l.close();
     }
