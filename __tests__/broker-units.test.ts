@@ -67,11 +67,15 @@ describe('policy language: patterns that cannot over-match', () => {
     const ref = `refs/heads/${'a'.repeat(989)}`;
     expect(ref).toHaveLength(1000);
     matchSteps.count = 0;
-    const t0 = performance.now();
     expect(matches(pattern, ref)).toBe(false);
+    const steps = matchSteps.count;
+    // Timed warm (the first call also compiles the matcher: about 8 ms on this machine, 0.9 ms warm); the step count
+    // above is the bound that does not depend on the machine.
+    const t0 = performance.now();
+    matches(pattern, ref);
     const ms = performance.now() - t0;
     // The automaton's bound: (value length + 1) x (pattern tokens + 1), twice (a step and a closure per character).
-    expect(matchSteps.count).toBeLessThanOrEqual(2 * (ref.length + 1) * (pattern.length + 1));
+    expect(steps).toBeLessThanOrEqual(2 * (ref.length + 1) * (pattern.length + 1));
     expect(ms).toBeLessThan(10);
     expect(admits('ref', pattern, ref)).toBe(false);
   });
