@@ -210,9 +210,19 @@ describe.skipIf(!hasSqlite)('broker: the operator sees mistakes first', () => {
     }
   });
 
-  it('the OpenAPI document lists exactly the server\'s routes', () => {
+  it('the OpenAPI document lists exactly the server\'s routes', async () => {
     const doc = parse(readFileSync(join(__dirname, '..', 'docs', 'broker-openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual([...ROUTES].sort());
+    // And the server answers each of them (no 404), and nothing else.
+    for (const route of ROUTES) {
+      const [method, path] = route.split(' ') as ['GET' | 'POST', string];
+      const a = await w.callText(method, path, undefined, method === 'POST' ? {} : undefined);
+      expect(a.status, route).not.toBe(404);
+    }
+    for (const route of ['GET /v1/credentials', 'POST /healthz', 'GET /v1/leases', 'DELETE /v1/revoke']) {
+      const [method, path] = route.split(' ') as ['GET' | 'POST' | 'DELETE', string];
+      expect((await w.callText(method, path)).status, route).toBe(404);
+    }
   });
 });

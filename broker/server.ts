@@ -70,7 +70,7 @@ export interface Broker {
 
 const MAX_BODY = 64 * 1024;
 /** The routes the broker answers (docs/broker-openapi.yaml documents exactly these; a test compares them). */
-export const ROUTES = ['GET /healthz', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check'] as const;
+export const ROUTES = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check'] as const;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 

@@ -273,7 +273,7 @@ export class BrokerWorld {
   }
 
   /** The answer as the bytes came (for comparing two answers exactly). */
-  async callText(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Answer['headers']; text: string }> {
+  async callText(method: 'GET' | 'POST' | 'DELETE', path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Answer['headers']; text: string }> {
     const url = new URL(path, this.url);
     const res = await this.agent.request({
       origin: url.origin,

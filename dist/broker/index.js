@@ -28111,7 +28111,7 @@ async function settledElsewhere(ledger, lease, clock, deadlineMs) {
 
 const MAX_BODY = 64 * 1024;
 /** The routes the broker answers (docs/broker-openapi.yaml documents exactly these; a test compares them). */
-const ROUTES = (/* unused pure expression or super */ null && (['GET /healthz', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check']));
+const ROUTES = (/* unused pure expression or super */ null && (['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check']));
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 /** A refusal: `message` and `shown` go to the caller; `extra` (the claims, the detail) only to the audit log. */
