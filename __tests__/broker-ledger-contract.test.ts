@@ -163,6 +163,34 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     expect(await b.takeToken('repo:42', perMs, 5, T0 - 60_000)).toBeGreaterThan(0);
   });
 
+  test('orphans: pending rows of a replica that stopped beating, past the create deadline; not a live one\'s, not settled ones', async () => {
+    const l = lease();
+    await a.openLease(l, OWNER, T0);
+    const ofA = await a.pending(l, token(), T0);
+    const ofALive = await a.pending(l, token(), T0);
+    await a.settle(ofALive, { id: 'tok-live' });
+    const ofB = await b.pending(l, token(), T0);
+    await a.takeTurn(`replica:${a.replica}`, a.replica, T0, 30_000);
+    await b.takeTurn(`replica:${b.replica}`, b.replica, T0, 30_000);
+    expect(a.replica).not.toBe(b.replica);
+    const mine = async (now: number, before: number) => (await b.orphans(now, before)).filter((r) => r.lease === l).map((r) => r.seq);
+    expect(await mine(T0 + 10_000, T0 + 1)).toEqual([]); // both beat
+    await b.takeTurn(`replica:${b.replica}`, b.replica, T0 + 40_000, 30_000); // b beats on; a has not since T0
+    expect(await mine(T0 + 40_000, T0)).toEqual([]); // a's create may still be under way (deadline not passed)
+    expect(await mine(T0 + 40_000, T0 + 1)).toEqual([ofA]);
+    await a.closed(ofA, 'revoked', 'sweeper', T0 + 40_000);
+    expect(await mine(T0 + 40_000, T0 + 1)).toEqual([]);
+    expect(ofB).toBeGreaterThan(0);
+  });
+
+  test('a paced schedule: the burst at once, then one slot per interval each, across replicas; none past the wait allowed', async () => {
+    const waits = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).bookSlot('dc', 100, 3, T0, 1000)));
+    expect(waits.sort((x, y) => x! - y!)).toEqual([0, 0, 0, 100, 200, 300]);
+    expect(await a.bookSlot('dc', 100, 3, T0, 350)).toBeUndefined(); // its slot would be 400 ms away
+    expect(await b.bookSlot('dc', 100, 3, T0, Number.POSITIVE_INFINITY)).toBe(400);
+    expect(await a.bookSlot('dc', 100, 3, T0 + 10_000, 0)).toBe(0); // a quiet spell: the burst again
+  });
+
   test('a turn is one holder\'s until it expires or is released; then another takes it', async () => {
     expect(await a.takeTurn('sweeper', 'replica-a', T0, 10_000)).toBe(true);
     expect(await b.takeTurn('sweeper', 'replica-b', T0 + 1, 10_000)).toBe(false);

@@ -174,3 +174,51 @@ describe.skipIf(!hasSqlite)('broker bootstrap by client certificate', () => {
     expect(await statusWith(w.emu, a.body.token as string)).toBe(401);
   });
 });
+
+describe.skipIf(!hasSqlite)('broker sweeper: each policy its own maximum age', () => {
+  let w: BrokerWorld;
+  beforeAll(async () => {
+    w = await startWorld({
+      config: { maxAgeMinutes: 600 },
+      policies: (s) => defaultPolicies(s).map((p) => ((p as { name: string }).name === 'signing' ? { ...(p as object), maxAgeMinutes: 15 } : p)),
+    });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it('a policy with maxAgeMinutes 15 is swept after 15 minutes; one without (default 60) after an hour, not the config\'s 600', async () => {
+    const short = await w.mint(w.token(), 'signing');
+    const long = await w.mint(w.token(), 'release');
+    expect([short.status, long.status]).toEqual([201, 201]);
+    await w.clock.sleep(14 * MINUTE);
+    expect(await w.broker!.sweep()).toEqual([]);
+    await w.clock.sleep(1 * MINUTE);
+    expect((await w.broker!.sweep()).map((r) => [r.row.policy, r.outcome])).toEqual([['signing', 'revoked']]);
+    expect(await statusWith(w.emu, long.body.token as string)).toBe(200);
+    await w.clock.sleep(45 * MINUTE);
+    expect((await w.broker!.sweep()).map((r) => [r.row.name, r.outcome])).toEqual([[long.body.tokenName, 'revoked']]);
+  });
+});
+
+describe.skipIf(!hasSqlite)('broker ledger: a file made before leases carried check_run_id', () => {
+  it('is migrated on open: the column is added, old leases read as made without it (the GHES rule)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { SqliteLedger } = await import('../broker/ledger.js');
+    const dir = mkdtempSync(join(tmpdir(), 'd1-ledger-old-'));
+    const file = join(dir, 'ledger.sqlite');
+    const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE leases (lease TEXT PRIMARY KEY, repository TEXT NOT NULL, repository_id TEXT NOT NULL, run_id TEXT NOT NULL,
+      run_attempt TEXT NOT NULL, policy TEXT NOT NULL, created_at INTEGER NOT NULL);
+      INSERT INTO leases VALUES ('1:old-lease-0000000000', 'o/r', '1', '2', '1', 'release', 0);`);
+    old.close();
+    const ledger = SqliteLedger.open(file);
+    try {
+      expect(await ledger.leaseOwner('1:old-lease-0000000000')).toEqual({ repository: 'o/r', repositoryId: '1', runId: '2', runAttempt: '1', checkRunId: '', policy: 'release' });
+    } finally {
+      await ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -153,7 +153,7 @@ describe.skipIf(!hasSqlite)('broker refusals', () => {
   it('the policy\'s own repository is told what differs (another branch, another event, another workflow); an unknown name is not', async () => {
     await expectRefused(() => w.mint(w.token({ ref: 'refs/heads/feature' })), 403, 'policy_refused', 'ref (expected refs/heads/main or refs/tags/v*, token has refs/heads/feature)');
     await expectRefused(() => w.mint(w.token({ event_name: 'pull_request_target' })), 403, 'policy_refused', 'event_name (expected push or workflow_dispatch, token has pull_request_target)');
-    await expectRefused(() => w.mint(w.token({ job_workflow_ref: 'octo-org/release-tools/.github/workflows/other.yml@refs/heads/main' })), 403, 'policy_refused', 'job_workflow_ref (expected octo-org/release-tools/.github/workflows/release.yml@refs/*');
+    await expectRefused(() => w.mint(w.token({ job_workflow_ref: 'octo-org/release-tools/.github/workflows/other.yml@refs/heads/main' })), 403, 'policy_refused', 'job_workflow_ref (expected octo-org/release-tools/.github/workflows/release.yml@refs/**');
     await expectGeneric(() => w.mint(w.token(), 'no-such-policy'), "this broker has no policy named 'no-such-policy'");
   });
 
@@ -223,6 +223,7 @@ describe.skipIf(!hasSqlite)('broker revocation, bound to the job', () => {
       policies: (s) => [
         ...defaultPolicies(s),
         { name: 'mallory', match: { repository_id: stranger.repository_id, repository_owner_id: stranger.repository_owner_id, event_name: 'push' }, grant: { serviceUserId: s.signer.id } },
+        { name: 'trial', mode: 'audit', match: { repository_id: '123456789', repository_owner_id: '987654', event_name: 'push', ref: 'refs/heads/never' }, grant: { serviceUserId: s.signer.id } },
       ],
     });
   }, 60_000);
@@ -282,5 +283,14 @@ describe.skipIf(!hasSqlite)('broker revocation, bound to the job', () => {
     const minted = await w.mint(w.token({ run_id }));
     const other = await w.call('POST', '/v1/revoke', w.token({ run_id }), { leases: [minted.body.lease] });
     expect(other.body.revoked).toEqual([expect.objectContaining({ name: minted.body.tokenName, outcome: 'revoked' })]);
+  });
+
+  it('mode audit: a claim that differs is logged (wouldRefuse), not refused; the ids are enforced as always', async () => {
+    const a = await w.mint(w.token(), 'trial');
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    expect(w.audit().filter((e) => e.event === 'mint').at(-1)).toMatchObject({ outcome: 'granted', mode: 'audit', wouldRefuse: [{ claim: 'ref', expected: ['refs/heads/never'], actual: 'refs/heads/main' }] });
+    const b = await w.mint(w.token(stranger), 'trial');
+    expect(b.status).toBe(403);
+    expect(b.body).toEqual({ error: GENERIC_REFUSAL });
   });
 });

@@ -66,3 +66,26 @@ describe('example workflows', () => {
     });
   });
 });
+
+describe('examples: supply chain', () => {
+  const examples = readdirSync('examples').filter((f) => /\.ya?ml$/.test(f));
+
+  it('every third-party action is pinned by a full commit SHA (this action itself by its release tag)', () => {
+    for (const f of examples) {
+      const wf = parse(readFileSync(join('examples', f), 'utf8')) as { jobs: Record<string, { steps: { uses?: string }[] }> };
+      for (const job of Object.values(wf.jobs)) {
+        for (const { uses } of job.steps) {
+          if (!uses || uses.startsWith('org/d1-token-action@') || uses.startsWith('./')) continue;
+          expect(uses, `${f}: ${uses}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+        }
+      }
+    }
+  });
+
+  it('a job that signs runs in an environment (required reviewers gate its bootstrap secret)', () => {
+    for (const f of examples.filter((x) => x.includes('signing'))) {
+      const wf = parse(readFileSync(join('examples', f), 'utf8')) as { jobs: Record<string, { environment?: unknown }> };
+      expect(Object.values(wf.jobs).every((j) => j.environment !== undefined), f).toBe(true);
+    }
+  });
+});

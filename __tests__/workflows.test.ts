@@ -56,6 +56,17 @@ describe('supply chain: workflows', () => {
     for (const [action, shas] of pins) expect([...shas], action).toHaveLength(1);
   });
 
+  it('live.yml builds before any secret enters a step; the step holding the secrets compiles nothing', () => {
+    const wf = parse(readFileSync(join(dir, 'live.yml'), 'utf8')) as { jobs: Record<string, { steps: { run?: string; env?: Record<string, string>; with?: Record<string, string> }[] }> };
+    const steps = wf.jobs.contract!.steps;
+    const holds = (s: (typeof steps)[number]) => JSON.stringify({ env: s.env, with: s.with }).includes('secrets.');
+    const firstSecret = steps.findIndex(holds);
+    const build = steps.findIndex((s) => /build:tools|tsc/.test(s.run ?? ''));
+    expect(build).toBeGreaterThan(-1);
+    expect(build).toBeLessThan(firstSecret);
+    for (const s of steps.filter(holds)) expect(s.run ?? '').not.toMatch(/npm (run|test)|build:tools|\btsc\b|npx|bundle/);
+  });
+
   it('every npm ci runs without install scripts (issue 18: live.yml installed with scripts in the job holding the bootstrap key)', () => {
     const installs = files.flatMap((f) =>
       readFileSync(join(dir, f), 'utf8')

@@ -12,23 +12,48 @@
  *   "digicertHost": "one.digicert.com",
  *   "bootstrap": {"apiKeyFile": "..."} | {"clientCertificateFile": "...", "clientKeyFile"?: "...", "passwordFile"?: "..."},
  *   "policyFile": "policy.json", "ledgerFile": "/var/lib/d1-broker/ledger.sqlite", "auditLog": "-" (stdout) | path,
- *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "clockSkewSeconds": 60, "timeoutSeconds": 60,
+ *   "maxAgeMinutes": 360, "sweepIntervalSeconds": 60, "heartbeatSeconds": 10, "clockSkewSeconds": 60, "timeoutSeconds": 60,
  *   "rateLimit": {"perMinute": 60, "burst": 30}, "extraCaFile": "...",
- *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}}   // replicas: PostgreSQL instead of ledgerFile
+ *   "ledger": {"postgres": {"urlFile": "...", "caFile": "..."}},  // replicas: PostgreSQL instead of ledgerFile
+ *   "digicertPace": {"perSecond": 40, "burst": 10}  // the bootstrap key's request budget, all replicas together
  * }
  * Environment instead of files: D1_BROKER_API_KEY, D1_BROKER_CLIENT_CERTIFICATE_PASSWORD, D1_BROKER_DATABASE_URL
  * (with "ledger": {"postgres": {}}; the URL's password is a secret like the others).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadClientCertificate } from '../src/keys/bootstrap-certificate.js';
 import { parseHost, type Auth } from '../src/runner/inputs.js';
 import { GITHUB_ISSUER } from './id-token.js';
 import { parsePolicies, type Policy } from './policy.js';
+import { unknownKey } from './schema.js';
+
+/** Every key the config file may have, by object (a typo is a start-up error naming the nearest of these). */
+const KEYS: Record<string, readonly string[]> = {
+  '': ['$schema', 'listen', 'tls', 'audience', 'issuer', 'jwksUrl', 'digicertHost', 'bootstrap', 'policyFile', 'ledgerFile', 'ledger', 'auditLog', 'maxAgeMinutes', 'sweepIntervalSeconds', 'heartbeatSeconds', 'clockSkewSeconds', 'timeoutSeconds', 'rateLimit', 'extraCaFile', 'http', 'digicertPace'],
+  listen: ['host', 'port'],
+  tls: ['certFile', 'keyFile'],
+  bootstrap: ['apiKeyFile', 'clientCertificateFile', 'clientKeyFile', 'passwordFile'],
+  rateLimit: ['perMinute', 'burst'],
+  ledger: ['postgres'],
+  'ledger.postgres': ['urlFile', 'caFile'],
+  http: ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'maxConnections'],
+  digicertPace: ['perSecond', 'burst'],
+};
+
+function strictKeys(o: Obj, file: string): void {
+  for (const [where, known] of Object.entries(KEYS)) {
+    const v = where ? where.split('.').reduce<unknown>((x, k) => (x as Obj | undefined)?.[k], o) : o;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
+    const stray = unknownKey(v, known, where);
+    if (stray) throw new ConfigError(`${file}: ${stray}`);
+  }
+}
 
 export interface BrokerConfig {
   listen: { host: string; port: number };
-  tls: { certPem: string; keyPem: string };
+  tls: { certPem: string; keyPem: string; certFile: string; keyFile: string };
   audience: string;
   issuer: string;
   jwksUrl: string;
@@ -47,10 +72,18 @@ export interface BrokerConfig {
   maxAgeMs: number;
   /** 0: no scheduled sweep (tests call sweep()). */
   sweepIntervalMs: number;
+  /** How often a replica says it is alive in the ledger (a dead one's in-flight creates are revoked after 3 of these). */
+  heartbeatMs: number;
   clockSkewSeconds: number;
   timeoutSeconds: number;
   rateLimit: { perMinute: number; burst: number };
+  /** The bootstrap key's request budget at DigiCert ONE, shared by all replicas (broker/pace.ts); none when absent. */
+  digicertPace?: { perSecond: number; burst: number };
   extraCaPem: string | undefined;
+  /** The policy file's path (read again on SIGHUP). */
+  policyFile: string;
+  /** Limits of the HTTPS listener. */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number };
 }
 
 export class ConfigError extends Error {
@@ -100,6 +133,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
   } catch (err) {
     throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable')}`);
   }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ConfigError(`${file}: not a JSON object`);
+  strictKeys(o, file);
 
   const listen = (o.listen ?? {}) as Obj;
   const tls = (o.tls ?? {}) as Obj;
@@ -112,18 +147,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
   }
 
   const { auth, secrets } = bootstrap((o.bootstrap ?? {}) as Obj, env, now, read, path);
-  let policies: Policy[];
-  try {
-    policies = parsePolicies(JSON.parse(read(o.policyFile, 'policyFile')));
-  } catch (err) {
-    throw new ConfigError(err instanceof SyntaxError ? 'policyFile is not JSON' : err instanceof Error ? err.message : String(err));
-  }
+  const policyFile = path(o.policyFile, 'policyFile');
+  const policies = loadPolicies(policyFile);
   const rate = (o.rateLimit ?? {}) as Obj;
+  const http = (o.http ?? {}) as Obj;
   const postgres = postgresLedger(o.ledger, env, read);
   if (postgres) secrets.push(...postgresSecrets(postgres.url));
   return {
     listen: { host: typeof listen.host === 'string' ? listen.host : '0.0.0.0', port: num(listen, 'port', 8443, 0, 65535) },
-    tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile') },
+    tls: { certPem: read(tls.certFile, 'tls.certFile'), keyPem: read(tls.keyFile, 'tls.keyFile'), certFile: path(tls.certFile, 'tls.certFile'), keyFile: path(tls.keyFile, 'tls.keyFile') },
     audience: ((): string => {
       if (typeof o.audience !== 'string' || !o.audience.trim() || o.audience.length > 256) throw new ConfigError('audience is required: the value jobs request their OIDC token for (e.g. the broker\'s URL)');
       return o.audience;
@@ -139,11 +171,51 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv, now: Date): Bro
     auditLog: o.auditLog === undefined || o.auditLog === '-' ? '-' : path(o.auditLog, 'auditLog'),
     maxAgeMs: num(o, 'maxAgeMinutes', 360, 1, 60 * 24 * 8) * 60_000,
     sweepIntervalMs: num(o, 'sweepIntervalSeconds', 60, 0, 86_400) * 1000,
+    heartbeatMs: num(o, 'heartbeatSeconds', 10, 1, 600) * 1000,
     clockSkewSeconds: num(o, 'clockSkewSeconds', 60, 0, 300),
     timeoutSeconds: num(o, 'timeoutSeconds', 60, 1, 600),
     rateLimit: { perMinute: num(rate, 'perMinute', 60, 1, 100_000), burst: num(rate, 'burst', 30, 1, 100_000) },
-    extraCaPem: o.extraCaFile === undefined ? undefined : read(o.extraCaFile, 'extraCaFile'),
+    ...(o.digicertPace === undefined ? {} : { digicertPace: pace(o.digicertPace) }),
+    extraCaPem: o.extraCaFile === undefined ? undefined : caBundle(read(o.extraCaFile, 'extraCaFile'), path(o.extraCaFile, 'extraCaFile')),
+    policyFile,
+    http: {
+      requestTimeoutMs: num(http, 'requestTimeoutSeconds', 30, 1, 600) * 1000,
+      headersTimeoutMs: num(http, 'headersTimeoutSeconds', 10, 1, 600) * 1000,
+      maxConnections: num(http, 'maxConnections', 512, 1, 100_000),
+    },
   };
+}
+
+/** The policy file, parsed; its errors name the file (also what SIGHUP reads again). */
+export function loadPolicies(file: string): Policy[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`policyFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return parsePolicies(JSON.parse(text));
+  } catch (err) {
+    throw new ConfigError(`${file}: ${err instanceof SyntaxError ? 'not JSON' : err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * A CA file must hold at least one certificate that parses, each of them: a wrong file is a start-up error with its
+ * path, not a job's "401 invalid_token" later (the JWKS fetch failing TLS).
+ */
+function caBundle(pem: string, file: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`extraCaFile: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  for (const [i, b] of blocks.entries()) {
+    try {
+      new X509Certificate(b);
+    } catch {
+      throw new ConfigError(`extraCaFile: certificate ${i + 1} of ${file} does not parse`);
+    }
+  }
+  return pem;
 }
 
 /** The bootstrap credential, from files (a mounted secret) or the environment; never from the config file itself. */
@@ -200,4 +272,12 @@ function postgresLedger(l: unknown, env: NodeJS.ProcessEnv, read: (v: unknown, n
 function postgresSecrets(url: string): string[] {
   const u = new URL(url);
   return [url, u.password, u.password && decodeURIComponent(u.password)].filter((s): s is string => Boolean(s));
+}
+
+function pace(v: unknown): NonNullable<BrokerConfig['digicertPace']> {
+  if (typeof v !== 'object' || v === null) throw new ConfigError('digicertPace must be {"perSecond": N, "burst"?: N}');
+  const o = v as Obj;
+  const perSecond = num(o, 'perSecond', 0, 1, 10_000);
+  const burst = num(o, 'burst', perSecond, 1, 100_000);
+  return { perSecond, burst };
 }

@@ -18,6 +18,7 @@ import { USER_AGENT } from '../src/platform/version.js';
 import type { BrokerConfig } from './config.js';
 import type { JobClaims } from './id-token.js';
 import type { CredentialRow, Ledger } from './ledger.js';
+import type { DigicertPace } from './pace.js';
 import type { Policy } from './policy.js';
 
 export interface CredentialDeps {
@@ -27,6 +28,8 @@ export interface CredentialDeps {
   /** A client of src/platform/http.ts with the broker's environment (proxy) and extra CAs. */
   createHttp: (o: Omit<HttpOptions, 'env' | 'ca'>) => HttpClient;
   log: (line: string) => void;
+  /** The bootstrap key's shared request budget (broker/pace.ts), when configured. */
+  pace?: DigicertPace;
 }
 
 export interface MintOrder {
@@ -72,11 +75,11 @@ function confirmedEndDate(c: CreatedCredential, log: (l: string) => void): UtcDa
 async function withBootstrap<T>(deps: CredentialDeps, use: (client: D1Client) => Promise<T>): Promise<T> {
   const { config, clock } = deps;
   const conn = bootstrapConnection(config.digicertHost, config.auth);
-  const http = deps.createHttp(conn.http);
+  const deadline = clock.now() + config.timeoutSeconds * 1000;
+  const raw = deps.createHttp(conn.http);
+  const http = deps.pace ? deps.pace.client(raw, deadline) : raw;
   try {
-    return await use(
-      new D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline: clock.now() + config.timeoutSeconds * 1000, clock, log: deps.log, authKind: config.auth.kind }),
-    );
+    return await use(new D1Client(http, { host: conn.requestHost, secrets: config.secrets, deadline, clock, log: deps.log, authKind: config.auth.kind }));
   } finally {
     await http.close();
   }

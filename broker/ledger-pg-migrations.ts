@@ -36,6 +36,18 @@ CREATE TABLE IF NOT EXISTS turns (name TEXT PRIMARY KEY, holder TEXT NOT NULL, u
   },
   {
     version: 3,
+    name: 'the replica that recorded each credential (orphans of a dead replica)',
+    sql: `
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS replica TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS credentials_pending_replica ON credentials(replica) WHERE state = 'pending';`,
+  },
+  {
+    version: 4,
+    name: 'pace slots (one schedule for DigiCert ONE across replicas)',
+    sql: 'CREATE TABLE IF NOT EXISTS pace_slots (key TEXT PRIMARY KEY, tat DOUBLE PRECISION NOT NULL);',
+  },
+  {
+    version: 5,
     name: "leases carry the job's check run id",
     sql: "ALTER TABLE leases ADD COLUMN IF NOT EXISTS check_run_id TEXT NOT NULL DEFAULT '';",
   },

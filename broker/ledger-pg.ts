@@ -10,7 +10,7 @@
  * Never a secret in a row; the database URL's password is the caller's to scrub (config.secrets).
  */
 import pg from 'pg';
-import type { CredentialRow, Ledger, LeaseOwner } from './ledger.js';
+import { LedgerUnavailable, newReplicaId, type CredentialRow, type Ledger, type LeaseOwner } from './ledger.js';
 import { migrate } from './ledger-pg-migrations.js';
 
 /** int8 (seq, times in ms) as a JavaScript number: every value here is far below 2^53. */
@@ -33,6 +33,8 @@ export interface PgLedgerOptions {
   /** How long a query may wait for a connection or an answer before the call fails (fail closed, not hang). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** This broker's id among the replicas (default: a new one). */
+  replica?: string;
 }
 
 /** The host (and port) a URL names, for errors: never its user or password. */
@@ -45,17 +47,11 @@ export function hostOf(url: string): string {
   }
 }
 
-export class LedgerUnavailable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerUnavailable';
-  }
-}
-
 export class PgLedger implements Ledger {
   private constructor(
     readonly pool: pg.Pool,
     private readonly host: string,
+    readonly replica: string,
   ) {}
 
   static async open(o: PgLedgerOptions): Promise<PgLedger> {
@@ -73,7 +69,7 @@ export class PgLedger implements Ledger {
     const host = hostOf(o.url);
     // An idle connection that breaks (the server restarted) is dropped from the pool; the next query opens a new one.
     pool.on('error', (err) => o.log?.(`ledger: a PostgreSQL connection to ${host} broke (${err.message}); it is replaced on the next query`));
-    const ledger = new PgLedger(pool, host);
+    const ledger = new PgLedger(pool, host, o.replica ?? newReplicaId());
     try {
       await migrate(pool, o.log ?? (() => undefined));
     } catch (err) {
@@ -122,8 +118,8 @@ export class PgLedger implements Ledger {
 
   async pending(lease: string, r: { kind: CredentialRow['kind']; name: string; userId: string; endDate: string }, now: number): Promise<number> {
     const res = await this.q<{ seq: number }>(
-      "INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state) VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING seq",
-      [lease, r.kind, r.name, r.userId, r.endDate, now],
+      "INSERT INTO credentials (lease, kind, name, user_id, end_date, created_at, state, replica) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING seq",
+      [lease, r.kind, r.name, r.userId, r.endDate, now, this.replica],
     );
     return res.rows[0]!.seq;
   }
@@ -161,21 +157,32 @@ export class PgLedger implements Ledger {
     await this.q('DELETE FROM seen_tokens WHERE exp < $1', [nowSeconds - skewSeconds]);
   }
 
-  async takeToken(key: string, perMs: number, burst: number, now: number): Promise<number> {
+  async takeToken(key: string, perMs: number, burst: number, now: number, reserve = 0): Promise<number> {
     // One statement: the refill since the bucket's time, capped at the burst, and the take if a whole token is there.
     // A replica whose clock is behind never refills a bucket backwards (GREATEST).
     const r = await this.q<{ tokens: number; at: number }>(
       `INSERT INTO rate_buckets AS b (key, tokens, at) VALUES ($1, $3::float8 - 1, $4) ON CONFLICT (key) DO UPDATE
          SET tokens = LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) - 1, at = GREATEST(b.at, $4)
-         WHERE LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) >= 1
+         WHERE LEAST($3::float8, b.tokens + GREATEST(0, $4 - b.at) * $2::float8) >= 1 + $5::float8
        RETURNING tokens`,
-      [key, perMs, burst, now],
+      [key, perMs, burst, now, reserve],
     );
     if (r.rowCount === 1) return 0;
     const b = (await this.q<{ tokens: number; at: number }>('SELECT tokens, at FROM rate_buckets WHERE key = $1', [key])).rows[0];
     if (!b) return 0;
     const have = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perMs);
-    return Math.max(1, Math.ceil((1 - have) / perMs));
+    return Math.max(1, Math.ceil((1 + reserve - have) / perMs));
+  }
+
+  async bookSlot(key: string, intervalMs: number, burst: number, now: number, maxWaitMs: number): Promise<number | undefined> {
+    const r = await this.q<{ tat: number }>(
+      `INSERT INTO pace_slots AS p (key, tat) VALUES ($1, $2::float8 - $4::float8 * $3::float8 + $3::float8) ON CONFLICT (key) DO UPDATE
+         SET tat = GREATEST(p.tat, $2::float8 - $4::float8 * $3::float8) + $3::float8
+         WHERE GREATEST(p.tat, $2::float8 - $4::float8 * $3::float8) - $2::float8 <= $5::float8 RETURNING tat`,
+      [key, now, intervalMs, burst - 1, Number.isFinite(maxWaitMs) ? maxWaitMs : 1e15],
+    );
+    const tat = r.rows[0]?.tat;
+    return tat === undefined ? undefined : Math.max(0, tat - intervalMs - now);
   }
 
   async takeTurn(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
@@ -189,6 +196,12 @@ export class PgLedger implements Ledger {
 
   async releaseTurn(name: string, holder: string): Promise<void> {
     await this.q('DELETE FROM turns WHERE name = $1 AND holder = $2', [name, holder]);
+  }
+
+  async orphans(now: number, createdBefore: number): Promise<CredentialRow[]> {
+    const sql = `${ROW} WHERE c.state = 'pending' AND c.replica <> '' AND c.created_at < $1
+      AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.name = 'replica:' || c.replica AND t.until >= $2) ORDER BY c.seq DESC`;
+    return (await this.q<CredentialRow>(sql, [createdBefore, now])).rows;
   }
 
   async ping(): Promise<void> {

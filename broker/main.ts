@@ -1,37 +1,54 @@
 /**
  * The broker's entry point (bundled to dist/broker/index.js; the Dockerfile runs that file):
- * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG). The only place that reads the system clock.
+ * `node dist/broker/index.js --config broker.json` (or D1_BROKER_CONFIG); `--check-config`, `--help` (broker/cli.ts).
+ * The only place that reads the system clock.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { systemClock } from '../src/platform/clock.js';
 import { createHttpClient } from '../src/platform/http.js';
+import { checkLedgerFolder, parseCli } from './cli.js';
 import { loadConfig } from './config.js';
 import { sqliteAvailable } from './ledger.js';
+import { runnerToken, runProbe } from './probe.js';
 import { startBroker } from './server.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-
-const file = arg('--config') ?? process.env.D1_BROKER_CONFIG;
-if (!file) {
-  console.error('d1-token-broker: give the configuration file: --config broker.json (or D1_BROKER_CONFIG). See docs/broker.md.');
-  process.exit(2);
-}
-if (!sqliteAvailable()) {
-  console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
-  process.exit(2);
+const parsed = parseCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) });
+if (parsed.kind === 'exit') process.exit(parsed.code);
+if (parsed.kind === 'probe') {
+  const failures = await runProbe({
+    url: parsed.url,
+    audience: parsed.audience,
+    policies: parsed.policies,
+    ...(parsed.caFile ? { ca: readFileSync(parsed.caFile, 'utf8') } : {}),
+    token: runnerToken(process.env),
+    log: (l) => console.log(l),
+  }).catch((err: unknown) => {
+    console.error(`d1-token-broker probe: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  });
+  process.exit(failures > 0 ? 1 : 0);
 }
 
 try {
-  const config = loadConfig(file, process.env, new Date(systemClock.now()));
-  const audit = config.auditLog === '-' ? (line: string) => process.stdout.write(`${line}\n`) : (line: string) => appendFileSync(config.auditLog, `${line}\n`, { mode: 0o600 });
+  const config = loadConfig(parsed.file, process.env, new Date(systemClock.now()));
+  if (!config.postgres) {
+    if (!sqliteAvailable()) {
+      console.error(`d1-token-broker: needs node:sqlite (Node >= 22.5, 24 recommended); this is Node ${process.version}.`);
+      process.exit(2);
+    }
+    checkLedgerFolder(config.ledgerFile);
+  }
+  // A line that cannot be written throws: the server then refuses the mint (and revokes what it made).
+  const audit = config.auditLog === '-' ? (line: string) => void process.stdout.write(`${line}\n`) : (line: string) => appendFileSync(config.auditLog, `${line}\n`, { mode: 0o600 });
   const broker = await startBroker({ config, clock: systemClock, createHttp: createHttpClient, audit, log: (line) => console.error(line) });
   console.error(`d1-token-broker listening on ${config.listen.host}:${broker.port} (audience ${config.audience}, issuer ${config.issuer}, DigiCert ONE ${config.digicertHost}, ${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'})`);
   const stop = (): void => void broker.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    const r = broker.reload();
+    console.error(r.ok ? `d1-token-broker: reloaded ${r.policies} polic${r.policies === 1 ? 'y' : 'ies'} and the TLS files` : `d1-token-broker: reload refused, still serving the previous policy and TLS files: ${r.why}`);
+  });
 } catch (err) {
   // Config errors name the field, never a secret's value (loadConfig never repeats one).
   console.error(`d1-token-broker: ${err instanceof Error ? err.message : String(err)}`);

@@ -2,16 +2,20 @@
  * The broker's HTTPS API. Every request carries the job's GitHub OIDC token as a bearer; nothing is decided before
  * it verifies (id-token.ts) and its jti is recorded once (a replay is refused).
  *
- * POST /v1/credentials {policy, lease, job?, csr?} → the policy's grant, minted (201), or why not (403 naming the
- *   claims that did not match). `lease` is the job's own random request id, recorded before anything is created, so
- *   the job's post step can name what to revoke even when this answer never reached it.
+ * POST /v1/credentials {policy, lease, job?, csr?} → the policy's grant, minted (201), or why not (403: naming the
+ *   claims that did not match only to the policy's own repository; GENERIC_REFUSAL to everyone else). `lease` is the
+ *   job's own random request id (scoped by repository id), recorded before anything is created, so the job's post step
+ *   can name what to revoke even when this answer never reached it.
  * POST /v1/revoke {leases: [...]} → revokes what was minted for those leases, when the token's repository (by id), run
- *   and attempt are the lease's; nothing else.
+ *   and attempt (and check_run_id, when the lease has one) are the lease's; nothing else.
+ * The bearer is verified before a body is read (docs/broker-openapi.yaml documents these routes).
  * POST /v1/check {policy, csr?: true} → the decision and what would be minted; mints nothing.
  * GET /healthz → 200 when the ledger answers.
  *
  * One audit line (JSON) per decision: the claims that decided, the policy, what was minted or revoked; never a secret.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,16 +26,20 @@ import { serviceTrust, type HttpClient, type HttpOptions } from '../src/platform
 import { InputError } from '../src/platform/input-error.js';
 import { repoTokenPrefix } from '../src/credentials/naming.js';
 import { redact } from '../src/platform/text-safety.js';
-import type { BrokerConfig } from './config.js';
+import { loadPolicies, type BrokerConfig } from './config.js';
 import { mintFor, revokeRows, type CredentialDeps, type Minted, type RevokeOutcome } from './credentials.js';
 import { Jwks, TokenRefused, verifyIdToken, type JobClaims } from './id-token.js';
-import type { Ledger } from './ledger.js';
+import { LedgerUnavailable, type Ledger } from './ledger.js';
+import { operational } from './health.js';
+import { BrokerMetrics } from './metrics.js';
 import { openLedger } from './open-ledger.js';
-import { decide, type Policy } from './policy.js';
+import { decide, MATCHABLE_CLAIMS, type Mismatch, type Policy } from './policy.js';
+import { DigicertPace, PaceRefusal } from './pace.js';
 import { RateLimiter } from './rate-limit.js';
+import { ReplicaPresence, settledElsewhere } from './replica.js';
 
 export interface AuditEntry {
-  event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused';
+  event: 'mint' | 'check' | 'revoke' | 'sweep' | 'refused' | 'reload';
   [key: string]: unknown;
 }
 
@@ -50,13 +58,19 @@ export interface Broker {
   readonly port: number;
   readonly ledger: Ledger;
   readonly jwks: Jwks;
+  /** This broker's id among the replicas on its ledger. */
+  readonly replica: string;
   /** The sweep run at start-up (what an earlier process left is revoked before anything else waits on it). */
   readonly initialSweep: Promise<RevokeOutcome[]>;
   sweep(): Promise<RevokeOutcome[]>;
+  /** Reads the policy and TLS files again (SIGHUP); a bad file keeps the ones in use, and says why. */
+  reload(): { ok: true; policies: number } | { ok: false; why: string };
   close(): Promise<void>;
 }
 
 const MAX_BODY = 64 * 1024;
+/** The routes the broker answers (docs/broker-openapi.yaml documents exactly these; a test compares them). */
+export const ROUTES = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /v1/credentials', 'POST /v1/revoke', 'POST /v1/check'] as const;
 const LEASE = /^[A-Za-z0-9_-]{16,64}$/;
 const MAX_LEASES = 8;
 
@@ -69,6 +83,8 @@ class HttpRefusal extends Error {
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
     readonly shown: Record<string, unknown> = {},
+    /** False when the audit log itself failed (nothing more is written to it for this request). */
+    readonly audited = true,
   ) {
     super(message);
   }
@@ -86,22 +102,28 @@ export const GENERIC_REFUSAL = {
 } as const;
 
 /** The claims that decide, as the audit log keeps them (GitHub's claims are not secret; the token itself is). */
-const DECIDING = ['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', 'ref', 'environment', 'event_name', 'job_workflow_ref', 'sub', 'jti'] as const;
+const DECIDING: readonly string[] = [...new Set(['repository', 'repository_id', 'repository_owner_id', 'run_id', 'run_attempt', 'check_run_id', ...MATCHABLE_CLAIMS, 'jti'])];
+/** Every claim a policy can decide on, and those a credential is bound to. */
 function decidingClaims(c: JobClaims): Record<string, unknown> {
   return Object.fromEntries(DECIDING.filter((k) => c.all[k] !== undefined).map((k) => [k, c.all[k]]));
 }
 
+/** The body, read only after the bearer verified (a stranger cannot make the broker buffer anything). */
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new HttpRefusal(413, 'invalid_request', `the body is larger than ${MAX_BODY} bytes`));
-        req.destroy();
+        // Stop reading and answer: the 413 goes out with `connection: close`, then the socket is closed (destroying
+        // the request first would reset the connection before the answer, and the job would see a reset).
+        req.off('data', onData);
+        req.pause();
+        reject(new HttpRefusal(413, 'invalid_request', `the body is larger than ${MAX_BODY} bytes`, {}, { connection: 'close' }));
       } else chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('error', reject);
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
@@ -149,13 +171,26 @@ const describeRevoked = (r: RevokeOutcome) => ({ kind: r.row.kind, id: r.row.id,
 
 export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const { config, clock } = deps;
-  const ledger: Ledger = await openLedger(config, deps.log);
+  const metrics = new BrokerMetrics();
+  const ledger: Ledger = metrics.timedLedger(await openLedger(config, deps.log));
   const env = process.env;
   const outbound = (o: Omit<HttpOptions, 'env' | 'ca'>): HttpClient => deps.createHttp({ ...o, env, ca: serviceTrust(config.extraCaPem) });
   const jwksHttp = outbound({ baseUrl: config.jwksUrl, headers: { 'user-agent': 'd1-token-broker' } });
   const jwks = new Jwks({ url: config.jwksUrl, http: jwksHttp, clock });
   const limiter = new RateLimiter(config.rateLimit, clock, ledger);
-  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: outbound, log: deps.log };
+  const presence = new ReplicaPresence(ledger, clock, { heartbeatMs: config.heartbeatMs, sweepIntervalMs: config.sweepIntervalMs, log: deps.log });
+  await presence.beat();
+  presence.start();
+  const pace = config.digicertPace ? new DigicertPace(config.digicertPace, ledger, clock) : undefined;
+  const credentialDeps: CredentialDeps = { config, ledger, clock, createHttp: (o) => metrics.digicertClient(outbound(o)), log: deps.log, ...(pace ? { pace } : {}) };
+  const counted = (results: RevokeOutcome[], by: 'job' | 'sweeper'): RevokeOutcome[] => {
+    for (const r of results) metrics.revocations.inc({ by, outcome: r.outcome });
+    return results;
+  };
+  /** Set on close: mints are refused (503) while those under way finish; revocations are still served. */
+  let draining = false;
+  /** Requests being answered (a stop waits for them). */
+  const active = new Set<Promise<void>>();
 
   const audit = (entry: AuditEntry, extraSecrets: string[] = []): void => {
     // Entries are built from ids, names and claims only; the scrub is the second line, for any text from outside.
@@ -183,22 +218,34 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     if (wait > 0) throw new HttpRefusal(429, 'rate_limited', `too many requests for repository ${claims.repository}; try again in ${Math.ceil(wait / 1000)} s`, { claims: decidingClaims(claims) }, { 'retry-after': String(Math.ceil(wait / 1000)) });
   }
 
-  function policyFor(body: Record<string, unknown>, claims: JobClaims, wantsCertificate: boolean): Policy {
+  /** What an audit-mode policy would have refused, by request (for the mint's and the check's audit line). */
+  const wouldRefuse = new WeakMap<IncomingMessage, Mismatch[]>();
+
+  function policyFor(req: IncomingMessage, body: Record<string, unknown>, claims: JobClaims, wantsCertificate: boolean): Policy {
     if (typeof body.policy !== 'string' || !body.policy) throw new HttpRefusal(400, 'invalid_request', 'policy (the name of a policy of this broker) is required');
     const d = decide(config.policies, body.policy, claims.all);
     if (d.ok === false && d.code === 'unknown_policy') {
       const detail = `this broker has no policy named '${body.policy.slice(0, 64)}'`;
       throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, { policy: d.policy.slice(0, 64), detail, claims: decidingClaims(claims) });
     }
+    const audited = config.policies.find((p) => p.name === body.policy && p.mode === 'audit');
+    if (d.ok === false && d.code === 'policy_refused' && audited && d.mismatches.every((m) => m.claim !== 'repository_id' && m.claim !== 'repository_owner_id')) {
+      // Audit mode: the ids are enforced as always; any other claim that differs is logged, not refused.
+      wouldRefuse.set(req, d.mismatches);
+      return policyAfterMatch(audited, claims, wantsCertificate);
+    }
     if (d.ok === false && d.code === 'policy_refused') {
       const list = d.mismatches.map((m) => `${m.claim} (expected ${m.expected.join(' or ')}${m.actual !== undefined ? `, token has ${m.actual}` : ', token has none'})`).join('; ');
       const detail = `policy '${d.policy}' does not match this job: ${list}`;
-      const audited = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
+      const logged = { policy: d.policy, detail, mismatches: d.mismatches, claims: decidingClaims(claims) };
       // Only the policy's own repository (both ids match) is told which claim differs and what was expected.
-      if (!ownsPolicy(d.policy, claims)) throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, audited);
-      throw new HttpRefusal(403, 'policy_refused', detail, audited, {}, { policy: d.policy, mismatches: d.mismatches });
+      if (!ownsPolicy(d.policy, claims)) throw new HttpRefusal(403, GENERIC_REFUSAL.code, GENERIC_REFUSAL.message, logged);
+      throw new HttpRefusal(403, 'policy_refused', detail, logged, {}, { policy: d.policy, mismatches: d.mismatches });
     }
-    const policy = (d as { policy: Policy }).policy;
+    return policyAfterMatch((d as { policy: Policy }).policy, claims, wantsCertificate);
+  }
+
+  function policyAfterMatch(policy: Policy, claims: JobClaims, wantsCertificate: boolean): Policy {
     if (wantsCertificate && !policy.clientCertificate) {
       throw new HttpRefusal(403, 'policy_refused', `policy '${policy.name}' does not grant a client certificate (clientCertificate is not true)`, { policy: policy.name, claims: decidingClaims(claims) });
     }
@@ -215,14 +262,14 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   const inflight = new Map<string, Promise<unknown>>();
 
   async function mint(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJson(req);
     const claims = await authenticate(req);
+    const body = await readJson(req);
     await limit(claims);
     const csr = body.csr;
     if (csr !== undefined && (typeof csr !== 'string' || csr.length > 16_384 || !/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(csr.trim()))) {
       throw new HttpRefusal(400, 'invalid_request', 'csr must be one PEM CERTIFICATE REQUEST');
     }
-    const policy = policyFor(body, claims, csr !== undefined);
+    const policy = policyFor(req, body, claims, csr !== undefined);
     const lease = body.lease;
     if (typeof lease !== 'string' || !LEASE.test(lease)) throw new HttpRefusal(400, 'invalid_request', 'lease must be the job\'s random request id (16-64 letters, digits, - or _)');
     // The job's own label (GITHUB_JOB) goes into a name and a description, so only plain characters. With the token's
@@ -239,16 +286,35 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       minted = await making;
     } catch (err) {
       // Whatever was made for this lease before the failure is revoked now, not left to the job or the sweeper.
-      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
+      metrics.mints.inc({ outcome: 'failed' });
+      const undone = counted(await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []), 'job');
       const why = err instanceof Error ? err.message : String(err);
       audit({ event: 'mint', outcome: 'failed', policy: policy.name, lease, claims: decidingClaims(claims), why, undone: undone.map(describeRevoked) });
-      if (err instanceof InputError) throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted: ${why}`);
+      // The grant's detail (roles, accounts, the bootstrap user) is the operator's, in the log and the audit line.
+      if (err instanceof InputError) {
+        deps.log(`lease ${lease}: policy '${policy.name}' cannot be granted: ${redact(why, config.secrets)}`);
+        throw new HttpRefusal(500, 'policy_unusable', `policy '${policy.name}' cannot be granted as configured; the broker's operator has the detail in its log`);
+      }
       if (err instanceof D1Error) throw new HttpRefusal(502, 'digicert_failed', `DigiCert ONE did not mint: ${why}`);
       throw err;
     } finally {
       inflight.delete(key);
     }
-    audit({ event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted) }, [minted.secret]);
+    const audited = wouldRefuse.get(req);
+    // The secret's SHA-256 lets a leaked token be traced to this exchange (octo-sts logs the same); never the secret.
+    const sha256 = createHash('sha256').update(minted.secret).digest('hex');
+    try {
+      audit(
+        { event: 'mint', outcome: 'granted', policy: policy.name, lease, claims: decidingClaims(claims), minted: describeMinted(minted), sha256, ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) },
+        [minted.secret],
+      );
+    } catch (err) {
+      // A mint the audit log cannot record is not handed out (Vault refuses a request it cannot audit): undone now.
+      const undone = await revokeRows(credentialDeps, await ledger.openOfLease(key), 'job').catch(() => []);
+      deps.log(`lease ${lease}: the audit log could not be written (${err instanceof Error ? err.message : String(err)}); the mint is refused and what it made revoked (${undone.map((u) => `${u.row.kind} ${u.row.id}: ${u.outcome}`).join(', ')})`);
+      throw new HttpRefusal(500, 'internal', 'the broker failed; see its log', {}, {}, {}, false);
+    }
+    metrics.mints.inc({ outcome: 'granted' });
     return [
       201,
       {
@@ -268,12 +334,12 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   }
 
   async function check(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJson(req);
     const claims = await authenticate(req);
+    const body = await readJson(req);
     await limit(claims);
     let policy: Policy;
     try {
-      policy = policyFor(body, claims, body.csr === true);
+      policy = policyFor(req, body, claims, body.csr === true);
     } catch (err) {
       if (!(err instanceof HttpRefusal) || err.status !== 403) throw err;
       audit({ event: 'check', outcome: 'refused', code: err.code, reason: err.message, ...err.extra });
@@ -288,13 +354,14 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
       clientCertificate: policy.clientCertificate,
       host: config.digicertHost,
     };
-    audit({ event: 'check', outcome: 'allowed', policy: policy.name, claims: decidingClaims(claims), wouldMint: would });
+    const audited = wouldRefuse.get(req);
+    audit({ event: 'check', outcome: 'allowed', policy: policy.name, claims: decidingClaims(claims), wouldMint: would, ...(audited ? { mode: 'audit', wouldRefuse: audited } : {}) });
     return [200, { allowed: true, policy: policy.name, wouldMint: would }];
   }
 
   async function revoke(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJson(req);
     const claims = await authenticate(req);
+    const body = await readJson(req);
     const leases = body.leases;
     if (!Array.isArray(leases) || leases.length === 0 || leases.length > MAX_LEASES || !leases.every((l): l is string => typeof l === 'string' && LEASE.test(l))) {
       throw new HttpRefusal(400, 'invalid_request', `leases must list 1 to ${MAX_LEASES} lease ids this job was given`);
@@ -313,6 +380,8 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     for (const lease of leases) {
       const key = leaseKey(claims, lease);
       await inflight.get(key);
+      // A mint of this lease on another replica: wait until it settles there.
+      await settledElsewhere(ledger, key, clock, config.timeoutSeconds * 1000);
       // Re-checked after every await, on the rows themselves (each carries its lease's owner).
       const owner = await ledger.leaseOwner(key);
       if (!owner || notOwner(owner, claims).length) {
@@ -320,7 +389,7 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
         continue;
       }
       const rows = (await ledger.openOfLease(key)).filter((r) => notOwner(r, claims).length === 0);
-      results.push(...(await revokeRows(credentialDeps, rows, 'job')));
+      results.push(...counted(await revokeRows(credentialDeps, rows, 'job'), 'job'));
     }
     audit({ event: 'revoke', claims: decidingClaims(claims), leases, revoked: results.map(describeRevoked), ...(unknown.length ? { unknownLeases: unknown } : {}) });
     return [200, { revoked: results.map(describeRevoked), unknownLeases: unknown }];
@@ -330,29 +399,65 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     const path = (req.url ?? '/').split('?')[0];
     const route = `${req.method} ${path}`;
     try {
+      const op = await operational(route, { ledger, jwks, metrics, draining: () => draining });
+      if (op) {
+        res.writeHead(op.status, { 'content-type': op.contentType, 'cache-control': 'no-store', ...op.headers }).end(op.body);
+        return;
+      }
+      if (draining && (route === 'POST /v1/credentials' || route === 'POST /v1/check')) {
+        throw new HttpRefusal(503, 'stopping', 'this broker is stopping; send the request again (another replica takes it)', {}, { 'retry-after': '1' });
+      }
       let answer: [number, unknown];
-      if (route === 'GET /healthz') {
-        await ledger.leaseOwner('');
-        answer = [200, { status: 'ok' }];
-      } else if (route === 'POST /v1/credentials') answer = await mint(req);
+      if (route === 'POST /v1/credentials') answer = await mint(req);
       else if (route === 'POST /v1/revoke') answer = await revoke(req);
       else if (route === 'POST /v1/check') answer = await check(req);
       else throw new HttpRefusal(404, 'not_found', `no such endpoint: ${route.slice(0, 80)}`);
       res.writeHead(answer[0], { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(answer[1]));
     } catch (err) {
-      const r = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+      // The ledger out of reach: nothing is minted without its row first (fail closed); the job may try again.
+      const r =
+        err instanceof HttpRefusal
+          ? err
+          : err instanceof PaceRefusal
+            ? new HttpRefusal(503, 'digicert_busy', err.message, {}, { 'retry-after': String(err.retryAfterSeconds) })
+            : err instanceof LedgerUnavailable
+            ? new HttpRefusal(503, 'ledger_unavailable', 'the broker cannot reach its ledger; nothing was minted; try again shortly', {}, { 'retry-after': '2' })
+            : new HttpRefusal(500, 'internal', 'the broker failed; see its log');
+      metrics.refusals.inc({ code: r.code });
       if (!(err instanceof HttpRefusal)) deps.log(`${route}: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err), config.secrets)}`);
-      if (r.status !== 404) audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
+      if (r.status !== 404 && r.audited) {
+        try {
+          audit({ event: 'refused', route, status: r.status, code: r.code, reason: r.message, ...r.extra });
+        } catch (auditErr) {
+          deps.log(`${route}: the audit log could not be written: ${auditErr instanceof Error ? auditErr.message : String(auditErr)}`);
+        }
+      }
       if (!res.headersSent) res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(JSON.stringify({ error: { code: r.code, message: r.message, ...r.shown } }));
     }
   }
 
   const sweepOnce = async (): Promise<RevokeOutcome[]> => {
+    // Replicas on one ledger: one sweeps at a time (broker/replica.ts says the bounds).
+    if (!(await presence.mySweep())) {
+      metrics.sweeps.inc({ result: 'not-my-turn' });
+      return [];
+    }
+    metrics.sweeps.inc({ result: 'swept' });
     const now = clock.now();
     await ledger.prune(Math.floor(now / 1000), config.clockSkewSeconds);
-    const due = await ledger.due(now, utcDayOf(new Date(now)), config.maxAgeMs);
+    // Each row by its policy's maxAgeMinutes; a row of a policy no longer in the file by the config's maxAgeMinutes.
+    const maxAgeOf = (name: string): number => {
+      const p = config.policies.find((x) => x.name === name);
+      return p ? p.maxAgeMinutes * 60_000 : config.maxAgeMs;
+    };
+    const today = utcDayOf(new Date(now));
+    const youngest = Math.min(config.maxAgeMs, ...config.policies.map((p) => p.maxAgeMinutes * 60_000));
+    const due = (await ledger.due(now, today, youngest)).filter((r) => r.endDate < today || r.createdAt <= now - maxAgeOf(r.policy));
+    // A dead replica's creates in flight, once their own deadline has passed: no job got them.
+    const orphans = await ledger.orphans(now, now - config.timeoutSeconds * 1000);
+    due.push(...orphans.filter((o) => !due.some((d) => d.seq === o.seq)));
     if (due.length === 0) return [];
-    const results = await revokeRows(credentialDeps, due, 'sweeper');
+    const results = counted(await revokeRows(credentialDeps, due, 'sweeper'), 'sweeper');
     audit({ event: 'sweep', revoked: results.map(describeRevoked) });
     return results;
   };
@@ -360,7 +465,15 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
   // One sweep at a time: a slow DigiCert ONE must not stack them up. (Cleared in a later tick, after the assignment.)
   const sweep = (): Promise<RevokeOutcome[]> => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
 
-  const server: Server = createServer({ cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.2' }, (req, res) => void handle(req, res));
+  // TLS 1.3 only: every suite has forward secrecy (no static-RSA key exchange), and every current client has it.
+  const server: Server = createServer(
+    { cert: config.tls.certPem, key: config.tls.keyPem, minVersion: 'TLSv1.3', requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs },
+    (req, res) => {
+      const p: Promise<void> = handle(req, res).finally(() => active.delete(p));
+      active.add(p);
+    },
+  );
+  server.maxConnections = config.http.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.host, () => resolve());
@@ -377,13 +490,45 @@ export async function startBroker(deps: BrokerDeps): Promise<Broker> {
     port,
     ledger,
     jwks,
+    replica: presence.id,
     initialSweep,
     sweep,
+    reload() {
+      try {
+        const policies = loadPolicies(config.policyFile);
+        const certPem = readFileSync(config.tls.certFile, 'utf8');
+        const keyPem = readFileSync(config.tls.keyFile, 'utf8');
+        // Throws on a certificate and key that do not parse or do not pair: the running context stays.
+        server.setSecureContext({ cert: certPem, key: keyPem, minVersion: 'TLSv1.3' });
+        config.policies = policies;
+        config.tls = { ...config.tls, certPem, keyPem };
+        audit({ event: 'reload', outcome: 'applied', policies: policies.map((p) => p.name) });
+        return { ok: true, policies: policies.length };
+      } catch (err) {
+        const why = redact(err instanceof Error ? err.message : String(err), config.secrets);
+        deps.log(`reload refused, still serving the previous policy and TLS files: ${why}`);
+        try {
+          audit({ event: 'reload', outcome: 'refused', why });
+        } catch {
+          // the log line above says it
+        }
+        return { ok: false, why };
+      }
+    },
     async close() {
+      // Stop taking mints, let those under way finish (bounded by their own deadline), then stop.
+      draining = true;
       clearInterval(timer);
+      // New connections are still taken meanwhile, and answered 503 with Retry-After (a load balancer may still send some).
+      const deadline = new Promise((resolve) => setTimeout(resolve, config.timeoutSeconds * 1000).unref());
+      await Promise.race([Promise.all([...active]), deadline]);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await sweeping?.catch(() => undefined);
+      await presence.stop();
       await jwksHttp.close();
       await ledger.close();
     },

@@ -52,7 +52,7 @@ export function defaultPolicies(s: Scenario): unknown[] {
     repository: DEFAULT_JOB.repository,
     ref: ['refs/heads/main', 'refs/tags/v*'],
     event_name: ['push', 'workflow_dispatch'],
-    job_workflow_ref: 'octo-org/release-tools/.github/workflows/release.yml@refs/*',
+    job_workflow_ref: 'octo-org/release-tools/.github/workflows/release.yml@refs/**',
   };
   return [
     { name: 'release', match, grant: { serviceUserId: s.signer.id }, clientCertificate: true },
@@ -99,6 +99,11 @@ export class BrokerWorld {
     this.clock = o.process || !o.clock ? systemClock : o.clock;
     // 200 jobs at once open 200 TLS connections to a broker sharing this process: give them time on a loaded machine.
     this.agent = new Agent({ connect: { ca: this.pki.ca.certPem, timeout: 120_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  }
+
+  /** A folder of its own, for files a world's config names before the world exists (removed with the machine's temp). */
+  static scratch(): string {
+    return mkdtempSync(join(tmpdir(), 'd1-broker-scratch-'));
   }
 
   static async start(o: WorldOptions = {}): Promise<BrokerWorld> {
@@ -268,7 +273,7 @@ export class BrokerWorld {
   }
 
   /** The answer as the bytes came (for comparing two answers exactly). */
-  async callText(method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Answer['headers']; text: string }> {
+  async callText(method: 'GET' | 'POST' | 'DELETE', path: string, token?: string, body?: unknown): Promise<{ status: number; headers: Answer['headers']; text: string }> {
     const url = new URL(path, this.url);
     const res = await this.agent.request({
       origin: url.origin,

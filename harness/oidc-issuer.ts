@@ -15,7 +15,11 @@
  * shape (`https://localhost:<port>/_services/token`), so a verifier must derive the JWKS URL from the issuer.
  * Tests also use it to forge the tokens a verifier must refuse (alg none, HS256 keyed with the public key, a key
  * the JWKS does not hold, claims of their choice).
- * Left out: x5t/x5c (the example shows x5t; a verifier keys on kid), custom sub templates, check_run_id.
+ * - the immutable subject (docs.github.com OpenID Connect reference, "Immutable subject claims"; the default for
+ *   repositories created after 2026-07-15): `repo:<owner>@<owner id>/<repo>@<repo id>:<context>`, with
+ *   `{immutableSub: true}`; `check_run_id` (in github.com tokens since 2025-11-13: the job's check run) when the
+ *   context gives one.
+ * Left out: x5t/x5c (the example shows x5t; a verifier keys on kid), custom sub templates.
  */
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -71,11 +75,14 @@ export interface RecordedTokenRequest {
  * The claims GitHub puts in a job's token, from the job's github context (the runner model's): repository and owner
  * by name and id, run id/number/attempt, ref, sha, event, workflows, actor, and the environment when the job has one.
  */
-export function jobClaims(g: Record<string, string>, environment?: string): Claims {
+export function jobClaims(g: Record<string, string>, environment?: string, o: { immutableSub?: boolean } = {}): Claims {
   const repo = g.repository ?? 'unknown/unknown';
   const context = environment ? `environment:${environment.replace(/:/g, '%3A')}` : g.event_name === 'pull_request' ? 'pull_request' : `ref:${g.ref ?? ''}`;
+  const [owner, name] = repo.split('/') as [string, string];
+  const subject = o.immutableSub ? `${owner}@${g.repository_owner_id ?? ''}/${name}@${g.repository_id ?? ''}` : repo;
   return {
-    sub: `repo:${repo}:${context}`,
+    sub: `repo:${subject}:${context}`,
+    ...(g.check_run_id ? { check_run_id: g.check_run_id } : {}),
     ...(environment ? { environment } : {}),
     ref: g.ref ?? '',
     ref_type: g.ref_type ?? 'branch',

@@ -5,15 +5,18 @@
 #
 #   scripts/pg-test-cluster.sh start    starts it (or finds it running); prints the URL, also written to .tmp/pg.url
 #   scripts/pg-test-cluster.sh stop     stops it and deletes its files
-#   scripts/pg-test-cluster.sh restart  stops and starts the same cluster on the same port (the fault tests use it)
+#   scripts/pg-test-cluster.sh restart [SECONDS]  stops the same cluster, waits SECONDS (default 0), starts it again
+#                                       on the same port (the fault tests use it)
 #   scripts/pg-test-cluster.sh url      prints the URL of the running cluster, or fails
 #
 # initdb refuses to run as root: as root, the cluster runs as the `postgres` user, in a directory under /tmp it owns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tmp
-url_file=.tmp/pg.url
-dir_file=.tmp/pg.dir
+# PG_TEST_CLUSTER=name: another cluster of its own (a test that restarts its database must not restart the others').
+suffix=${PG_TEST_CLUSTER:+-$PG_TEST_CLUSTER}
+url_file=.tmp/pg$suffix.url
+dir_file=.tmp/pg$suffix.dir
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$bin" ] && command -v pg_ctl >/dev/null; then bin=$(dirname "$(command -v pg_ctl)"); fi
 [ -n "$bin" ] || { echo "pg-test-cluster: no PostgreSQL server binaries (Debian: apt-get install postgresql)" >&2; exit 2; }
@@ -55,7 +58,8 @@ case "${1:-start}" in
     [ -s "$dir_file" ] || { echo "pg-test-cluster: not started" >&2; exit 1; }
     data=$(cat "$dir_file")
     port=$(sed -E 's/.*:([0-9]+)\/.*/\1/' "$url_file")
-    as_owner "$bin/pg_ctl" -D "$data" -m "${2:-fast}" stop >/dev/null 2>&1 || true
+    as_owner "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+    sleep "${2:-0}"
     start_at "$data" "$port"
     ;;
   url)
