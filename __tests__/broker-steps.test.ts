@@ -124,4 +124,53 @@ describe.skipIf(!hasSqlite)('the action in broker mode, in process', () => {
     expect(refused.events.find((e) => e.startsWith('failed'))).toContain('Preflight: 1 check(s) failed (policy)');
     expect(w.ledgerRows().length).toBe(rows);
   });
+
+  /** The real broker behind a seam that answers the first mint as a draining replica does (broker/server.ts, 'stopping'). */
+  function oneBusyAnswer(retryAfter: string) {
+    const sent: { lease: string; bearer: string }[] = [];
+    let first = true;
+    const createHttp = (o: HttpOptions): HttpClient => {
+      const real = createHttpClient({ ...o, ca: serviceTrust(w.caPem) });
+      return {
+        async send(m, p, b, t) {
+          if (!p.endsWith('/v1/credentials')) return real.send(m, p, b, t);
+          sent.push({ lease: (b as { lease: string }).lease, bearer: o.headers.authorization ?? '' });
+          if (!first) return real.send(m, p, b, t);
+          first = false;
+          return { status: 503, headers: { 'retry-after': retryAfter }, body: { error: { code: 'stopping', message: 'this broker is stopping; send the request again (another replica takes it)' } } };
+        },
+        close: () => real.close(),
+      };
+    };
+    return { createHttp, sent };
+  }
+
+  it('main: a 503 that says nothing was minted (a replica stopping for a deploy) is asked again after its Retry-After, with a fresh OIDC token and lease (issue 28)', async () => {
+    const s = step('31005');
+    const busy = oneBusyAnswer('1');
+    const { core, events, state } = recordingCore(inputs());
+    const start = clock.now();
+    await runMain({ core, ...s, createHttp: busy.createHttp });
+    expect(busy.sent).toHaveLength(2);
+    // A token is used once (the broker refuses a replay) and the first lease is never reused.
+    expect(busy.sent[1]!.bearer).not.toBe(busy.sent[0]!.bearer);
+    expect(busy.sent[1]!.lease).not.toBe(busy.sent[0]!.lease);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(1000);
+    expect(events.some((e) => e.startsWith('info The broker at ') && e.includes('(503 stopping)') && e.includes('asking again in 1 s'))).toBe(true);
+    expect(JSON.parse(state.broker!).leases).toEqual([busy.sent[1]!.lease]);
+    const token = events.find((e) => e.startsWith('output token='))!.slice('output token='.length);
+    expect(await statusWith(w.emu, token)).toBe(200);
+    const post = recordingCore(inputs(), state);
+    expect(await runPost({ core: post.core, ...step('31005') })).toBe('revoked');
+    expect(await statusWith(w.emu, token)).toBe(401);
+  });
+
+  it('main: a Retry-After the step\'s budget cannot wait out fails at once, saying when to try again; nothing to revoke', async () => {
+    const s = step('31006');
+    const busy = oneBusyAnswer('120');
+    const { core, state } = recordingCore(inputs());
+    await expect(runMain({ core, ...s, createHttp: busy.createHttp })).rejects.toThrow(/refused \(503 stopping\).*Try again in 120 s/);
+    expect(busy.sent).toHaveLength(1);
+    expect(JSON.parse(state.broker!).leases).toEqual([]);
+  });
 });

@@ -90,6 +90,9 @@ export interface Mismatch {
   actual?: string;
 }
 
+/** 503 codes with which the broker says it made nothing: a replica stopping, its ledger out of reach, DigiCert ONE's pace. */
+export const NOTHING_MADE_503 = new Set(['stopping', 'ledger_unavailable', 'digicert_busy']);
+
 /** A broker answer that is not what was asked for; the message is for the job log (clean, scrubbed). */
 export class BrokerError extends Error {
   constructor(
@@ -98,6 +101,8 @@ export class BrokerError extends Error {
     readonly status?: number,
     /** The request may have been carried out (no answer): post still asks the broker to revoke the lease. */
     readonly maybeCommitted = false,
+    /** Seconds the broker asked the job to wait (Retry-After, seconds form) before it asks again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'BrokerError';
@@ -174,6 +179,7 @@ function refusal(o: BrokerApiOptions, status: number, body: unknown, retryAfter:
   const code = typeof e?.code === 'string' && /^[a-z_]{1,40}$/.test(e.code) ? e.code : 'error';
   const said = logSafe(redact(typeof e?.message === 'string' ? e.message : `answered ${status}`, o.secrets()), 1500);
   const lead = `The broker at ${o.inputs.host} refused (${status} ${code}): ${said}`;
+  const wait = retryAfter && /^\d{1,5}$/.test(retryAfter) ? Number(retryAfter) : undefined;
   switch (code) {
     case 'policy_refused':
       return new BrokerError(`${lead}. This job's OIDC claims do not match policy '${o.inputs.policy}': run it where the policy allows (branch, environment, event, workflow), or ask the broker's operator to change the policy.`, code, status);
@@ -182,7 +188,12 @@ function refusal(o: BrokerApiOptions, status: number, body: unknown, retryAfter:
     case 'invalid_token':
       return new BrokerError(`${lead}.${/aud/.test(said) ? ` broker-audience (now ${logSafe(o.inputs.audience, 100)}) must be the audience the broker is configured with.` : ''}`, code, status);
     case 'rate_limited':
-      return new BrokerError(`${lead}. Try again${retryAfter && /^\d{1,5}$/.test(retryAfter) ? ` in ${retryAfter} s` : ' later'}.`, code, status);
+      return new BrokerError(`${lead}. Try again${wait !== undefined ? ` in ${wait} s` : ' later'}.`, code, status, false, wait);
+    case 'stopping':
+    case 'ledger_unavailable':
+    case 'digicert_busy':
+      // The broker made nothing (it says so for these three): the step may ask again, as main does within its budget.
+      return new BrokerError(`${lead}. Try again${wait !== undefined ? ` in ${wait} s` : ' later'}.`, code, status, false, wait);
     default:
       return new BrokerError(`${lead}${status >= 500 ? '. The broker or DigiCert ONE behind it failed: re-run the job; if it persists, tell the broker\'s operator (its audit log has this request).' : '.'}`, code, status, status >= 500 && status !== 503);
   }

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
-import { callBroker, BrokerError, parseBrokerInputs, parseCredential, type BrokerApiOptions, type BrokerCredential, type BrokerInputs } from './broker-client.js';
+import { callBroker, BrokerError, NOTHING_MADE_503, parseBrokerInputs, parseCredential, type BrokerApiOptions, type BrokerCredential, type BrokerInputs } from './broker-client.js';
 import { KINDS, type Made } from '../credentials/index.js';
 import type { Id, Name } from '../d1/wire.js';
 import { networkEnvironment, proxyPasswords } from '../platform/http.js';
@@ -84,17 +84,27 @@ export async function runBrokerMain(deps: MainDeps): Promise<void> {
   const jobCert = inputs.clientCertificateForJob ? await import('../keys/job-certificate.js') : undefined;
   const request = jobCert ? await jobCert.makeJobCertificateRequest('d1-token-action job') : undefined;
 
-  const idToken = await idTokenFor(api, core.setSecret, secrets);
-  debugClaims(core, idToken);
-  const lease = randomBytes(16).toString('base64url');
-  core.saveState(STATE.broker, JSON.stringify({ leases: [lease] }));
-  let res: Awaited<ReturnType<typeof callBroker>>;
-  try {
-    res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
-  } catch (err) {
-    // A refusal (4xx) or a broker never reached: nothing was minted, so post must not warn it could not revoke.
-    if (err instanceof BrokerError && !err.maybeCommitted) core.saveState(STATE.broker, JSON.stringify({ leases: [] }));
-    throw err;
+  let lease = '';
+  let res: Awaited<ReturnType<typeof callBroker>> | undefined;
+  for (let attempt = 1; !res; attempt++) {
+    // A fresh OIDC token and lease for each attempt: a token is used once, and a lease is never reused.
+    const idToken = await idTokenFor(api, core.setSecret, secrets);
+    if (attempt === 1) debugClaims(core, idToken);
+    lease = randomBytes(16).toString('base64url');
+    core.saveState(STATE.broker, JSON.stringify({ leases: [lease] }));
+    try {
+      res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
+    } catch (err) {
+      // A refusal (4xx) or a broker never reached: nothing was minted, so post must not warn it could not revoke.
+      if (err instanceof BrokerError && !err.maybeCommitted) core.saveState(STATE.broker, JSON.stringify({ leases: [] }));
+      // A replica stopping for a deploy, its ledger restarting, DigiCert ONE's pace: the broker made nothing and says
+      // when to ask again. Within the step's budget (keeping a second for the answer), main asks again, at most 3 times.
+      if (!(err instanceof BrokerError) || !NOTHING_MADE_503.has(err.code) || err.retryAfterSeconds === undefined) throw err;
+      const wait = err.retryAfterSeconds;
+      if (attempt >= 3 || deps.clock.now() + wait * 1000 + 1000 > api.deadline) throw err;
+      core.info(`${err.message.replace(/\. Try again in \d+ s\.$/, '')}: asking again in ${wait} s (attempt ${attempt + 1} of 3).`);
+      await deps.clock.sleep(wait * 1000);
+    }
   }
   // Masked before it is parsed or anything else is written: a malformed answer must not print it either.
   const raw = (res.body as { token?: unknown } | undefined)?.token;
