@@ -82,18 +82,24 @@ function parseBrokerInputs(getInput) {
     const keypairAlias = (0,runner_inputs/* parseKeypairAliasInput */.FJ)(getInput, false, clientCertificateForJob);
     return { url: url.href.replace(/\/+$/, ''), host: url.host, policy, audience, exportEnv: (0,runner_inputs/* bool */.lc)(getInput, 'export-env', false), clientCertificateForJob, keypairAlias, trust: (0,runner_inputs/* parseTrust */.Sb)(getInput), step };
 }
+/** 503 codes with which the broker says it made nothing: a replica stopping, its ledger out of reach, DigiCert ONE's pace. */
+const NOTHING_MADE_503 = new Set(['stopping', 'ledger_unavailable', 'digicert_busy']);
 /** A broker answer that is not what was asked for; the message is for the job log (clean, scrubbed). */
 class BrokerError extends Error {
     code;
     status;
     maybeCommitted;
+    retryAfterSeconds;
     constructor(message, code, status, 
     /** The request may have been carried out (no answer): post still asks the broker to revoke the lease. */
-    maybeCommitted = false) {
+    maybeCommitted = false, 
+    /** Seconds the broker asked the job to wait (Retry-After, seconds form) before it asks again. */
+    retryAfterSeconds) {
         super(message);
         this.code = code;
         this.status = status;
         this.maybeCommitted = maybeCommitted;
+        this.retryAfterSeconds = retryAfterSeconds;
         this.name = 'BrokerError';
     }
 }
@@ -160,6 +166,7 @@ function refusal(o, status, body, retryAfter) {
     const code = typeof e?.code === 'string' && /^[a-z_]{1,40}$/.test(e.code) ? e.code : 'error';
     const said = (0,text_safety/* logSafe */.sN)((0,text_safety/* redact */.E$)(typeof e?.message === 'string' ? e.message : `answered ${status}`, o.secrets()), 1500);
     const lead = `The broker at ${o.inputs.host} refused (${status} ${code}): ${said}`;
+    const wait = retryAfter && /^\d{1,5}$/.test(retryAfter) ? Number(retryAfter) : undefined;
     switch (code) {
         case 'policy_refused':
             return new BrokerError(`${lead}. This job's OIDC claims do not match policy '${o.inputs.policy}': run it where the policy allows (branch, environment, event, workflow), or ask the broker's operator to change the policy.`, code, status);
@@ -168,7 +175,12 @@ function refusal(o, status, body, retryAfter) {
         case 'invalid_token':
             return new BrokerError(`${lead}.${/aud/.test(said) ? ` broker-audience (now ${(0,text_safety/* logSafe */.sN)(o.inputs.audience, 100)}) must be the audience the broker is configured with.` : ''}`, code, status);
         case 'rate_limited':
-            return new BrokerError(`${lead}. Try again${retryAfter && /^\d{1,5}$/.test(retryAfter) ? ` in ${retryAfter} s` : ' later'}.`, code, status);
+            return new BrokerError(`${lead}. Try again${wait !== undefined ? ` in ${wait} s` : ' later'}.`, code, status, false, wait);
+        case 'stopping':
+        case 'ledger_unavailable':
+        case 'digicert_busy':
+            // The broker made nothing (it says so for these three): the step may ask again, as main does within its budget.
+            return new BrokerError(`${lead}. Try again${wait !== undefined ? ` in ${wait} s` : ' later'}.`, code, status, false, wait);
         default:
             return new BrokerError(`${lead}${status >= 500 ? '. The broker or DigiCert ONE behind it failed: re-run the job; if it persists, tell the broker\'s operator (its audit log has this request).' : '.'}`, code, status, status >= 500 && status !== 503);
     }
@@ -321,19 +333,32 @@ async function runBrokerMain(deps) {
     // The key pair is made here and its private key never leaves this process: only the CSR goes to the broker.
     const jobCert = inputs.clientCertificateForJob ? await __webpack_require__.e(/* import() */ 441).then(__webpack_require__.bind(__webpack_require__, 1441)) : undefined;
     const request = jobCert ? await jobCert.makeJobCertificateRequest('d1-token-action job') : undefined;
-    const idToken = await idTokenFor(api, core.setSecret, secrets);
-    debugClaims(core, idToken);
-    const lease = (0,external_node_crypto_.randomBytes)(16).toString('base64url');
-    core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [lease] }));
+    let lease = '';
     let res;
-    try {
-        res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
-    }
-    catch (err) {
-        // A refusal (4xx) or a broker never reached: nothing was minted, so post must not warn it could not revoke.
-        if (err instanceof BrokerError && !err.maybeCommitted)
-            core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [] }));
-        throw err;
+    for (let attempt = 1; !res; attempt++) {
+        // A fresh OIDC token and lease for each attempt: a token is used once, and a lease is never reused.
+        const idToken = await idTokenFor(api, core.setSecret, secrets);
+        if (attempt === 1)
+            debugClaims(core, idToken);
+        lease = (0,external_node_crypto_.randomBytes)(16).toString('base64url');
+        core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [lease] }));
+        try {
+            res = await callBroker(api, '/v1/credentials', idToken, { policy: inputs.policy, lease, job: run.job, ...(request ? { csr: request.csrPem } : {}) });
+        }
+        catch (err) {
+            // A refusal (4xx) or a broker never reached: nothing was minted, so post must not warn it could not revoke.
+            if (err instanceof BrokerError && !err.maybeCommitted)
+                core.saveState(state/* STATE */.c4.broker, JSON.stringify({ leases: [] }));
+            // A replica stopping for a deploy, its ledger restarting, DigiCert ONE's pace: the broker made nothing and says
+            // when to ask again. Within the step's budget (keeping a second for the answer), main asks again, at most 3 times.
+            if (!(err instanceof BrokerError) || !NOTHING_MADE_503.has(err.code) || err.retryAfterSeconds === undefined)
+                throw err;
+            const wait = err.retryAfterSeconds;
+            if (attempt >= 3 || deps.clock.now() + wait * 1000 + 1000 > api.deadline)
+                throw err;
+            core.info(`${err.message.replace(/\. Try again in \d+ s\.$/, '')}: asking again in ${wait} s (attempt ${attempt + 1} of 3).`);
+            await deps.clock.sleep(wait * 1000);
+        }
     }
     // Masked before it is parsed or anything else is written: a malformed answer must not print it either.
     const raw = res.body?.token;
