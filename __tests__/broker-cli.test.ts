@@ -39,6 +39,9 @@ describe('the command lines refuse what they do not know', () => {
   it('demo: --brokr (a typo) prints the usage and exits 2, running nothing; --help prints it and exits 0', () => {
     expect(() => parseDemoArgs(['--brokr'])).toThrow("Unknown option '--brokr'");
     expect(() => parseDemoArgs(['--mtls', '--broker'])).toThrow('choose one of --mtls, --broker');
+    expect(parseDemoArgs(['--broker', '--replicas', '2'])).toEqual({ help: false, mode: 'broker', replicas: 2 });
+    expect(() => parseDemoArgs(['--replicas', '2'])).toThrow('--replicas goes with --broker');
+    expect(() => parseDemoArgs(['--broker', '--replicas', '9'])).toThrow("--replicas takes 2 to 4, not '9'");
     expect(parseDemoArgs(['--sign'])).toEqual({ help: false, mode: 'sign' });
     const r = script('scripts/demo.ts', ['--brokr']);
     expect(r.status).toBe(2);

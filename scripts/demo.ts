@@ -44,7 +44,7 @@ if (args.help) {
   process.stdout.write(DEMO_USAGE);
   process.exit(0);
 }
-if (args.mode === 'broker') process.exit((await (await import('./demo-broker.js')).brokerDemo()) ? 0 : 1);
+if (args.mode === 'broker') process.exit((await (await import('./demo-broker.js')).brokerDemo(args.replicas)) ? 0 : 1);
 
 const started = performance.now();
 const emu = await D1Emulator.start();
