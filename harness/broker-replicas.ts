@@ -4,14 +4,13 @@
  * plus more brokers on the same config: in this process (on the world's clock) or as the bundle in child processes
  * (system clock; the ones a test can kill -9).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import type { CredentialRow } from '../broker/ledger.js';
 import type { Broker } from '../broker/server.js';
-import { createHttpClient } from '../src/platform/http.js';
-import { type Answer, BROKER_ENTRY, BrokerWorld, childEnv, newLease, type WorldOptions } from './broker-world.js';
+import { type Answer, BrokerWorld, newLease, spawnBroker, startBrokerHere, type WorldOptions } from './broker-world.js';
 
 export interface Replica {
   url: string;
@@ -50,35 +49,14 @@ export class BrokerReplicas {
   /** One more broker on the same config and database. */
   async add(process: boolean): Promise<Replica> {
     const w = this.w;
-    if (process) {
-      const child = spawn(globalThis.process.execPath, [BROKER_ENTRY, '--config', w.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
-      const r: Replica = { url: '', child, stderr: '', exited: new Promise((res) => child.once('exit', (code) => res(code))) };
-      child.stderr!.setEncoding('utf8');
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stderr!.on('data', (s: string) => {
-          r.stderr += s;
-          const m = / listening on [^:]+:(\d+)/.exec(r.stderr);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`a broker replica exited (${code}): ${r.stderr}`)));
-      });
-      r.url = `https://localhost:${port}`;
-      this.replicas.push(r);
-      return r;
-    }
-    const { loadConfig } = await import('../broker/config.js');
-    const { startBroker } = await import('../broker/server.js');
-    const { appendFileSync } = await import('node:fs');
     const r: Replica = { url: '', stderr: '' };
-    const config = loadConfig(w.configFile, {}, new Date(w.clock.now()));
-    r.broker = await startBroker({
-      config,
-      clock: w.clock,
-      createHttp: createHttpClient,
-      audit: (line) => appendFileSync(w.auditFile, `${line}\n`),
-      log: (line) => void (r.stderr += `${line}\n`),
-    });
-    r.url = r.broker.url;
+    if (process) {
+      const { child, port } = await spawnBroker(w.configFile, (text) => void (r.stderr += text));
+      Object.assign(r, { child, url: `https://localhost:${port}`, exited: new Promise((res) => child.once('exit', (code) => res(code))) });
+    } else {
+      r.broker = await startBrokerHere(w.configFile, w.auditFile, w.clock, (line) => void (r.stderr += `${line}\n`));
+      r.url = r.broker.url;
+    }
     this.replicas.push(r);
     return r;
   }

@@ -173,32 +173,12 @@ export class BrokerWorld {
 
   async startBroker(): Promise<void> {
     if (this.o.process) {
-      const child = spawn(NODE, [BROKER_ENTRY, '--config', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+      const { child, port } = await spawnBroker(this.configFile, (text) => void (this.stderr += text));
       this.child = child;
-      child.stderr!.setEncoding('utf8');
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stderr!.on('data', (s: string) => {
-          this.stderr += s;
-          const m = / listening on [^:]+:(\d+)/.exec(this.stderr);
-          if (m) resolve(Number(m[1]));
-        });
-        child.on('exit', (code) => reject(new Error(`the broker exited (${code}): ${this.stderr}`)));
-      });
       this.url = `https://localhost:${port}`;
       return;
     }
-    // Loaded here, not on import: the broker's ledger needs node:sqlite, and Node 20 loads this module too.
-    const { loadConfig } = await import('../broker/config.js');
-    const { startBroker } = await import('../broker/server.js');
-    const config = loadConfig(this.configFile, {}, new Date(this.clock.now()));
-    const { appendFileSync } = await import('node:fs');
-    this.broker = await startBroker({
-      config,
-      clock: this.clock,
-      createHttp: createHttpClient,
-      audit: (line) => appendFileSync(this.auditFile, `${line}\n`),
-      log: (line) => void (this.stderr += `${line}\n`),
-    });
+    this.broker = await startBrokerHere(this.configFile, this.auditFile, this.clock, (line) => void (this.stderr += `${line}\n`));
     this.url = this.broker.url;
   }
 
@@ -297,6 +277,36 @@ export class BrokerWorld {
     await this.agent.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The bundle as a child process on `configFile` (the system clock, a clean environment): resolves with its port once
+ * it says it listens; `onLog` gets everything it writes on stderr (its operational log).
+ */
+export async function spawnBroker(configFile: string, onLog: (text: string) => void): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(NODE, [BROKER_ENTRY, '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+  child.stderr!.setEncoding('utf8');
+  let said = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr!.on('data', (text: string) => {
+      said += text;
+      onLog(text);
+      const m = / listening on [^:]+:(\d+)/.exec(said);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the broker exited (${code}): ${said}`)));
+  });
+  return { child, port };
+}
+
+/** The broker in this process, on `clock`, its audit lines appended to `auditFile`. */
+export async function startBrokerHere(configFile: string, auditFile: string, clock: Clock, log: (line: string) => void): Promise<Broker> {
+  // Loaded here, not on import: the broker's ledger needs node:sqlite, and Node 20 loads this module too.
+  const { loadConfig } = await import('../broker/config.js');
+  const { startBroker } = await import('../broker/server.js');
+  const { appendFileSync } = await import('node:fs');
+  const config = loadConfig(configFile, {}, new Date(clock.now()));
+  return startBroker({ config, clock, createHttp: createHttpClient, audit: (line) => appendFileSync(auditFile, `${line}\n`), log });
 }
 
 /** A clean environment for the broker process (no secret of this one); Windows needs a few variables for sockets and temp. */
