@@ -19,7 +19,7 @@ import { AUDIENCE, hasSqlite, startWorld, type BrokerWorld } from './support/bro
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const out: string[] = [];
   const err: string[] = [];
-  const r = parseCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const r = parseCli(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l), now: () => new Date() });
   return { code: r.kind === 'exit' ? r.code : -1, out: out.join('\n'), err: err.join('\n') };
 };
 

@@ -28,6 +28,8 @@ SIGTERM and SIGINT stop it.`;
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** The time `--check-config` judges the config at (certificate validity): the entry's clock, never read here. */
+  now: () => Date;
 }
 
 export type Parsed = { kind: 'exit'; code: number } | { kind: 'serve'; file: string } | { kind: 'probe'; url: string; audience: string; policies: string[]; caFile?: string };
@@ -62,7 +64,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Par
   }
   if (values['check-config']) {
     try {
-      const config = loadConfig(file, env, new Date());
+      const config = loadConfig(file, env, io.now());
       io.out(`d1-token-broker: ${file} is good (${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'} in ${config.policyFile})`);
       return { kind: 'exit', code: 0 };
     } catch (err) {

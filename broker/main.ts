@@ -12,7 +12,7 @@ import { sqliteAvailable } from './ledger.js';
 import { runnerToken, runProbe } from './probe.js';
 import { startBroker } from './server.js';
 
-const parsed = parseCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) });
+const parsed = parseCli(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l), now: () => new Date(systemClock.now()) });
 if (parsed.kind === 'exit') process.exit(parsed.code);
 if (parsed.kind === 'probe') {
   const failures = await runProbe({

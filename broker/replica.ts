@@ -60,6 +60,8 @@ export class ReplicaPresence {
  * job's post step may reach a replica other than the one still minting for it. Bounded by that deadline.
  */
 export async function settledElsewhere(ledger: Ledger, lease: string, clock: Clock, deadlineMs: number): Promise<void> {
+  // The bound is real time on purpose: this waits for work in another process, which a virtual clock's sleep (tests)
+  // would skip past without letting it happen. The rows' ages are judged on the broker's clock, as they were written.
   const until = Date.now() + deadlineMs;
   for (;;) {
     const now = clock.now();

@@ -24760,7 +24760,7 @@ function parseCli(argv, env, io) {
     }
     if (values['check-config']) {
         try {
-            const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z9)(file, env, new Date());
+            const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_3__/* .loadConfig */ .Z9)(file, env, io.now());
             io.out(`d1-token-broker: ${file} is good (${config.policies.length} polic${config.policies.length === 1 ? 'y' : 'ies'} in ${config.policyFile})`);
             return { kind: 'exit', code: 0 };
         }
@@ -26151,7 +26151,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
-const parsed = (0,_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .parseCli */ .wE)(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l) });
+const parsed = (0,_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .parseCli */ .wE)(process.argv.slice(2), process.env, { out: (l) => console.log(l), err: (l) => console.error(l), now: () => new Date(_src_platform_clock_js__WEBPACK_IMPORTED_MODULE_1__/* .systemClock */ .m.now()) });
 if (parsed.kind === 'exit')
     process.exit(parsed.code);
 if (parsed.kind === 'probe') {
@@ -28068,6 +28068,8 @@ class ReplicaPresence {
  * job's post step may reach a replica other than the one still minting for it. Bounded by that deadline.
  */
 async function settledElsewhere(ledger, lease, clock, deadlineMs) {
+    // The bound is real time on purpose: this waits for work in another process, which a virtual clock's sleep (tests)
+    // would skip past without letting it happen. The rows' ages are judged on the broker's clock, as they were written.
     const until = Date.now() + deadlineMs;
     for (;;) {
         const now = clock.now();
