@@ -90,7 +90,9 @@ export default {
       severity: 'error',
       comment: 'an import that resolves to nothing',
       from: { path: '^(src|broker)/' },
-      to: { couldNotResolve: true },
+      // node:sqlite is a Node built-in since 22.5 (the broker's runtime is 24); on Node 20, where the suite also runs,
+      // the cruiser cannot resolve it, and that says nothing about the tree.
+      to: { couldNotResolve: true, pathNot: '^node:sqlite$' },
     },
     {
       name: 'module-has-a-layer',
